@@ -1,0 +1,190 @@
+import { z } from "zod";
+
+/**
+ * The platform spec: everything that varies between environments. The seed platform (`platform.md`) is
+ * `defaultSpec` in ./default.ts. Type rules live here; rules that relate fields to each other (CIDR overlap,
+ * naming rules, references between sections) live in ./validate.ts so that every problem is reported at once.
+ */
+
+const zones = z.array(z.enum(["1", "2", "3"])).min(1).describe("availability zones");
+const severity = z.enum(["info", "warning", "critical"]);
+
+export const poolSchema = z.strictObject({
+  vmSize: z.string().min(1),
+  count: z.int().min(1).max(1000),
+  zones,
+});
+
+export const spotCapacitySchema = z.strictObject({
+  /** Karpenter `karpenter.azure.com/sku-family` values; the seed uses the D family only. */
+  skuFamilies: z.array(z.string().regex(/^[A-Z]+$/, "an upper-case VM family letter such as D")).min(1),
+  zones,
+  /** NodePool `spec.limits.cpu`: the most vCPUs Spot capacity may add to the cluster. */
+  cpuLimit: z.int().min(1),
+});
+
+export const clusterNetworkSchema = z.strictObject({
+  /** The cluster's own VNet in the common resource group (NET-1). */
+  vnetName: z.string().min(1),
+  vnetCidr: z.string(),
+  /** Subnet for the system and ingress node pools. */
+  nodeSubnetCidr: z.string(),
+  /** Overlay pod CIDR, separate from VNet space (NET-5). */
+  podCidr: z.string(),
+  serviceCidr: z.string(),
+  dnsServiceIp: z.string(),
+});
+
+export const clusterAddonsSchema = z.strictObject({
+  /** AKS-12: Istio external ingress gateway (and the ingress pool, AKS-5). */
+  istioIngressGateway: z.boolean(),
+  /** ADD-7 */
+  kiali: z.boolean(),
+  /** ADD-9 */
+  kyverno: z.boolean(),
+  /** ADD-10 */
+  backup: z.boolean(),
+});
+
+export const clusterSchema = z.strictObject({
+  /** Short name used in resource names and in the GitOps path `clusters/<name>`. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,11}$/, "lower-case letters, digits and hyphens, 1–12 characters, starting with a letter"),
+  role: z.enum(["management", "workload"]),
+  /** The AKS resource name. */
+  aksName: z.string(),
+  resourceGroup: z.string(),
+  /** Set explicitly so events can be mapped from a VM to its cluster (azure-notes: Spot eviction). */
+  nodeResourceGroup: z.string(),
+  /** Empty = the region's default version at deploy time. */
+  kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "a version such as 1.33 or 1.33.2").optional(),
+  tier: z.enum(["Free", "Standard", "Premium"]),
+  zones,
+  network: clusterNetworkSchema,
+  pools: z.strictObject({
+    system: poolSchema,
+    /** AKS-5: only where the cluster hosts an ingress gateway. */
+    ingress: poolSchema.optional(),
+    spot: spotCapacitySchema,
+  }),
+  addons: clusterAddonsSchema,
+});
+
+export const accessSchema = z.strictObject({
+  /** The cluster whose VNet hosts Bastion and the jump VM (mgmt in the seed). */
+  hostCluster: z.string(),
+  bastion: z.strictObject({
+    name: z.string(),
+    sku: z.enum(["Developer", "Basic", "Standard", "Premium"]),
+    subnetCidr: z.string(),
+  }),
+  jumpbox: z.strictObject({
+    vmName: z.string(),
+    vmSize: z.string(),
+    subnetCidr: z.string(),
+    adminUsername: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Linux user name"),
+  }),
+});
+
+export const sharedServicesSchema = z.strictObject({
+  keyVault: z.strictObject({
+    name: z.string(),
+    softDeleteRetentionDays: z.int().min(7).max(90),
+  }),
+  monitorWorkspace: z.strictObject({
+    name: z.string(),
+    /** SH-2; Azure Monitor workspace retention is fixed by the service (18 months), kept here for the record. */
+    metricsRetentionMonths: z.literal(18),
+  }),
+  logAnalytics: z.strictObject({
+    name: z.string(),
+    sku: z.enum(["PerGB2018", "CapacityReservation"]),
+    interactiveRetentionDays: z.int().min(4).max(730),
+    totalRetentionDays: z.int().min(4).max(4383),
+  }),
+  appInsights: z.strictObject({
+    name: z.string(),
+    retentionDays: z.union([30, 60, 90, 120, 180, 270, 365, 550, 730].map((d) => z.literal(d))),
+  }),
+  backupVault: z.strictObject({
+    name: z.string(),
+    storageRedundancy: z.enum(["ZoneRedundant", "GeoRedundant", "LocallyRedundant"]),
+    crossRegionRestore: z.boolean(),
+    /** Daily backup time, `HH:MM` in UTC. */
+    dailyBackupTimeUtc: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a UTC time HH:MM"),
+    retentionDays: z.int().min(1).max(360),
+  }),
+  dnsZone: z.strictObject({ name: z.string() }),
+  containerRegistry: z.strictObject({
+    name: z.string(),
+    sku: z.enum(["Basic", "Standard", "Premium"]),
+  }),
+});
+
+export const gitopsSchema = z.strictObject({
+  repositoryUrl: z.string().regex(/^(https:\/\/|ssh:\/\/|git@)/, "an https://, ssh:// or git@ Git URL"),
+  branch: z.string().min(1),
+  /** Folder of the repository holding `base/` and `clusters/`. */
+  path: z.string(),
+  /** Host name the ingress certificate is issued for, inside the DNS zone. */
+  ingressHost: z.string(),
+  /** ACME account e-mail for Let's Encrypt. */
+  acmeEmail: z.email(),
+  acmeServer: z.url(),
+});
+
+export const notificationChannelSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, "lower-case letters, digits and hyphens"),
+  kind: z.enum(["teams", "slack"]),
+  /** App setting holding the webhook URL(s); the URL itself never appears in the spec. */
+  webhookSetting: z.string().regex(/^[A-Z][A-Z0-9_]*$/, "an app setting name such as AKS_PLATFORM_TEAMS_WEBHOOK_URL"),
+});
+
+export const notificationsSchema = z.strictObject({
+  channels: z.array(notificationChannelSchema),
+  /** First matching route wins; a message with no matching route goes to every channel. */
+  routes: z.array(
+    z.strictObject({
+      severities: z.array(severity).min(1),
+      environments: z.array(z.string()).optional(),
+      channels: z.array(z.string()).min(1),
+    }),
+  ),
+  /** Info messages inside quiet hours wait for the end of the window (warnings and criticals never wait). */
+  quietHours: z
+    .strictObject({
+      start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM"),
+      end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM"),
+      timeZone: z.string(),
+    })
+    .optional(),
+  /** Events of one kind within this window become one digest message. */
+  digestWindowMinutes: z.int().min(0).max(1440),
+});
+
+export const platformSpecSchema = z.strictObject({
+  /** Environment name: resource group names, the build's instance id and GitOps substitutions derive from it. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/, "3–24 lower-case letters, digits and hyphens"),
+  /** All zeros = not set (sandbox runs); a real build needs the target subscription. */
+  subscriptionId: z.string().regex(/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i, "a subscription GUID"),
+  location: z.string().regex(/^[a-z0-9]+$/, "an Azure region name such as koreacentral"),
+  /** RG-1: the shared group; per-cluster groups are on each cluster. */
+  commonResourceGroup: z.string(),
+  tags: z.record(z.string(), z.string()),
+  clusters: z.array(clusterSchema).min(1),
+  access: accessSchema,
+  shared: sharedServicesSchema,
+  /** Defender for Containers (AKS-11) at subscription scope. */
+  defenderForContainers: z.boolean(),
+  istio: z.strictObject({
+    /** Pinned revision such as `asm-1-26`; absent = looked up at deploy time (meshRevisionProfiles). */
+    revision: z.string().regex(/^asm-\d+-\d+$/, "an Istio add-on revision such as asm-1-26").optional(),
+  }),
+  gitops: gitopsSchema,
+  notifications: notificationsSchema,
+});
+
+export type PlatformSpec = z.infer<typeof platformSpecSchema>;
+export type ClusterSpec = z.infer<typeof clusterSchema>;
+export type PoolSpec = z.infer<typeof poolSchema>;
+export type NotificationsSpec = z.infer<typeof notificationsSchema>;
+export type Severity = z.infer<typeof severity>;

@@ -1,0 +1,3 @@
+// Vitest setup: runs before each test file. The function registry (local/registry) hooks in here so that
+// every app.* / df.app.* registration is captured the way the Functions host sees it.
+export {};

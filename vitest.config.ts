@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/bench/**", "node_modules/**", "dist/**"],
+    // Captures every app.* / df.app.* registration the way the Functions host would (see local/registry).
+    setupFiles: ["test/setup.ts"],
+    watch: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+  },
+});
