@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/** Azurite's well-known development account (public, documented; not a secret). */
+export const DEV_ACCOUNT = "devstoreaccount1";
+export const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+export interface AzuriteHandle {
+  blobEndpoint: string;
+  queueEndpoint: string;
+  tableEndpoint: string;
+  /** A connection string for @azure/storage-blob, @azure/data-tables and the Functions host (`AzureWebJobsStorage`). */
+  connectionString: string;
+  /** The folder holding Azurite's data (persisted across restarts when given as `location`). */
+  location: string;
+  stop(): Promise<void>;
+}
+
+export interface StartAzuriteOptions {
+  /** Data folder; a fresh temporary one (removed on stop) when omitted. */
+  location?: string;
+  /** Fixed ports (e.g. to reuse data after a restart); 0 or omitted = free ports chosen by the OS. */
+  ports?: { blob?: number; queue?: number; table?: number };
+  startTimeoutMs?: number;
+}
+
+const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/;
+
+/** Starts Azurite from node_modules on loopback and resolves once all three services listen. */
+export async function startAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteHandle> {
+  const ownsLocation = options.location === undefined;
+  const location = options.location ?? mkdtempSync(path.join(tmpdir(), "azurite-"));
+  const script = require.resolve("azurite/dist/src/azurite.js");
+  const args = [
+    script,
+    ...["--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1"],
+    ...["--blobPort", String(options.ports?.blob ?? 0), "--queuePort", String(options.ports?.queue ?? 0)],
+    ...["--tablePort", String(options.ports?.table ?? 0)],
+    ...["--location", location, "--skipApiVersionCheck", "--disableTelemetry", "--loose"],
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const endpoints = await waitForEndpoints(child, options.startTimeoutMs ?? 30_000);
+  const { Blob: blob, Queue: queue, Table: table } = endpoints;
+  const suffix = `/${DEV_ACCOUNT}`;
+  return {
+    blobEndpoint: blob + suffix,
+    queueEndpoint: queue + suffix,
+    tableEndpoint: table + suffix,
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
+      `BlobEndpoint=${blob}${suffix};QueueEndpoint=${queue}${suffix};TableEndpoint=${table}${suffix};`,
+    location,
+    async stop() {
+      await stopChild(child);
+      if (ownsLocation) rmSync(location, { recursive: true, force: true });
+    },
+  };
+}
+
+function waitForEndpoints(child: ChildProcess, timeoutMs: number): Promise<Record<"Blob" | "Queue" | "Table", string>> {
+  return new Promise((resolve, reject) => {
+    const found: Partial<Record<"Blob" | "Queue" | "Table", string>> = {};
+    let output = "";
+    const timer = setTimeout(() => fail(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill();
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const line of chunk.toString().split("\n")) {
+        const m = LISTENING.exec(line);
+        if (m) found[m[1] as "Blob" | "Queue" | "Table"] = m[2]!.replace(/\/$/, "");
+      }
+      if (found.Blob && found.Queue && found.Table) {
+        clearTimeout(timer);
+        child.stdout?.off("data", onData);
+        resolve({ Blob: found.Blob, Queue: found.Queue, Table: found.Table });
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+    child.once("exit", (code) => fail(new Error(`Azurite exited with code ${code}:\n${output}`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
