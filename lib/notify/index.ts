@@ -1,0 +1,15 @@
+export * from "./message";
+export * as messages from "./builders";
+export { NO_ON_DEMAND_NOTE, digestKeyFor } from "./builders";
+export type * from "./builders";
+export * from "./digest";
+export { TRUNCATED, clampText } from "./fit";
+export * from "./teams";
+export * from "./slack";
+export * from "./settings";
+export * from "./redact";
+export * from "./deliver";
+export * from "./routing";
+export * from "./store";
+export * from "./notifier";
+export * from "./env";

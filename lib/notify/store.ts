@@ -1,0 +1,345 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { TokenCredential } from "@azure/core-auth";
+import type { TableEntityResult } from "@azure/data-tables";
+import { odata, RestError, TableClient } from "@azure/data-tables";
+import type { NotifyMessage } from "./message";
+import { parseNotifyMessage } from "./message";
+import { fitMessage } from "./fit";
+
+/**
+ * Everything that must survive a restart lives in one Azure table: deliveries that wait (quiet hours, retry after a
+ * failure), deliveries that were refused for good (kept for people to inspect, never retried), and digest windows
+ * with the events they collect. Webhook URLs are never stored: a delivery names its channel and a fingerprint
+ * (SHA-256 prefix) of the URL, resolved against the current settings when it is sent.
+ */
+
+export const NOTIFY_TABLE = "notifyoutbox";
+
+const PENDING = "pending";
+const REJECTED = "rejected";
+const DIGEST = "digest";
+/** Table string properties hold at most 64 KiB (32 K UTF-16 characters); a stored message stays below that. */
+const MAX_STORED_MESSAGE_CHARS = 30_000;
+
+export type HoldReason = "quiet-hours" | "retry";
+
+export interface PendingDelivery {
+  id: string;
+  channel: string;
+  /** Fingerprint of the webhook URL (see `urlFingerprint`). */
+  target: string;
+  reason: HoldReason;
+  /** HTTP attempts made so far. */
+  attempts: number;
+  /** Stored retry rounds so far (each round = one delivery with its in-process retries); drives the backoff. */
+  rounds: number;
+  dueAt: Date;
+  createdAt: Date;
+  lastError?: string;
+  message: NotifyMessage;
+  etag: string;
+}
+
+export interface RejectedDelivery {
+  id: string;
+  channel: string;
+  target: string;
+  reason: string;
+  attempts: number;
+  rejectedAt: Date;
+  message: NotifyMessage;
+}
+
+export interface DigestWindow {
+  groupKey: string;
+  windowStart: Date;
+  windowEnd: Date;
+  /** When the event that opened the window (sent on its own) happened. */
+  firstOccurredAt: string;
+  etag: string;
+}
+
+export interface DigestItem {
+  rowKey: string;
+  message: NotifyMessage;
+}
+
+/** Identifies a webhook URL without storing it. */
+export function urlFingerprint(url: string): string {
+  return createHash("sha256").update(url).digest("hex").slice(0, 20);
+}
+
+export interface StoreConnection {
+  /** A storage connection string (Azurite, or `AzureWebJobsStorage` with a key). */
+  connectionString?: string;
+  /** Table endpoint for identity-based access, with the process's credential. */
+  tableServiceUrl?: string;
+  credential?: TokenCredential;
+  tableName?: string;
+}
+
+export class NotifyStore {
+  private constructor(private readonly table: TableClient) {}
+
+  /** Opens (and creates when missing) the table. */
+  static async open(connection: StoreConnection): Promise<NotifyStore> {
+    const tableName = connection.tableName ?? NOTIFY_TABLE;
+    let client: TableClient;
+    if (connection.connectionString) {
+      const insecure = /(^|;)\s*(DefaultEndpointsProtocol=http|TableEndpoint=http:)/i.test(connection.connectionString);
+      client = TableClient.fromConnectionString(connection.connectionString, tableName, {
+        allowInsecureConnection: insecure,
+      });
+    } else if (connection.tableServiceUrl && connection.credential) {
+      client = new TableClient(connection.tableServiceUrl, tableName, connection.credential);
+    } else {
+      throw new Error("notify store: needs a storage connection string, or a table service URL and a credential");
+    }
+    await client.createTable();
+    return new NotifyStore(client);
+  }
+
+  async addPending(entry: Omit<PendingDelivery, "id" | "etag" | "createdAt">, now: Date): Promise<void> {
+    await this.table.createEntity({
+      partitionKey: PENDING,
+      rowKey: randomUUID(),
+      channel: entry.channel,
+      target: entry.target,
+      reason: entry.reason,
+      attempts: entry.attempts,
+      rounds: entry.rounds,
+      dueAt: entry.dueAt,
+      createdAt: now,
+      ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
+      message: storedMessage(entry.message),
+    });
+  }
+
+  async listPending(dueBy?: Date): Promise<PendingDelivery[]> {
+    const filter = dueBy ? odata`PartitionKey eq ${PENDING} and dueAt le ${dueBy}` : odata`PartitionKey eq ${PENDING}`;
+    const out: PendingDelivery[] = [];
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
+      out.push(toPending(e));
+    return out.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+  }
+
+  /** Takes a due delivery for this process by pushing its due time to `until`; undefined when another took it. */
+  async claim(entry: PendingDelivery, until: Date): Promise<PendingDelivery | undefined> {
+    try {
+      const res = await this.table.updateEntity({ partitionKey: PENDING, rowKey: entry.id, dueAt: until }, "Merge", {
+        etag: entry.etag,
+      });
+      return { ...entry, dueAt: until, etag: res.etag ?? entry.etag };
+    } catch (err) {
+      if (isStatus(err, 412) || isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  async reschedule(
+    entry: PendingDelivery,
+    next: { dueAt: Date; attempts: number; rounds: number; lastError: string },
+  ): Promise<void> {
+    await this.table.updateEntity(
+      {
+        partitionKey: PENDING,
+        rowKey: entry.id,
+        dueAt: next.dueAt,
+        attempts: next.attempts,
+        rounds: next.rounds,
+        lastError: next.lastError,
+        reason: "retry",
+      },
+      "Merge",
+      { etag: entry.etag },
+    );
+  }
+
+  async remove(entry: PendingDelivery): Promise<void> {
+    await this.deleteQuietly(PENDING, entry.id);
+  }
+
+  /** Keeps a delivery that cannot succeed (permanent 4xx, blocked host, channel gone) for people to inspect. */
+  async reject(
+    entry: { id?: string; channel: string; target: string; attempts: number; message: NotifyMessage },
+    reason: string,
+    now: Date,
+  ): Promise<void> {
+    await this.table.upsertEntity({
+      partitionKey: REJECTED,
+      rowKey: entry.id ?? randomUUID(),
+      channel: entry.channel,
+      target: entry.target,
+      reason,
+      attempts: entry.attempts,
+      rejectedAt: now,
+      message: storedMessage(entry.message),
+    });
+    if (entry.id) await this.deleteQuietly(PENDING, entry.id);
+  }
+
+  async listRejected(): Promise<RejectedDelivery[]> {
+    const out: RejectedDelivery[] = [];
+    const filter = odata`PartitionKey eq ${REJECTED}`;
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      out.push({
+        id: str(e, "rowKey"),
+        channel: str(e, "channel"),
+        target: str(e, "target"),
+        reason: str(e, "reason"),
+        attempts: num(e, "attempts"),
+        rejectedAt: date(e, "rejectedAt"),
+        message: parseNotifyMessage(JSON.parse(str(e, "message")), `notify store row ${REJECTED}/${e.rowKey}`),
+      });
+    }
+    return out;
+  }
+
+  /** Opens a digest window for `groupKey`; undefined when one is already open (insert conflict = someone was first). */
+  async openDigestWindow(
+    groupKey: string,
+    windowStart: Date,
+    windowEnd: Date,
+    firstOccurredAt: string,
+  ): Promise<DigestWindow | undefined> {
+    try {
+      const res = await this.table.createEntity({
+        partitionKey: DIGEST,
+        rowKey: keyHash(groupKey),
+        groupKey,
+        windowStart,
+        windowEnd,
+        firstOccurredAt,
+      });
+      return { groupKey, windowStart, windowEnd, firstOccurredAt, etag: res.etag ?? "" };
+    } catch (err) {
+      if (isStatus(err, 409)) return undefined;
+      throw err;
+    }
+  }
+
+  async getDigestWindow(groupKey: string): Promise<DigestWindow | undefined> {
+    try {
+      return toWindow(await this.table.getEntity<Record<string, unknown>>(DIGEST, keyHash(groupKey)));
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  async listDigestWindows(endedBy?: Date): Promise<DigestWindow[]> {
+    const filter = endedBy
+      ? odata`PartitionKey eq ${DIGEST} and windowEnd le ${endedBy}`
+      : odata`PartitionKey eq ${DIGEST}`;
+    const out: DigestWindow[] = [];
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
+      out.push(toWindow(e));
+    return out;
+  }
+
+  async addDigestItem(window: DigestWindow, message: NotifyMessage): Promise<void> {
+    await this.table.createEntity({
+      partitionKey: itemsPartition(window),
+      rowKey: `${message.occurredAt}~${randomUUID()}`,
+      message: storedMessage(message),
+    });
+  }
+
+  async listDigestItems(window: DigestWindow): Promise<DigestItem[]> {
+    const partition = itemsPartition(window);
+    const out: DigestItem[] = [];
+    const filter = odata`PartitionKey eq ${partition}`;
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      out.push({
+        rowKey: str(e, "rowKey"),
+        message: parseNotifyMessage(JSON.parse(str(e, "message")), `notify store row ${partition}/${e.rowKey}`),
+      });
+    }
+    return out;
+  }
+
+  /** Removes the window's items, then the window itself; the next event of the group opens a new window. */
+  async closeDigestWindow(window: DigestWindow, items: readonly DigestItem[]): Promise<void> {
+    const partition = itemsPartition(window);
+    for (const item of items) await this.deleteQuietly(partition, item.rowKey);
+    await this.deleteQuietly(DIGEST, keyHash(window.groupKey));
+  }
+
+  private async deleteQuietly(partitionKey: string, rowKey: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(partitionKey, rowKey);
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+  }
+}
+
+function storedMessage(message: NotifyMessage): string {
+  const fitted = fitMessage(
+    message,
+    (m) => m,
+    (m) => JSON.stringify(m).length <= MAX_STORED_MESSAGE_CHARS,
+  );
+  return JSON.stringify(fitted.rendered);
+}
+
+function keyHash(key: string): string {
+  return createHash("sha256").update(key).digest("hex").slice(0, 32);
+}
+
+function itemsPartition(window: DigestWindow): string {
+  return `digest-${keyHash(window.groupKey)}-${window.windowStart.getTime()}`;
+}
+
+function isStatus(err: unknown, status: number): boolean {
+  return err instanceof RestError && err.statusCode === status;
+}
+
+function str(e: Record<string, unknown>, name: string): string {
+  const v = e[name];
+  if (typeof v !== "string") throw new Error(`notify store: row property ${name} is not a string`);
+  return v;
+}
+
+function num(e: Record<string, unknown>, name: string): number {
+  const v = e[name];
+  if (typeof v !== "number") throw new Error(`notify store: row property ${name} is not a number`);
+  return v;
+}
+
+function date(e: Record<string, unknown>, name: string): Date {
+  const v = e[name];
+  const d = v instanceof Date ? v : typeof v === "string" ? new Date(v) : undefined;
+  if (!d || Number.isNaN(d.getTime())) throw new Error(`notify store: row property ${name} is not a date`);
+  return d;
+}
+
+function toPending(e: TableEntityResult<Record<string, unknown>>): PendingDelivery {
+  const reason = str(e, "reason");
+  if (reason !== "quiet-hours" && reason !== "retry")
+    throw new Error(`notify store: row ${PENDING}/${e.rowKey} has reason ${reason}`);
+  const lastError = e["lastError"];
+  return {
+    id: str(e, "rowKey"),
+    channel: str(e, "channel"),
+    target: str(e, "target"),
+    reason,
+    attempts: num(e, "attempts"),
+    rounds: num(e, "rounds"),
+    dueAt: date(e, "dueAt"),
+    createdAt: date(e, "createdAt"),
+    ...(typeof lastError === "string" ? { lastError } : {}),
+    message: parseNotifyMessage(JSON.parse(str(e, "message")), `notify store row ${PENDING}/${e.rowKey}`),
+    etag: e.etag,
+  };
+}
+
+function toWindow(e: TableEntityResult<Record<string, unknown>>): DigestWindow {
+  return {
+    groupKey: str(e, "groupKey"),
+    windowStart: date(e, "windowStart"),
+    windowEnd: date(e, "windowEnd"),
+    firstOccurredAt: str(e, "firstOccurredAt"),
+    etag: e.etag,
+  };
+}
