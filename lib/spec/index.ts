@@ -1,2 +1,4 @@
 export * from "./schema";
 export * from "./default";
+export * from "./validate";
+export * from "./load";

@@ -1,0 +1,7 @@
+export * from "./types";
+export * from "./units";
+export * from "./plan";
+export * from "./critical-path";
+export * from "./render-json";
+export * from "./render-text";
+export * from "./render-mermaid";
