@@ -1,3 +1,4 @@
+import { GITOPS_TREE_PATH } from "../gitops/contract";
 import { z } from "zod";
 import {
   accessSchema,
@@ -572,6 +573,13 @@ function checkNames(view: SpecView, report: Report): void {
         );
       }
     }
+  }
+  // The tree's Flux Kustomizations name their layers by this path, so a fork must keep the tree there.
+  if (gitops.path !== undefined && gitops.path.replace(/^\.?\/+|\/+$/g, "") !== GITOPS_TREE_PATH) {
+    report(
+      ["gitops", "path"],
+      `The GitOps tree's Kustomizations refer to their layers under ${GITOPS_TREE_PATH}; keep the tree at that path in your repository (not ${JSON.stringify(gitops.path)}).`,
+    );
   }
   const names = view.clusters.flatMap((c) => (c.cluster.name === undefined ? [] : [c.cluster.name]));
   if (

@@ -517,6 +517,11 @@ describe("validateSpec: Azure naming rules", () => {
       (s) => (s.gitops.ingressHost = "app_1.k8s-demo.example.com"),
       /^Ingress host "app_1\.k8s-demo\.example\.com" has the label "app_1"/,
     ],
+    [
+      "gitops.path",
+      (s) => (s.gitops.path = "gitops"),
+      /^The GitOps tree's Kustomizations refer to their layers under templates\/gitops; keep the tree at that path/,
+    ],
   ];
   it.each(cases)("%s: %s", (path, mutate, message) => {
     const problems = problemsAfter(mutate);
