@@ -1,3 +1,5 @@
-// Vitest setup: runs before each test file. The function registry (local/registry) hooks in here so that
-// every app.* / df.app.* registration is captured the way the Functions host sees it.
-export {};
+// Vitest setup: runs before each test file. It provides `@azure/functions-core` (local/registry) so that every
+// app.* / df.app.* registration is captured the way the Functions host sees it.
+import { installFunctionsCore } from "../local/registry";
+
+installFunctionsCore();

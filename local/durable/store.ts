@@ -1,0 +1,151 @@
+// Instance state in Azure Storage (Azurite locally): one blob per instance holds the whole document (history,
+// inbox, pending work), and one table row per instance indexes it for listing and filtering.
+import { odata, TableClient } from "@azure/data-tables";
+import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import type { HistoryEvent, WireRetryOptions } from "./history";
+
+export type RuntimeStatus = "Pending" | "Running" | "Completed" | "ContinuedAsNew" | "Failed" | "Terminated";
+
+export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ["Completed", "Failed", "Terminated"];
+
+/** Work the driver dispatched and whose completion has not reached the inbox yet (re-dispatched on resume). */
+export type PendingWork =
+  | { kind: "activity"; id: number; name: string; input: unknown }
+  | { kind: "timer"; id: number; fireAt: string }
+  | { kind: "subOrchestration"; id: number; name: string; instanceId: string; input: unknown };
+
+/** A flattened action the orchestrator produced, as recorded the first time (replays must produce the same). */
+export interface TrackedAction {
+  actionType: number;
+  /** Activity / orchestration / event name; empty for timers. */
+  name: string;
+  /** Sequence id of the first attempt (null for external events, which take none). */
+  id: number | null;
+  retry?: { options: WireRetryOptions; failures: number; firstAttemptAt: string; input: unknown; instanceId?: string };
+}
+
+/** What a sequence id stands for, so an incoming completion can be matched to its action. */
+export interface IdRole {
+  action: number;
+  role: "attempt" | "retryTimer" | "timer";
+}
+
+export interface InstanceDocument {
+  instanceId: string;
+  name: string;
+  executionId: string;
+  runtimeStatus: RuntimeStatus;
+  input: unknown;
+  output: unknown;
+  customStatus: unknown;
+  createdTime: string;
+  lastUpdatedTime: string;
+  parent?: { instanceId: string; executionId: string; taskId: number };
+  history: HistoryEvent[];
+  inbox: HistoryEvent[];
+  pending: PendingWork[];
+  actions: TrackedAction[];
+  ids: Record<string, IdRole>;
+  nextEventId: number;
+}
+
+export interface InstanceFilter {
+  runtimeStatus?: readonly RuntimeStatus[];
+  createdTimeFrom?: Date;
+  createdTimeTo?: Date;
+}
+
+interface IndexRow {
+  partitionKey: string;
+  rowKey: string;
+  instanceId: string;
+  name: string;
+  runtimeStatus: string;
+  createdTime: string;
+  lastUpdatedTime: string;
+}
+
+const PARTITION = "instances";
+
+/** Table names allow letters and digits only; blob containers lower-case letters, digits and dashes. */
+function storageNames(taskHub: string): { table: string; container: string } {
+  const clean = taskHub.replace(/[^A-Za-z0-9]/g, "");
+  if (!/^[A-Za-z][A-Za-z0-9]{2,40}$/.test(clean)) {
+    throw new RangeError(`task hub name "${taskHub}" must start with a letter and hold 3-40 letters or digits`);
+  }
+  return { table: `${clean}Instances`, container: `${clean.toLowerCase()}-instances` };
+}
+
+export class InstanceStore {
+  private readonly table: TableClient;
+  private readonly container: ContainerClient;
+
+  constructor(connectionString: string, taskHub: string) {
+    const names = storageNames(taskHub);
+    // Azurite serves plain http; the tables SDK refuses shared-key auth over http unless told otherwise.
+    this.table = TableClient.fromConnectionString(connectionString, names.table, { allowInsecureConnection: true });
+    this.container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(names.container);
+  }
+
+  async init(): Promise<void> {
+    await this.table.createTable();
+    await this.container.createIfNotExists();
+  }
+
+  private blobName(instanceId: string): string {
+    return `${encodeURIComponent(instanceId)}.json`;
+  }
+
+  async load(instanceId: string): Promise<InstanceDocument | undefined> {
+    try {
+      const body = await this.container.getBlobClient(this.blobName(instanceId)).downloadToBuffer();
+      return JSON.parse(body.toString("utf8")) as InstanceDocument;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Writes the document, then its index row (a reader never finds a row whose document is older). */
+  async save(doc: InstanceDocument): Promise<void> {
+    const body = JSON.stringify(doc);
+    await this.container.getBlockBlobClient(this.blobName(doc.instanceId)).upload(body, Buffer.byteLength(body), {
+      blobHTTPHeaders: { blobContentType: "application/json" },
+    });
+    const row: IndexRow = {
+      partitionKey: PARTITION,
+      rowKey: encodeURIComponent(doc.instanceId),
+      instanceId: doc.instanceId,
+      name: doc.name,
+      runtimeStatus: doc.runtimeStatus,
+      createdTime: doc.createdTime,
+      lastUpdatedTime: doc.lastUpdatedTime,
+    };
+    await this.table.upsertEntity(row, "Replace");
+  }
+
+  async delete(instanceId: string): Promise<boolean> {
+    const existed = await this.container.getBlobClient(this.blobName(instanceId)).deleteIfExists();
+    try {
+      await this.table.deleteEntity(PARTITION, encodeURIComponent(instanceId));
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
+    return existed.succeeded;
+  }
+
+  /** Instance ids matching the filter, oldest first. */
+  async list(filter: InstanceFilter = {}): Promise<string[]> {
+    const clauses = [odata`PartitionKey eq ${PARTITION}`];
+    if (filter.createdTimeFrom) clauses.push(odata`createdTime ge ${filter.createdTimeFrom.toISOString()}`);
+    if (filter.createdTimeTo) clauses.push(odata`createdTime le ${filter.createdTimeTo.toISOString()}`);
+    if (filter.runtimeStatus && filter.runtimeStatus.length > 0) {
+      clauses.push(`(${filter.runtimeStatus.map((s) => odata`runtimeStatus eq ${s}`).join(" or ")})`);
+    }
+    const rows: IndexRow[] = [];
+    for await (const row of this.table.listEntities<IndexRow>({ queryOptions: { filter: clauses.join(" and ") } })) {
+      rows.push(row);
+    }
+    return rows.sort((a, b) => a.createdTime.localeCompare(b.createdTime)).map((r) => r.instanceId);
+  }
+}
