@@ -1,5 +1,12 @@
 import { PlanError } from "../../lib/plan";
-import { defaultSpec, loadSpecFile, SpecParseError, SpecValidationError, validateSpec, type PlatformSpec } from "../../lib/spec";
+import {
+  defaultSpec,
+  loadSpecFile,
+  SpecParseError,
+  SpecValidationError,
+  validateSpec,
+  type PlatformSpec,
+} from "../../lib/spec";
 
 /** The spec a command works on: the file given, or the seed default (checked by the same rules). */
 export async function readSpec(file: string | undefined): Promise<PlatformSpec> {

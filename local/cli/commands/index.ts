@@ -1,4 +1,13 @@
 import type { Command } from "commander";
+import { register as plan } from "./plan";
+import { register as events } from "./events";
+import { register as arm } from "./arm";
+import { register as notify } from "./notify";
+import { register as serve } from "./serve";
+import { register as check } from "./check";
+import { register as up } from "./up";
+import { register as sandbox } from "./sandbox";
+import { register as backup } from "./backup";
 
 /**
  * Each command module exports `register(program, setExitCode)`. Add one line here per command module;
@@ -6,4 +15,4 @@ import type { Command } from "commander";
  */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [plan, events, arm, notify, serve, check, sandbox, up, backup];

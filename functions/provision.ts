@@ -1,0 +1,21 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { handleProvision } from "../lib/api/builds";
+import { Functions } from "../lib/function-names";
+import { durableBuildInstances } from "./shared/durableBuilds";
+import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
+
+/** OPS-1: `POST` starts the build of an environment (`?mode=whatif` changes nothing), `GET` reports its progress. */
+export async function provision(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const instances = durableBuildInstances(df.getClient(context));
+  return toHttpResponse(await handleProvision(toApiRequest(request), instances));
+}
+
+app.http(Functions.provision, {
+  route: "environments/{env}/provision",
+  // Every method reaches the handler so that a wrong one gets a 405 naming the right ones, not a bare 404.
+  methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+  authLevel: "function",
+  extraInputs: [df.input.durableClient()],
+  handler: provision,
+});

@@ -1,0 +1,166 @@
+import type { PlatformSpec } from "../spec/schema";
+import type { DeploymentUnit, PhaseName } from "./types";
+import { PHASES } from "./types";
+
+/**
+ * The state of a build as the provisioning orchestrations report it (custom status, HTTP status endpoint, CLI
+ * progress, the Gantt timeline). Everything here is pure and deterministic so orchestrators can use it.
+ */
+
+export type DeploymentState = "pending" | "running" | "succeeded" | "failed" | "skipped";
+
+export interface ArmErrorInfo {
+  code: string;
+  message: string;
+  /** Resource the failing operation targeted, when ARM named one. */
+  target?: string;
+  details?: ArmErrorInfo[];
+}
+
+export interface WhatIfSummary {
+  create: number;
+  modify: number;
+  delete: number;
+  noChange: number;
+  ignore: number;
+  /** `changeType: resourceId` lines for everything that is not NoChange/Ignore. */
+  changes: string[];
+}
+
+export interface DeploymentProgress {
+  name: string;
+  phase: PhaseName;
+  cluster?: string;
+  state: DeploymentState;
+  startedAt?: string;
+  endedAt?: string;
+  correlationId?: string;
+  /** True when a succeeded deployment with identical template and parameters was found and not redone. */
+  reused?: boolean;
+  error?: ArmErrorInfo;
+  whatIf?: WhatIfSummary;
+}
+
+export interface PhaseProgress {
+  name: PhaseName;
+  state: DeploymentState;
+  startedAt?: string;
+  endedAt?: string;
+}
+
+/** Input of the `provisionPlatform` orchestration. */
+export interface BuildInput {
+  spec: PlatformSpec;
+  mode: BuildMode;
+  /** Cap on one deployment's running time; default 90 minutes (AKS create takes 8–18). */
+  maxDeploymentSeconds?: number;
+}
+
+/** Custom status of the `provisionPlatform` orchestration: enough to draw progress and a timeline. */
+export interface BuildStatus {
+  environment: string;
+  mode: BuildMode;
+  runId: string;
+  stage: "planning" | "shared" | "clusters" | "finishing" | "done";
+  startedAt: string;
+  istioRevision?: string;
+  phases: PhaseProgress[];
+  deployments: DeploymentProgress[];
+  /** Sub-orchestrations whose own custom status carries their live progress. */
+  children: { label: string; instanceId: string }[];
+}
+
+/** Output of a finished build (a failed build throws with `describeFailures`; its status keeps the details). */
+export interface BuildResult {
+  environment: string;
+  mode: BuildMode;
+  succeeded: boolean;
+  startedAt: string;
+  endedAt: string;
+  deployments: DeploymentProgress[];
+}
+
+export type BuildMode = "deploy" | "whatif";
+
+/** The outputs of succeeded deployments, by deployment name then output name. */
+export type OutputsByDeployment = Record<string, Record<string, unknown>>;
+
+/** Units whose dependencies have all succeeded and that have not started yet. */
+export function runnableUnits(
+  units: readonly DeploymentUnit[],
+  states: ReadonlyMap<string, DeploymentState>,
+): DeploymentUnit[] {
+  return units.filter(
+    (u) => (states.get(u.name) ?? "pending") === "pending" && u.dependsOn.every((d) => states.get(d) === "succeeded"),
+  );
+}
+
+/** Pending units that can never run because a dependency failed or was skipped (transitively, in one pass order). */
+export function blockedUnits(
+  units: readonly DeploymentUnit[],
+  states: ReadonlyMap<string, DeploymentState>,
+): DeploymentUnit[] {
+  return units.filter(
+    (u) =>
+      (states.get(u.name) ?? "pending") === "pending" &&
+      u.dependsOn.some((d) => states.get(d) === "failed" || states.get(d) === "skipped"),
+  );
+}
+
+/** Parameters of a unit with its output references filled in from earlier deployments' outputs. */
+export function resolveParameters(unit: DeploymentUnit, outputs: OutputsByDeployment): Record<string, unknown> {
+  const resolved: Record<string, unknown> = { ...unit.parameters };
+  for (const [param, ref] of Object.entries(unit.outputParameters)) {
+    const fromDeployment = outputs[ref.deployment];
+    if (!fromDeployment || !(ref.output in fromDeployment)) {
+      throw new Error(
+        `deployment ${unit.name}: parameter '${param}' needs output '${ref.output}' of deployment ${ref.deployment}, which has not produced it`,
+      );
+    }
+    resolved[param] = fromDeployment[ref.output];
+  }
+  return resolved;
+}
+
+/** Phase states derived from the deployments in each phase (a phase with nothing to do is `succeeded`). */
+export function phaseProgress(deployments: readonly DeploymentProgress[]): PhaseProgress[] {
+  return PHASES.map((name) => {
+    const inPhase = deployments.filter((d) => d.phase === name);
+    const starts = inPhase
+      .map((d) => d.startedAt)
+      .filter((s): s is string => s !== undefined)
+      .sort();
+    const ends = inPhase
+      .map((d) => d.endedAt)
+      .filter((s): s is string => s !== undefined)
+      .sort();
+    const states = new Set(inPhase.map((d) => d.state));
+    const state: DeploymentState = states.has("running")
+      ? "running"
+      : states.has("pending")
+        ? starts.length > 0
+          ? "running"
+          : "pending"
+        : states.has("failed")
+          ? "failed"
+          : states.has("skipped")
+            ? "skipped"
+            : "succeeded";
+    const done = state === "succeeded" || state === "failed" || state === "skipped";
+    return {
+      name,
+      state,
+      ...(starts[0] !== undefined ? { startedAt: starts[0] } : {}),
+      ...(done && ends.length > 0 ? { endedAt: ends[ends.length - 1] } : {}),
+    };
+  });
+}
+
+/** The failed build's message: every failure, each with its ARM error, so nothing needs digging out of logs. */
+export function describeFailures(environment: string, failures: readonly DeploymentProgress[]): string {
+  const lines = failures.map(
+    (d) =>
+      `- ${d.name}${d.cluster ? ` (cluster ${d.cluster})` : ""}: ${d.state}: ${d.error ? `${d.error.code}: ${d.error.message}` : "no details"}`,
+  );
+  return `build of ${environment} finished with ${failures.length} deployment(s) not succeeded:\n${lines.join("\n")}`;
+}

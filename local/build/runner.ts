@@ -1,0 +1,184 @@
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { buildInstanceId, isActive, mergedStatus, type BuildInstances } from "../../lib/api/builds";
+import { Orchestrations } from "../../lib/function-names";
+import type { BuildInput, BuildMode, BuildStatus } from "../../lib/plan/progress";
+import type { PlatformSpec } from "../../lib/spec";
+import { startAzurite, type AzuriteHandle } from "../azurite";
+import { DurableDriver } from "../durable/driver";
+import { InstanceStore } from "../durable/store";
+import { loadApp } from "../registry";
+import { startSandboxArm, type SandboxArm, type SandboxOptions } from "../sandbox";
+
+/**
+ * Runs the app's build in this process, without a Functions host: the real orchestrations and activities through
+ * the local durable driver (state in Azurite under `stateDir`, so a killed run resumes), against the sandbox ARM
+ * or any ARM endpoint the app settings name.
+ */
+
+export interface LocalRuntime {
+  driver: DurableDriver;
+  instances: BuildInstances;
+  sandbox?: SandboxArm;
+  stop(): Promise<void>;
+}
+
+export interface LocalRuntimeOptions {
+  /** Folder for Azurite's data and the sandbox's state file; kept between runs so a build can resume. */
+  stateDir: string;
+  /** Start from nothing (removes `stateDir` first). */
+  fresh?: boolean;
+  /** Durable timers run this many times faster than the wall clock (the sandbox's time scale when it is used). */
+  timeScale: number;
+  /** Start the sandbox ARM with these options and point the app's ARM settings at it. */
+  sandbox?: SandboxOptions;
+  maxConcurrentActivities?: number;
+}
+
+/** The ARM and storage settings the activities read, set for this process. */
+const RUNTIME_SETTINGS = [
+  "AKS_PLATFORM_ARM_ENDPOINT",
+  "AKS_PLATFORM_ARM_TOKEN",
+  "AKS_PLATFORM_ARM_CA_FILE",
+  "AzureWebJobsStorage",
+];
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  if (options.fresh) rmSync(options.stateDir, { recursive: true, force: true });
+  mkdirSync(options.stateDir, { recursive: true });
+  const saved = RUNTIME_SETTINGS.map((name) => [name, process.env[name]] as const);
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  try {
+    let sandbox: SandboxArm | undefined;
+    if (options.sandbox) {
+      sandbox = await startSandboxArm({ stateFile: path.join(options.stateDir, "sandbox.json"), ...options.sandbox });
+      cleanups.push(() => sandbox!.close());
+      process.env.AKS_PLATFORM_ARM_ENDPOINT = sandbox.url;
+      process.env.AKS_PLATFORM_ARM_TOKEN = sandbox.token;
+      process.env.AKS_PLATFORM_ARM_CA_FILE = sandbox.caPath;
+    }
+    const azurite: AzuriteHandle = await startAzurite({ location: path.join(options.stateDir, "azurite") });
+    cleanups.push(() => azurite.stop());
+    process.env.AzureWebJobsStorage = azurite.connectionString;
+
+    await loadApp();
+    const driver = new DurableDriver({
+      connectionString: azurite.connectionString,
+      clock: { kind: "scaled", factor: options.timeScale },
+      ...(options.maxConcurrentActivities !== undefined
+        ? { maxConcurrentActivities: options.maxConcurrentActivities }
+        : {}),
+    });
+    cleanups.push(() => driver.stop());
+    await driver.start();
+    return { driver, instances: driverBuildInstances(driver), ...(sandbox ? { sandbox } : {}), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Read-only access to the builds recorded under `stateDir`, without a driver: reading must not resume (and so
+ * run) an interrupted build, which may belong to another process.
+ */
+export async function openBuildRecords(
+  stateDir: string,
+): Promise<{ instances: BuildInstances; stop(): Promise<void> }> {
+  const azurite = await startAzurite({ location: path.join(stateDir, "azurite") });
+  const store = new InstanceStore(azurite.connectionString, process.env.AKS_PLATFORM_TASK_HUB ?? "aksplatform");
+  const readOnly = (what: string) => () =>
+    Promise.reject(new Error(`${what} is not possible on read-only build records`));
+  return {
+    instances: {
+      async get(instanceId) {
+        await store.init();
+        const doc = await store.load(instanceId);
+        return (
+          doc && {
+            instanceId,
+            runtimeStatus: doc.runtimeStatus,
+            input: doc.input,
+            customStatus: doc.customStatus,
+            output: doc.output,
+            createdTime: doc.createdTime,
+            lastUpdatedTime: doc.lastUpdatedTime,
+          }
+        );
+      },
+      start: readOnly("starting a build"),
+      terminate: readOnly("terminating a build"),
+      managementUrls: () => ({}),
+    },
+    stop: () => azurite.stop(),
+  };
+}
+
+/** The build API's view of the local durable driver (the same view the HTTP API has of the durable client). */
+export function driverBuildInstances(driver: DurableDriver): BuildInstances {
+  return {
+    async get(instanceId) {
+      const s = await driver.getStatus(instanceId, { showInput: true });
+      return s && { ...s, runtimeStatus: s.runtimeStatus };
+    },
+    async start(instanceId, input) {
+      await driver.startNew(Orchestrations.provisionPlatform, { instanceId, input });
+    },
+    terminate: (instanceId, reason) => driver.terminate(instanceId, reason),
+    managementUrls: () => ({}),
+  };
+}
+
+export interface BuildOutcome {
+  instanceId: string;
+  runtimeStatus: string;
+  /** True when an earlier, interrupted run of this environment was picked up instead of starting a new one. */
+  resumed: boolean;
+  status?: BuildStatus;
+  /** The orchestration's failure message (every failed deployment with its ARM error). */
+  failure?: string;
+}
+
+/**
+ * Starts the build of `spec` (or resumes an interrupted one of the same environment) and waits for it, reporting
+ * progress about every `pollMs`.
+ */
+export async function runBuild(
+  runtime: LocalRuntime,
+  spec: PlatformSpec,
+  mode: BuildMode,
+  options: { onProgress?: (status: BuildStatus | undefined, runtimeStatus: string) => void; pollMs?: number } = {},
+): Promise<BuildOutcome> {
+  const instanceId = buildInstanceId(spec.name);
+  const existing = await runtime.instances.get(instanceId);
+  const resumed = isActive(existing);
+  if (!resumed) await runtime.instances.start(instanceId, { spec, mode } satisfies BuildInput);
+  const pollMs = options.pollMs ?? 250;
+  for (;;) {
+    const view = await runtime.instances.get(instanceId);
+    const status = view && (await mergedStatus(view, runtime.instances));
+    options.onProgress?.(status, view?.runtimeStatus ?? "Pending");
+    if (view && !isActive(view)) {
+      return {
+        instanceId,
+        runtimeStatus: view.runtimeStatus,
+        resumed,
+        ...(status ? { status } : {}),
+        ...(view.runtimeStatus === "Failed" ? { failure: failureText(view.output) } : {}),
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+function failureText(output: unknown): string {
+  if (typeof output === "string") return output;
+  return JSON.stringify(output);
+}

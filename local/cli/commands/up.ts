@@ -1,0 +1,225 @@
+import path from "node:path";
+import { createInterface } from "node:readline/promises";
+import { Option } from "commander";
+import { isLoopbackUrl } from "../../../lib/azure";
+import { isActive, mergedStatus } from "../../../lib/api/builds";
+import { repoRoot } from "../../../lib/config";
+import type { BuildMode, DeploymentProgress } from "../../../lib/plan/progress";
+import { makespanSeconds } from "../../../lib/plan/timeline";
+import { UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
+import { writeBuildReport } from "../../build/report";
+import {
+  openBuildRecords,
+  runBuild,
+  startLocalRuntime,
+  type BuildOutcome,
+  type LocalRuntime,
+} from "../../build/runner";
+import { CliUsageError } from "../errors";
+import { BuildProgressView } from "../progress";
+import { describeSpecFailure, readSpec } from "../spec-input";
+import type { RegisterCommand } from "./index";
+
+/**
+ * `aks-platform up`: the build orchestration driven in this process through the local durable driver. With
+ * `--sandbox` it never leaves this machine; real Azure only with an explicit `--subscription`, after a what-if and
+ * a confirmation.
+ */
+
+interface UpOptions {
+  spec?: string;
+  subscription?: string;
+  sandbox?: boolean;
+  armEndpoint?: string;
+  yes?: boolean;
+  timeScale: string;
+  report?: string;
+  fresh?: boolean;
+  whatif?: boolean;
+  stateDir?: string;
+}
+
+export const DEFAULT_SANDBOX_TIME_SCALE = 120;
+
+export function stateDirFor(environment: string): string {
+  return path.join(repoRoot(), ".local", "builds", environment);
+}
+
+export const register: RegisterCommand = (program, setExitCode) => {
+  program
+    .command("up")
+    .description(
+      "Build (or resume building) the platform of a spec: against the local sandbox ARM, or a real subscription.",
+    )
+    .option("--spec <file>", "platform spec (JSON or YAML); default: the seed spec k8s-demo")
+    .option("--sandbox", "build against the local sandbox ARM (no Azure account; time-scaled)")
+    .option("--subscription <id>", "build in this Azure subscription (DefaultAzureCredential)")
+    .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
+    .option("--yes", "do not ask for confirmation before deploying to Azure")
+    .option("--whatif", "only run ARM what-if for every deployment; change nothing")
+    .addOption(
+      new Option("--time-scale <factor>", "sandbox: simulated seconds per real second").default(
+        String(DEFAULT_SANDBOX_TIME_SCALE),
+      ),
+    )
+    .option("--report <dir>", "where to write the report (default: .local/reports/<environment>)")
+    .option("--fresh", "sandbox: forget earlier runs and their simulated resources first")
+    .option("--state-dir <dir>", "where build state (Azurite, sandbox) is kept (default: .local/builds/<environment>)")
+    .action(async (options: UpOptions) => {
+      if (options.sandbox === (options.subscription !== undefined)) {
+        throw new CliUsageError(
+          "choose exactly one target: --sandbox (local, no account) or --subscription ID (Azure)",
+        );
+      }
+      if (options.sandbox && options.armEndpoint)
+        throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
+      const timeScale = Number(options.timeScale);
+      if (!Number.isFinite(timeScale) || timeScale <= 0) {
+        throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
+      }
+
+      let spec: PlatformSpec;
+      try {
+        spec = await readSpec(options.spec);
+      } catch (err) {
+        const message = describeSpecFailure(err);
+        if (message === undefined) throw err;
+        process.stderr.write(`${message}\n`);
+        setExitCode(1);
+        return;
+      }
+      if (options.subscription !== undefined) spec = { ...spec, subscriptionId: options.subscription };
+
+      const runtime = options.sandbox
+        ? await startLocalRuntime({
+            stateDir: options.stateDir ?? stateDirFor(spec.name),
+            fresh: options.fresh ?? false,
+            timeScale,
+            sandbox: { timeScale, subscriptionId: spec.subscriptionId },
+          })
+        : await startAzureRuntime(spec, options);
+      try {
+        const code = await buildWith(runtime, spec, options);
+        setExitCode(code);
+      } finally {
+        await runtime.stop();
+      }
+    });
+
+  program
+    .command("status")
+    .description("Show the last build of an environment that `up` ran on this machine (progress, failures).")
+    .option("--env <name>", "environment name", "k8s-demo")
+    .addOption(new Option("--format <format>", "output").choices(["json", "text"]).default("text"))
+    .action(async (options: { env: string; format: "json" | "text" }) => {
+      const runtime = await openBuildRecords(stateDirFor(options.env));
+      try {
+        const view = await runtime.instances.get(options.env);
+        if (!view) {
+          process.stderr.write(`no build of ${options.env} has run on this machine\n`);
+          setExitCode(1);
+          return;
+        }
+        const status = await mergedStatus(view, runtime.instances);
+        if (options.format === "json") {
+          process.stdout.write(`${JSON.stringify({ ...view, progress: status }, null, 2)}\n`);
+        } else {
+          process.stdout.write(`${options.env}: ${view.runtimeStatus} (last update ${view.lastUpdatedTime ?? "?"})\n`);
+          for (const d of status?.deployments ?? []) {
+            process.stdout.write(
+              `  ${d.state.padEnd(9)} ${d.name}${d.error ? `  ${d.error.code}: ${d.error.message}` : ""}\n`,
+            );
+          }
+        }
+        setExitCode(isActive(view) || view.runtimeStatus === "Completed" ? 0 : 1);
+      } finally {
+        await runtime.stop();
+      }
+    });
+};
+
+async function startAzureRuntime(spec: PlatformSpec, options: UpOptions): Promise<LocalRuntime> {
+  if (spec.subscriptionId === UNSET_SUBSCRIPTION_ID)
+    throw new CliUsageError("--subscription needs a real subscription id");
+  if (options.armEndpoint !== undefined) {
+    if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN) {
+      throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
+    }
+    process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
+  }
+  // Durable state stays on this machine (Azurite); ARM calls go to Azure with DefaultAzureCredential.
+  return startLocalRuntime({ stateDir: options.stateDir ?? stateDirFor(spec.name), timeScale: 1 });
+}
+
+async function buildWith(runtime: LocalRuntime, spec: PlatformSpec, options: UpOptions): Promise<number> {
+  const realAzure = !options.sandbox;
+  if (realAzure && !options.whatif) {
+    // Show what would change first; deploy only once a person said yes (or --yes).
+    const preview = await runOnce(runtime, spec, "whatif", options);
+    if (preview.runtimeStatus !== "Completed") return 1;
+    printWhatIf(preview.status?.deployments ?? []);
+    if (!options.yes && !(await confirm(`Deploy ${spec.name} to subscription ${spec.subscriptionId}?`))) {
+      process.stdout.write("Nothing deployed.\n");
+      return 1;
+    }
+  }
+  const outcome = await runOnce(runtime, spec, options.whatif ? "whatif" : "deploy", options);
+  if (options.whatif) printWhatIf(outcome.status?.deployments ?? []);
+  const reportDir = path.resolve(options.report ?? path.join(repoRoot(), ".local", "reports", spec.name));
+  const counters = runtime.sandbox?.counters.snapshot();
+  const files = await writeBuildReport(reportDir, spec, outcome, counters ? { sandboxCounters: counters } : {});
+  printSummary(spec, outcome, files, runtime.sandbox !== undefined);
+  return outcome.runtimeStatus === "Completed" ? 0 : 1;
+}
+
+async function runOnce(
+  runtime: LocalRuntime,
+  spec: PlatformSpec,
+  mode: BuildMode,
+  options: UpOptions,
+): Promise<BuildOutcome> {
+  const view = new BuildProgressView();
+  process.stdout.write(
+    `${mode === "whatif" ? "What-if" : "Build"} of ${spec.name} in ${spec.location}${options.sandbox ? " (sandbox ARM, simulated time)" : ""}\n`,
+  );
+  const outcome = await runBuild(runtime, spec, mode, { onProgress: (s, r) => view.update(s, r) });
+  if (outcome.resumed) process.stdout.write("(resumed an interrupted build of this environment)\n");
+  return outcome;
+}
+
+function printWhatIf(deployments: readonly DeploymentProgress[]): void {
+  for (const d of deployments) {
+    const w = d.whatIf;
+    if (!w) continue;
+    process.stdout.write(
+      `  ${d.name}: ${w.create} create, ${w.modify} modify, ${w.delete} delete, ${w.noChange} unchanged\n`,
+    );
+    for (const change of w.changes) process.stdout.write(`      ${change}\n`);
+  }
+}
+
+function printSummary(spec: PlatformSpec, outcome: BuildOutcome, files: string[], simulated: boolean): void {
+  const deployments = outcome.status?.deployments ?? [];
+  const count = (state: DeploymentProgress["state"]) => deployments.filter((d) => d.state === state).length;
+  const minutes = (makespanSeconds(deployments) / 60).toFixed(1);
+  process.stdout.write(
+    [
+      "",
+      `${spec.name}: ${outcome.runtimeStatus} — ${count("succeeded")} succeeded (${deployments.filter((d) => d.reused).length} unchanged), ` +
+        `${count("failed")} failed, ${count("skipped")} skipped; ${minutes} min${simulated ? " simulated" : ""}`,
+      ...(outcome.failure !== undefined ? [outcome.failure] : []),
+      `report: ${path.dirname(files[0] ?? ".")} (${files.map((f) => path.basename(f)).join(", ")})`,
+      "",
+    ].join("\n"),
+  );
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}

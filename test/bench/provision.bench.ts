@@ -1,0 +1,80 @@
+// Benchmark (not a test): one full build of the default spec against the sandbox ARM under its latency model and
+// default throttle, compared with the physical limit (the plan's critical path) and with the seed's strategy
+// (all of Phase 1, then the add-on steps one at a time) computed from the same run's measured durations.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { installFunctionsCore } from "../../local/registry";
+import { buildPlan, criticalPath } from "../../lib/plan";
+import type { DeploymentProgress } from "../../lib/plan/progress";
+import { makespanSeconds } from "../../lib/plan/timeline";
+import { buildDeploymentUnits } from "../../lib/plan/units";
+import { defaultSpec } from "../../lib/spec";
+import { runBuild, startLocalRuntime } from "../../local/build/runner";
+
+const SPEED = 300;
+/** ARM's write budget per subscription and hour (azure-notes.md). */
+const HOURLY_WRITE_BUDGET = 1200;
+
+function seconds(d: DeploymentProgress): number {
+  return (Date.parse(d.endedAt!) - Date.parse(d.startedAt!)) / 1000;
+}
+
+/** The seed's two phases under the measured durations: Phase 1 with full parallelism, then each add-on in turn. */
+function seedStrategySeconds(deployments: readonly DeploymentProgress[]): number {
+  const units = buildDeploymentUnits(defaultSpec);
+  const measured = new Map(deployments.map((d) => [d.name, seconds(d)]));
+  const phase1 = units.filter((u) => u.phase !== "addons");
+  const finish = new Map<string, number>();
+  const finishOf = (name: string): number => {
+    const known = finish.get(name);
+    if (known !== undefined) return known;
+    const unit = phase1.find((u) => u.name === name)!;
+    const end = Math.max(0, ...unit.dependsOn.map(finishOf)) + (measured.get(name) ?? 0);
+    finish.set(name, end);
+    return end;
+  };
+  const phase1Seconds = Math.max(...phase1.map((u) => finishOf(u.name)));
+  const addOnsOneAtATime = units
+    .filter((u) => u.phase === "addons")
+    .reduce((sum, u) => sum + (measured.get(u.name) ?? 0), 0);
+  return phase1Seconds + addOnsOneAtATime;
+}
+
+async function main(): Promise<void> {
+  installFunctionsCore();
+  const stateDir = mkdtempSync(path.join(tmpdir(), "bench-provision-"));
+  const runtime = await startLocalRuntime({
+    stateDir,
+    timeScale: SPEED,
+    sandbox: { timeScale: SPEED, subscriptionId: defaultSpec.subscriptionId },
+  });
+  try {
+    const outcome = await runBuild(runtime, defaultSpec, "deploy");
+    if (outcome.runtimeStatus !== "Completed")
+      throw new Error(`the build did not succeed: ${outcome.failure ?? outcome.runtimeStatus}`);
+    const deployments = outcome.status!.deployments;
+    const makespan = makespanSeconds(deployments);
+    const critical = criticalPath(buildPlan(defaultSpec)).totalSeconds;
+    const counters = runtime.sandbox!.counters.snapshot();
+    const lines: [string, string | number][] = [
+      ["provision.makespan_minutes", (makespan / 60).toFixed(1)],
+      ["provision.critical_path_minutes", (critical / 60).toFixed(1)],
+      ["provision.makespan_vs_critical_path", (makespan / critical).toFixed(3)],
+      ["provision.makespan_vs_seed_strategy", (makespan / seedStrategySeconds(deployments)).toFixed(3)],
+      ["provision.arm_reads_per_build", counters.reads],
+      ["provision.arm_writes_per_build", counters.writes],
+      ["provision.writes_share_of_hourly_budget", (counters.writes / HOURLY_WRITE_BUDGET).toFixed(3)],
+      ["provision.throttled_429s", counters.throttled],
+    ];
+    for (const [name, value] of lines) console.log(`${name}: ${value}`);
+  } finally {
+    await runtime.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});

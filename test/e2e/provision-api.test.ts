@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PLAN_TENANT_ID } from "../../lib/plan";
+import { defaultSpec } from "../../lib/spec";
+import { startLocalHost, type LocalHost } from "../../local/host";
+import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
+import { differences, E2E_SPEED, plannedResources } from "./harness";
+
+/**
+ * OPS-1 end to end: the default spec built through the HTTP API on the local host, the real orchestrations and
+ * activities, the real Azure SDK and the sandbox ARM over HTTPS.
+ */
+
+const KEY = "e2e-function-key";
+const ENV = defaultSpec.name;
+
+interface ResourceView {
+  id: string;
+  properties?: Record<string, unknown>;
+}
+
+describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
+  let sandbox: SandboxArm;
+  let host: LocalHost;
+  let dir: string;
+  const armSettings = ["AKS_PLATFORM_ARM_ENDPOINT", "AKS_PLATFORM_ARM_TOKEN", "AKS_PLATFORM_ARM_CA_FILE"] as const;
+  const saved = armSettings.map((name) => [name, process.env[name]] as const);
+
+  const api = (route: string, init: RequestInit = {}, key: string | null = KEY) =>
+    fetch(`${host.url}/api/${route}`, {
+      ...init,
+      headers: { ...(key ? { "x-functions-key": key } : {}), ...init.headers },
+    });
+
+  async function waitForBuild(): Promise<Record<string, unknown>> {
+    for (let i = 0; i < 600; i++) {
+      const body = (await (await api(`environments/${ENV}/provision`)).json()) as Record<string, unknown>;
+      if (!["Pending", "Running"].includes(String(body.runtimeStatus))) return body;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error("the build did not finish");
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "e2e-api-"));
+    // The plan is expanded offline with the placeholder tenant; the sandbox uses the same one so they compare.
+    sandbox = await startSandboxArm({
+      timeScale: E2E_SPEED,
+      subscriptionId: defaultSpec.subscriptionId,
+      tenantId: PLAN_TENANT_ID,
+    });
+    process.env.AKS_PLATFORM_ARM_ENDPOINT = sandbox.url;
+    process.env.AKS_PLATFORM_ARM_TOKEN = sandbox.token;
+    process.env.AKS_PLATFORM_ARM_CA_FILE = sandbox.caPath;
+    const settingsFile = path.join(dir, "local.settings.json");
+    writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: {}, FunctionKeys: { default: KEY } }));
+    host = await startLocalHost({ port: 0, settingsFile, timeScale: E2E_SPEED, taskHub: "e2eapi", timers: false });
+  });
+
+  afterAll(async () => {
+    await host?.stop();
+    await sandbox?.close();
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses bad requests with clear answers and starts nothing", async () => {
+    expect((await api(`environments/${ENV}/provision`, { method: "POST" }, null)).status).toBe(401);
+
+    const wrongMethod = await api(`environments/${ENV}/provision`, { method: "PUT" });
+    expect(wrongMethod.status).toBe(405);
+
+    const badSpec = await api(`environments/${ENV}/provision`, {
+      method: "POST",
+      body: JSON.stringify({ ...defaultSpec, location: "Korea Central", clusters: [] }),
+    });
+    expect(badSpec.status).toBe(400);
+    const problems = ((await badSpec.json()) as { problems: { path: string; message: string }[] }).problems;
+    expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(["location", "clusters"]));
+
+    const badMode = await api(`environments/${ENV}/provision?mode=yolo`, { method: "POST" });
+    expect(badMode.status).toBe(400);
+    expect(((await badMode.json()) as { error: string }).error).toContain("mode");
+
+    const huge = await api(`environments/${ENV}/provision`, { method: "POST", body: "x".repeat(1024 * 1024 + 1) });
+    expect(huge.status).toBe(413);
+
+    expect((await api(`environments/${ENV}/provision`)).status).toBe(404);
+    expect(sandbox.counters.snapshot().writes).toBe(0);
+  });
+
+  it("builds the default spec: 202, 409 for a second build, every planned resource in ARM as planned", async () => {
+    const started = await api(`environments/${ENV}/provision`, { method: "POST" });
+    expect(started.status).toBe(202);
+    const body = (await started.json()) as { instanceId: string; statusUrl: string };
+    expect(body.instanceId).toBe(ENV);
+
+    const second = await api(`environments/${ENV}/provision`, { method: "POST" });
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as { instanceId: string }).instanceId).toBe(ENV);
+
+    const final = await waitForBuild();
+    expect(final.runtimeStatus, JSON.stringify(final.failure)).toBe("Completed");
+    const progress = final.progress as {
+      istioRevision: string;
+      deployments: { state: string; startedAt?: string; correlationId?: string }[];
+    };
+    expect(progress.deployments.every((d) => d.state === "succeeded" && d.startedAt !== undefined)).toBe(true);
+
+    const inArm = new Map((sandbox.state.resources() as ResourceView[]).map((r) => [r.id.toLowerCase(), r]));
+    // The build looked the Istio revision up in the (sandbox) region; the plan must use the same one.
+    const built = { ...defaultSpec, istio: { revision: progress.istioRevision } };
+    const planned = plannedResources(built).filter((r) => r.type !== "Microsoft.Resources/resourceGroups");
+    const missing = planned.filter((r) => !inArm.has(r.id.toLowerCase())).map((r) => r.id);
+    expect(missing).toEqual([]);
+    const mismatched = planned.flatMap((r) =>
+      differences(r.properties, inArm.get(r.id.toLowerCase())?.properties).map((d) => `${r.id} ${d}`),
+    );
+    expect(mismatched).toEqual([]);
+
+    const plan = await api(`environments/${ENV}/plan`);
+    expect(plan.status).toBe(200);
+    expect(((await plan.json()) as { phases: unknown[] }).phases.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("a second build of the same spec changes nothing: what-if sees no change, nothing is redeployed", async () => {
+    const before = sandbox.counters.snapshot();
+
+    expect((await api(`environments/${ENV}/provision?mode=whatif`, { method: "POST" })).status).toBe(202);
+    const whatIf = await waitForBuild();
+    expect(whatIf.runtimeStatus).toBe("Completed");
+    const previews = (
+      whatIf.progress as { deployments: { whatIf?: { create: number; modify: number; delete: number } }[] }
+    ).deployments;
+    expect(previews.every((d) => d.whatIf && d.whatIf.create + d.whatIf.modify + d.whatIf.delete === 0)).toBe(true);
+
+    expect((await api(`environments/${ENV}/provision`, { method: "POST" })).status).toBe(202);
+    const rerun = await waitForBuild();
+    expect(rerun.runtimeStatus).toBe("Completed");
+    const deployments = (rerun.progress as { deployments: { reused?: boolean }[] }).deployments;
+    expect(deployments.every((d) => d.reused === true)).toBe(true);
+    expect(sandbox.counters.snapshot().modifiedResources).toBe(before.modifiedResources);
+  });
+});

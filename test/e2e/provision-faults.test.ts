@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { defaultSpec } from "../../lib/spec";
+import { runBuild } from "../../local/build/runner";
+import { startE2eRuntime } from "./harness";
+
+/**
+ * OPS-1 under the faults Azure really produces: throttling storms, transient 500s, a permanent failure of one
+ * cluster (the others finish; a re-run resumes only the failed part), and ARM's refusal of concurrent writes.
+ */
+
+type Runtime = Awaited<ReturnType<typeof startE2eRuntime>>;
+let runtime: Runtime | undefined;
+
+afterEach(async () => {
+  await runtime?.stop();
+  runtime = undefined;
+});
+
+const byName = (status: Awaited<ReturnType<typeof runBuild>>["status"]) =>
+  new Map((status?.deployments ?? []).map((d) => [d.name, d]));
+
+describe("provisioning under faults (local driver + sandbox ARM)", () => {
+  it("rides out a 429 storm and transient 500s and still builds everything", async () => {
+    runtime = await startE2eRuntime(defaultSpec);
+    runtime.sandbox!.faults.add({
+      match: { path: "/deployments/" },
+      effect: { kind: "throttle", retryAfterSeconds: 1 },
+      times: 25,
+    });
+    runtime.sandbox!.faults.add({
+      match: { method: "PUT", path: "/deployments/k8s-demo-network" },
+      effect: { kind: "error", status: 500, code: "InternalServerError" },
+      times: 2,
+    });
+    const outcome = await runBuild(runtime, defaultSpec, "deploy");
+    expect(outcome.runtimeStatus, outcome.failure).toBe("Completed");
+    expect(runtime.sandbox!.counters.snapshot().throttled).toBeGreaterThanOrEqual(25);
+    expect(runtime.sandbox!.faults.list()).toEqual([]);
+  });
+
+  it("a permanent failure of app2's cluster leaves mgmt and app1 built, reports ARM's error, and a re-run redoes only app2", async () => {
+    runtime = await startE2eRuntime(defaultSpec);
+    const fault = runtime.sandbox!.faults.add({
+      match: { resourceType: "Microsoft.ContainerService/managedClusters", path: "aks-k8s-demo-app2" },
+      effect: {
+        kind: "failResource",
+        code: "QuotaExceeded",
+        message: "Operation could not be completed as it results in exceeding approved cores quota",
+      },
+    });
+    const failed = await runBuild(runtime, defaultSpec, "deploy");
+    expect(failed.runtimeStatus).toBe("Failed");
+    const first = byName(failed.status);
+    for (const cluster of ["mgmt", "app1"]) {
+      expect(first.get(`k8s-demo-aks-${cluster}`)?.state).toBe("succeeded");
+      expect(first.get(`k8s-demo-addons-${cluster}`)?.state).toBe("succeeded");
+    }
+    const app2 = first.get("k8s-demo-aks-app2");
+    expect(app2?.state).toBe("failed");
+    expect(JSON.stringify(app2?.error)).toContain("QuotaExceeded");
+    expect(failed.failure).toContain("k8s-demo-aks-app2");
+    expect(first.get("k8s-demo-addons-app2")?.state).toBe("skipped");
+
+    runtime.sandbox!.faults.remove(fault.id);
+    const rerun = await runBuild(runtime, defaultSpec, "deploy");
+    expect(rerun.runtimeStatus, rerun.failure).toBe("Completed");
+    const redone = [...byName(rerun.status).values()].filter((d) => !d.reused).map((d) => d.name);
+    expect(redone.sort()).toEqual(["k8s-demo-addons-app2", "k8s-demo-addons-common-app2", "k8s-demo-aks-app2"].sort());
+  });
+
+  it("never writes one cluster, identity or VNet concurrently (the sandbox would refuse it)", async () => {
+    runtime = await startE2eRuntime(defaultSpec);
+    const outcome = await runBuild(runtime, defaultSpec, "deploy");
+    expect(outcome.runtimeStatus, outcome.failure).toBe("Completed");
+    expect(runtime.sandbox!.counters.snapshot().conflicts).toBe(0);
+  });
+});
