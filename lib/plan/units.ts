@@ -25,28 +25,8 @@ import { PHASES, type DeploymentUnit, type OutputReference, type PhaseName } fro
 export const DEFAULT_ISTIO_REVISION = "asm-1-26";
 export const ISTIO_REVISION_PARAMETER = "istioRevision";
 
-/** The GitOps contract: variables every cluster's Flux configuration substitutes (postBuild.substitute). */
-export const FLUX_SUBSTITUTION_VARIABLES = [
-  "CLUSTER_NAME",
-  "ENVIRONMENT",
-  "LOCATION",
-  "TENANT_ID",
-  "SUBSCRIPTION_ID",
-  "KEY_VAULT_NAME",
-  "KEY_VAULT_URI",
-  "DNS_ZONE_NAME",
-  "DNS_ZONE_RESOURCE_GROUP",
-  "ACR_LOGIN_SERVER",
-  "INGRESS_HOST",
-  "ACME_EMAIL",
-  "ACME_SERVER",
-  "CERT_MANAGER_CLIENT_ID",
-  "ESO_CLIENT_ID",
-  "INGRESS_KV_CLIENT_ID",
-  "ISTIO_REVISION",
-  "SPOT_CPU_LIMIT",
-  "NODE_RESOURCE_GROUP",
-] as const;
+/** The GitOps contract: variables every cluster's Flux configuration substitutes (owned by the GitOps tree). */
+export { FLUX_SUBSTITUTE_VARIABLES as FLUX_SUBSTITUTION_VARIABLES } from "../gitops/contract";
 
 /** Tables whose archive extends to the total retention (SH-3): Container Insights, AKS resource logs, App Insights. */
 export const RETAINED_LOG_TABLES = [

@@ -11,7 +11,7 @@ import {
   sampleSubstitutions,
   workloadIdentityServiceAccounts,
 } from "../../lib/gitops";
-import { FLUX_SUBSTITUTION_VARIABLES, buildDeploymentUnits } from "../../lib/plan/units";
+import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec } from "../../lib/spec/default";
 
 const root = path.resolve(__dirname, "../..");
@@ -71,10 +71,6 @@ describe("contract with templates/arm/cluster-addons.json (the Flux configuratio
       expect(Object.keys(substitute as Record<string, unknown>).sort()).toEqual([...FLUX_SUBSTITUTE_VARIABLES].sort());
     },
   );
-
-  it("lib/plan keeps the same contract list", () => {
-    expect([...FLUX_SUBSTITUTION_VARIABLES]).toEqual([...FLUX_SUBSTITUTE_VARIABLES]);
-  });
 
   it.each(addonUnits.map((u) => [u.cluster!, u] as const))(
     "%s: federated service accounts equal the tree's annotated ones",
