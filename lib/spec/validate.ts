@@ -636,6 +636,15 @@ function checkUnique(entries: NameUse[], report: Report): void {
 
 function checkUniqueness(view: SpecView, report: Report): void {
   const c = view.clusters;
+  // Deployment names put "common-" before a cluster's name for its shared add-on grants: keep the two apart.
+  for (const { index, cluster } of c) {
+    if (cluster.name?.startsWith("common-")) {
+      report(
+        ["clusters", index, "name"],
+        `Cluster name ${JSON.stringify(cluster.name)} must not start with "common-": that prefix names another cluster's add-on deployment.`,
+      );
+    }
+  }
   checkUnique(
     c.map(({ index, cluster }) => ({ value: cluster.name, path: ["clusters", index, "name"], what: "Cluster name" })),
     report,

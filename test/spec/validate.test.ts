@@ -518,6 +518,11 @@ describe("validateSpec: Azure naming rules", () => {
       /^Ingress host "app_1\.k8s-demo\.example\.com" has the label "app_1"/,
     ],
     [
+      "clusters[2].name",
+      (s) => (s.clusters[2]!.name = "common-app2"),
+      'Cluster name "common-app2" must not start with "common-": that prefix names another cluster\'s add-on deployment.',
+    ],
+    [
       "gitops.path",
       (s) => (s.gitops.path = "gitops"),
       /^The GitOps tree's Kustomizations refer to their layers under templates\/gitops; keep the tree at that path/,
