@@ -14,7 +14,7 @@ const nonDeterministic = [
 ];
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".local/**", "test-results/**", "bin/**", "**/*.cjs", "**/*.mjs"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".local/**", "test-results/**", "bin/**", "**/*.cjs", "**/*.mjs", "**/*.mts"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
