@@ -1,0 +1,23 @@
+// Adapters over Azure: one connection factory, typed results, transient failures thrown for Durable retries.
+export { createArmConnection, isLoopbackUrl, StaticTokenCredential, AZURE_CLOUDS, ARM_TOKEN_ENV } from "./connection";
+export type { ArmConnection, ArmConnectionOptions, ArmClientOptions, AzureCloudName } from "./connection";
+export { TransientArmError, ArmContractError, classifyArmError, isTransientStatus, armCall } from "./errors";
+export type { ArmResult, ArmFailure, ArmFailureKind, ArmErrorDetail } from "./errors";
+export { DeploymentsAdapter } from "./deployments";
+export type {
+  CallOptions,
+  DeploymentRef,
+  DeploymentInput,
+  DeploymentAccepted,
+  DeploymentState,
+  DeploymentStatus,
+  DeploymentOperationInfo,
+  WhatIfChangeInfo,
+  WhatIfPropertyChangeInfo,
+} from "./deployments";
+export { ResourceGroupsAdapter } from "./resourceGroups";
+export type { ResourceGroupInfo } from "./resourceGroups";
+export { AksAdapter } from "./aks";
+export type { RunCommandOutcome, MeshRevisionInfo } from "./aks";
+export { DataProtectionClient, DATA_PROTECTION_API_VERSION } from "./dataProtection";
+export type { BackupInstanceInfo, RecoveryPointInfo, BackupJobInfo, DataProtectionVault } from "./dataProtection";

@@ -1,0 +1,337 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { z } from "zod";
+import { SimClock } from "./clock";
+import { SandboxControl, routeControl } from "./control";
+import { advance } from "./engine";
+import { FaultRegistry } from "./faults";
+import { ArmHttpError, type Reply } from "./http";
+import { routeArm } from "./routes";
+import {
+  emptyData,
+  loadData,
+  saveData,
+  findResource,
+  resourceView,
+  type SandboxContext,
+  type SandboxSettings,
+} from "./state";
+import { Counters, DEFAULT_THROTTLE, Throttle } from "./throttle";
+import { ensureSandboxTls } from "./tls";
+
+export type { FaultRule, FaultRuleInput } from "./faults";
+export type { CountersSnapshot, ThrottleModel } from "./throttle";
+export type { ClusterSim, SimNode, SimPod, MeshRevision } from "./state";
+export { DEFAULT_THROTTLE } from "./throttle";
+
+/**
+ * The sandbox ARM server: a local HTTPS stand-in for Azure Resource Manager that checks our use of the ARM
+ * API (the real Azure SDK clients talk to it unchanged) and simulates timing, throttling and faults.
+ * It is not a copy of Azure; see local/sandbox/README.md for what it does not model.
+ */
+
+const REPO_ROOT = path.resolve(__dirname, "../..");
+export const DEFAULT_SANDBOX_DIR = path.join(REPO_ROOT, ".local", "sandbox");
+
+const bucket = z.object({ burst: z.number().positive(), refillPerSecond: z.number().positive() });
+
+export const sandboxOptionsSchema = z
+  .object({
+    /** 0 = a free port. */
+    port: z.number().int().min(0).max(65535).default(0),
+    host: z.enum(["127.0.0.1", "::1", "localhost"]).default("127.0.0.1"),
+    /** Holds the local CA (ca.pem, ca-key.pem); `<repo>/.local/sandbox` by default. */
+    stateDir: z.string().default(DEFAULT_SANDBOX_DIR),
+    /** JSON file the simulated state persists to (loaded at start, saved as it changes); none = in memory. */
+    stateFile: z.string().optional(),
+    token: z.string().min(16).optional(),
+    /** Simulated seconds per real second. */
+    timeScale: z.number().positive().default(1),
+    /** Simulated start time (ISO) for a fresh state; now by default. */
+    startTime: z.iso.datetime().optional(),
+    subscriptionId: z.uuid().default("00000000-0000-4000-8000-000000000001"),
+    tenantId: z.uuid().default("00000000-0000-4000-8000-0000000000aa"),
+    /** `false` disables throttling. */
+    throttle: z.union([z.literal(false), z.object({ reads: bucket, writes: bucket })]).default(DEFAULT_THROTTLE),
+    /** Per resource type latency (seconds), over lib/plan/latency defaults. */
+    latencySeconds: z.record(z.string(), z.number().min(0)).default({}),
+    pageSize: z.number().int().positive().default(50),
+    zones: z.array(z.string()).min(1).default(["1", "2", "3"]),
+    meshRevisions: z
+      .array(
+        z.object({
+          revision: z.string(),
+          upgrades: z.array(z.string()),
+          compatibleWith: z.array(z.object({ name: z.string(), versions: z.array(z.string()) })),
+        }),
+      )
+      .default([
+        {
+          revision: "asm-1-26",
+          upgrades: ["asm-1-27"],
+          compatibleWith: [{ name: "kubernetes", versions: ["1.31", "1.32", "1.33"] }],
+        },
+        {
+          revision: "asm-1-27",
+          upgrades: [],
+          compatibleWith: [{ name: "kubernetes", versions: ["1.32", "1.33", "1.34"] }],
+        },
+      ]),
+    karpenterNodePool: z.string().default("spot"),
+    initialSpotNodes: z.number().int().min(0).default(2),
+    podsPerSpotNode: z.number().int().positive().default(3),
+    nodeProvisionSeconds: z.number().min(0).default(300),
+    runCommandSeconds: z.number().min(0).default(20),
+    backupSeconds: z.number().min(0).default(600),
+    backupHourUtc: z.number().int().min(0).max(23).default(2),
+    backupRetentionDays: z.number().int().positive().default(7),
+  })
+  .strict();
+
+export type SandboxOptions = z.input<typeof sandboxOptionsSchema>;
+
+export interface SandboxArm {
+  /** `https://127.0.0.1:<port>`: the ARM endpoint to give createArmConnection / --arm-endpoint. */
+  url: string;
+  port: number;
+  caPem: string;
+  /** CA file for NODE_EXTRA_CA_CERTS in other processes. */
+  caPath: string;
+  token: string;
+  subscriptionId: string;
+  tenantId: string;
+  state: {
+    resources(): unknown[];
+    resource(id: string): unknown;
+    clusters: SandboxControl["clusters"];
+    cluster: SandboxControl["cluster"];
+    evict: SandboxControl["evict"];
+    setSpotCapacity: SandboxControl["setSpotCapacity"];
+    injectBackupFailures: SandboxControl["injectBackupFailures"];
+    /** Writes the state file now (also done automatically as state changes). */
+    save(): void;
+  };
+  faults: {
+    add: SandboxControl["addFault"];
+    remove: SandboxControl["removeFault"];
+    clear: SandboxControl["clearFaults"];
+    list: SandboxControl["faults"];
+  };
+  clock: { now(): Date; advance(seconds: number): Date; setTimeScale(timeScale: number): void };
+  counters: { snapshot: SandboxControl["counters"]; reset: SandboxControl["resetCounters"] };
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, method: string, reply: Reply, ids: Record<string, string>): void {
+  const headers: Record<string, string> = { ...ids, ...(reply.headers ?? {}) };
+  const hasBody = reply.body !== undefined && method !== "HEAD" && reply.status !== 204;
+  if (hasBody) headers["content-type"] = "application/json; charset=utf-8";
+  res.writeHead(reply.status, headers);
+  res.end(hasBody ? JSON.stringify(reply.body) : undefined);
+}
+
+function errorReply(err: ArmHttpError): Reply {
+  return { status: err.status, body: err.toBody(), headers: err.headers };
+}
+
+export async function startSandboxArm(options: SandboxOptions = {}): Promise<SandboxArm> {
+  const parsed = sandboxOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid sandbox option ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
+  }
+  const o = parsed.data;
+  const tls = ensureSandboxTls(o.stateDir);
+  const token = o.token ?? randomBytes(24).toString("base64url");
+  const loaded = o.stateFile !== undefined ? loadData(o.stateFile) : undefined;
+  const startMs = loaded?.simNow ?? (o.startTime !== undefined ? Date.parse(o.startTime) : Date.now());
+  const settings: SandboxSettings = {
+    subscriptionId: o.subscriptionId,
+    tenantId: o.tenantId,
+    latencyOverrides: o.latencySeconds,
+    meshRevisions: o.meshRevisions,
+    pageSize: o.pageSize,
+    zones: o.zones,
+    karpenterNodePool: o.karpenterNodePool,
+    initialSpotNodes: o.initialSpotNodes,
+    podsPerSpotNode: o.podsPerSpotNode,
+    nodeProvisionSeconds: o.nodeProvisionSeconds,
+    runCommandSeconds: o.runCommandSeconds,
+    backupSeconds: o.backupSeconds,
+    backupHourUtc: o.backupHourUtc,
+    backupRetentionDays: o.backupRetentionDays,
+  };
+  const ctx: SandboxContext = {
+    data: loaded ?? emptyData(startMs),
+    clock: new SimClock(startMs, o.timeScale),
+    faults: new FaultRegistry(),
+    counters: new Counters(),
+    settings,
+  };
+  const throttle = new Throttle(o.throttle);
+
+  let saveTimer: NodeJS.Timeout | undefined;
+  const save = () => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = undefined;
+    if (o.stateFile === undefined) return;
+    ctx.data.simNow = ctx.clock.now();
+    saveData(o.stateFile, ctx.data);
+  };
+  const scheduleSave = () => {
+    if (o.stateFile === undefined || saveTimer) return;
+    saveTimer = setTimeout(save, 200);
+    saveTimer.unref();
+  };
+  const control = new SandboxControl(ctx, scheduleSave);
+  const info = { subscriptionId: settings.subscriptionId, tenantId: settings.tenantId };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = (req.method ?? "GET").toUpperCase();
+    const incomingCorrelation = req.headers["x-ms-correlation-request-id"];
+    const correlationId =
+      typeof incomingCorrelation === "string" && incomingCorrelation ? incomingCorrelation : randomUUID();
+    const ids = { "x-ms-request-id": randomUUID(), "x-ms-correlation-request-id": correlationId };
+    const base = `https://${req.headers.host ?? `127.0.0.1`}`;
+    // Concatenate rather than resolve: a request path starting with "//" would otherwise read as a host.
+    const url = new URL(`${base}${req.url ?? "/"}`);
+    let reply: Reply;
+    try {
+      const text = await readBody(req);
+      let body: unknown;
+      try {
+        body = text ? (JSON.parse(text) as unknown) : undefined;
+      } catch {
+        throw new ArmHttpError(400, "InvalidRequestContent", "The request content is not valid JSON.");
+      }
+      const auth = req.headers.authorization;
+      if (!auth)
+        throw new ArmHttpError(
+          401,
+          "AuthenticationFailed",
+          "Authentication failed. The 'Authorization' header is missing.",
+        );
+      if (auth !== `Bearer ${token}`)
+        throw new ArmHttpError(401, "InvalidAuthenticationToken", "The access token is invalid.");
+      if (url.pathname.startsWith("/_sandbox/")) {
+        reply = routeControl(control, method, url.pathname, body, info);
+      } else {
+        reply = handleArm(method, url, base, body, correlationId);
+      }
+    } catch (err) {
+      if (err instanceof ArmHttpError) {
+        if (err.status === 409 && !url.pathname.startsWith("/_sandbox/")) ctx.counters.conflicts += 1;
+        reply = errorReply(err);
+      } else
+        reply = {
+          status: 500,
+          body: { error: { code: "InternalServerError", message: err instanceof Error ? err.message : String(err) } },
+        };
+    }
+    send(res, method, reply, ids);
+    scheduleSave();
+  };
+
+  const handleArm = (method: string, url: URL, base: string, body: unknown, correlationId: string): Reply => {
+    if (!url.searchParams.get("api-version")) {
+      throw new ArmHttpError(
+        400,
+        "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required for all requests.",
+      );
+    }
+    const kind = method === "GET" || method === "HEAD" ? "read" : "write";
+    if (kind === "read") ctx.counters.reads += 1;
+    else ctx.counters.writes += 1;
+    const fault = ctx.faults.takeRequestFault(method, url.pathname);
+    if (fault?.kind === "throttle") {
+      ctx.counters.throttled += 1;
+      throw new ArmHttpError(429, "TooManyRequests", "Injected throttling: retry after the Retry-After interval.", [], {
+        "retry-after": String(fault.retryAfterSeconds),
+      });
+    }
+    if (fault?.kind === "error")
+      throw new ArmHttpError(fault.status, fault.code, fault.message ?? `Injected ${fault.status} ${fault.code}.`);
+    const wait = throttle.take(kind);
+    if (wait > 0) {
+      ctx.counters.throttled += 1;
+      throw new ArmHttpError(
+        429,
+        "SubscriptionRequestsThrottled",
+        `Number of '${kind}' requests for subscription '${ctx.settings.subscriptionId}' exceeded. Please try again after '${wait}' seconds.`,
+        [],
+        {
+          "retry-after": String(wait),
+        },
+      );
+    }
+    advance(ctx);
+    // ARM tolerates doubled slashes (SDKs build `/{+resourceId}` from ids that start with a slash).
+    return routeArm(ctx, { method, path: url.pathname.replace(/\/{2,}/g, "/"), url, base, body, correlationId });
+  };
+
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = o.host === "::1" ? "[::1]" : o.host;
+
+  return {
+    url: `https://${host}:${port}`,
+    port,
+    caPem: tls.caPem,
+    caPath: tls.caPath,
+    token,
+    subscriptionId: settings.subscriptionId,
+    tenantId: settings.tenantId,
+    state: {
+      resources: () => control.resources(),
+      resource: (id) => {
+        advance(ctx);
+        const r = findResource(ctx, id);
+        return r ? resourceView(r) : undefined;
+      },
+      clusters: () => control.clusters(),
+      cluster: (name) => control.cluster(name),
+      evict: (cluster, select) => control.evict(cluster, select),
+      setSpotCapacity: (cluster, capacity) => control.setSpotCapacity(cluster, capacity),
+      injectBackupFailures: (input) => control.injectBackupFailures(input),
+      save,
+    },
+    faults: {
+      add: (rule) => control.addFault(rule),
+      remove: (id) => control.removeFault(id),
+      clear: () => control.clearFaults(),
+      list: () => control.faults(),
+    },
+    clock: {
+      now: () => control.now(),
+      advance: (seconds) => control.advanceClock(seconds),
+      setTimeScale: (timeScale) => control.setTimeScale(timeScale),
+    },
+    counters: { snapshot: () => control.counters(), reset: () => control.resetCounters() },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      save();
+    },
+  };
+}
