@@ -247,11 +247,11 @@ export function submitDeployment(
       dependsOn: r.dependsOn,
       seconds:
         latencySecondsForType(r.type, ctx.settings.latencyOverrides) *
-        (ctx.faults.takeResourceFault("slow", r.type)?.factor ?? 1),
+        (ctx.faults.takeResourceFault("slow", r.type, r.id)?.factor ?? 1),
     })),
   );
   const steps: DeploymentStep[] = resources.map((r, i) => {
-    const fault = ctx.faults.takeResourceFault("failResource", r.type);
+    const fault = ctx.faults.takeResourceFault("failResource", r.type, r.id);
     const step: DeploymentStep = {
       operationId: nextId(ctx, "op").toUpperCase(),
       id: r.id,
@@ -514,15 +514,7 @@ function finalize(ctx: SandboxContext, d: StoredDeployment, at: number): void {
       const stored = ctx.data.resources[key(r.id)];
       if (stored) stored.request = requestOf(r);
     }
-    let outputs = expanded.outputs;
-    if (JSON.stringify(outputs).includes('"$deferred"')) {
-      // lib/arm defers reference() to resources of the same template even with a runtime; without the
-      // resources, the same expressions point at existing resources and go through the runtime hook.
-      const template = d.template as Record<string, unknown>;
-      const withoutResources = { ...template, resources: Array.isArray(template.resources) ? [] : {} };
-      outputs = expand(ctx, t, location, withoutResources, d.parameters, stateRuntime(ctx)).outputs;
-    }
-    d.outputs = JSON.parse(JSON.stringify(outputs)) as Record<string, { type: string; value: unknown }>;
+    d.outputs = JSON.parse(JSON.stringify(expanded.outputs)) as Record<string, { type: string; value: unknown }>;
     d.provisioningState = "Succeeded";
   } catch (err) {
     d.provisioningState = "Failed";

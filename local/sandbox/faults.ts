@@ -9,7 +9,7 @@ import { z } from "zod";
 const matchSchema = z
   .object({
     method: z.string().toUpperCase().optional(),
-    /** Case-insensitive substring of the request path (without query). */
+    /** Case-insensitive substring of the request path (without query); for deployment faults, of the resource id. */
     path: z.string().optional(),
     /** Resource type (case-insensitive) for deployment faults; any type when omitted. */
     resourceType: z.string().optional(),
@@ -85,15 +85,21 @@ export class FaultRegistry {
     );
   }
 
-  /** The first deployment fault of `kind` matching a resource type (consumed once). */
+  /**
+   * The first deployment fault of `kind` matching a resource type and, when the rule has a `path`, a resource id
+   * containing it (consumed once), e.g. one cluster of several.
+   */
   takeResourceFault<K extends "failResource" | "slow">(
     kind: K,
     type: string,
+    resourceId?: string,
   ): Extract<FaultEffect, { kind: K }> | undefined {
     const effect = this.take(
       (r) =>
         r.effect.kind === kind &&
-        (r.match.resourceType === undefined || r.match.resourceType.toLowerCase() === type.toLowerCase()),
+        (r.match.resourceType === undefined || r.match.resourceType.toLowerCase() === type.toLowerCase()) &&
+        (r.match.path === undefined ||
+          (resourceId !== undefined && resourceId.toLowerCase().includes(r.match.path.toLowerCase()))),
     );
     return effect as Extract<FaultEffect, { kind: K }> | undefined;
   }

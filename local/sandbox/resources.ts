@@ -35,7 +35,9 @@ function computedProperties(ctx: SandboxContext, r: StoredResource): Record<stri
           ? props.nodeResourceGroup
           : `MC_${r.resourceGroup ?? ""}_${name}_${location}`;
       const nodeRgIdentities = `/subscriptions/${ctx.settings.subscriptionId}/resourcegroups/${nodeResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`;
-      const kubeletId = `${nodeRgIdentities}/${name}-agentpool`;
+      // A kubelet identity given in the request is the one AKS uses; otherwise AKS creates one in the node group.
+      const requestedKubelet = obj(obj(props.identityProfile).kubeletidentity).resourceId;
+      const kubeletId = typeof requestedKubelet === "string" ? requestedKubelet : `${nodeRgIdentities}/${name}-agentpool`;
       const addonIdentity = (id: string) => ({
         resourceId: id,
         clientId: guidFrom(`${key(id)}:client`),

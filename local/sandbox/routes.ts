@@ -44,6 +44,15 @@ function retryAfter(ctx: SandboxContext, finishAt: number): string {
   return String(Math.min(15, Math.max(1, Math.ceil(ctx.clock.realMsUntil(finishAt) / 1000))));
 }
 
+/**
+ * Retry-After of a template deployment, in simulated seconds: ARM's usual 15 s polling pace, or less when the
+ * deployment ends sooner. Its status is polled by a durable orchestration whose timers run on the same simulated
+ * clock (the SDK's LRO pollers, which follow the PUT's Azure-AsyncOperation, sleep real seconds: `retryAfter`).
+ */
+function deploymentPollAfter(ctx: SandboxContext, finishAt: number): string {
+  return String(Math.min(15, Math.max(1, Math.ceil((finishAt - ctx.clock.now()) / 1000))));
+}
+
 function apiVersion(req: ArmRequest): string {
   return req.url.searchParams.get("api-version") ?? "";
 }
@@ -128,7 +137,7 @@ function deploymentRoutes(kind: "subscription" | "resourceGroup", prefix: string
         return {
           status: 200,
           body: deploymentView(ctx, d),
-          ...(running ? { headers: { "retry-after": retryAfter(ctx, end) } } : {}),
+          ...(running ? { headers: { "retry-after": deploymentPollAfter(ctx, end) } } : {}),
         };
       },
     ],

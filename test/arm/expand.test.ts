@@ -450,13 +450,13 @@ describe("deferred values", () => {
     });
   });
 
-  it("calls the runtime hooks for resources outside the template", () => {
+  it("calls the runtime hooks, for resources of the template too (once they exist, the runtime knows them)", () => {
     const calls: string[] = [];
     const { resources } = expand(identityTemplate, {
       runtime: {
         reference: (id) => {
           calls.push(`reference ${id}`);
-          return { principalId: "never used: id-aks is in the template" };
+          return { principalId: "p-1", clientId: "c-1" };
         },
         list: (id, apiVersion, fn) => {
           calls.push(`${fn} ${id} ${apiVersion}`);
@@ -466,8 +466,10 @@ describe("deferred values", () => {
     });
     const props = resources[1]?.properties as Record<string, unknown>;
     expect(props["keys"]).toBe("k1");
-    expect(isDeferred(props["principalId"])).toBe(true);
-    expect(calls).toEqual([`listKeys ${RG_ID}/providers/Microsoft.Storage/storageAccounts/elsewhere 2023-01-01`]);
+    expect(props["principalId"]).toBe("p-1");
+    expect(props["description"]).toBe("for c-1");
+    expect(calls).toContain(`listKeys ${RG_ID}/providers/Microsoft.Storage/storageAccounts/elsewhere 2023-01-01`);
+    expect(calls).toContain(`reference ${RG_ID}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aks`);
   });
 
   it("defers reference() of an existing resource without a runtime, and uses runtime.reference when given", () => {

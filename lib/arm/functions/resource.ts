@@ -53,6 +53,8 @@ function referenceFunction(args: unknown[], ctx: CallContext): unknown {
   if (resolved.inTemplate) {
     if (resolved.omitted) return ctx.defer(`reference() to '${resolved.id}', whose condition is false (not deployed)`);
     ctx.env.noteReference(resolved.id);
+    // With a runtime (e.g. re-evaluating a deployment whose resources now exist), ask it; otherwise ARM alone knows.
+    if (ctx.env.runtime.reference) return ctx.env.runtime.reference(resolved.id, apiVersion, full);
     return ctx.defer(`reference() to '${resolved.id}', deployed by this template, is only known after deployment`);
   }
   if (ctx.env.runtime.reference) return ctx.env.runtime.reference(resolved.id, apiVersion, full);
