@@ -52,6 +52,7 @@ export const Activities = {
   getRestoreJob: "getRestoreJob",
   checkWorkloads: "checkWorkloads",
   notifyRestoreResult: "notifyRestoreResult",
+  forgetClusterDeployments: "forgetClusterDeployments",
 } as const satisfies NameTable;
 
 /** Trigger functions: HTTP, Event Grid and timer (`app.*` / `df.app.client.*`). */
@@ -66,7 +67,9 @@ export const Functions = {
   monitorAlert: "monitorAlert",
   certificateScan: "certificateScan",
   backupVerifyTimer: "backupVerifyTimer",
-  restoreCluster: "restoreCluster",
+  opsPage: "opsPage",
+  opsData: "opsData",
+  restoreClusterRequest: "restoreClusterRequest",
 } as const satisfies NameTable;
 
 export type OrchestrationName = NameOf<typeof Orchestrations>;

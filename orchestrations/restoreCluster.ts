@@ -13,6 +13,7 @@ import type { DeploymentProgress } from "../lib/plan/progress";
 import type { PlatformSpec } from "../lib/spec";
 import type { CheckWorkloadsInput } from "./activities/checkWorkloads";
 import type { ComputePlanResult, DeploymentRef } from "./activities/contracts";
+import type { ForgetClusterDeploymentsInput } from "./activities/forgetClusterDeployments";
 import type { GetRestoreJobInput, GetRestoreJobResult } from "./activities/getRestoreJob";
 import type { NotifyRestoreResultInput, RestoreOutcome } from "./activities/notifyRestoreResult";
 import type { TriggerRestoreInput, TriggerRestoreResult } from "./activities/triggerRestore";
@@ -121,6 +122,17 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
       })) as string);
     const spec: PlatformSpec = { ...input.spec, istio: { revision: istioRevision } };
     const pinned = (yield context.df.callActivity(Activities.computePlan, { spec })) as ComputePlanResult;
+    const rebuildUnits = pinned.units.filter((u) => u.cluster === cluster.name);
+    yield context.df.callActivityWithRetry(Activities.forgetClusterDeployments, transientRetry, {
+      subscriptionId: spec.subscriptionId,
+      deployments: rebuildUnits.map((u) => ({
+        name: u.name,
+        scope: u.scope,
+        subscriptionId: spec.subscriptionId,
+        location: spec.location,
+        ...(u.resourceGroup !== undefined ? { resourceGroup: u.resourceGroup } : {}),
+      })),
+    } satisfies ForgetClusterDeploymentsInput);
     const done: DeploymentProgress[] = prerequisites.map((p) => ({
       name: p.name,
       phase: byName.get(p.name)!.phase,
@@ -134,7 +146,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
         label: `cluster ${cluster.name}`,
         mode: "deploy",
         maxDeploymentSeconds: 90 * 60,
-        units: pinned.units.filter((u) => u.cluster === cluster.name),
+        units: rebuildUnits,
         deployments: done,
         outputs: target.outputs,
       } satisfies DeployUnitsInput,

@@ -1,0 +1,101 @@
+import { z } from "zod";
+import { methodNotAllowed, problem, readBody, type ApiRequest, type ApiResponse } from "../api/http";
+import type { PlatformSpec } from "../spec";
+
+/**
+ * `POST /api/environments/{env}/clusters/{cluster}/restore` (OPS-7): checks the request, starts the restore
+ * orchestration (one per cluster at a time) and answers 202 with where to follow it.
+ */
+
+export interface RestoreClusterInput {
+  spec: PlatformSpec;
+  cluster: string;
+  /** Restore from this recovery point (name or id); the newest by default. */
+  recoveryPointId?: string;
+}
+
+export interface RestoreInstances {
+  /** Runtime status of an instance, undefined when there is none. */
+  status(instanceId: string): Promise<string | undefined>;
+  start(instanceId: string, input: RestoreClusterInput): Promise<void>;
+  managementUrls(instanceId: string): Record<string, string>;
+}
+
+const bodySchema = z.strictObject({ recoveryPointId: z.string().trim().min(1, "must not be empty").optional() });
+
+const ACTIVE = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
+
+export function restoreInstanceId(environment: string, cluster: string): string {
+  return `restore:${environment}:${cluster}`;
+}
+
+export async function handleRestore(
+  request: ApiRequest,
+  specs: (env: string) => PlatformSpec | undefined,
+  instances: RestoreInstances,
+): Promise<ApiResponse> {
+  if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
+  const env = request.params["env"] ?? "";
+  const clusterName = request.params["cluster"] ?? "";
+  const spec = specs(env);
+  if (!spec) return problem(404, `unknown environment ${env}`);
+  const cluster = spec.clusters.find((c) => c.name === clusterName);
+  if (!cluster)
+    return problem(
+      404,
+      `environment ${env} has no cluster ${clusterName} (clusters: ${spec.clusters.map((c) => c.name).join(", ")})`,
+    );
+  if (!cluster.addons.backup)
+    return problem(400, `cluster ${clusterName} is not backed up (addons.backup is false), so it cannot be restored`);
+
+  const body = await readBody(request);
+  if (!body.ok) return body.response;
+  let parsed: unknown = {};
+  if (body.text.trim() !== "") {
+    try {
+      parsed = JSON.parse(body.text);
+    } catch (err) {
+      return problem(400, `body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const input = bodySchema.safeParse(parsed);
+  if (!input.success) {
+    const issue = input.error.issues[0];
+    return problem(
+      400,
+      `body ${issue?.path.length ? `field ${issue.path.join(".")}` : ""} ${issue?.message ?? "is invalid"}; expected { "recoveryPointId"?: string }`.replace(
+        /\s+/g,
+        " ",
+      ),
+    );
+  }
+
+  const instanceId = restoreInstanceId(env, clusterName);
+  const current = await instances.status(instanceId);
+  if (current !== undefined && ACTIVE.has(current)) {
+    return problem(409, `a restore of cluster ${clusterName} is already running`, {
+      instanceId,
+      statusUrl: instances.managementUrls(instanceId)["statusQueryGetUri"],
+    });
+  }
+  await instances.start(instanceId, {
+    spec,
+    cluster: clusterName,
+    ...(input.data.recoveryPointId !== undefined ? { recoveryPointId: input.data.recoveryPointId } : {}),
+  });
+  const management = instances.managementUrls(instanceId);
+  return {
+    status: 202,
+    headers: {
+      ...(management["statusQueryGetUri"] ? { Location: management["statusQueryGetUri"] } : {}),
+      "Retry-After": "30",
+    },
+    jsonBody: {
+      instanceId,
+      environment: env,
+      cluster: clusterName,
+      statusUrl: management["statusQueryGetUri"],
+      management,
+    },
+  };
+}

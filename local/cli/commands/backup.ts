@@ -1,0 +1,183 @@
+import { readFileSync } from "node:fs";
+import { Option } from "commander";
+import { createArmConnection, DataProtectionClient, type ArmConnection } from "../../../lib/azure";
+import {
+  BackupReadError,
+  reportHealthy,
+  renderText,
+  RestoreClient,
+  seedBackupState,
+  vaultOf,
+  verifyVault,
+  type BackupReport,
+  type VaultRef,
+} from "../../../lib/backup";
+import { defaultSpec, type PlatformSpec } from "../../../lib/spec";
+import { startSandboxArm, type SandboxArm } from "../../sandbox";
+import { CliUsageError } from "../errors";
+import type { RegisterCommand } from "./index";
+
+/**
+ * `aks-platform backup verify`: the OPS-5 check on demand, against Azure, any ARM-compatible endpoint, or an
+ * in-process sandbox seeded with the default spec's Data Protection state. Exit 0 all healthy, 1 any not, 2 usage
+ * or access error.
+ */
+
+interface VerifyOptions {
+  subscription?: string;
+  resourceGroup?: string;
+  vault?: string;
+  sandbox?: boolean;
+  armEndpoint?: string;
+  now?: string;
+  format: "json" | "text";
+  concurrency: string;
+  validateRestore?: boolean;
+}
+
+/** What `--format json` prints: the report's instances with the fields the issue names. */
+export function toCliJson(report: BackupReport): unknown {
+  return {
+    generatedAt: report.generatedAt,
+    vault: report.vault,
+    instances: report.instances.map((r) => ({
+      name: r.name,
+      ...(r.cluster !== undefined ? { cluster: r.cluster } : {}),
+      datasource: r.datasource,
+      protectionStatus: r.protectionStatus,
+      protectionState: r.protectionState,
+      latestRecoveryPoint: r.latestRecoveryPoint,
+      ageHours: r.ageHours,
+      lastJob: r.lastJob,
+      verdict: r.verdict,
+      problems: r.problems,
+      ...(r.since !== undefined ? { since: r.since } : {}),
+    })),
+    ...(report.restoreValidation ? { restoreValidation: report.restoreValidation } : {}),
+    summary: { healthy: report.summary.healthy, unhealthy: report.summary.unhealthy },
+  };
+}
+
+function parseNow(value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms))
+    throw new CliUsageError(`--now must be an ISO date-time such as 2026-11-24T03:00:00Z, not '${value}'`);
+  return new Date(ms);
+}
+
+function connectionFor(endpoint: string | undefined): ArmConnection {
+  try {
+    // NODE_EXTRA_CA_CERTS covers a self-signed endpoint; AKS_PLATFORM_ARM_TOKEN a loopback one.
+    return createArmConnection(endpoint !== undefined ? { armEndpoint: endpoint } : {});
+  } catch (err) {
+    throw new CliUsageError(`--arm-endpoint: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** An in-process sandbox holding the default spec's vault with three days of scheduled backups before `now`. */
+export async function startSeededSandbox(
+  spec: PlatformSpec,
+  now: Date,
+): Promise<{ sandbox: SandboxArm; connection: ArmConnection; spec: PlatformSpec }> {
+  const sandbox = await startSandboxArm({
+    timeScale: 2000,
+    startTime: new Date(now.getTime() - 3 * 86_400_000).toISOString(),
+    throttle: false,
+  });
+  const connection = createArmConnection({
+    armEndpoint: sandbox.url,
+    token: sandbox.token,
+    ca: readFileSync(sandbox.caPath, "utf8"),
+  });
+  const seeded = { ...spec, subscriptionId: sandbox.subscriptionId };
+  try {
+    await seedBackupState(connection, seeded);
+    sandbox.clock.setTimeScale(60);
+    const remaining = (now.getTime() - sandbox.clock.now().getTime()) / 1000;
+    if (remaining > 0) sandbox.clock.advance(remaining);
+  } catch (err) {
+    await sandbox.close();
+    throw err;
+  }
+  return { sandbox, connection, spec: seeded };
+}
+
+export const register: RegisterCommand = (program, setExitCode) => {
+  const backup = program.command("backup").description("Backup operations (OPS-5).");
+  backup
+    .command("verify")
+    .description(
+      "Verify every backup instance of the vault: protection, newest recovery point age, last job, retention; a missing cluster is a finding.",
+    )
+    .option("--subscription <id>", "Azure subscription of the vault")
+    .option("--resource-group <name>", "resource group of the Backup vault (default: the spec's common group)")
+    .option("--vault <name>", "Backup vault name (default: the spec's)")
+    .option("--sandbox", "start the sandbox ARM in-process and seed the default spec's Data Protection state")
+    .option(
+      "--arm-endpoint <url>",
+      "any ARM-compatible https endpoint (loopback: token from AKS_PLATFORM_ARM_TOKEN; self-signed: NODE_EXTRA_CA_CERTS)",
+    )
+    .option("--now <iso-time>", "judge ages as of this time (default: now)")
+    .option("--concurrency <n>", "instances read at once", "8")
+    .option("--validate-restore", "also validate a restore of tonight's rotating pick")
+    .addOption(new Option("--format <format>", "output format").choices(["json", "text"]).default("text"))
+    .action(async (options: VerifyOptions) => {
+      const now = parseNow(options.now);
+      const concurrency = Number(options.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+        throw new CliUsageError("--concurrency must be an integer from 1 to 64");
+      if (options.sandbox && (options.subscription !== undefined || options.armEndpoint !== undefined)) {
+        throw new CliUsageError("--sandbox runs its own ARM endpoint: leave out --subscription and --arm-endpoint");
+      }
+      if (!options.sandbox && options.subscription === undefined)
+        throw new CliUsageError(
+          "give --subscription (with --resource-group and --vault, or the spec's defaults), or --sandbox",
+        );
+
+      let sandbox: SandboxArm | undefined;
+      let connection: ArmConnection;
+      let spec: PlatformSpec = defaultSpec;
+      if (options.sandbox) {
+        ({ sandbox, connection, spec } = await startSeededSandbox(defaultSpec, now));
+      } else {
+        connection = connectionFor(options.armEndpoint);
+        spec = { ...defaultSpec, subscriptionId: options.subscription! };
+      }
+      const base = vaultOf(spec);
+      const vault: VaultRef = {
+        ...base,
+        resourceGroup: options.resourceGroup ?? base.resourceGroup,
+        vault: options.vault ?? base.vault,
+      };
+      try {
+        const clients = {
+          dp: new DataProtectionClient(connection, vault.subscriptionId),
+          restore: new RestoreClient(connection, vault.subscriptionId),
+        };
+        let report: BackupReport;
+        try {
+          report = await verifyVault(clients, spec, vault, {
+            now,
+            concurrency,
+            ...(options.validateRestore ? { validateRestore: true } : {}),
+          });
+        } catch (err) {
+          if (err instanceof BackupReadError) {
+            process.stderr.write(
+              `error: cannot read Backup vault ${vault.vault} in ${vault.resourceGroup}: ${err.message}\n`,
+            );
+            setExitCode(2);
+            return;
+          }
+          throw err;
+        }
+        process.stdout.write(
+          options.format === "json" ? `${JSON.stringify(toCliJson(report), null, 2)}\n` : renderText(report),
+        );
+        setExitCode(reportHealthy(report) ? 0 : 1);
+      } finally {
+        await sandbox?.close();
+      }
+    });
+};

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli";
+import { startBackupFixture, type BackupFixture } from "./helpers";
+
+// `aks-platform backup verify` as a user runs it: a child process talking to the sandbox over HTTPS, trusting
+// its CA through NODE_EXTRA_CA_CERTS and authenticating with AKS_PLATFORM_ARM_TOKEN.
+
+let f: BackupFixture;
+beforeAll(async () => {
+  f = await startBackupFixture();
+});
+afterAll(async () => {
+  await f.stop();
+});
+
+const env = () => ({ AKS_PLATFORM_ARM_TOKEN: f.sandbox.token, NODE_EXTRA_CA_CERTS: f.sandbox.caPath });
+
+describe("aks-platform backup verify", () => {
+  it("prints the documented JSON and exits 0 when every instance is healthy", async () => {
+    const now = f.sandbox.clock.now().toISOString();
+    const r = await runCli(
+      [
+        "backup",
+        "verify",
+        "--subscription",
+        f.sandbox.subscriptionId,
+        "--arm-endpoint",
+        f.sandbox.url,
+        "--now",
+        now,
+        "--format",
+        "json",
+      ],
+      { env: env() },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { generatedAt: string; vault: unknown; instances: unknown[]; summary: unknown };
+    expect(Object.keys(out)).toEqual(["generatedAt", "vault", "instances", "summary"]);
+    expect(out.generatedAt).toBe(now);
+    expect(out.vault).toEqual({
+      subscriptionId: f.sandbox.subscriptionId,
+      resourceGroup: "rg-k8s-demo-common",
+      name: "bvault-k8s-demo",
+    });
+    expect(out.summary).toEqual({ healthy: 3, unhealthy: 0 });
+    expect(out.instances[0]).toMatchObject({
+      name: "bi-aks-k8s-demo-app1",
+      datasource: expect.stringMatching(/managedClusters\/aks-k8s-demo-app1$/),
+      protectionStatus: "ProtectionConfigured",
+      protectionState: "ProtectionConfigured",
+      latestRecoveryPoint: expect.any(String),
+      ageHours: expect.any(Number),
+      lastJob: { status: "Completed", operation: "Backup", startTime: expect.any(String), endTime: expect.any(String) },
+      verdict: "healthy",
+      problems: [],
+    });
+  });
+
+  it("exits 1 with the problems in text when a recovery point is stale", async () => {
+    const later = new Date(f.sandbox.clock.now().getTime() + 2 * 86_400_000).toISOString();
+    const r = await runCli(
+      ["backup", "verify", "--subscription", f.sandbox.subscriptionId, "--arm-endpoint", f.sandbox.url, "--now", later],
+      { env: env() },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/0 healthy, 3 not healthy/);
+    expect(r.stdout).toMatch(/STALE +bi-aks-k8s-demo-mgmt \(cluster mgmt\)/);
+    expect(r.stdout).toMatch(/newest recovery point is [\d.]+ h old \(limit 26 h\)/);
+  });
+
+  it("exits 2 naming the vault when it cannot be read", async () => {
+    const r = await runCli(
+      [
+        "backup",
+        "verify",
+        "--subscription",
+        f.sandbox.subscriptionId,
+        "--arm-endpoint",
+        f.sandbox.url,
+        "--vault",
+        "bvault-nope",
+      ],
+      { env: env() },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read Backup vault bvault-nope in rg-k8s-demo-common/);
+  });
+
+  it("exits 2 on usage errors", async () => {
+    const missing = await runCli(["backup", "verify"], { env: env() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/give --subscription/);
+    const badTime = await runCli(["backup", "verify", "--sandbox", "--now", "yesterday"]);
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toMatch(/--now must be an ISO date-time/);
+    const noToken = await runCli(
+      ["backup", "verify", "--subscription", f.sandbox.subscriptionId, "--arm-endpoint", f.sandbox.url],
+      { env: { AKS_PLATFORM_ARM_TOKEN: "" } },
+    );
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/AKS_PLATFORM_ARM_TOKEN/);
+  });
+
+  it("--sandbox seeds the default spec's vault in-process and gives a meaningful answer", async () => {
+    const r = await runCli(["backup", "verify", "--sandbox", "--now", "2026-11-24T03:00:00Z", "--format", "json"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { instances: Array<{ name: string; verdict: string; ageHours: number }> };
+    expect(out.instances.map((i) => [i.name, i.verdict])).toEqual([
+      ["bi-aks-k8s-demo-app1", "healthy"],
+      ["bi-aks-k8s-demo-app2", "healthy"],
+      ["bi-aks-k8s-demo-mgmt", "healthy"],
+    ]);
+    expect(out.instances[0]!.ageHours).toBeLessThan(2);
+  });
+});
+
+describe("aks-platform restore", () => {
+  it("exits 2 with a clear message on usage errors, before touching anything", async () => {
+    const both = await runCli([
+      "restore",
+      "--cluster",
+      "app2",
+      "--sandbox",
+      "--subscription",
+      f.sandbox.subscriptionId,
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/choose exactly one target/);
+    const unknown = await runCli(["restore", "--cluster", "app9", "--subscription", f.sandbox.subscriptionId]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/environment k8s-demo has no cluster app9 \(clusters: mgmt, app1, app2\)/);
+    const noCluster = await runCli(["restore", "--sandbox"]);
+    expect(noCluster.code).toBe(2);
+    expect(noCluster.stderr).toMatch(/--cluster/);
+  });
+});

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAzurite, type AzuriteHandle } from "../../local/azurite";
+import { startLocalHost, type LocalHost } from "../../local/host";
+import { getRegistry } from "../../local/registry";
+import "../../functions/backupVerifyTimer";
+import "../../functions/restoreCluster";
+
+// The trigger functions as the (local) Functions host runs them: the timer's schedule from the app setting, and
+// the restore endpoint's refusals over real HTTP with a function key. Requests that would start a restore are
+// covered in restore.test.ts against the sandbox; here nothing reaches ARM.
+
+let azurite: AzuriteHandle;
+let host: LocalHost;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  host = await startLocalHost({
+    port: 0,
+    loadApp: false,
+    timers: false,
+    functionKeys: { default: "test-key" },
+    storageConnectionString: azurite.connectionString,
+  });
+});
+afterAll(async () => {
+  await host?.stop();
+  await azurite?.stop();
+});
+
+const post = (path: string, body?: string, key: string | null = "test-key") =>
+  fetch(`${host.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(key ? { "x-functions-key": key } : {}) },
+    ...(body !== undefined ? { body } : {}),
+  });
+
+describe("backup and restore trigger functions", () => {
+  it("the nightly timer runs at 03:00 UTC by default (AKS_PLATFORM_BACKUP_VERIFY_SCHEDULE)", () => {
+    const timer = getRegistry().get("backupVerifyTimer", "timerTrigger");
+    expect(timer.trigger.schedule).toBe("0 0 3 * * *");
+    expect(timer.extraInputs.map((b) => b.type)).toContain("durableClient");
+  });
+
+  it("the restore endpoint needs a function key and names what is wrong", async () => {
+    expect((await post("/api/environments/k8s-demo/clusters/app2/restore", "{}", null)).status).toBe(401);
+    const env = await post("/api/environments/prod/clusters/app2/restore", "{}");
+    expect([env.status, await env.json()]).toEqual([404, { error: "unknown environment prod" }]);
+    const cluster = await post("/api/environments/k8s-demo/clusters/app7/restore");
+    expect([cluster.status, await cluster.json()]).toEqual([
+      404,
+      { error: "environment k8s-demo has no cluster app7 (clusters: mgmt, app1, app2)" },
+    ]);
+    const body = await post("/api/environments/k8s-demo/clusters/app2/restore", '{"recoveryPoint": "x"}');
+    expect(body.status).toBe(400);
+    expect(((await body.json()) as { error: string }).error).toMatch(/Unrecognized key: "recoveryPoint"/);
+    const method = await fetch(`${host.url}/api/environments/k8s-demo/clusters/app2/restore`, {
+      headers: { "x-functions-key": "test-key" },
+    });
+    expect(method.status).toBe(405);
+  });
+});
