@@ -4,7 +4,7 @@ import { Orchestrations, type OrchestrationName } from "../function-names";
 import { RUNBOOKS, runbookLink, type OpsId } from "../notify/message";
 import { expiryState, type ExpiryState } from "../ops/reactions";
 import { buildPlan, PlanError, renderArchitectureMermaid } from "../plan";
-import type { DeploymentProgress, DeploymentState } from "../plan/progress";
+import type { ArmErrorInfo, DeploymentProgress, DeploymentState } from "../plan/progress";
 import { buildGantt, makespanSeconds } from "../plan/timeline";
 import { defaultSpec, type PlatformSpec } from "../spec";
 import { buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
@@ -111,7 +111,8 @@ export interface DeploymentRow {
   endedAt?: string;
   durationSeconds?: number;
   reused?: boolean;
-  error?: { code: string; message: string };
+  /** ARM's error; `causes` are the innermost details (the wrapper's DeploymentFailed says little by itself). */
+  error?: { code: string; message: string; causes: string[] };
 }
 
 export interface ProvisioningPanel {
@@ -332,8 +333,17 @@ function deploymentRow(d: DeploymentProgress): DeploymentRow {
     ...(d.endedAt !== undefined ? { endedAt: d.endedAt } : {}),
     ...(duration !== undefined ? { durationSeconds: duration } : {}),
     ...(d.reused !== undefined ? { reused: d.reused } : {}),
-    ...(d.error ? { error: { code: d.error.code, message: d.error.message } } : {}),
+    ...(d.error ? { error: { code: d.error.code, message: d.error.message, causes: leafCauses(d.error) } } : {}),
   };
+}
+
+/** The innermost details of an ARM error, each once (ARM repeats "DependencyFailed" for every dependent resource). */
+function leafCauses(error: ArmErrorInfo): string[] {
+  const leaves = (e: ArmErrorInfo): string[] => {
+    const details = e.details ?? [];
+    return details.length === 0 ? [`${e.code}: ${e.message}`] : details.flatMap(leaves);
+  };
+  return error.details?.length ? [...new Set(leaves(error))] : [];
 }
 
 // ---- reaction instances -----------------------------------------------------------------------------------------

@@ -1,0 +1,157 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import type { DurableClient } from "durable-functions";
+import { BackupReportStore } from "../lib/backup";
+import { Functions } from "../lib/function-names";
+import { SETTING_RUNBOOK_URL } from "../lib/notify/settings";
+import { handleOpsData, type BackupHistory, type OverviewSources } from "../lib/api/overview";
+import { opsPageHeaders, renderOpsPage, type OpsPageAssets } from "../lib/api/overview-page";
+import { methodNotAllowed } from "../lib/api/http";
+import { TLS_CERT_SECRET } from "../lib/ops/reactions";
+import {
+  KEYVAULT_URL_SETTING,
+  keyVaultCredential,
+  readTlsSecret,
+  vaultUrl,
+} from "../orchestrations/activities/scanTlsSecrets";
+import { reportContainer } from "../orchestrations/activities/writeBackupReport";
+import { durableBuildInstances } from "./shared/durableBuilds";
+import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
+
+/**
+ * The operations page (`GET /api/environments/{env}/ops`) and its JSON panels (`…/ops/{panel}`), behind the
+ * function key like every other endpoint. The page's script and style are bundled by scripts/build-web.mjs into
+ * dist/web and inlined into the page.
+ */
+
+/**
+ * Where the bundled page lives: web/ beside the deployable bundle (dist/app/app.js, scripts/bundle.mjs copies it),
+ * dist/web beside the compiled functions (dist/functions), or dist/web when running from sources.
+ */
+function assetDir(): string {
+  const candidates = [
+    path.resolve(__dirname, "web"),
+    path.resolve(__dirname, "..", "web"),
+    path.resolve(__dirname, "..", "dist", "web"),
+  ];
+  return candidates.find((dir) => existsSync(path.join(dir, "ops-page.js"))) ?? candidates[candidates.length - 1]!;
+}
+
+let cached: { mtimeMs: number; assets: OpsPageAssets; headers: Record<string, string> } | undefined;
+
+/** The bundled assets, read again only when the bundle was rebuilt. */
+function pageAssets(): { assets: OpsPageAssets; headers: Record<string, string> } | undefined {
+  const dir = assetDir();
+  const scriptFile = path.join(dir, "ops-page.js");
+  if (!existsSync(scriptFile)) return undefined;
+  const mtimeMs = statSync(scriptFile).mtimeMs;
+  if (cached?.mtimeMs !== mtimeMs) {
+    const assets = {
+      script: readFileSync(scriptFile, "utf8"),
+      style: readFileSync(path.join(dir, "ops-page.css"), "utf8"),
+    };
+    cached = { mtimeMs, assets, headers: opsPageHeaders(assets.script) };
+  }
+  return cached;
+}
+
+export function opsPage(request: HttpRequest): HttpResponseInit {
+  if (request.method.toUpperCase() !== "GET") return toHttpResponse(methodNotAllowed(request.method, ["GET"]));
+  const page = pageAssets();
+  if (!page) {
+    return {
+      status: 503,
+      jsonBody: { error: "the operations page is not built: run `npm run build` (scripts/build-web.mjs)" },
+    };
+  }
+  return { status: 200, headers: page.headers, body: renderOpsPage(request.params["env"] ?? "", page.assets) };
+}
+
+/** The README's web address for runbook links, when set to an https URL. */
+function runbookBaseUrl(): string | undefined {
+  const value = process.env[SETTING_RUNBOOK_URL]?.trim();
+  if (!value || !URL.canParse(value) || new URL(value).protocol !== "https:") return undefined;
+  return value.replace(/#.*$/, "");
+}
+
+/**
+ * Key Vault is read only where it can be reached: in Azure (WEBSITE_INSTANCE_ID is set on every App Service
+ * instance) or when its URL is configured; elsewhere a credential lookup would only time out.
+ */
+function keyVaultReadable(): boolean {
+  return Boolean(process.env["WEBSITE_INSTANCE_ID"] || process.env[KEYVAULT_URL_SETTING]?.trim());
+}
+
+export function overviewSources(client: DurableClient): OverviewSources {
+  return {
+    builds: durableBuildInstances(client),
+    async instancesSince(since) {
+      const list = await client.getStatusBy({ createdTimeFrom: since });
+      return list.map((s) => ({
+        name: s.name,
+        instanceId: s.instanceId,
+        runtimeStatus: String(s.runtimeStatus),
+        input: s.input,
+        customStatus: s.customStatus,
+        output: s.output,
+        createdTime: new Date(s.createdTime).toISOString(),
+        lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
+      }));
+    },
+    async backupHistory(environment, today, days): Promise<BackupHistory> {
+      const signal = AbortSignal.timeout(20_000);
+      const store = new BackupReportStore(reportContainer());
+      const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      const trend = await store.earlierTrend(environment, tomorrow, days, signal);
+      const newest = trend.at(-1);
+      const latest = newest ? await store.load(environment, newest.date, signal) : undefined;
+      return { trend, ...(latest ? { latest } : {}) };
+    },
+    ...(keyVaultReadable()
+      ? {
+          async currentCertificate(spec) {
+            const now = new Date();
+            const secret = await readTlsSecret(
+              vaultUrl(spec.shared.keyVault.name),
+              TLS_CERT_SECRET,
+              keyVaultCredential(),
+              now,
+              AbortSignal.timeout(10_000),
+            );
+            return {
+              vault: spec.shared.keyVault.name,
+              secret: secret.name,
+              version: secret.version,
+              subject: secret.certificate.subject,
+              notBefore: secret.certificate.notBefore,
+              notAfter: secret.certificate.notAfter,
+              state: secret.state,
+            };
+          },
+        }
+      : {}),
+    ...(runbookBaseUrl() !== undefined ? { runbookBaseUrl: runbookBaseUrl() } : {}),
+    now: () => new Date(),
+  };
+}
+
+export async function opsData(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return toHttpResponse(await handleOpsData(toApiRequest(request), overviewSources(df.getClient(context))));
+}
+
+app.http(Functions.opsPage, {
+  route: "environments/{env}/ops",
+  methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+  authLevel: "function",
+  handler: opsPage,
+});
+
+app.http(Functions.opsData, {
+  route: "environments/{env}/ops/{panel}",
+  methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+  authLevel: "function",
+  extraInputs: [df.input.durableClient()],
+  handler: opsData,
+});

@@ -1,0 +1,260 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalHost, type LocalHost } from "../../local/host";
+import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
+import { defaultSpec } from "../../lib/spec";
+import { E2E_SPEED } from "../e2e/harness";
+import { runCli } from "../helpers/cli";
+import { seedBackupReports } from "./fixtures";
+
+/**
+ * The operations page in a real browser (Debian's chromium through playwright-core) against the local host and
+ * the sandbox ARM: a build with one failing cluster, a Spot eviction delivered to the Event Grid webhook, and
+ * backup reports in the report container. Screenshots go to test-results/ops-page/.
+ */
+
+const CHROMIUM = "/usr/bin/chromium";
+const chromiumMissing = existsSync(CHROMIUM)
+  ? undefined
+  : `${CHROMIUM} is missing; install it with: apt-get update && apt-get install -y chromium`;
+
+const KEY = "ops-page-function-key";
+const ENV = defaultSpec.name;
+const ROOT = path.resolve(__dirname, "..", "..");
+const SHOTS = path.join(ROOT, "test-results", "ops-page");
+interface BuildBody {
+  runtimeStatus: string;
+  progress: { deployments: { name: string; cluster?: string; state: string }[] };
+}
+
+const EVICTION_FIXTURE = path.join(
+  ROOT,
+  "test",
+  "fixtures",
+  "events",
+  "health-annotated-preempted-vmss.eventgrid.json",
+);
+
+describe.skipIf(chromiumMissing !== undefined)(
+  `operations page in chromium (local host + sandbox)${chromiumMissing ? ` — skipped: ${chromiumMissing}` : ""}`,
+  () => {
+    let sandbox: SandboxArm;
+    let host: LocalHost;
+    let browser: Browser;
+    let dir: string;
+    let failedDeployment: { name: string; cluster?: string };
+    let evictionInstance: string;
+    const armSettings = ["AKS_PLATFORM_ARM_ENDPOINT", "AKS_PLATFORM_ARM_TOKEN", "AKS_PLATFORM_ARM_CA_FILE"] as const;
+    const saved = armSettings.map((name) => [name, process.env[name]] as const);
+    const pageUrl = () => `${host.url}/api/environments/${ENV}/ops?code=${KEY}`;
+
+    const api = (route: string, init: RequestInit = {}) =>
+      fetch(`${host.url}/api/${route}`, { ...init, headers: { "x-functions-key": KEY, ...init.headers } });
+
+    async function waitFor<T>(what: string, read: () => Promise<T | undefined>): Promise<T> {
+      for (let i = 0; i < 600; i++) {
+        const value = await read();
+        if (value !== undefined) return value;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error(`${what} did not happen`);
+    }
+
+    async function newContext(options: { bypassCSP?: boolean } = {}): Promise<BrowserContext> {
+      return browser.newContext({ viewport: { width: 1366, height: 768 }, ...options });
+    }
+
+    /** Opens the page and waits until every panel is drawn; console errors and page errors are collected. */
+    async function openPage(context: BrowserContext): Promise<{ page: Page; errors: string[] }> {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
+      page.on("pageerror", (err) => errors.push(err.message));
+      const response = await page.goto(pageUrl());
+      expect(response?.status()).toBe(200);
+      await page.waitForSelector("body[data-loaded='true']", { timeout: 60_000 });
+      return { page, errors };
+    }
+
+    beforeAll(async () => {
+      execFileSync(process.execPath, [path.join(ROOT, "scripts", "build-web.mjs")], { cwd: ROOT, stdio: "pipe" });
+      mkdirSync(SHOTS, { recursive: true });
+      dir = mkdtempSync(path.join(tmpdir(), "ops-page-"));
+      sandbox = await startSandboxArm({ timeScale: E2E_SPEED, subscriptionId: defaultSpec.subscriptionId });
+      process.env.AKS_PLATFORM_ARM_ENDPOINT = sandbox.url;
+      process.env.AKS_PLATFORM_ARM_TOKEN = sandbox.token;
+      process.env.AKS_PLATFORM_ARM_CA_FILE = sandbox.caPath;
+      // The first AKS cluster the sandbox creates fails (deployment faults match on the resource type only).
+      sandbox.faults.add({
+        match: { resourceType: "Microsoft.ContainerService/managedClusters" },
+        times: 1,
+        effect: {
+          kind: "failResource",
+          code: "QuotaExceeded",
+          message: "Operation could not be completed as it results in exceeding approved cores quota",
+        },
+      });
+      const settingsFile = path.join(dir, "local.settings.json");
+      writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: {}, FunctionKeys: { default: KEY } }));
+      host = await startLocalHost({ port: 0, settingsFile, timeScale: E2E_SPEED, taskHub: "opspage", timers: false });
+
+      expect((await api(`environments/${ENV}/provision`, { method: "POST" })).status).toBe(202);
+      const build = await waitFor("the build to finish", async () => {
+        const body = (await (await api(`environments/${ENV}/provision`)).json()) as BuildBody;
+        return ["Pending", "Running"].includes(body.runtimeStatus) ? undefined : body;
+      });
+      expect(build.runtimeStatus).toBe("Failed");
+      const failed = build.progress.deployments.filter((d) => d.state === "failed");
+      expect(failed).toHaveLength(1);
+      failedDeployment = failed[0]!;
+
+      // The eviction goes in the way an operator replays one: through the events CLI to the host's webhook.
+      const replay = await runCli(
+        ["events", "replay", EVICTION_FIXTURE, "--host", host.url, "--key", KEY, "--wait", "60", "--format", "json"],
+        { cwd: ROOT },
+      );
+      expect(replay.code, `${replay.stdout}\n${replay.stderr}`).toBe(0);
+      const rows = JSON.parse(replay.stdout) as { kind?: string; delivered?: string; instanceId?: string }[];
+      expect(rows).toEqual([expect.objectContaining({ kind: "spot-eviction", delivered: "HTTP 200" })]);
+      evictionInstance = rows[0]!.instanceId!;
+
+      await seedBackupReports(process.env.AzureWebJobsStorage!, defaultSpec, new Date());
+
+      // launch() gives every browser a fresh temporary --user-data-dir of its own (it refuses one passed in args).
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+    }, 300_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await host?.stop();
+      await sandbox?.close();
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("is behind the function key, like the other endpoints", async () => {
+      expect((await fetch(`${host.url}/api/environments/${ENV}/ops`)).status).toBe(401);
+      expect((await fetch(`${host.url}/api/environments/${ENV}/ops/provisioning`)).status).toBe(401);
+      const page = await api(`environments/${ENV}/ops`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-security-policy")).toMatch(/script-src 'sha256-[^']+'/);
+      const html = await page.text();
+      // Self-contained: no script or stylesheet is loaded from anywhere.
+      expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet/i);
+    });
+
+    it("draws the architecture and the build's Gantt, marks the failed deployment, lists the eviction, no console errors", async () => {
+      const context = await newContext();
+      const { page, errors } = await openPage(context);
+      await page.screenshot({ path: path.join(SHOTS, "ops-page-full.png"), fullPage: true });
+      await page.screenshot({ path: path.join(SHOTS, "ops-page-laptop.png") });
+      for (const panel of ["architecture", "provisioning", "clusters", "events", "certificates", "backups", "runbooks"])
+        await page.locator(`#${panel}`).screenshot({ path: path.join(SHOTS, `panel-${panel}.png`) });
+
+      expect(await page.locator("#architecture figure svg").count()).toBe(1);
+      expect(await page.locator("#architecture figure svg g.node").count()).toBeGreaterThan(5);
+
+      const gantt = page.locator("#provisioning figure svg");
+      expect(await gantt.count()).toBe(1);
+      const failedName = failedDeployment.name;
+      expect(await gantt.textContent()).toContain(`${failedName} FAILED DeploymentFailed`);
+      // Mermaid draws crit tasks with the crit classes; the failed bar is one of them.
+      expect(await page.locator("#provisioning figure svg rect[class*='crit']").count()).toBeGreaterThanOrEqual(1);
+      const banner = page.locator("#provisioning .banner.failed");
+      expect(await banner.textContent()).toContain(failedName);
+      const failedRow = page.locator("#provisioning tr.failed", { hasText: failedName });
+      expect(await failedRow.count()).toBe(1);
+      expect(await failedRow.textContent()).toContain("QuotaExceeded");
+      expect(await failedRow.locator(".badge.failed").textContent()).toContain("✖ failed");
+
+      const eviction = page.locator(`#events tbody tr[data-instance='${evictionInstance}']`);
+      expect(await eviction.count()).toBe(1);
+      expect(await eviction.textContent()).toContain("aks-spotd-27182818-vmss_4");
+      expect(await eviction.textContent()).toContain("app1");
+      expect(await eviction.locator("a").getAttribute("href")).toContain("#ops-2-spot-eviction");
+
+      const app1 = page.locator("#clusters article", { hasText: "app1 (workload)" });
+      expect(await app1.textContent()).toContain("1 eviction(s) in 1 watch(es)");
+      const broken = page.locator("#clusters article", { hasText: `${failedDeployment.cluster} (` });
+      expect(await broken.locator(".badge.failed").textContent()).toContain("build failed");
+
+      expect(await page.locator("#backups .trend svg rect").count()).toBeGreaterThanOrEqual(14);
+      expect(await page.locator("#backups").textContent()).toContain("not healthy");
+      expect(await page.locator("#certificates .no-data").textContent()).toContain("No data yet");
+      expect(await page.locator("#runbooks a").count()).toBe(7);
+
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
+    it("fits a laptop screen and is usable from the keyboard", async () => {
+      const context = await newContext();
+      const { page, errors } = await openPage(context);
+      // Nothing overflows sideways at 1366 px: wide content scrolls inside its own panel.
+      // Expressions as strings: they run in the page, and this file is type-checked without the DOM library.
+      const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+      expect(overflow).toBeLessThanOrEqual(0);
+
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate<string>("document.activeElement.textContent")).toBe("Skip to content");
+      await page.keyboard.press("Enter");
+      expect(await page.evaluate<string>("document.activeElement.id")).toBe("main");
+
+      // Every diagram can be reached (and scrolled) with Tab.
+      const reached = new Set<string>();
+      for (let i = 0; i < 80 && reached.size < 2; i++) {
+        await page.keyboard.press("Tab");
+        const label = await page.evaluate<string>('document.activeElement.getAttribute("aria-label") ?? ""');
+        if (label.includes("(scrollable)")) reached.add(label);
+      }
+      expect(reached.size).toBe(2);
+
+      await page.focus("#reload");
+      await page.keyboard.press("Enter");
+      expect(await page.getAttribute("body", "data-loaded")).toBe("false");
+      await page.waitForSelector("body[data-loaded='true']");
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
+    it("passes axe's WCAG 2 A/AA checks (labels, contrast, landmarks)", async () => {
+      const axeSource = readFileSync(createRequire(__filename).resolve("axe-core/axe.min.js"), "utf8");
+      // Only here is the page's CSP bypassed, so that axe itself can be injected.
+      const context = await newContext({ bypassCSP: true });
+      const { page } = await openPage(context);
+      await page.addScriptTag({ content: axeSource });
+      const violations = await page.evaluate<string[]>(`
+        axe
+          .run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+          .then((result) =>
+            result.violations.map(
+              (v) => v.id + ": " + v.help + " — " + v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target) + " " + (n.failureSummary ?? "")).join(" | "),
+            ),
+          )
+      `);
+      expect(violations).toEqual([]);
+      await context.close();
+    });
+  },
+);
