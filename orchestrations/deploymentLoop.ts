@@ -13,7 +13,9 @@ import {
   type WhatIfSummary,
 } from "../lib/plan/progress";
 import { Activities } from "../lib/function-names";
+import type { PlatformSpec } from "../lib/spec";
 import type {
+  ComputePlanResult,
   DeploymentRef,
   DeploymentRequest,
   DeploymentStatusResult,
@@ -205,6 +207,25 @@ export function* runDeploymentLoop(
       }
     }
   }
+}
+
+/**
+ * The spec with its Istio revision pinned (the spec's own, else the newest the region supports: AKS rejects an
+ * unsupported one) and the deployment units of that spec.
+ */
+export function* pinnedPlan(
+  context: OrchestrationContext,
+  spec: PlatformSpec,
+): Generator<Task, { spec: PlatformSpec; plan: ComputePlanResult }, unknown> {
+  const revision =
+    spec.istio.revision ??
+    ((yield context.df.callActivityWithRetry(Activities.lookupIstioRevision, transientRetry, {
+      subscriptionId: spec.subscriptionId,
+      location: spec.location,
+    })) as string);
+  const pinned: PlatformSpec = { ...spec, istio: { revision } };
+  const plan = (yield context.df.callActivity(Activities.computePlan, { spec: pinned })) as ComputePlanResult;
+  return { spec: pinned, plan };
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };

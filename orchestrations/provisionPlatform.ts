@@ -11,9 +11,8 @@ import {
   type OutputsByDeployment,
 } from "../lib/plan/progress";
 import type { DeploymentUnit } from "../lib/plan/types";
-import type { PlatformSpec } from "../lib/spec";
-import type { ComputePlanResult, NotifyBuildInput } from "./activities/contracts";
-import { runDeploymentLoop, settleAll, transientRetry } from "./deploymentLoop";
+import type { NotifyBuildInput } from "./activities/contracts";
+import { pinnedPlan, runDeploymentLoop, settleAll } from "./deploymentLoop";
 import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
 
 /**
@@ -45,15 +44,8 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   };
   context.df.setCustomStatus(status);
 
-  const istioRevision =
-    input.spec.istio.revision ??
-    ((yield context.df.callActivityWithRetry(Activities.lookupIstioRevision, transientRetry, {
-      subscriptionId: input.spec.subscriptionId,
-      location: input.spec.location,
-    })) as string);
-  status.istioRevision = istioRevision;
-  const spec: PlatformSpec = { ...input.spec, istio: { revision: istioRevision } };
-  const plan = (yield context.df.callActivity(Activities.computePlan, { spec })) as ComputePlanResult;
+  const { spec, plan } = yield* pinnedPlan(context, input.spec);
+  status.istioRevision = spec.istio.revision;
 
   const order = new Map(plan.units.map((u, i) => [u.name, i]));
   const merged = new Map<string, DeploymentProgress>();

@@ -10,7 +10,6 @@ import {
 import { backupInstanceName } from "../lib/plan/units";
 import { Activities, Orchestrations } from "../lib/function-names";
 import type { DeploymentProgress } from "../lib/plan/progress";
-import type { PlatformSpec } from "../lib/spec";
 import type { CheckWorkloadsInput } from "./activities/checkWorkloads";
 import type { ComputePlanResult, DeploymentRef } from "./activities/contracts";
 import type { ForgetClusterDeploymentsInput } from "./activities/forgetClusterDeployments";
@@ -20,7 +19,7 @@ import type { TriggerRestoreInput, TriggerRestoreResult } from "./activities/tri
 import type { ValidateRestoreInput } from "./activities/validateRestore";
 import type { ValidateRestoreTargetInput, ValidateRestoreTargetResult } from "./activities/validateRestoreTarget";
 import type { RestoreValidation } from "../lib/backup";
-import { settleAll, transientRetry } from "./deploymentLoop";
+import { pinnedPlan, settleAll, transientRetry } from "./deploymentLoop";
 import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
 
 /**
@@ -113,15 +112,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     status.stage = "rebuilding";
     status.rebuilt = true;
     context.df.setCustomStatus(status);
-    // The same Istio revision rule as the provisioning: the spec's, else the region's supported one.
-    const istioRevision =
-      input.spec.istio.revision ??
-      ((yield context.df.callActivityWithRetry(Activities.lookupIstioRevision, transientRetry, {
-        subscriptionId: input.spec.subscriptionId,
-        location: input.spec.location,
-      })) as string);
-    const spec: PlatformSpec = { ...input.spec, istio: { revision: istioRevision } };
-    const pinned = (yield context.df.callActivity(Activities.computePlan, { spec })) as ComputePlanResult;
+    const { spec, plan: pinned } = yield* pinnedPlan(context, input.spec);
     const rebuildUnits = pinned.units.filter((u) => u.cluster === cluster.name);
     yield context.df.callActivityWithRetry(Activities.forgetClusterDeployments, transientRetry, {
       subscriptionId: spec.subscriptionId,
