@@ -25,6 +25,7 @@ export const Orchestrations = {
   lifecycleNotice: "lifecycleNotice",
   backupVerification: "backupVerification",
   restoreCluster: "restoreCluster",
+  teardownCluster: "teardownCluster",
 } as const satisfies NameTable;
 
 /** Activity functions (`df.app.activity`). */
@@ -53,6 +54,9 @@ export const Activities = {
   checkWorkloads: "checkWorkloads",
   notifyRestoreResult: "notifyRestoreResult",
   forgetClusterDeployments: "forgetClusterDeployments",
+  planClusterTeardown: "planClusterTeardown",
+  deleteResource: "deleteResource",
+  notifyTeardownResult: "notifyTeardownResult",
 } as const satisfies NameTable;
 
 /** Trigger functions: HTTP, Event Grid and timer (`app.*` / `df.app.client.*`). */
@@ -70,6 +74,7 @@ export const Functions = {
   opsPage: "opsPage",
   opsData: "opsData",
   restoreClusterRequest: "restoreClusterRequest",
+  deleteCluster: "deleteCluster",
 } as const satisfies NameTable;
 
 export type OrchestrationName = NameOf<typeof Orchestrations>;

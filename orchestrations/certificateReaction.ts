@@ -147,13 +147,14 @@ export const certificateReactionOrchestrator: OrchestrationHandler = function* (
     const served = observed.served.find((s) => s.cluster === c.cluster);
     return `${c.cluster} (${served?.error ?? "serves an older certificate"})`;
   });
+  const version = observed.latest?.version ?? event.version;
   const message = messages.certificateRenewed({
     ...base(),
     ...(behind.length > 0 ? { severity: "warning" as const } : {}),
     host: input.ingressHost,
     resource,
     notAfter: expectedAfter ?? now(),
-    ...((observed.latest?.version ?? event.version) ? { version: observed.latest?.version ?? event.version } : {}),
+    ...(version !== undefined ? { version } : {}),
     rolledOutTo:
       behind.length === 0
         ? rolledOut.join(", ")

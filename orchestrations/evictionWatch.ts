@@ -24,7 +24,8 @@ import type { NotifyEventInput } from "./activities/notifyEvent";
  * completes: a task that lost a race, or catches an event while an activity runs, is harvested at the next wake-up.
  */
 
-const MAX_CHECK_RETRIES = new df.RetryOptions(15_000, 4);
+/** Transient ARM failures of a check (throttling, 5xx) are retried; other failures come back as results. */
+const CHECK_RETRY = new df.RetryOptions(15_000, 4);
 
 export const evictionWatchOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<EvictionWatchInput>();
@@ -87,7 +88,7 @@ export const evictionWatchOrchestrator: OrchestrationHandler = function* (contex
   let checks = 0;
   for (;;) {
     context.df.setCustomStatus({ phase: "checking", evictions: seen.size, checks });
-    const check = (yield context.df.callActivityWithRetry(Activities.checkSpotRecovery, MAX_CHECK_RETRIES, {
+    const check = (yield context.df.callActivityWithRetry(Activities.checkSpotRecovery, CHECK_RETRY, {
       cluster: input.cluster,
       subscriptionId: input.subscriptionId,
       resourceGroup: input.resourceGroup,

@@ -1,0 +1,58 @@
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { activitySignal } from "../../lib/activity-signal";
+import type { TeardownResult } from "../../lib/api/clusters";
+import { Activities } from "../../lib/function-names";
+import type { NotifyMessage } from "../../lib/notify";
+import type { NotificationsSpec } from "../../lib/spec";
+import { sendFromActivity } from "./shared/notify";
+
+export interface NotifyTeardownResultInput {
+  result: TeardownResult;
+  notifications: NotificationsSpec;
+  correlationId: string;
+}
+
+/** RG-1/OPS-6: the teardown's one message: what was removed, what stays, and on failure what is left over. */
+export function teardownMessage(input: Omit<NotifyTeardownResultInput, "notifications">): NotifyMessage {
+  const r = input.result;
+  const failed = r.steps.filter((s) => s.state === "failed");
+  const deleted = r.steps.filter((s) => s.state === "deleted");
+  return {
+    kind: "cluster.lifecycle",
+    severity: r.succeeded ? "info" : "warning",
+    title: r.succeeded ? `Cluster ${r.cluster} torn down` : `Teardown of cluster ${r.cluster} left resources behind`,
+    environment: r.environment,
+    cluster: r.cluster,
+    facts: [
+      { name: "Deleted", value: String(deleted.length) },
+      ...(failed.length > 0 ? [{ name: "Not deleted", value: String(failed.length) }] : []),
+      { name: "Deployments forgotten", value: String(r.forgottenDeployments.length) },
+    ],
+    lines:
+      failed.length > 0
+        ? failed.map((s) => `${s.what}: ${s.error?.code ?? "failed"}: ${s.error?.message ?? ""}`)
+        : r.kept.map((k) => `kept: ${k}`),
+    whatWasDone: `Removed ${deleted.map((s) => s.what).join(", ") || "nothing (already gone)"}.`,
+    nextStep: r.succeeded
+      ? "Run the provisioning again to bring the cluster back: its deployments and the network deployment (peerings) are redone."
+      : "Delete the listed resources by hand or run the teardown again, then check the common group.",
+    runbook: "OPS-1",
+    correlationId: input.correlationId,
+    occurredAt: r.endedAt,
+  };
+}
+
+export async function notifyTeardownResult(
+  input: NotifyTeardownResultInput,
+  context: InvocationContext,
+  signal: AbortSignal,
+): Promise<{ sent: boolean }> {
+  const outcome = await sendFromActivity(teardownMessage(input), input.notifications, context, signal);
+  return { sent: outcome.sent };
+}
+
+df.app.activity(Activities.notifyTeardownResult, {
+  handler: (input: NotifyTeardownResultInput, context: InvocationContext) =>
+    notifyTeardownResult(input, context, activitySignal(context)),
+});

@@ -1,0 +1,207 @@
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { z } from "zod";
+import { activitySignal } from "../../lib/activity-signal";
+import { ResourcesAdapter, type RoleAssignmentInfo } from "../../lib/azure";
+import { Activities } from "../../lib/function-names";
+import { backupInstanceName } from "../../lib/plan/units";
+import type { DeploymentUnit } from "../../lib/plan/types";
+import { ROLES } from "../../lib/plan/identities";
+import type { PlatformSpec } from "../../lib/spec";
+import type { TeardownClusterInput } from "../../lib/api/clusters";
+import type { DeploymentRef } from "./contracts";
+import { computePlan } from "./computePlan";
+import { adapterRef, armConnection, deploymentsFor, toErrorInfo } from "./shared/arm";
+import { readTemplate } from "./shared/templates";
+
+/**
+ * What tearing one cluster down means, read before anything is deleted: the deployment records to forget (so the
+ * next build recreates the cluster), the principal ids of the cluster's identities (from its deployments' outputs)
+ * and their role assignments on the shared scopes, the peerings to and from its VNet, its backup instance and its
+ * resource group.
+ *
+ * The cluster's VNet stays (NET-1 puts it in the common group): its NSG and diagnostic settings come from the
+ * shared deployments and its address range stays reserved, so deleting it would force those shared deployments to
+ * be redone. Its private DNS zone link stays with it. The peerings go in both directions, so no peering is left
+ * Disconnected; the next build's network deployment (forgotten here too) recreates them.
+ */
+
+/** One resource to delete; targets with the same `lock` are deleted one after another (ARM rejects overlapping writes). */
+export interface TeardownTarget {
+  what: string;
+  id: string;
+  apiVersion: string;
+  lock?: string;
+}
+
+export interface ClusterTeardownPlan {
+  environment: string;
+  cluster: string;
+  subscriptionId: string;
+  /** Records to delete, in the shape forgetClusterDeployments takes. */
+  deployments: DeploymentRef[];
+  /** Deleted first: what points at the cluster from outside its group. */
+  detach: TeardownTarget[];
+  resourceGroup: TeardownTarget;
+  kept: string[];
+}
+
+const peeringsSchema = z.array(
+  z.object({ name: z.string(), virtualNetwork: z.string(), remoteVirtualNetwork: z.string() }),
+);
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The api-version each resource type is deployed with, from the templates of the plan. */
+export async function apiVersionsOf(units: readonly DeploymentUnit[]): Promise<Map<string, string>> {
+  const versions = new Map<string, string>();
+  for (const template of new Set(units.map((u) => u.template))) {
+    const parsed = z
+      .object({ resources: z.array(z.object({ type: z.string(), apiVersion: z.string() }).loose()) })
+      .loose()
+      .safeParse(await readTemplate(template));
+    if (!parsed.success) throw new Error(`template ${template}: resources without type or apiVersion`);
+    for (const r of parsed.data.resources) versions.set(r.type.toLowerCase(), r.apiVersion);
+  }
+  return versions;
+}
+
+/** The part of the plan that needs no ARM call: names and ids from the spec and its deployment units. */
+export function teardownTargets(
+  spec: PlatformSpec,
+  clusterName: string,
+  units: readonly DeploymentUnit[],
+  apiVersions: ReadonlyMap<string, string>,
+): Omit<ClusterTeardownPlan, "detach"> & { peerings: TeardownTarget[]; backupInstance: TeardownTarget } {
+  const cluster = spec.clusters.find((c) => c.name === clusterName);
+  if (!cluster) throw new Error(`teardown: environment ${spec.name} has no cluster ${clusterName}`);
+  if (cluster.resourceGroup.toLowerCase() === spec.commonResourceGroup.toLowerCase())
+    throw new Error(
+      `teardown: cluster ${clusterName} is in the common group ${spec.commonResourceGroup}, which is never deleted`,
+    );
+  const version = (type: string) => {
+    const v = apiVersions.get(type.toLowerCase());
+    if (!v) throw new Error(`teardown: no template deploys ${type}, so its api-version is unknown`);
+    return v;
+  };
+  const sub = `/subscriptions/${spec.subscriptionId}`;
+  const common = `${sub}/resourceGroups/${spec.commonResourceGroup}`;
+  const vnetId = (name: string) => `${common}/providers/Microsoft.Network/virtualNetworks/${name}`;
+  const vnet = cluster.network.vnetName;
+
+  const network = units.find((u) => u.template === "network.json");
+  const peerings = peeringsSchema.safeParse(network?.parameters["peerings"] ?? []);
+  if (!peerings.success) throw new Error(`teardown: deployment ${network?.name ?? "network"} has malformed peerings`);
+  const peeringType = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
+
+  const ownGroup = cluster.resourceGroup.toLowerCase();
+  const forget = units.filter(
+    (u) => u.cluster === clusterName || u.resourceGroup?.toLowerCase() === ownGroup || u === network,
+  );
+  return {
+    environment: spec.name,
+    cluster: clusterName,
+    subscriptionId: spec.subscriptionId,
+    deployments: forget.map((u) => ({
+      name: u.name,
+      scope: u.scope,
+      subscriptionId: spec.subscriptionId,
+      location: spec.location,
+      ...(u.resourceGroup !== undefined ? { resourceGroup: u.resourceGroup } : {}),
+    })),
+    peerings: peerings.data
+      .filter((p) => p.virtualNetwork === vnet || p.remoteVirtualNetwork === vnet)
+      .map((p) => ({
+        what: `peering ${p.name} of ${p.virtualNetwork}`,
+        id: `${vnetId(p.virtualNetwork)}/virtualNetworkPeerings/${p.name}`,
+        apiVersion: version(peeringType),
+        lock: vnetId(p.virtualNetwork).toLowerCase(),
+      })),
+    // Always looked for: a spec that turned backup off after a build still leaves no instance behind.
+    backupInstance: {
+      what: `backup instance ${backupInstanceName(cluster)}`,
+      id: `${common}/providers/Microsoft.DataProtection/backupVaults/${spec.shared.backupVault.name}/backupInstances/${backupInstanceName(cluster)}`,
+      apiVersion: version("Microsoft.DataProtection/backupVaults/backupInstances"),
+    },
+    resourceGroup: {
+      what: `resource group ${cluster.resourceGroup}`,
+      id: `${sub}/resourceGroups/${cluster.resourceGroup}`,
+      apiVersion: version("Microsoft.Resources/resourceGroups"),
+    },
+    kept: [
+      `virtual network ${vnet} (common group, NET-1): its NSG, diagnostic settings and private DNS zone link stay; the next build re-peers it`,
+      `resource group ${spec.commonResourceGroup} and everything shared in it`,
+    ],
+  };
+}
+
+/** Principal ids the cluster's deployments output (identities, kubelet, add-on and extension identities). */
+export function principalIdsOf(outputs: Record<string, unknown>): string[] {
+  return Object.entries(outputs)
+    .filter(([name, value]) => /(PrincipalId|ObjectId)$/.test(name) && typeof value === "string" && GUID.test(value))
+    .map(([, value]) => (value as string).toLowerCase());
+}
+
+const roleNames = new Map<string, string>(Object.entries(ROLES).map(([name, id]) => [id, name]));
+
+function describeAssignment(a: RoleAssignmentInfo): string {
+  const roleId = a.roleDefinitionId.split("/").pop() ?? "";
+  const scopeName = a.scope.split("/").pop() ?? a.scope;
+  return `role assignment ${roleNames.get(roleId) ?? roleId} of ${a.principalId} on ${scopeName}`;
+}
+
+export async function planClusterTeardown(
+  input: TeardownClusterInput,
+  signal: AbortSignal,
+): Promise<ClusterTeardownPlan> {
+  const { spec, cluster } = input;
+  const { units } = computePlan({ spec });
+  const versions = await apiVersionsOf(units);
+  const { peerings, backupInstance, ...plan } = teardownTargets(spec, cluster, units, versions);
+
+  const deployments = deploymentsFor(spec.subscriptionId);
+  const principals = new Set<string>();
+  for (const unit of units.filter((u) => u.cluster === cluster)) {
+    const status = await deployments.status(adapterRef(unit), { abortSignal: signal });
+    if (!status.ok) {
+      // A deployment that never ran (or was forgotten by an earlier teardown) has no identities to clean up.
+      if (status.error.kind === "notFound") continue;
+      const e = toErrorInfo(status.error);
+      throw new Error(`teardown of ${cluster}: reading deployment ${unit.name} failed: ${e.code}: ${e.message}`);
+    }
+    for (const id of principalIdsOf(status.value.outputs)) principals.add(id);
+  }
+
+  // Every grant of the cluster's identities outside its own group is on a resource in the common group (ACR,
+  // VNet, private DNS zone, DNS zone, Key Vault, backup storage and vault); ARM lists those below the group too.
+  const resources = new ResourcesAdapter(armConnection());
+  const scope = `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.commonResourceGroup}`;
+  const assignments = new Map<string, RoleAssignmentInfo>();
+  for (const principal of [...principals].sort()) {
+    const listed = await resources.listRoleAssignments(scope, principal, { abortSignal: signal });
+    if (!listed.ok)
+      throw new Error(
+        `teardown of ${cluster}: listing role assignments of ${principal} failed: ${listed.error.code}: ${listed.error.message}`,
+      );
+    for (const a of listed.value) assignments.set(a.id.toLowerCase(), a);
+  }
+  const roleAssignmentVersion = versions.get("microsoft.authorization/roleassignments");
+  if (!roleAssignmentVersion) throw new Error("teardown: no template deploys role assignments");
+  return {
+    ...plan,
+    detach: [
+      backupInstance,
+      ...[...assignments.values()].map((a) => ({
+        what: describeAssignment(a),
+        id: a.id,
+        apiVersion: roleAssignmentVersion,
+      })),
+      ...peerings,
+    ],
+  };
+}
+
+df.app.activity(Activities.planClusterTeardown, {
+  handler: (input: TeardownClusterInput, context: InvocationContext) =>
+    planClusterTeardown(input, activitySignal(context)),
+});
