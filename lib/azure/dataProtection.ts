@@ -37,7 +37,8 @@ const recoveryPointSchema = z.object({
     .default({}),
 });
 
-const jobSchema = z.object({
+/** A backup job (`backupJobs/{id}`) as the API returns it; restore and backup jobs share the shape. */
+export const backupJobSchema = z.object({
   id: z.string(),
   name: z.string(),
   properties: z
@@ -54,7 +55,8 @@ const jobSchema = z.object({
     .default({}),
 });
 
-const operationStatusSchema = z.object({
+/** A Data Protection operation status (the Azure-AsyncOperation URL); `properties.jobId` names the job it started. */
+export const operationStatusSchema = z.object({
   status: z.string(),
   error: z.unknown().optional(),
   properties: z.object({ jobId: z.string().optional() }).loose().optional(),
@@ -87,6 +89,19 @@ export interface BackupJobInfo {
   endTime?: string;
   isUserTriggered?: boolean;
   errors: ArmErrorDetail[];
+}
+
+export type BackupJob = z.infer<typeof backupJobSchema>;
+
+/** The API's job as the app reads it. */
+export function toBackupJobInfo(job: BackupJob): BackupJobInfo {
+  const p = job.properties;
+  const info: BackupJobInfo = { id: job.id, name: job.name, errors: toErrorDetails(p.errorDetails) };
+  for (const k of ["backupInstanceId", "operation", "operationCategory", "status", "startTime", "endTime"] as const) {
+    if (p[k] !== undefined) info[k] = p[k];
+  }
+  if (p.isUserTriggered !== undefined) info.isUserTriggered = p.isUserTriggered;
+  return info;
 }
 
 export interface DataProtectionVault {
@@ -184,23 +199,28 @@ export class DataProtectionClient {
 
   async listBackupJobs(v: DataProtectionVault, options: CallOptions = {}): Promise<ArmResult<BackupJobInfo[]>> {
     return armCall("list backup jobs", v.vault, async () =>
-      (await this.listAll(`${this.vaultPath(v)}/backupJobs`, jobSchema, "list backup jobs", options)).map((j) => {
-        const p = j.properties;
-        const info: BackupJobInfo = { id: j.id, name: j.name, errors: toErrorDetails(p.errorDetails) };
-        for (const k of [
-          "backupInstanceId",
-          "operation",
-          "operationCategory",
-          "status",
-          "startTime",
-          "endTime",
-        ] as const) {
-          if (p[k] !== undefined) info[k] = p[k];
-        }
-        if (p.isUserTriggered !== undefined) info.isUserTriggered = p.isUserTriggered;
-        return info;
-      }),
+      (await this.listAll(`${this.vaultPath(v)}/backupJobs`, backupJobSchema, "list backup jobs", options)).map(
+        toBackupJobInfo,
+      ),
     );
+  }
+
+  /** One job by its id (the name the list and an operation's `jobId` give). */
+  async getJob(v: DataProtectionVault, jobId: string, options: CallOptions = {}): Promise<ArmResult<BackupJobInfo>> {
+    return armCall("get backup job", jobId, async () => {
+      const response = await this.client
+        .pathUnchecked(`${this.vaultPath(v)}/backupJobs/${encodeURIComponent(jobId)}`)
+        .get({ abortSignal: options.abortSignal });
+      if (response.status !== "200") throw createRestError(response);
+      const parsed = backupJobSchema.safeParse(response.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ArmContractError(
+          `get backup job ${jobId}: unexpected response at ${issue?.path.join(".") || "(body)"}: ${issue?.message ?? "invalid"}`,
+        );
+      }
+      return toBackupJobInfo(parsed.data);
+    });
   }
 
   /** Ad-hoc backup: waits for the trigger operation and returns the job id it started. */

@@ -1,9 +1,10 @@
-import { isRestError } from "@azure/core-rest-pipeline";
+import { isRestError, RestError } from "@azure/core-rest-pipeline";
 
 /**
  * How lib/azure reports failures: expected ones (conflict, not found, bad request, …) come back as values so
  * callers decide; transient ones (429, 5xx, network) are thrown as `TransientArmError` so Durable's
- * `callActivityWithRetry` retries exactly those.
+ * `callActivityWithRetry` retries exactly those. A response that cannot be understood (not JSON, or not the
+ * shape the API documents) is a value with the code `MalformedResponse`: asking again would not fix it.
  */
 
 export interface ArmErrorDetail {
@@ -60,10 +61,16 @@ export class TransientArmError extends Error {
   }
 }
 
-/** Raised when a response cannot be understood at all (a contract problem, not a transient one). */
+/** Raised inside a call when a response cannot be understood at all (a contract problem, not a transient one). */
 export class ArmContractError extends Error {
   override readonly name = "ArmContractError";
 }
+
+/** The `ArmFailure.code` of a response that is not JSON or not the documented shape. */
+export const MALFORMED_RESPONSE = "MalformedResponse";
+
+/** Malformed bodies can be large (an HTML page); the failure keeps only the start. */
+const MALFORMED_MESSAGE_LIMIT = 300;
 
 const detailSchemaGuard = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 
@@ -108,6 +115,7 @@ function header(headers: { get(name: string): string | undefined } | undefined, 
  */
 export function classifyArmError(err: unknown, operation: string, target: string): ArmFailure {
   if (err instanceof Error && err.name === "AbortError") throw err;
+  if (err instanceof ArmContractError) return malformed(operation, target, err.message);
   if (!isRestError(err)) {
     // core-lro reports a long-running operation that ended in Failed as a plain Error ("… has failed. CODE. message").
     const message = err instanceof Error ? err.message : "";
@@ -128,6 +136,20 @@ export function classifyArmError(err: unknown, operation: string, target: string
   const headers = err.response?.headers;
   const correlationId = header(headers, "x-ms-correlation-request-id");
   const requestId = header(headers, "x-ms-request-id");
+  // The SDKs raise PARSE_ERROR for a body declared JSON that is not; a gateway's 5xx page stays transient.
+  if (err.code === RestError.PARSE_ERROR && !isTransientStatus(status)) {
+    return {
+      // The body is left out: it is not understood, so it cannot be checked for secrets.
+      ...malformed(
+        operation,
+        target,
+        `${operation} ${target}: the ${status ?? "HTTP"} response body is not valid JSON`,
+      ),
+      ...(status !== undefined ? { status } : {}),
+      ...(correlationId !== undefined ? { correlationId } : {}),
+      ...(requestId !== undefined ? { requestId } : {}),
+    };
+  }
   if (isTransientStatus(status)) {
     const retryAfter = Number(header(headers, "retry-after"));
     throw new TransientArmError(
@@ -152,6 +174,17 @@ export function classifyArmError(err: unknown, operation: string, target: string
     details: body?.details ?? [],
     ...(correlationId !== undefined ? { correlationId } : {}),
     ...(requestId !== undefined ? { requestId } : {}),
+  };
+}
+
+function malformed(operation: string, target: string, message: string): ArmFailure {
+  return {
+    kind: "failed",
+    operation,
+    target,
+    code: MALFORMED_RESPONSE,
+    message: message.length > MALFORMED_MESSAGE_LIMIT ? `${message.slice(0, MALFORMED_MESSAGE_LIMIT)}…` : message,
+    details: [],
   };
 }
 

@@ -21,3 +21,4 @@ export { AksAdapter } from "./aks";
 export type { RunCommandOutcome, MeshRevisionInfo } from "./aks";
 export { DataProtectionClient, DATA_PROTECTION_API_VERSION } from "./dataProtection";
 export type { BackupInstanceInfo, RecoveryPointInfo, BackupJobInfo, DataProtectionVault } from "./dataProtection";
+export * from "./resources";

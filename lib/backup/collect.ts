@@ -1,5 +1,4 @@
 import {
-  ArmContractError,
   TransientArmError,
   type ArmFailure,
   type BackupInstanceInfo,
@@ -7,6 +6,7 @@ import {
   type DataProtectionClient,
   type DataProtectionVault,
 } from "../azure";
+import { MALFORMED_RESPONSE } from "../azure/errors";
 import type { PlatformSpec } from "../spec";
 import { buildReport, type BackupReport, type RestoreValidation, type VaultRef } from "./report";
 import { buildRestoreRequest, chooseRecoveryPoint } from "./restore";
@@ -40,26 +40,18 @@ export class BackupReadError extends Error {
   }
 }
 
+/** A failed read for the report; a malformed response (a finding, never retried) is named as such. */
 function failureText(f: ArmFailure): string {
+  if (f.code === MALFORMED_RESPONSE) return `malformed response: ${f.message}`;
   return `${f.operation} ${f.target}: ${f.status ?? ""} ${f.code}: ${f.message}`.replace(/\s+/g, " ");
 }
 
 /**
- * What a failed read means for the report: a malformed response is named as such; a transient failure that
- * outlived the SDK's retries is rethrown when the caller retries itself (durable activities), else recorded.
- * lib/azure's armCall reports a response it could not parse (ArmContractError, a plain Error) as a transient
- * failure without status and with the code NetworkError (the SDK wraps real network errors as RestError instead),
- * so that combination is read as "malformed".
+ * What a thrown read failure means for the report: a transient failure that outlived the SDK's retries is
+ * rethrown when the caller retries itself (durable activities), else recorded; anything else is a bug.
  */
 export function describeReadError(err: unknown, transient: "throw" | "record"): string {
-  if (err instanceof ArmContractError) return `malformed response: ${err.message}`;
-  if (err instanceof TransientArmError) {
-    const reason = /transient ARM failure network NetworkError: (.*)$/s.exec(err.message)?.[1];
-    if (err.status === undefined && err.code === "NetworkError" && reason !== undefined)
-      return `malformed response: ${reason}`;
-    if (transient === "throw") throw err;
-    return err.message;
-  }
+  if (err instanceof TransientArmError && transient === "record") return err.message;
   throw err;
 }
 

@@ -10,13 +10,15 @@ import {
   type CallOptions,
   type DataProtectionVault,
 } from "../azure";
+import { DataProtectionClient, operationStatusSchema, type BackupJobInfo } from "../azure/dataProtection";
 import { toErrorDetails } from "../azure/errors";
 
 /**
  * The Data Protection calls lib/azure/dataProtection.ts does not make: one backup instance with its policy and
- * data source (for the retention check and the restore request), the policy's retention, one backup job, and a
- * restore started step by step (start → operation status → job) so an orchestration can poll it with durable
- * timers instead of sleeping inside an activity. Built like DataProtectionClient, on the same connection.
+ * data source (for the retention check and the restore request), the policy's retention, and a restore started
+ * step by step (start → operation status → job, the job read through DataProtectionClient) so an orchestration can
+ * poll it with durable timers instead of sleeping inside an activity. Built like DataProtectionClient, on the
+ * same connection.
  */
 
 const backupInstanceSchema = z.object({
@@ -52,28 +54,6 @@ const policySchema = z.object({
     .loose(),
 });
 
-const jobSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  properties: z
-    .object({
-      operation: z.string().optional(),
-      operationCategory: z.string().optional(),
-      status: z.string().optional(),
-      startTime: z.string().optional(),
-      endTime: z.string().optional(),
-      errorDetails: z.unknown().optional(),
-    })
-    .loose()
-    .default({}),
-});
-
-const operationStatusSchema = z.object({
-  status: z.string(),
-  error: z.unknown().optional(),
-  properties: z.object({ jobId: z.string().optional() }).loose().optional(),
-});
-
 export interface BackupInstanceDetails {
   id: string;
   name: string;
@@ -83,15 +63,8 @@ export interface BackupInstanceDetails {
   dataSourceSetInfo?: Record<string, unknown>;
 }
 
-export interface JobState {
-  id: string;
-  name: string;
-  operation?: string;
-  status: string;
-  startTime?: string;
-  endTime?: string;
-  errors: ArmErrorDetail[];
-}
+/** A job as `getRestoreJob` reads it: the status defaults to "Unknown" when Azure leaves it out. */
+export type JobState = BackupJobInfo & { status: string };
 
 export type RestoreStart =
   { kind: "started"; statusUrl: string; retryAfterSeconds: number } | { kind: "done"; jobId?: string };
@@ -115,11 +88,13 @@ function retryAfter(value: string | undefined, fallback: number): number {
 
 export class RestoreClient {
   private readonly client: Client;
+  private readonly dp: DataProtectionClient;
 
   constructor(
     connection: ArmConnection,
     private readonly subscriptionId: string,
   ) {
+    this.dp = new DataProtectionClient(connection, subscriptionId);
     this.client = getClient(connection.endpoint, connection.credential, {
       ...connection.clientOptions,
       apiVersion: DATA_PROTECTION_API_VERSION,
@@ -195,24 +170,8 @@ export class RestoreClient {
   }
 
   async getJob(v: DataProtectionVault, jobId: string, options: CallOptions = {}): Promise<ArmResult<JobState>> {
-    return armCall("get backup job", jobId, async () => {
-      const job = await this.getJson(
-        `${this.vaultPath(v)}/backupJobs/${encodeURIComponent(jobId)}`,
-        jobSchema,
-        `get backup job ${jobId}`,
-        options,
-      );
-      const p = job.properties;
-      return {
-        id: job.id,
-        name: job.name,
-        status: p.status ?? "Unknown",
-        errors: toErrorDetails(p.errorDetails),
-        ...(p.operation !== undefined ? { operation: p.operation } : {}),
-        ...(p.startTime !== undefined ? { startTime: p.startTime } : {}),
-        ...(p.endTime !== undefined ? { endTime: p.endTime } : {}),
-      };
-    });
+    const job = await this.dp.getJob(v, jobId, options);
+    return job.ok ? { ok: true, value: { ...job.value, status: job.value.status ?? "Unknown" } } : job;
   }
 
   /** `POST backupInstances/{bi}/restore`: 200 `{jobId}` or 202 with an operation to poll through `operationStatus`. */

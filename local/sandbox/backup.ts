@@ -1,11 +1,24 @@
+import { z } from "zod";
+import { restorePods } from "./cluster";
 import { ArmHttpError, isoDuration, type ArmErrorBody } from "./http";
 import { guidFrom, key, parseResourceId } from "./ids";
-import { nextId, type BackupJob, type SandboxContext, type StoredResource } from "./state";
+import {
+  nextId,
+  resourceView,
+  type BackupJob,
+  type BackupOperation,
+  type RecoveryPoint,
+  type SandboxContext,
+  type SnapshotPod,
+  type StoredResource,
+} from "./state";
 
 /**
  * Data Protection (AKS backup) as the app sees it: backup instances created by the backup templates, a
  * daily scheduled backup at `backupHourUtc` on the simulated clock producing jobs and recovery points
- * (pruned after the retention), ad-hoc backups, restore validation, and injectable job failures.
+ * (pruned after the retention) that capture the cluster's workload pods, ad-hoc backups, restore validation,
+ * restores that bring the captured pods back into the target cluster, a settable protection status, and
+ * injectable job failures.
  */
 
 const DAY_MS = 24 * 3600_000;
@@ -38,8 +51,12 @@ export function backupNextEvent(ctx: SandboxContext): number | undefined {
   return backupInstances(ctx).length ? ctx.data.backup.nextScheduledAt : undefined;
 }
 
-function takeFailure(ctx: SandboxContext, biId: string): ArmErrorBody | undefined {
-  for (const k of [key(biId), "*"]) {
+function failureKey(operation: BackupOperation, target: string): string {
+  return `${operation.toLowerCase()}:${target}`;
+}
+
+function takeFailure(ctx: SandboxContext, operation: BackupOperation, biId: string): ArmErrorBody | undefined {
+  for (const k of [key(biId), "*"].map((t) => failureKey(operation, t))) {
     const f = ctx.data.backup.pendingFailures[k];
     if (f && f.count > 0) {
       f.count -= 1;
@@ -50,30 +67,73 @@ function takeFailure(ctx: SandboxContext, biId: string): ArmErrorBody | undefine
   return undefined;
 }
 
-function startJob(ctx: SandboxContext, bi: StoredResource, at: number, userTriggered: boolean): BackupJob {
-  const failure = takeFailure(ctx, bi.id);
-  const end = at + ctx.settings.backupSeconds * 1000;
+const CONFIGURED = "ProtectionConfigured";
+
+/** `protectionStatus.status` as GET shows it (set by the protection control, else configured). */
+function protectionStatusOf(bi: StoredResource): string {
+  const props = resourceView(bi).properties as { protectionStatus?: { status?: unknown } };
+  return typeof props.protectionStatus?.status === "string" ? props.protectionStatus.status : CONFIGURED;
+}
+
+function protectedClusterId(bi: StoredResource): string | undefined {
+  const id = (bi.request.properties as { dataSourceInfo?: { resourceID?: unknown } } | undefined)?.dataSourceInfo
+    ?.resourceID;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** The protected cluster's pods outside kube-system (what the AKS backup extension captures for the app). */
+function captureWorkloads(ctx: SandboxContext, bi: StoredResource): SnapshotPod[] | undefined {
+  const clusterId = protectedClusterId(bi);
+  const cluster = clusterId === undefined ? undefined : ctx.data.clusters[key(clusterId)];
+  return cluster?.pods
+    .filter((p) => p.namespace !== "kube-system")
+    .map((p) => ({
+      namespace: p.namespace,
+      name: p.name,
+      ...(p.nodePool !== undefined ? { nodePool: p.nodePool } : {}),
+    }));
+}
+
+function createJob(
+  ctx: SandboxContext,
+  bi: StoredResource,
+  at: number,
+  operation: BackupOperation,
+  userTriggered: boolean,
+  failure: ArmErrorBody | undefined,
+): BackupJob {
+  const seconds = operation === "Backup" ? ctx.settings.backupSeconds : ctx.settings.restoreSeconds;
   const vaultId = bi.id.split("/").slice(0, -2).join("/");
   const name = guidFrom(`${bi.id}/job/${at}/${nextId(ctx, "j")}`);
   const job: BackupJob = {
     id: `${vaultId}/backupJobs/${name}`,
     name,
     backupInstanceId: bi.id,
-    operation: "Backup",
-    operationCategory: "Backup",
+    operation,
+    operationCategory: operation,
     status: failure ? "Failed" : "Completed",
     startTime: at,
-    endTime: end,
+    endTime: at + seconds * 1000,
     isUserTriggered: userTriggered,
     ...(failure ? { errorDetails: [failure] } : {}),
   };
   ctx.data.backup.jobs.push(job);
+  return job;
+}
+
+/** A backup job; when it succeeds, a recovery point at its end holding the workloads seen at its start. */
+function runBackup(ctx: SandboxContext, bi: StoredResource, at: number, userTriggered: boolean): BackupJob {
+  const failure = takeFailure(ctx, "Backup", bi.id);
+  const job = createJob(ctx, bi, at, "Backup", userTriggered, failure);
   if (!failure) {
+    const end = job.endTime!;
     const rpName = guidFrom(`${bi.id}/rp/${end}`).replace(/-/g, "");
+    const workloads = captureWorkloads(ctx, bi);
     (ctx.data.backup.recoveryPoints[key(bi.id)] ??= []).push({
       id: `${bi.id}/recoveryPoints/${rpName}`,
       name: rpName,
       recoveryPointTime: end,
+      ...(workloads !== undefined ? { workloads } : {}),
     });
   }
   return job;
@@ -81,7 +141,8 @@ function startJob(ctx: SandboxContext, bi: StoredResource, at: number, userTrigg
 
 /** The daily schedule: one job per backup instance, then retention pruning. */
 export function processBackupSchedule(ctx: SandboxContext, at: number): void {
-  for (const bi of backupInstances(ctx)) startJob(ctx, bi, at, false);
+  // Stopped or suspended protection takes no scheduled backups (its recovery points stay until pruned).
+  for (const bi of backupInstances(ctx)) if (protectionStatusOf(bi) === CONFIGURED) runBackup(ctx, bi, at, false);
   const keepAfter = at - ctx.settings.backupRetentionDays * DAY_MS;
   for (const [k, points] of Object.entries(ctx.data.backup.recoveryPoints)) {
     ctx.data.backup.recoveryPoints[k] = points.filter((p) => p.recoveryPointTime >= keepAfter);
@@ -89,22 +150,42 @@ export function processBackupSchedule(ctx: SandboxContext, at: number): void {
   ctx.data.backup.nextScheduledAt = at + DAY_MS;
 }
 
+/** A backup instance by full id or by name; 404 when the sandbox has none. */
+function findInstance(ctx: SandboxContext, target: string): StoredResource {
+  const bi = backupInstances(ctx).find(
+    (r) => key(r.id) === key(target) || r.name.split("/").pop()!.toLowerCase() === target.toLowerCase(),
+  );
+  if (!bi) throw new ArmHttpError(404, "ResourceNotFound", `no backup instance '${target}' in the sandbox`);
+  return bi;
+}
+
 export function injectBackupFailures(
   ctx: SandboxContext,
+  operation: BackupOperation,
   target: string | undefined,
   count: number,
   code: string,
   message: string,
 ): void {
-  let k = "*";
-  if (target !== undefined) {
-    const bi = backupInstances(ctx).find(
-      (r) => key(r.id) === key(target) || r.name.split("/").pop()!.toLowerCase() === target.toLowerCase(),
-    );
-    if (!bi) throw new ArmHttpError(404, "ResourceNotFound", `no backup instance '${target}' in the sandbox`);
-    k = key(bi.id);
-  }
-  ctx.data.backup.pendingFailures[k] = { count, code, message };
+  const k = target === undefined ? "*" : key(findInstance(ctx, target).id);
+  ctx.data.backup.pendingFailures[failureKey(operation, k)] = { count, code, message };
+}
+
+/**
+ * Sets what GET shows as `protectionStatus` and `currentProtectionState` (Azure sets them when protection is
+ * stopped, suspended or in error); a redeployment of the instance configures protection again.
+ */
+export function setProtection(
+  ctx: SandboxContext,
+  target: string,
+  protection: { status: string; currentProtectionState: string; errorDetails?: ArmErrorBody },
+): void {
+  const bi = findInstance(ctx, target);
+  bi.computed.properties.protectionStatus = {
+    status: protection.status,
+    ...(protection.errorDetails !== undefined ? { errorDetails: protection.errorDetails } : {}),
+  };
+  bi.computed.properties.currentProtectionState = protection.currentProtectionState;
 }
 
 function requireInstance(ctx: SandboxContext, id: string): StoredResource {
@@ -116,12 +197,163 @@ function requireInstance(ctx: SandboxContext, id: string): StoredResource {
 
 /** Ad-hoc backup: starts a job now; the returned op finishes shortly after with the job id. */
 export function adhocBackup(ctx: SandboxContext, biId: string): { jobId: string } {
-  const job = startJob(ctx, requireInstance(ctx, biId), ctx.clock.now(), true);
+  const bi = requireInstance(ctx, biId);
+  const status = protectionStatusOf(bi);
+  if (status !== CONFIGURED)
+    throw new ArmHttpError(
+      400,
+      "UserErrorBackupInstanceNotProtected",
+      `The backup instance '${bi.name.split("/").pop()!}' cannot be backed up: its protection status is ${status}.`,
+    );
+  const job = runBackup(ctx, bi, ctx.clock.now(), true);
   return { jobId: job.name };
 }
 
-export function validateRestore(ctx: SandboxContext, biId: string): void {
-  requireInstance(ctx, biId);
+// The AzureBackupRestoreRequest the sandbox accepts: a recovery point restored item-level into an AKS cluster
+// (the only restore AKS backup offers). Other documented kinds are rejected as unsupported, not as invalid.
+const restoreCriteriaSchema = z
+  .object({
+    objectType: z.literal("KubernetesClusterRestoreCriteria"),
+    includeClusterScopeResources: z.boolean(),
+    includedNamespaces: z.array(z.string()).optional(),
+    excludedNamespaces: z.array(z.string()).optional(),
+    includedResourceTypes: z.array(z.string()).optional(),
+    excludedResourceTypes: z.array(z.string()).optional(),
+    labelSelectors: z.array(z.string()).optional(),
+    persistentVolumeRestoreMode: z.enum(["RestoreWithVolumeData", "RestoreWithoutVolumeData"]).optional(),
+    conflictPolicy: z.enum(["Skip", "Patch"]).optional(),
+    namespaceMappings: z.record(z.string(), z.string()).optional(),
+  })
+  .loose();
+
+const restoreRequestSchema = z
+  .object({
+    objectType: z.enum([
+      "AzureBackupRecoveryPointBasedRestoreRequest",
+      "AzureBackupRecoveryTimeBasedRestoreRequest",
+      "AzureBackupRestoreWithRehydrationRequest",
+    ]),
+    sourceDataStoreType: z.enum(["ArchiveStore", "SnapshotStore", "OperationalStore", "VaultStore"]),
+    recoveryPointId: z.string().min(1).optional(),
+    sourceResourceId: z.string().optional(),
+    restoreTargetInfo: z
+      .object({
+        objectType: z.enum(["ItemLevelRestoreTargetInfo", "RestoreTargetInfo", "RestoreFilesTargetInfo"]),
+        recoveryOption: z.literal("FailIfExists"),
+        restoreLocation: z.string().optional(),
+        datasourceInfo: z
+          .object({ resourceID: z.string().min(1) })
+          .loose()
+          .optional(),
+        restoreCriteria: z.array(restoreCriteriaSchema).optional(),
+      })
+      .loose(),
+    identityDetails: z
+      .object({ useSystemAssignedIdentity: z.boolean().optional(), userAssignedIdentityArmUrl: z.string().optional() })
+      .loose()
+      .optional(),
+  })
+  .loose();
+
+interface ParsedRestore {
+  recoveryPointId: string;
+  targetClusterId: string;
+  criteria: z.infer<typeof restoreCriteriaSchema>;
+}
+
+function invalidRequest(path: string, message: string): ArmHttpError {
+  return new ArmHttpError(400, "InvalidRequestContent", `The restore request is invalid at '${path}': ${message}`);
+}
+
+function parseRestoreRequest(body: unknown, where: string): ParsedRestore {
+  const parsed = restoreRequestSchema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw invalidRequest([where, ...(issue?.path ?? [])].filter(Boolean).join("."), issue?.message ?? "invalid");
+  }
+  const r = parsed.data;
+  const at = (path: string) => [where, path].filter(Boolean).join(".");
+  if (r.objectType !== "AzureBackupRecoveryPointBasedRestoreRequest")
+    throw new ArmHttpError(
+      400,
+      "SandboxUnsupported",
+      `The sandbox restores AKS backups from a recovery point only, not ${r.objectType}.`,
+    );
+  if (r.recoveryPointId === undefined)
+    throw invalidRequest(at("recoveryPointId"), "required for AzureBackupRecoveryPointBasedRestoreRequest");
+  const target = r.restoreTargetInfo;
+  if (target.objectType !== "ItemLevelRestoreTargetInfo")
+    throw invalidRequest(at("restoreTargetInfo.objectType"), "an AKS backup restores as ItemLevelRestoreTargetInfo");
+  if (target.datasourceInfo === undefined)
+    throw invalidRequest(at("restoreTargetInfo.datasourceInfo"), "required: the target cluster");
+  const [criteria, ...more] = target.restoreCriteria ?? [];
+  if (criteria === undefined || more.length > 0)
+    throw invalidRequest(at("restoreTargetInfo.restoreCriteria"), "exactly one KubernetesClusterRestoreCriteria");
+  return { recoveryPointId: r.recoveryPointId, targetClusterId: target.datasourceInfo.resourceID, criteria };
+}
+
+function findRecoveryPoint(ctx: SandboxContext, bi: StoredResource, id: string): RecoveryPoint {
+  const now = ctx.clock.now();
+  const point = (ctx.data.backup.recoveryPoints[key(bi.id)] ?? []).find(
+    (p) => p.recoveryPointTime <= now && (p.name.toLowerCase() === id.toLowerCase() || key(p.id) === key(id)),
+  );
+  if (!point)
+    throw new ArmHttpError(
+      400,
+      "UserErrorRecoveryPointNotFound",
+      `The recovery point '${id}' does not exist for backup instance '${bi.name.split("/").pop()!}'.`,
+    );
+  return point;
+}
+
+/**
+ * `validateRestore` checks the request and its recovery point (400 when wrong). It does not look at the target
+ * cluster: the sandbox does not model the backup extension or trusted access the service checks there.
+ */
+export function validateRestore(ctx: SandboxContext, biId: string, body: unknown): void {
+  const bi = requireInstance(ctx, biId);
+  const request = parseRestoreRequest(
+    (body as { restoreRequestObject?: unknown } | undefined)?.restoreRequestObject,
+    "restoreRequestObject",
+  );
+  findRecoveryPoint(ctx, bi, request.recoveryPointId);
+}
+
+/**
+ * `restore`: a Restore job starts now. A malformed request or an unknown recovery point is a 400; a missing
+ * target cluster or an injected failure ends the job Failed. Otherwise the recovery point's workload pods missing from the target cluster are re-created at once (they
+ * schedule while the job runs, spot pods through Karpenter), honouring included/excluded namespaces; pods
+ * that exist are left alone (Skip) or kept as they are (Patch: the sandbox has no pod spec to patch).
+ */
+export function triggerRestore(ctx: SandboxContext, biId: string, body: unknown): { jobId: string } {
+  const bi = requireInstance(ctx, biId);
+  const request = parseRestoreRequest(body, "");
+  const point = findRecoveryPoint(ctx, bi, request.recoveryPointId);
+  const cluster = ctx.data.clusters[key(request.targetClusterId)];
+  const failure =
+    takeFailure(ctx, "Restore", bi.id) ??
+    (cluster
+      ? undefined
+      : {
+          code: "UserErrorKubernetesClusterNotFound",
+          message: `The restore target cluster '${request.targetClusterId}' does not exist.`,
+        });
+  const job = createJob(ctx, bi, ctx.clock.now(), "Restore", true, failure);
+  job.restore = {
+    recoveryPointId: point.name,
+    recoveryPointTime: point.recoveryPointTime,
+    destination: request.targetClusterId,
+  };
+  if (!failure && cluster) {
+    const { includedNamespaces, excludedNamespaces } = request.criteria;
+    const pods = (point.workloads ?? []).filter(
+      (p) =>
+        (includedNamespaces === undefined || includedNamespaces.includes(p.namespace)) &&
+        !(excludedNamespaces ?? []).includes(p.namespace),
+    );
+    restorePods(ctx, cluster, pods);
+  }
+  return { jobId: job.name };
 }
 
 function jobView(ctx: SandboxContext, job: BackupJob, now: number): unknown {
@@ -151,6 +383,17 @@ function jobView(ctx: SandboxContext, job: BackupJob, now: number): unknown {
       isUserTriggered: job.isUserTriggered,
       vaultName: vault,
       ...(!running && job.errorDetails ? { errorDetails: job.errorDetails } : {}),
+      ...(job.restore
+        ? {
+            extendedInfo: {
+              recoveryDestination: job.restore.destination,
+              sourceRecoverPoint: {
+                recoveryPointID: job.restore.recoveryPointId,
+                recoveryPointTime: new Date(job.restore.recoveryPointTime).toISOString(),
+              },
+            },
+          }
+        : {}),
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ClusterSim, SandboxContext, SimNode, SimPod, StoredResource } from "./state";
+import type { ClusterSim, SandboxContext, SimNode, SimPod, SnapshotPod, StoredResource } from "./state";
 import { guidFrom, key } from "./ids";
 
 /**
@@ -167,6 +167,27 @@ export function setSpotCapacity(ctx: SandboxContext, c: ClusterSim, capacity: Re
   scheduleProvisioning(ctx, c);
 }
 
+/**
+ * A restore re-creates the backed-up pods the cluster lacks: spot workloads wait for Karpenter like evicted
+ * ones, the others land on an agent pool node (Pending when the cluster has none). Returns how many came back.
+ */
+export function restorePods(ctx: SandboxContext, c: ClusterSim, pods: readonly SnapshotPod[]): number {
+  const present = new Set(c.pods.map((p) => `${p.namespace}/${p.name}`));
+  const poolNode = c.nodes.find((n) => n.capacityType === "on-demand");
+  let restored = 0;
+  for (const p of pods) {
+    if (present.has(`${p.namespace}/${p.name}`)) continue;
+    present.add(`${p.namespace}/${p.name}`);
+    restored += 1;
+    if (p.nodePool !== undefined)
+      c.pods.push({ namespace: p.namespace, name: p.name, phase: "Pending", nodePool: p.nodePool });
+    else if (poolNode) c.pods.push({ namespace: p.namespace, name: p.name, phase: "Running", nodeName: poolNode.name });
+    else c.pods.push({ namespace: p.namespace, name: p.name, phase: "Pending" });
+  }
+  scheduleProvisioning(ctx, c);
+  return restored;
+}
+
 // ---- run command ----------------------------------------------------------------------------------
 
 export interface CommandOutcome {
@@ -315,6 +336,20 @@ function runOne(ctx: SandboxContext, c: ClusterSim, tokens: string[]): CommandOu
     if (!name) return { exitCode: 1, logs: "error: certificate name required\n" };
     c.certificateRenewals.push({ namespace: ns, name, at: now });
     return { exitCode: 0, logs: `Manually triggered issuance of Certificate ${ns}/${name}\n` };
+  }
+  if (tool === "kubectl" && verb === "delete" && /^(namespaces?|ns)$/.test(f.positional[0] ?? "")) {
+    const name = f.positional[1];
+    if (!name) return { exitCode: 1, logs: "error: namespace name required\n" };
+    if (name === "kube-system")
+      return {
+        exitCode: 1,
+        logs: 'Error from server (Forbidden): namespaces "kube-system" is forbidden: this namespace may not be deleted\n',
+      };
+    const before = c.pods.length;
+    c.pods = c.pods.filter((p) => p.namespace !== name);
+    if (c.pods.length === before)
+      return { exitCode: 1, logs: `Error from server (NotFound): namespaces "${name}" not found\n` };
+    return { exitCode: 0, logs: `namespace "${name}" deleted\n` };
   }
   if (tool === "kubectl" && verb === "rollout" && f.positional[0] === "restart") {
     const target = f.positional[2] !== undefined ? `${f.positional[1]}/${f.positional[2]}` : (f.positional[1] ?? "");

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { injectBackupFailures } from "./backup";
+import { injectBackupFailures, setProtection } from "./backup";
 import { evictNodes, setSpotCapacity } from "./cluster";
 import { advance } from "./engine";
 import type { FaultRule, FaultRuleInput } from "./faults";
@@ -9,7 +9,8 @@ import { resourceView, type ClusterSim, type SandboxContext, type SimNode } from
 import type { CountersSnapshot } from "./throttle";
 
 /**
- * Test and local-host control over the sandbox: faults, clock, cluster state, backup failures, counters.
+ * Test and local-host control over the sandbox: faults, clock, cluster state, backup failures and protection,
+ * counters.
  * The same `SandboxControl` backs the in-process handle and the HTTP API under /_sandbox/.
  */
 
@@ -23,9 +24,26 @@ export const evictSchema = z
 export const backupFailureSchema = z
   .object({
     backupInstance: z.string().optional(),
+    /** Which jobs fail: scheduled and ad-hoc backups, or restores. */
+    operation: z.enum(["Backup", "Restore"]).default("Backup"),
     count: z.number().int().positive().default(1),
-    code: z.string().default("UserErrorKubernetesBackupFailed"),
-    message: z.string().default("Injected backup job failure."),
+    /** Default per operation: UserErrorKubernetesBackupFailed / UserErrorKubernetesRestoreFailed. */
+    code: z.string().min(1).optional(),
+    message: z.string().optional(),
+  })
+  .strict();
+export const protectionSchema = z
+  .object({
+    backupInstance: z.string().min(1),
+    /** `protectionStatus.status`, e.g. ProtectionStopped, ProtectionError, ProtectionConfigured. */
+    status: z.string().min(1),
+    /** `currentProtectionState`; the status when omitted. */
+    currentProtectionState: z.string().min(1).optional(),
+    /** `protectionStatus.errorDetails`. */
+    errorDetails: z
+      .object({ code: z.string().min(1), message: z.string() })
+      .strict()
+      .optional(),
   })
   .strict();
 const clockSchema = z
@@ -122,7 +140,26 @@ export class SandboxControl {
   injectBackupFailures(input: z.input<typeof backupFailureSchema> = {}): void {
     const f = backupFailureSchema.parse(input);
     advance(this.ctx);
-    injectBackupFailures(this.ctx, f.backupInstance, f.count, f.code, f.message);
+    injectBackupFailures(
+      this.ctx,
+      f.operation,
+      f.backupInstance,
+      f.count,
+      f.code ?? `UserErrorKubernetes${f.operation}Failed`,
+      f.message ?? `Injected ${f.operation.toLowerCase()} job failure.`,
+    );
+    this.changed(undefined);
+  }
+
+  /** Protection stopped, suspended or in error, as Azure would report it (until the instance is redeployed). */
+  setProtection(input: z.input<typeof protectionSchema>): void {
+    const p = protectionSchema.parse(input);
+    advance(this.ctx);
+    setProtection(this.ctx, p.backupInstance, {
+      status: p.status,
+      currentProtectionState: p.currentProtectionState ?? p.status,
+      ...(p.errorDetails !== undefined ? { errorDetails: p.errorDetails } : {}),
+    });
     this.changed(undefined);
   }
 
@@ -145,7 +182,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
-/** HTTP control API: `/_sandbox/{health,counters,clock,faults,clusters,backup/failures,resources}`. */
+/** HTTP control API: `/_sandbox/{health,counters,clock,faults,clusters,backup/{failures,protection},resources}`. */
 export function routeControl(
   control: SandboxControl,
   method: string,
@@ -196,9 +233,15 @@ export function routeControl(
       control.setSpotCapacity(id!, parse(z.record(z.string(), z.boolean()), body));
       return ok(control.cluster(id!).spotCapacity);
     case "POST backup/:id":
-      if (id !== "failures") break;
-      control.injectBackupFailures(parse(backupFailureSchema, body));
-      return { status: 204 };
+      if (id === "failures") {
+        control.injectBackupFailures(parse(backupFailureSchema, body));
+        return { status: 204 };
+      }
+      if (id === "protection") {
+        control.setProtection(parse(protectionSchema, body));
+        return { status: 204 };
+      }
+      break;
     case "GET resources":
       return ok(control.resources());
   }

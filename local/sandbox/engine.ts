@@ -8,7 +8,7 @@ import { nextId, type SandboxContext, type TimedOp } from "./state";
 
 /**
  * Moves the simulation forward to the current simulated time, processing every due event in time order:
- * deployment steps, timed operations (deletes, run commands, what-if, backups), the daily backup schedule
+ * deployment steps, timed operations (deletes, run commands, what-if, backups, restores), the daily backup schedule
  * and Karpenter node provisioning. State only changes here and in request handlers, so a request always
  * sees a consistent "now".
  */
@@ -68,6 +68,7 @@ function finishOp(ctx: SandboxContext, op: TimedOp): void {
     case "whatIf":
     case "adhocBackup":
     case "validateRestore":
+    case "restore":
       break;
   }
   op.status = "Succeeded";

@@ -1,8 +1,9 @@
 import { z } from "zod";
 
 /**
- * Injected faults, matched by rule. Request faults (`throttle`, `error`) answer a matching ARM request
- * before it is handled; deployment faults (`failResource`, `slow`) change how matching resources of later
+ * Injected faults, matched by rule. Request faults (`throttle`, `error`, `malformed`) answer a matching ARM
+ * request before it is handled (a `malformed` answer is a success status with a body that is not JSON, `text`,
+ * or not the documented shape, `json`); deployment faults (`failResource`, `slow`) change how matching resources of later
  * deployments behave. `times` bounds how often a rule fires (omitted = until removed).
  */
 
@@ -37,6 +38,17 @@ export const faultRuleSchema = z
         })
         .strict(),
       z.object({ kind: z.literal("slow"), factor: z.number().positive() }).strict(),
+      z
+        .object({
+          kind: z.literal("malformed"),
+          status: z.number().int().min(200).max(299).default(200),
+          /** Sent as is, still labelled application/json; a gateway's error page by default. */
+          text: z.string().optional(),
+          /** Valid JSON of the wrong shape, e.g. `{"value": {"not": "a list"}}`. */
+          json: z.unknown().optional(),
+        })
+        .strict()
+        .refine((e) => e.text === undefined || e.json === undefined, { message: "give text or json, not both" }),
     ]),
     times: z.number().int().positive().optional(),
   })
@@ -79,7 +91,7 @@ export class FaultRegistry {
   takeRequestFault(method: string, path: string): FaultEffect | undefined {
     return this.take(
       (r) =>
-        (r.effect.kind === "throttle" || r.effect.kind === "error") &&
+        (r.effect.kind === "throttle" || r.effect.kind === "error" || r.effect.kind === "malformed") &&
         (r.match.method === undefined || r.match.method === method.toUpperCase()) &&
         (r.match.path === undefined || path.toLowerCase().includes(r.match.path.toLowerCase())),
     );

@@ -10,6 +10,8 @@ export interface ArmErrorBody {
 export interface Reply {
   status: number;
   body?: unknown;
+  /** Sent instead of `body`, unserialized (an injected malformed answer). */
+  raw?: string;
   headers?: Record<string, string>;
 }
 

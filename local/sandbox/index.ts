@@ -86,6 +86,8 @@ export const sandboxOptionsSchema = z
     nodeProvisionSeconds: z.number().min(0).default(300),
     runCommandSeconds: z.number().min(0).default(20),
     backupSeconds: z.number().min(0).default(600),
+    /** Simulated duration of a restore job. */
+    restoreSeconds: z.number().min(0).default(600),
     backupHourUtc: z.number().int().min(0).max(23).default(2),
     backupRetentionDays: z.number().int().positive().default(7),
   })
@@ -111,6 +113,7 @@ export interface SandboxArm {
     evict: SandboxControl["evict"];
     setSpotCapacity: SandboxControl["setSpotCapacity"];
     injectBackupFailures: SandboxControl["injectBackupFailures"];
+    setProtection: SandboxControl["setProtection"];
     /** Writes the state file now (also done automatically as state changes). */
     save(): void;
   };
@@ -125,6 +128,9 @@ export interface SandboxArm {
   close(): Promise<void>;
 }
 
+/** What a misbehaving gateway in front of ARM might send with a 200. */
+const MALFORMED_DEFAULT_TEXT = "<html><body><h1>Service temporarily unavailable</h1></body></html>";
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -136,10 +142,11 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function send(res: ServerResponse, method: string, reply: Reply, ids: Record<string, string>): void {
   const headers: Record<string, string> = { ...ids, ...(reply.headers ?? {}) };
-  const hasBody = reply.body !== undefined && method !== "HEAD" && reply.status !== 204;
+  const text = reply.raw ?? (reply.body !== undefined ? JSON.stringify(reply.body) : undefined);
+  const hasBody = text !== undefined && method !== "HEAD" && reply.status !== 204;
   if (hasBody) headers["content-type"] = "application/json; charset=utf-8";
   res.writeHead(reply.status, headers);
-  res.end(hasBody ? JSON.stringify(reply.body) : undefined);
+  res.end(hasBody ? text : undefined);
 }
 
 function errorReply(err: ArmHttpError): Reply {
@@ -170,6 +177,7 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
     nodeProvisionSeconds: o.nodeProvisionSeconds,
     runCommandSeconds: o.runCommandSeconds,
     backupSeconds: o.backupSeconds,
+    restoreSeconds: o.restoreSeconds,
     backupHourUtc: o.backupHourUtc,
     backupRetentionDays: o.backupRetentionDays,
   };
@@ -264,6 +272,10 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
     }
     if (fault?.kind === "error")
       throw new ArmHttpError(fault.status, fault.code, fault.message ?? `Injected ${fault.status} ${fault.code}.`);
+    if (fault?.kind === "malformed")
+      return fault.json !== undefined
+        ? { status: fault.status, body: fault.json }
+        : { status: fault.status, raw: fault.text ?? MALFORMED_DEFAULT_TEXT };
     const wait = throttle.take(kind);
     if (wait > 0) {
       ctx.counters.throttled += 1;
@@ -312,6 +324,7 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
       evict: (cluster, select) => control.evict(cluster, select),
       setSpotCapacity: (cluster, capacity) => control.setSpotCapacity(cluster, capacity),
       injectBackupFailures: (input) => control.injectBackupFailures(input),
+      setProtection: (input) => control.setProtection(input),
       save,
     },
     faults: {

@@ -37,7 +37,8 @@ function computedProperties(ctx: SandboxContext, r: StoredResource): Record<stri
       const nodeRgIdentities = `/subscriptions/${ctx.settings.subscriptionId}/resourcegroups/${nodeResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`;
       // A kubelet identity given in the request is the one AKS uses; otherwise AKS creates one in the node group.
       const requestedKubelet = obj(obj(props.identityProfile).kubeletidentity).resourceId;
-      const kubeletId = typeof requestedKubelet === "string" ? requestedKubelet : `${nodeRgIdentities}/${name}-agentpool`;
+      const kubeletId =
+        typeof requestedKubelet === "string" ? requestedKubelet : `${nodeRgIdentities}/${name}-agentpool`;
       const addonIdentity = (id: string) => ({
         resourceId: id,
         clientId: guidFrom(`${key(id)}:client`),

@@ -1,4 +1,12 @@
-import { BACKUP_INSTANCE_TYPE, adhocBackup, getJob, listJobs, listRecoveryPoints, validateRestore } from "./backup";
+import {
+  BACKUP_INSTANCE_TYPE,
+  adhocBackup,
+  getJob,
+  listJobs,
+  listRecoveryPoints,
+  triggerRestore,
+  validateRestore,
+} from "./backup";
 import {
   DEPLOYMENT_TYPE,
   asyncStatusOf,
@@ -16,6 +24,7 @@ import {
 } from "./deployments";
 import { getOp, startOp } from "./engine";
 import { ArmHttpError, type Reply } from "./http";
+import { listRoleAssignments } from "./roleAssignments";
 import { key, parseResourceId } from "./ids";
 import { latencySecondsForType } from "../../lib/plan/latency";
 import { findResource, resourceView, type SandboxContext, type StoredResourceGroup, type TimedOp } from "./state";
@@ -437,13 +446,31 @@ const routes: [string, string, Handler][] = [
     `${VAULT}/backupinstances/([^/]+)/validaterestore$`,
     (ctx, req) => {
       const biId = req.path.replace(/\/validateRestore$/i, "");
-      validateRestore(ctx, biId);
+      validateRestore(ctx, biId, req.body);
       return dataProtectionLro(
         ctx,
         req,
         startOp(ctx, { kind: "validateRestore", target: biId }, 30, BACKUP_INSTANCE_TYPE),
       );
     },
+  ],
+  [
+    "POST",
+    `${VAULT}/backupinstances/([^/]+)/restore$`,
+    (ctx, req) => {
+      const biId = req.path.replace(/\/restore$/i, "");
+      const result = triggerRestore(ctx, biId, req.body);
+      return dataProtectionLro(
+        ctx,
+        req,
+        startOp(ctx, { kind: "restore", target: biId, result }, 10, BACKUP_INSTANCE_TYPE),
+      );
+    },
+  ],
+  [
+    "GET",
+    `${S}(?:/.*)?/providers/microsoft\\.authorization/roleassignments$`,
+    (ctx, req) => page(ctx, req, listRoleAssignments(ctx, req.path, req.url.searchParams.get("$filter"))),
   ],
   ["GET", `${S}/(?:resourcegroups/[^/]+/)?providers/.+$`, (ctx, req) => getById(ctx, req)],
   ["DELETE", `${S}/(?:resourcegroups/[^/]+/)?providers/.+$`, (ctx, req) => deleteById(ctx, req)],

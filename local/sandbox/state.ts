@@ -89,7 +89,8 @@ export interface StoredDeployment {
 /** An asynchronous operation other than a deployment: it finishes at `finishAt` (simulated ms). */
 export interface TimedOp {
   id: string;
-  kind: "deleteResourceGroup" | "deleteResource" | "runCommand" | "whatIf" | "adhocBackup" | "validateRestore";
+  kind:
+    "deleteResourceGroup" | "deleteResource" | "runCommand" | "whatIf" | "adhocBackup" | "validateRestore" | "restore";
   target: string;
   startedAt: number;
   finishAt: number;
@@ -150,20 +151,33 @@ export interface BackupJob {
   endTime?: number;
   isUserTriggered: boolean;
   errorDetails?: ArmErrorBody[];
+  /** Restore jobs: the recovery point restored and the target (a cluster resource id). */
+  restore?: { recoveryPointId: string; recoveryPointTime: number; destination: string };
+}
+
+/** A pod as a backup captured it (workload namespaces only); a restore re-creates the missing ones. */
+export interface SnapshotPod {
+  namespace: string;
+  name: string;
+  nodePool?: string;
 }
 
 export interface RecoveryPoint {
   id: string;
   name: string;
   recoveryPointTime: number;
+  /** The protected cluster's workload pods when the backup ran; absent when the cluster was not simulated. */
+  workloads?: SnapshotPod[];
 }
+
+export type BackupOperation = "Backup" | "Restore";
 
 export interface BackupSim {
   jobs: BackupJob[];
   recoveryPoints: Record<string, RecoveryPoint[]>;
   /** Next scheduled (daily) backup run, simulated ms. */
   nextScheduledAt?: number;
-  /** Injected job failures: backup instance key (or "*") → remaining failures. */
+  /** Injected job failures: `backup:` or `restore:` + backup instance key (or "*") → remaining failures. */
   pendingFailures: Record<string, { count: number; code: string; message: string }>;
 }
 
@@ -231,6 +245,7 @@ export interface SandboxSettings {
   nodeProvisionSeconds: number;
   runCommandSeconds: number;
   backupSeconds: number;
+  restoreSeconds: number;
   /** Daily backup time, UTC hour. */
   backupHourUtc: number;
   backupRetentionDays: number;

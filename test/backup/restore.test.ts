@@ -4,7 +4,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createArmConnection, DataProtectionClient, ResourceGroupsAdapter } from "../../lib/azure";
+import {
+  AksAdapter,
+  createArmConnection,
+  DATA_PROTECTION_API_VERSION,
+  DataProtectionClient,
+  ResourceGroupsAdapter,
+  type ArmConnection,
+} from "../../lib/azure";
 import { handleRestore, restoreInstanceId, vaultOf, type RestoreInstances } from "../../lib/backup";
 import type { ApiRequest } from "../../lib/api/http";
 import { Orchestrations } from "../../lib/function-names";
@@ -32,17 +39,17 @@ import "../../orchestrations/activities/getRestoreJob";
 import "../../orchestrations/activities/checkWorkloads";
 import "../../orchestrations/activities/notifyRestoreResult";
 import type { RestoreOutcome } from "../../orchestrations/activities/notifyRestoreResult";
-import { restoreStandIn, startProxy, type RestoreStandIn } from "./helpers";
+import { sandboxFetch } from "../sandbox/helpers";
 
 // OPS-7 end to end on the sandbox: the platform is built by the real provisioning orchestration through the local
 // durable driver, app2's resource group is deleted, and the restore orchestration rebuilds the cluster and
-// restores it from the newest recovery point. Restore calls go through a stand-in (see restoreStandIn) because the
-// sandbox does not model them yet; everything else is the sandbox.
+// restores it from the newest recovery point. The sandbox runs the restore job and brings the backed-up pods back,
+// which the workload check then reads through run command.
 
 const TIME_SCALE = 600;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let sandbox: SandboxArm;
-let proxy: { url: string; close(): Promise<void> };
-let standIn: RestoreStandIn;
+let connection: ArmConnection;
 let runtime: LocalRuntime;
 let azurite: AzuriteHandle;
 let hook: Server;
@@ -53,8 +60,7 @@ const posts: unknown[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "restore-e2e-"));
   sandbox = await startSandboxArm({ stateDir: dir, timeScale: TIME_SCALE, startTime: "2026-11-20T03:00:00Z" });
-  standIn = restoreStandIn(sandbox);
-  proxy = await startProxy(sandbox, dir, [], standIn.handler);
+  connection = createArmConnection({ armEndpoint: sandbox.url, token: sandbox.token, ca: sandbox.caPem });
   hook = createServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
@@ -66,9 +72,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", () => resolve()));
   const port = (hook.address() as AddressInfo).port;
-  // The app reads its ARM settings once per process: everything goes through the proxy from the start.
   Object.assign(process.env, {
-    AKS_PLATFORM_ARM_ENDPOINT: proxy.url,
+    AKS_PLATFORM_ARM_ENDPOINT: sandbox.url,
     AKS_PLATFORM_ARM_TOKEN: sandbox.token,
     AKS_PLATFORM_ARM_CA_FILE: sandbox.caPath,
     AKS_PLATFORM_SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
@@ -92,7 +97,6 @@ afterAll(async () => {
   await runtime?.stop();
   await azurite?.stop();
   await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()));
-  await proxy?.close();
   await sandbox?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -112,6 +116,39 @@ async function restore(
 
 const lastPost = () => JSON.stringify(posts.at(-1));
 
+interface RestoreJobView {
+  properties: {
+    operation: string;
+    status: string;
+    backupInstanceId: string;
+    extendedInfo: { recoveryDestination: string; sourceRecoverPoint: { recoveryPointID: string } };
+  };
+}
+
+/** The restore job as Data Protection shows it (with what was restored where). */
+async function restoreJob(jobId: string): Promise<RestoreJobView> {
+  const vault = vaultOf(spec);
+  const res = await sandboxFetch(
+    sandbox,
+    `/subscriptions/${sandbox.subscriptionId}/resourceGroups/${vault.resourceGroup}/providers/Microsoft.DataProtection/backupVaults/${vault.vault}/backupJobs/${jobId}?api-version=${DATA_PROTECTION_API_VERSION}`,
+  );
+  expect(res.status).toBe(200);
+  return res.body as RestoreJobView;
+}
+
+async function restoreJobCount(): Promise<number> {
+  const jobs = await new DataProtectionClient(connection, sandbox.subscriptionId).listBackupJobs(vaultOf(spec));
+  if (!jobs.ok) throw new Error(`${jobs.error.code}: ${jobs.error.message}`);
+  return jobs.value.filter((j) => j.operation === "Restore").length;
+}
+
+const podsIn = (cluster: string, namespace: string) =>
+  sandbox.state
+    .cluster(cluster)
+    .pods.filter((p) => p.namespace === namespace)
+    .map((p) => `${p.name} ${p.phase}`)
+    .sort();
+
 describe("restore a cluster (OPS-7) on the sandbox", () => {
   it("refuses with a clear message when there is no recovery point yet", async () => {
     const { runtimeStatus, result } = await restore("app1");
@@ -120,27 +157,66 @@ describe("restore a cluster (OPS-7) on the sandbox", () => {
     expect(result.reason).toBe(
       "backup instance bi-aks-k8s-demo-app1 has no recovery point to restore from; nothing was changed (run an ad-hoc backup once the cluster is healthy)",
     );
-    expect(standIn.requests).toHaveLength(0);
+    expect(await restoreJobCount()).toBe(0);
     expect(lastPost()).toMatch(/Restore of cluster app1 refused/);
   });
 
   it("reports a failing restore job with the job's error", async () => {
     sandbox.clock.advance(86_400);
-    standIn.failNext({
+    sandbox.state.injectBackupFailures({
+      operation: "Restore",
+      backupInstance: "bi-aks-k8s-demo-app1",
       code: "UserErrorRestoreNamespaceConflict",
       message: "namespace app-shop exists and conflictPolicy is Skip",
     });
     const { result } = await restore("app1");
-    expect(result).toMatchObject({ outcome: "failed", rebuilt: false, jobId: "restore-1" });
+    expect(result).toMatchObject({ outcome: "failed", rebuilt: false, jobId: expect.stringMatching(GUID) });
     expect(result.reason).toBe(
-      "restore job restore-1 Failed: UserErrorRestoreNamespaceConflict: namespace app-shop exists and conflictPolicy is Skip",
+      `restore job ${result.jobId!} Failed: UserErrorRestoreNamespaceConflict: namespace app-shop exists and conflictPolicy is Skip`,
     );
+    expect((await restoreJob(result.jobId!)).properties).toMatchObject({ operation: "Restore", status: "Failed" });
     expect(lastPost()).toMatch(/Restore of cluster app1 failed/);
     expect(lastPost()).toMatch(/UserErrorRestoreNamespaceConflict/);
   });
 
+  it("brings back the workloads a deleted namespace lost, and says so when they cannot run", async () => {
+    const aks = new AksAdapter(connection, sandbox.subscriptionId);
+    const before = podsIn("aks-k8s-demo-app1", "apps");
+    expect(before.length).toBeGreaterThan(0);
+    const deleted = await aks.runCommand("rg-k8s-demo-app1", "aks-k8s-demo-app1", "kubectl delete namespace apps", {
+      updateIntervalInMs: 50,
+    });
+    expect(deleted.ok && deleted.value).toMatchObject({ exitCode: 0, logs: 'namespace "apps" deleted\n' });
+    expect(podsIn("aks-k8s-demo-app1", "apps")).toEqual([]);
+
+    const { result } = await restore("app1");
+    expect({ outcome: result.outcome, reason: result.reason }).toEqual({ outcome: "restored", reason: undefined });
+    const total = sandbox.state.cluster("aks-k8s-demo-app1").pods.length;
+    expect(result.workloads).toBe(`${total} pods running`);
+    expect(podsIn("aks-k8s-demo-app1", "apps")).toEqual(before);
+    const job = await restoreJob(result.jobId!);
+    expect(job.properties).toMatchObject({ operation: "Restore", status: "Completed" });
+    expect(job.properties.extendedInfo.sourceRecoverPoint.recoveryPointID).toBe(result.recoveryPoint!.name);
+
+    // Again, with no spot capacity anywhere: the restored pods stay Pending and the restore says so.
+    expect((await aks.runCommand("rg-k8s-demo-app1", "aks-k8s-demo-app1", "kubectl delete namespace apps")).ok).toBe(
+      true,
+    );
+    sandbox.state.setSpotCapacity("aks-k8s-demo-app1", { "1": false, "2": false, "3": false });
+    try {
+      const { result: stuck } = await restore("app1");
+      expect(stuck.outcome).toBe("failed");
+      expect(stuck.reason).toMatch(
+        new RegExp(
+          `^the restore finished but the workloads are not back: ${before.length} of ${total} pods not running: apps/`,
+        ),
+      );
+    } finally {
+      sandbox.state.setSpotCapacity("aks-k8s-demo-app1", { "1": true, "2": true, "3": true });
+    }
+  });
+
   it("rebuilds app2 after its resource group was deleted and restores the newest recovery point", async () => {
-    const connection = createArmConnection({ armEndpoint: sandbox.url, token: sandbox.token, ca: sandbox.caPem });
     const groups = new ResourceGroupsAdapter(connection, sandbox.subscriptionId);
     expect((await groups.delete("rg-k8s-demo-app2", { updateIntervalInMs: 50 })).ok).toBe(true);
     expect((await groups.get("rg-k8s-demo-app2")).ok && (await groups.get("rg-k8s-demo-app2"))).toMatchObject({
@@ -156,10 +232,10 @@ describe("restore a cluster (OPS-7) on the sandbox", () => {
     expect(result.workloads).toMatch(/^\d+ pods running$/);
     expect(sandbox.state.cluster("aks-k8s-demo-app2").name).toBe("aks-k8s-demo-app2");
     // The newest recovery point of app2, into app2's own (rebuilt) cluster.
-    const request = standIn.requests.at(-1)!;
-    expect(request.backupInstance).toBe("bi-aks-k8s-demo-app2");
-    expect(request.body.recoveryPointId).toBe(result.recoveryPoint!.name);
-    expect(request.body.restoreTargetInfo?.datasourceInfo?.resourceID).toMatch(
+    const job = (await restoreJob(result.jobId!)).properties;
+    expect(job.backupInstanceId).toMatch(/\/backupInstances\/bi-aks-k8s-demo-app2$/);
+    expect(job.extendedInfo.sourceRecoverPoint.recoveryPointID).toBe(result.recoveryPoint!.name);
+    expect(job.extendedInfo.recoveryDestination).toMatch(
       /resourceGroups\/rg-k8s-demo-app2\/providers\/Microsoft.ContainerService\/managedClusters\/aks-k8s-demo-app2$/i,
     );
     expect(lastPost()).toMatch(/Cluster app2 restored from backup/);
@@ -215,7 +291,6 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
   it("answers 202 with the status URL and runs the restore from the chosen recovery point", async () => {
     // A second day of backups: restore the older recovery point on purpose.
     sandbox.clock.advance(86_400);
-    const connection = createArmConnection({ armEndpoint: sandbox.url, token: sandbox.token, ca: sandbox.caPem });
     const listed = await new DataProtectionClient(connection, sandbox.subscriptionId).listRecoveryPoints(
       vaultOf(spec),
       "bi-aks-k8s-demo-app2",
@@ -239,7 +314,8 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
     const again = await handleRestore(request("k8s-demo", "app2"), specs, instances());
     expect(again).toMatchObject({ status: 409, jsonBody: { error: "a restore of cluster app2 is already running" } });
     const status = await runtime.driver.waitForCompletion("restore:k8s-demo:app2", { timeoutMs: 240_000 });
-    expect(status.output).toMatchObject({ outcome: "restored", rebuilt: false, recoveryPoint: { name: older } });
-    expect(standIn.requests.at(-1)!.body.recoveryPointId).toBe(older);
+    const output = status.output as RestoreOutcome;
+    expect(output).toMatchObject({ outcome: "restored", rebuilt: false, recoveryPoint: { name: older } });
+    expect((await restoreJob(output.jobId!)).properties.extendedInfo.sourceRecoverPoint.recoveryPointID).toBe(older);
   });
 });

@@ -73,24 +73,13 @@ describe("backup verification against the sandbox", () => {
   });
 
   it("reports an instance whose protection stopped as unprotected", async () => {
-    f.rewrites.push({
-      match: /^GET .*\/backupInstances$/i,
-      apply: (body) => {
-        const b = body as { value: Array<{ name: string; properties: Record<string, unknown> }> };
-        for (const bi of b.value) {
-          if (bi.name.endsWith("app2")) {
-            bi.properties.protectionStatus = {
-              status: "ProtectionStopped",
-              errorDetails: { code: "UserErrorBackupStopped", message: "Protection was stopped by a user." },
-            };
-            bi.properties.currentProtectionState = "ProtectionStopped";
-          }
-        }
-        return b;
-      },
+    f.sandbox.state.setProtection({
+      backupInstance: "bi-aks-k8s-demo-app2",
+      status: "ProtectionStopped",
+      errorDetails: { code: "UserErrorBackupStopped", message: "Protection was stopped by a user." },
     });
     try {
-      const report = await verifyVault(f.clients("proxy"), f.spec, f.vault, { now: f.sandbox.clock.now() });
+      const report = await verifyVault(f.clients(), f.spec, f.vault, { now: f.sandbox.clock.now() });
       const app2 = byCluster(report, "app2");
       expect(app2.verdict).toBe("unprotected");
       expect(app2.problems).toEqual([
@@ -99,22 +88,38 @@ describe("backup verification against the sandbox", () => {
       ]);
       expect(byCluster(report, "app1").verdict).toBe("healthy");
     } finally {
-      f.rewrites.length = 0;
+      f.sandbox.state.setProtection({ backupInstance: "bi-aks-k8s-demo-app2", status: "ProtectionConfigured" });
     }
   });
 
-  it("reports a malformed response as such instead of crashing", async () => {
-    f.rewrites.push({ match: /^GET .*app1\/recoveryPoints$/i, apply: () => ({ value: { not: "a list" } }) });
+  it("reports a wrong-shape or non-JSON response as malformed instead of crashing or retrying", async () => {
+    f.sandbox.counters.reset();
+    f.sandbox.faults.add({
+      match: { method: "GET", path: "app1/recoveryPoints" },
+      effect: { kind: "malformed", json: { value: { not: "a list" } } },
+      times: 1,
+    });
+    f.sandbox.faults.add({
+      match: { method: "GET", path: "app2/recoveryPoints" },
+      effect: { kind: "malformed" },
+      times: 1,
+    });
     try {
-      const report = await verifyVault(f.clients("proxy"), f.spec, f.vault, { now: f.sandbox.clock.now() });
+      const report = await verifyVault(f.clients(), f.spec, f.vault, { now: f.sandbox.clock.now() });
       const app1 = byCluster(report, "app1");
       expect(app1.verdict).toBe("failed");
       expect(app1.problems.join("\n")).toMatch(
         /could not verify: recovery points: malformed response: list recovery points: unexpected list response/,
       );
+      expect(byCluster(report, "app2").problems.join("\n")).toMatch(
+        /could not verify: recovery points: malformed response: list recovery points bi-aks-k8s-demo-app2: the 200 response body is not valid JSON/,
+      );
       expect(byCluster(report, "mgmt").verdict).toBe("healthy");
+      // Both faults fired once and neither answer was retried: one recovery point list per instance.
+      expect(f.sandbox.faults.list()).toEqual([]);
+      expect(f.sandbox.counters.snapshot().throttled).toBe(0);
     } finally {
-      f.rewrites.length = 0;
+      f.sandbox.faults.clear();
     }
   });
 

@@ -98,10 +98,11 @@ export const register: RegisterCommand = (program, setExitCode) => {
       const runtime = await startLocalRuntime({
         stateDir: stateDirFor(base.name),
         timeScale: options.sandbox ? timeScale : 1,
-        ...(options.sandbox ? { sandbox: { timeScale } } : {}),
+        // The same sandbox (state and subscription) that `up --sandbox` built.
+        ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: base.subscriptionId } } : {}),
       });
       try {
-        const spec: PlatformSpec = runtime.sandbox ? { ...base, subscriptionId: runtime.sandbox.subscriptionId } : base;
+        const spec: PlatformSpec = base;
         const instanceId = `${restoreInstanceId(spec.name, cluster.name)}:${new Date().toISOString()}`;
         const input: RestoreClusterInput = {
           spec,
