@@ -38,6 +38,8 @@ export const faultRuleSchema = z
         })
         .strict(),
       z.object({ kind: z.literal("slow"), factor: z.number().positive() }).strict(),
+      /** Every matching request waits this long before it is answered (network or service latency). */
+      z.object({ kind: z.literal("latency"), ms: z.number().int().min(0).max(60_000) }).strict(),
       z
         .object({
           kind: z.literal("malformed"),
@@ -95,6 +97,17 @@ export class FaultRegistry {
         (r.match.method === undefined || r.match.method === method.toUpperCase()) &&
         (r.match.path === undefined || path.toLowerCase().includes(r.match.path.toLowerCase())),
     );
+  }
+
+  /** Added latency of the first latency rule matching this request (0 when none). */
+  requestLatencyMs(method: string, path: string): number {
+    const effect = this.take(
+      (r) =>
+        r.effect.kind === "latency" &&
+        (r.match.method === undefined || r.match.method === method.toUpperCase()) &&
+        (r.match.path === undefined || path.toLowerCase().includes(r.match.path.toLowerCase())),
+    );
+    return effect?.kind === "latency" ? effect.ms : 0;
   }
 
   /**

@@ -236,7 +236,14 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
       if (url.pathname.startsWith("/_sandbox/")) {
         reply = routeControl(control, method, url.pathname, body, info);
       } else {
-        reply = handleArm(method, url, base, body, correlationId);
+        ctx.counters.requestStarted();
+        try {
+          const latency = ctx.faults.requestLatencyMs(method, url.pathname);
+          if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+          reply = handleArm(method, url, base, body, correlationId);
+        } finally {
+          ctx.counters.requestEnded();
+        }
       }
     } catch (err) {
       if (err instanceof ArmHttpError) {

@@ -47,6 +47,8 @@ export interface CountersSnapshot {
   /** Distinct resources created or changed by deployments or deletes. */
   modifiedResources: number;
   modifiedResourceIds: string[];
+  /** Most ARM requests being answered at the same time (shows a client's concurrency). */
+  maxInFlight: number;
 }
 
 export class Counters {
@@ -54,7 +56,18 @@ export class Counters {
   writes = 0;
   throttled = 0;
   conflicts = 0;
+  inFlight = 0;
+  maxInFlight = 0;
   private modified = new Set<string>();
+
+  requestStarted(): void {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+  }
+
+  requestEnded(): void {
+    this.inFlight -= 1;
+  }
 
   markModified(id: string): void {
     this.modified.add(id.toLowerCase());
@@ -69,11 +82,13 @@ export class Counters {
       conflicts: this.conflicts,
       modifiedResources: ids.length,
       modifiedResourceIds: ids,
+      maxInFlight: this.maxInFlight,
     };
   }
 
   reset(): void {
     this.reads = this.writes = this.throttled = this.conflicts = 0;
+    this.maxInFlight = this.inFlight;
     this.modified.clear();
   }
 }

@@ -1,11 +1,11 @@
 // OPS-5 verification cost: wall time and ARM requests per backup instance for vaults of 3, 30 and 300 instances,
-// against the sandbox ARM behind a proxy that adds a fixed latency to every request (the sandbox itself answers
-// in microseconds). Throttling is off so the figures show our own concurrency, not the sandbox's token bucket.
+// against the sandbox ARM with a fixed latency injected into every request (the sandbox itself answers in
+// microseconds). Throttling is off so the figures show our own concurrency, not the sandbox's token bucket.
 // Bounded concurrency shows as: requests in flight never exceed the limit, and 100x the instances costs far
 // less than 100x the time of a serial run.
 import { createArmConnection, DataProtectionClient } from "../../lib/azure";
 import { RestoreClient, verifyVault } from "../../lib/backup";
-import { startBackupFixture, startProxy, type BackupFixture } from "../backup/helpers";
+import { startBackupFixture, type BackupFixture } from "../backup/helpers";
 
 const LATENCY_MS = 20;
 const CONCURRENCY = 8;
@@ -19,19 +19,10 @@ interface Run {
 async function measure(instances: number, concurrency: number): Promise<Run> {
   // The default spec has 3 backed-up clusters; the rest are synthetic instances in the same vault.
   const f: BackupFixture = await startBackupFixture({ extraInstances: instances - 3, throttle: false });
-  let inFlight = 0;
-  let maxInFlight = 0;
-  let requests = 0;
-  const proxy = await startProxy(f.sandbox, f.dir, [], async () => {
-    requests++;
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    await new Promise((resolve) => setTimeout(resolve, LATENCY_MS));
-    inFlight--;
-    return undefined;
-  });
+  f.sandbox.faults.add({ effect: { kind: "latency", ms: LATENCY_MS } });
+  f.sandbox.counters.reset();
   try {
-    const connection = createArmConnection({ armEndpoint: proxy.url, token: f.sandbox.token, ca: f.sandbox.caPem });
+    const connection = createArmConnection({ armEndpoint: f.sandbox.url, token: f.sandbox.token, ca: f.sandbox.caPem });
     const clients = {
       dp: new DataProtectionClient(connection, f.sandbox.subscriptionId),
       restore: new RestoreClient(connection, f.sandbox.subscriptionId),
@@ -44,9 +35,9 @@ async function measure(instances: number, concurrency: number): Promise<Run> {
         `expected ${instances} healthy instances, got ${JSON.stringify(report.summary)} of ${report.instances.length}`,
       );
     }
-    return { seconds, requests, maxInFlight };
+    const counters = f.sandbox.counters.snapshot();
+    return { seconds, requests: counters.reads + counters.writes, maxInFlight: counters.maxInFlight };
   } finally {
-    await proxy.close();
     await f.stop();
   }
 }

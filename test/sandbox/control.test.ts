@@ -131,3 +131,18 @@ describe("persistence", () => {
     }
   });
 });
+
+describe("latency fault", () => {
+  it("delays matching requests and records how many a client kept in flight", async () => {
+    const rgs = `/subscriptions/${f.sandbox.subscriptionId}/resourcegroups?api-version=2025-04-01`;
+    const rule = f.sandbox.faults.add({ match: { path: "/resourcegroups" }, effect: { kind: "latency", ms: 150 } });
+    f.sandbox.counters.reset();
+    try {
+      // Held for 150 ms each, three parallel requests are all in flight at once.
+      await Promise.all([1, 2, 3].map(() => sandboxFetch(f.sandbox, rgs)));
+      expect(f.sandbox.counters.snapshot().maxInFlight).toBe(3);
+    } finally {
+      f.sandbox.faults.remove(rule.id);
+    }
+  });
+});
