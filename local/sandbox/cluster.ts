@@ -314,6 +314,41 @@ function getPods(c: ClusterSim, f: Flags): CommandOutcome {
   };
 }
 
+/**
+ * Karpenter's launch failures: one InsufficientCapacityError event per zone without Spot capacity while Spot pods
+ * wait (Karpenter names the zone it tried in the message), dated now.
+ */
+function getEvents(ctx: SandboxContext, c: ClusterSim, f: Flags): CommandOutcome {
+  const fieldSelector = flag(f, "--field-selector");
+  const reason = /^reason=(\w+)$/.exec(fieldSelector ?? "")?.[1];
+  if (fieldSelector !== undefined && reason === undefined) {
+    return {
+      exitCode: 1,
+      logs: `error: the sandbox supports only --field-selector reason=<reason>, got '${fieldSelector}'\n`,
+    };
+  }
+  const waiting = c.pods.filter((p) => p.phase === "Pending" && p.nodePool !== undefined);
+  const now = new Date(ctx.clock.now()).toISOString();
+  const events =
+    waiting.length === 0
+      ? []
+      : c.zones
+          .filter((z) => !c.spotCapacity[z])
+          .map((zone) => ({
+            apiVersion: "v1",
+            kind: "Event",
+            metadata: { name: `spot-${zone}.${guidFrom(`${c.id}/${zone}/${now}`).slice(0, 8)}`, namespace: "default" },
+            reason: "InsufficientCapacityError",
+            type: "Warning",
+            message: `NodeClaim ${waiting[0]!.nodePool}-${zone} could not be launched: insufficient capacity, all requested instance types were unavailable (zone ${c.location}-${zone}, capacity-type spot)`,
+            lastTimestamp: now,
+          }));
+  const matching = events.filter((e) => reason === undefined || e.reason === reason);
+  if (flag(f, "-o", "--output") === "json") return { exitCode: 0, logs: list(matching) };
+  if (!matching.length) return { exitCode: 0, logs: "No resources found\n" };
+  return { exitCode: 0, logs: matching.map((e) => `${e.lastTimestamp} ${e.reason} ${e.message}`).join("\n") + "\n" };
+}
+
 function runOne(ctx: SandboxContext, c: ClusterSim, tokens: string[]): CommandOutcome {
   const [tool, verb, ...rest] = tokens;
   const f = parseFlags(rest);
@@ -321,6 +356,7 @@ function runOne(ctx: SandboxContext, c: ClusterSim, tokens: string[]): CommandOu
   const now = ctx.clock.now();
   if (tool === "kubectl" && verb === "get" && /^(nodes?|no)$/.test(f.positional[0] ?? "")) return getNodes(ctx, c, f);
   if (tool === "kubectl" && verb === "get" && /^(pods?|po)$/.test(f.positional[0] ?? "")) return getPods(c, f);
+  if (tool === "kubectl" && verb === "get" && /^(events?|ev)$/.test(f.positional[0] ?? "")) return getEvents(ctx, c, f);
   if (
     tool === "kubectl" &&
     verb === "annotate" &&
