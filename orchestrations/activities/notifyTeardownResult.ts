@@ -16,27 +16,38 @@ export interface NotifyTeardownResultInput {
 /** RG-1/OPS-6: the teardown's one message: what was removed, what stays, and on failure what is left over. */
 export function teardownMessage(input: Omit<NotifyTeardownResultInput, "notifications">): NotifyMessage {
   const r = input.result;
-  const failed = r.steps.filter((s) => s.state === "failed");
+  const left = r.steps.filter((s) => s.state !== "deleted");
   const deleted = r.steps.filter((s) => s.state === "deleted");
   return {
     kind: "cluster.lifecycle",
     severity: r.succeeded ? "info" : "warning",
-    title: r.succeeded ? `Cluster ${r.cluster} torn down` : `Teardown of cluster ${r.cluster} left resources behind`,
+    title: r.succeeded
+      ? `Cluster ${r.cluster} torn down`
+      : r.reason !== undefined
+        ? `Teardown of cluster ${r.cluster} did not start`
+        : `Teardown of cluster ${r.cluster} left resources behind`,
     environment: r.environment,
     cluster: r.cluster,
+    ...(r.reason !== undefined ? { summary: r.reason } : {}),
     facts: [
       { name: "Deleted", value: String(deleted.length) },
-      ...(failed.length > 0 ? [{ name: "Not deleted", value: String(failed.length) }] : []),
+      ...(left.length > 0 ? [{ name: "Not deleted", value: String(left.length) }] : []),
       { name: "Deployments forgotten", value: String(r.forgottenDeployments.length) },
     ],
     lines:
-      failed.length > 0
-        ? failed.map((s) => `${s.what}: ${s.error?.code ?? "failed"}: ${s.error?.message ?? ""}`)
+      left.length > 0
+        ? left.map(
+            (s) =>
+              `${s.what}: ${s.error ? `${s.error.code}: ${s.error.message}` : "not deleted (an earlier step failed)"}`,
+          )
         : r.kept.map((k) => `kept: ${k}`),
-    whatWasDone: `Removed ${deleted.map((s) => s.what).join(", ") || "nothing (already gone)"}.`,
+    whatWasDone:
+      r.reason !== undefined
+        ? "Nothing was deleted."
+        : `Removed ${deleted.map((s) => s.what).join(", ") || "nothing (already gone)"}.`,
     nextStep: r.succeeded
       ? "Run the provisioning again to bring the cluster back: its deployments and the network deployment (peerings) are redone."
-      : "Delete the listed resources by hand or run the teardown again, then check the common group.",
+      : "Fix the cause shown (the cluster's group is kept until nothing points at it), then run the teardown again.",
     runbook: "OPS-1",
     correlationId: input.correlationId,
     occurredAt: r.endedAt,

@@ -2,11 +2,16 @@ import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { z } from "zod";
 import { activitySignal } from "../../lib/activity-signal";
-import { ResourcesAdapter, type RoleAssignmentInfo } from "../../lib/azure";
+import { ResourcesAdapter, TransientArmError, type RoleAssignmentInfo } from "../../lib/azure";
 import { Activities } from "../../lib/function-names";
-import { backupInstanceName } from "../../lib/plan/units";
+import {
+  backupInstanceName,
+  controlPlaneIdentityName,
+  kubeletIdentityName,
+  workloadIdentityName,
+} from "../../lib/plan/units";
 import type { DeploymentUnit } from "../../lib/plan/types";
-import { ROLES } from "../../lib/plan/identities";
+import { ROLES, WORKLOAD_IDENTITIES } from "../../lib/plan/identities";
 import type { PlatformSpec } from "../../lib/spec";
 import type { TeardownClusterInput } from "../../lib/api/clusters";
 import type { DeploymentRef } from "./contracts";
@@ -16,9 +21,9 @@ import { readTemplate } from "./shared/templates";
 
 /**
  * What tearing one cluster down means, read before anything is deleted: the deployment records to forget (so the
- * next build recreates the cluster), the principal ids of the cluster's identities (from its deployments' outputs)
- * and their role assignments on the shared scopes, the peerings to and from its VNet, its backup instance and its
- * resource group.
+ * next build recreates the cluster), the principal ids of the cluster's identities (its deployments' outputs and
+ * the identities themselves) and their role assignments on the shared scopes, the peerings to and from its VNet,
+ * its backup instance and its resource group.
  *
  * The cluster's VNet stays (NET-1 puts it in the common group): its NSG and diagnostic settings come from the
  * shared deployments and its address range stays reserved, so deleting it would force those shared deployments to
@@ -72,7 +77,11 @@ export function teardownTargets(
   clusterName: string,
   units: readonly DeploymentUnit[],
   apiVersions: ReadonlyMap<string, string>,
-): Omit<ClusterTeardownPlan, "detach"> & { peerings: TeardownTarget[]; backupInstance: TeardownTarget } {
+): Omit<ClusterTeardownPlan, "detach"> & {
+  peerings: TeardownTarget[];
+  backupInstance: TeardownTarget;
+  identityHolders: { id: string; apiVersion: string }[];
+} {
   const cluster = spec.clusters.find((c) => c.name === clusterName);
   if (!cluster) throw new Error(`teardown: environment ${spec.name} has no cluster ${clusterName}`);
   if (cluster.resourceGroup.toLowerCase() === spec.commonResourceGroup.toLowerCase())
@@ -94,6 +103,15 @@ export function teardownTargets(
   if (!peerings.success) throw new Error(`teardown: deployment ${network?.name ?? "network"} has malformed peerings`);
   const peeringType = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
 
+  const group = `${sub}/resourceGroups/${cluster.resourceGroup}`;
+  const clusterId = `${group}/providers/Microsoft.ContainerService/managedClusters/${cluster.aksName}`;
+  const identityType = "Microsoft.ManagedIdentity/userAssignedIdentities";
+  const identityNames = [
+    controlPlaneIdentityName(cluster),
+    kubeletIdentityName(cluster),
+    ...WORKLOAD_IDENTITIES.filter((w) => w.appliesTo(cluster)).map((w) => workloadIdentityName(cluster, w.suffix)),
+  ];
+  const extensionType = "Microsoft.KubernetesConfiguration/extensions";
   const ownGroup = cluster.resourceGroup.toLowerCase();
   const forget = units.filter(
     (u) => u.cluster === clusterName || u.resourceGroup?.toLowerCase() === ownGroup || u === network,
@@ -128,6 +146,17 @@ export function teardownTargets(
       id: `${sub}/resourceGroups/${cluster.resourceGroup}`,
       apiVersion: version("Microsoft.Resources/resourceGroups"),
     },
+    identityHolders: [
+      ...identityNames.map((name) => ({
+        id: `${group}/providers/${identityType}/${name}`,
+        apiVersion: version(identityType),
+      })),
+      { id: clusterId, apiVersion: version("Microsoft.ContainerService/managedClusters") },
+      // The extension's name as cluster-addons.json deploys it; its identity holds the backup grants.
+      ...(cluster.addons.backup
+        ? [{ id: `${clusterId}/providers/${extensionType}/azure-aks-backup`, apiVersion: version(extensionType) }]
+        : []),
+    ],
     kept: [
       `virtual network ${vnet} (common group, NET-1): its NSG, diagnostic settings and private DNS zone link stay; the next build re-peers it`,
       `resource group ${spec.commonResourceGroup} and everything shared in it`,
@@ -135,11 +164,16 @@ export function teardownTargets(
   };
 }
 
-/** Principal ids the cluster's deployments output (identities, kubelet, add-on and extension identities). */
-export function principalIdsOf(outputs: Record<string, unknown>): string[] {
-  return Object.entries(outputs)
-    .filter(([name, value]) => /(PrincipalId|ObjectId)$/.test(name) && typeof value === "string" && GUID.test(value))
-    .map(([, value]) => (value as string).toLowerCase());
+/**
+ * Principal ids in deployment outputs (`controlPlanePrincipalId`, `kubeletObjectId`, …) or in a resource as ARM
+ * returns it (`principalId`, `objectId` at any depth: identities, kubelet and add-on identities, extensions).
+ */
+export function principalIdsIn(value: unknown, name = ""): string[] {
+  if (typeof value === "string")
+    return /(principalId|objectId)$/i.test(name) && GUID.test(value) ? [value.toLowerCase()] : [];
+  if (value !== null && typeof value === "object")
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => principalIdsIn(v, k));
+  return [];
 }
 
 const roleNames = new Map<string, string>(Object.entries(ROLES).map(([name, id]) => [id, name]));
@@ -150,39 +184,59 @@ function describeAssignment(a: RoleAssignmentInfo): string {
   return `role assignment ${roleNames.get(roleId) ?? roleId} of ${a.principalId} on ${scopeName}`;
 }
 
+export type PlanClusterTeardownResult =
+  | { kind: "plan"; plan: ClusterTeardownPlan }
+  /** A failure retrying will not fix (refused, not found, a malformed answer): the teardown stops before deleting. */
+  | { kind: "refused"; reason: string };
+
+/** Transient ARM trouble is thrown (Durable retries it); anything else comes back as `refused`. */
 export async function planClusterTeardown(
   input: TeardownClusterInput,
   signal: AbortSignal,
-): Promise<ClusterTeardownPlan> {
+): Promise<PlanClusterTeardownResult> {
+  try {
+    return { kind: "plan", plan: await readClusterTeardown(input, signal) };
+  } catch (err) {
+    if (err instanceof TransientArmError || (err instanceof Error && err.name === "AbortError")) throw err;
+    return { kind: "refused", reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function readClusterTeardown(input: TeardownClusterInput, signal: AbortSignal): Promise<ClusterTeardownPlan> {
   const { spec, cluster } = input;
   const { units } = computePlan({ spec });
   const versions = await apiVersionsOf(units);
-  const { peerings, backupInstance, ...plan } = teardownTargets(spec, cluster, units, versions);
+  const { peerings, backupInstance, identityHolders, ...plan } = teardownTargets(spec, cluster, units, versions);
+  const resources = new ResourcesAdapter(armConnection());
+  const fail = (what: string, e: { code: string; message: string }) =>
+    new Error(`teardown of ${cluster}: ${what} failed: ${e.code}: ${e.message}`);
 
+  // The cluster's principals from its deployments' outputs and from the identities themselves: a teardown run
+  // again after a failed one finds them although the first run already forgot the deployments.
   const deployments = deploymentsFor(spec.subscriptionId);
   const principals = new Set<string>();
+  for (const holder of identityHolders) {
+    const found = await resources.get(holder.id, holder.apiVersion, { abortSignal: signal });
+    if (!found.ok) throw fail(`reading ${holder.id}`, found.error);
+    for (const id of principalIdsIn(found.value)) principals.add(id);
+  }
   for (const unit of units.filter((u) => u.cluster === cluster)) {
     const status = await deployments.status(adapterRef(unit), { abortSignal: signal });
     if (!status.ok) {
       // A deployment that never ran (or was forgotten by an earlier teardown) has no identities to clean up.
       if (status.error.kind === "notFound") continue;
-      const e = toErrorInfo(status.error);
-      throw new Error(`teardown of ${cluster}: reading deployment ${unit.name} failed: ${e.code}: ${e.message}`);
+      throw fail(`reading deployment ${unit.name}`, toErrorInfo(status.error));
     }
-    for (const id of principalIdsOf(status.value.outputs)) principals.add(id);
+    for (const id of principalIdsIn(status.value.outputs)) principals.add(id);
   }
 
   // Every grant of the cluster's identities outside its own group is on a resource in the common group (ACR,
   // VNet, private DNS zone, DNS zone, Key Vault, backup storage and vault); ARM lists those below the group too.
-  const resources = new ResourcesAdapter(armConnection());
   const scope = `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.commonResourceGroup}`;
   const assignments = new Map<string, RoleAssignmentInfo>();
   for (const principal of [...principals].sort()) {
     const listed = await resources.listRoleAssignments(scope, principal, { abortSignal: signal });
-    if (!listed.ok)
-      throw new Error(
-        `teardown of ${cluster}: listing role assignments of ${principal} failed: ${listed.error.code}: ${listed.error.message}`,
-      );
+    if (!listed.ok) throw fail(`listing role assignments of ${principal}`, listed.error);
     for (const a of listed.value) assignments.set(a.id.toLowerCase(), a);
   }
   const roleAssignmentVersion = versions.get("microsoft.authorization/roleassignments");

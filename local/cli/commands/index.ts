@@ -8,6 +8,8 @@ import { register as check } from "./check";
 import { register as up } from "./up";
 import { register as sandbox } from "./sandbox";
 import { register as backup } from "./backup";
+import { register as restore } from "./restore";
+import { register as down } from "./down";
 
 /**
  * Each command module exports `register(program, setExitCode)`. Add one line here per command module;
@@ -15,4 +17,16 @@ import { register as backup } from "./backup";
  */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [plan, events, arm, notify, serve, check, sandbox, up, backup];
+export const commands: RegisterCommand[] = [
+  plan,
+  events,
+  arm,
+  notify,
+  serve,
+  check,
+  sandbox,
+  up,
+  backup,
+  restore,
+  down,
+];

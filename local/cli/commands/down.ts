@@ -1,0 +1,182 @@
+import { createInterface } from "node:readline/promises";
+import { Option } from "commander";
+import {
+  specOfEnvironment,
+  teardownBlocker,
+  teardownInstanceId,
+  type ClusterInstances,
+  type TeardownResult,
+  type TeardownStatus,
+} from "../../../lib/api/clusters";
+import { isLoopbackUrl } from "../../../lib/azure";
+import { Orchestrations } from "../../../lib/function-names";
+import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
+import { openBuildRecords, startLocalRuntime, type LocalRuntime } from "../../build/runner";
+import { CliUsageError } from "../errors";
+import type { RegisterCommand } from "./index";
+import { DEFAULT_SANDBOX_TIME_SCALE, stateDirFor } from "./up";
+
+/**
+ * `aks-platform down --cluster NAME` (RG-1): the teardown orchestration driven in this process through the local
+ * durable driver, on the platform `aks-platform up` built (same state folder, same spec). With `--sandbox` it
+ * never leaves this machine; on Azure only with `--subscription` and after a confirmation (or `--yes`).
+ * Exit 0 torn down, 1 refused or failed, 2 usage error.
+ */
+
+interface DownOptions {
+  cluster: string;
+  env: string;
+  sandbox?: boolean;
+  subscription?: string;
+  armEndpoint?: string;
+  yes?: boolean;
+  timeScale: string;
+  stateDir?: string;
+}
+
+export const register: RegisterCommand = (program, setExitCode) => {
+  program
+    .command("down")
+    .description(
+      "Tear one cluster down: its resource group, its backup instance, its identities' role assignments and the peerings to its VNet; a later `up` rebuilds it.",
+    )
+    .requiredOption("--cluster <name>", "cluster of the environment to tear down (e.g. app2)")
+    .option("--env <name>", "environment `up` built", defaultSpec.name)
+    .option("--sandbox", "work on the sandbox platform built by `aks-platform up --sandbox`")
+    .option("--subscription <id>", "Azure subscription of the platform (DefaultAzureCredential)")
+    .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
+    .option("--yes", "do not ask for confirmation")
+    .addOption(
+      new Option("--time-scale <factor>", "sandbox: simulated seconds per real second").default(
+        String(DEFAULT_SANDBOX_TIME_SCALE),
+      ),
+    )
+    .option("--state-dir <dir>", "where build state (Azurite, sandbox) is kept (default: .local/builds/<environment>)")
+    .action(async (options: DownOptions) => {
+      if (Boolean(options.sandbox) === (options.subscription !== undefined))
+        throw new CliUsageError(
+          "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
+        );
+      if (options.sandbox && options.armEndpoint !== undefined)
+        throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
+      if (options.subscription === UNSET_SUBSCRIPTION_ID)
+        throw new CliUsageError("--subscription needs a real subscription id");
+      const timeScale = Number(options.timeScale);
+      if (!Number.isFinite(timeScale) || timeScale <= 0)
+        throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
+      if (options.armEndpoint !== undefined) {
+        if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN)
+          throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
+        process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
+      }
+
+      const stateDir = options.stateDir ?? stateDirFor(options.env);
+      const spec = await recordedSpec(stateDir, options);
+      if (!spec) {
+        process.stderr.write(`error: environment ${options.env} has not been built here and is not the default\n`);
+        setExitCode(1);
+        return;
+      }
+      const runtime = await startLocalRuntime({
+        stateDir,
+        timeScale: options.sandbox ? timeScale : 1,
+        ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: spec.subscriptionId } } : {}),
+      });
+      try {
+        setExitCode(await tearDown(runtime, spec, options));
+      } finally {
+        await runtime.stop();
+      }
+    });
+};
+
+/**
+ * The spec the environment was last built with here (read without a driver, so nothing resumes), with the
+ * `--subscription` of an Azure teardown; a recorded build in another subscription is a usage error.
+ */
+async function recordedSpec(stateDir: string, options: DownOptions): Promise<PlatformSpec | undefined> {
+  const records = await openBuildRecords(stateDir);
+  let recorded: PlatformSpec | undefined;
+  try {
+    recorded = await specOfEnvironment(options.env, { ...records.instances, startTeardown: () => Promise.resolve() });
+  } finally {
+    await records.stop();
+  }
+  if (!recorded || options.subscription === undefined) return recorded;
+  if (recorded.subscriptionId !== UNSET_SUBSCRIPTION_ID && recorded.subscriptionId !== options.subscription)
+    throw new CliUsageError(
+      `--subscription ${options.subscription}: environment ${options.env} was built in subscription ${recorded.subscriptionId}`,
+    );
+  return { ...recorded, subscriptionId: options.subscription };
+}
+
+async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: DownOptions): Promise<number> {
+  const instances: ClusterInstances = {
+    get: (instanceId) => runtime.instances.get(instanceId),
+    async startTeardown(instanceId, input) {
+      await runtime.driver.startNew(Orchestrations.teardownCluster, { instanceId, input });
+    },
+    managementUrls: () => ({}),
+  };
+  if (!spec.clusters.some((c) => c.name === options.cluster))
+    throw new CliUsageError(
+      `--cluster: environment ${spec.name} has no cluster ${options.cluster} (clusters: ${spec.clusters.map((c) => c.name).join(", ")})`,
+    );
+  const blocked = await teardownBlocker(spec.name, options.cluster, instances);
+  if (blocked) {
+    process.stderr.write(`error: ${(blocked.jsonBody as { error: string }).error}\n`);
+    return 1;
+  }
+  if (
+    !options.yes &&
+    !(await confirm(
+      `Tear down cluster ${options.cluster} of ${spec.name}${options.sandbox ? " (sandbox)" : ` in subscription ${spec.subscriptionId}`}?`,
+    ))
+  ) {
+    process.stdout.write("Nothing deleted.\n");
+    return 1;
+  }
+
+  const instanceId = teardownInstanceId(spec.name, options.cluster);
+  await instances.startTeardown(instanceId, { spec, cluster: options.cluster });
+  let lastStage = "";
+  for (;;) {
+    const view = await runtime.instances.get(instanceId);
+    const stage = (view?.customStatus as TeardownStatus | undefined)?.stage;
+    if (stage !== undefined && stage !== lastStage) {
+      process.stderr.write(`… ${stage}\n`);
+      lastStage = stage;
+    }
+    if (view && ["Completed", "Failed", "Terminated"].includes(view.runtimeStatus)) {
+      if (view.runtimeStatus !== "Completed") {
+        const steps = (view.customStatus as TeardownStatus | undefined)?.steps ?? [];
+        printSteps(steps);
+        process.stderr.write(`error: the teardown ${view.runtimeStatus.toLowerCase()}: ${String(view.output)}\n`);
+        return 1;
+      }
+      const result = view.output as TeardownResult;
+      printSteps(result.steps);
+      for (const kept of result.kept) process.stdout.write(`  kept    ${kept}\n`);
+      process.stdout.write(
+        `cluster ${result.cluster} torn down; ${result.forgottenDeployments.length} deployment records forgotten, so \`aks-platform up\` rebuilds it\n`,
+      );
+      return 0;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function printSteps(steps: TeardownStatus["steps"]): void {
+  for (const s of steps)
+    process.stdout.write(`  ${s.state.padEnd(7)} ${s.what}${s.error ? `  ${s.error.code}: ${s.error.message}` : ""}\n`);
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}

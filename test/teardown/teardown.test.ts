@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  teardownInstanceId,
+  type TeardownClusterInput,
+  type TeardownResult,
+  type TeardownStatus,
+} from "../../lib/api/clusters";
+import { createArmConnection, ResourceGroupsAdapter } from "../../lib/azure";
+import { Orchestrations } from "../../lib/function-names";
+import { buildDeploymentUnits } from "../../lib/plan/units";
+import { defaultSpec } from "../../lib/spec";
+import { runBuild, type LocalRuntime } from "../../local/build/runner";
+import { startE2eRuntime } from "../e2e/harness";
+import { startSink, type Sink } from "../helpers/sink";
+
+/**
+ * RG-1 on the sandbox: the default platform is built, cluster app2 torn down through the real orchestration and
+ * activities, and built again. One build plus one rebuild of app2 for the whole file.
+ */
+
+const spec = defaultSpec;
+const app2 = spec.clusters.find((c) => c.name === "app2")!;
+const others = spec.clusters.filter((c) => c.name !== "app2");
+const sub = `/subscriptions/${spec.subscriptionId}`;
+const common = `${sub}/resourceGroups/${spec.commonResourceGroup}`;
+const vnetId = (name: string) => `${common}/providers/Microsoft.Network/virtualNetworks/${name}`;
+
+interface View {
+  id: string;
+  type: string;
+  properties?: Record<string, unknown>;
+}
+
+describe("tearing down one cluster (sandbox ARM)", () => {
+  let runtime: LocalRuntime & { stateDir: string };
+  let sink: Sink;
+  const notifySettings = [
+    "AKS_PLATFORM_TEAMS_WEBHOOK_URL",
+    "AKS_PLATFORM_SLACK_WEBHOOK_URL",
+    "AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS",
+  ] as const;
+  const saved = notifySettings.map((name) => [name, process.env[name]] as const);
+  let groups: ResourceGroupsAdapter;
+  const resources = () => runtime.sandbox!.state.resources() as View[];
+  const exists = (id: string) => resources().some((r) => r.id.toLowerCase() === id.toLowerCase());
+  const inGroupId = (group: string, id: string) =>
+    id.toLowerCase().startsWith(`${sub}/resourceGroups/${group}/`.toLowerCase());
+  const inGroup = (group: string) => resources().filter((r) => inGroupId(group, r.id));
+  const isRoleAssignment = (r: View) => r.type.toLowerCase() === "microsoft.authorization/roleassignments";
+  const roleAssignments = () => resources().filter(isRoleAssignment);
+  let app2Principals: Set<string>;
+  /** Role assignments of app2's identities on shared scopes (ACR, Key Vault, DNS zone, …) after the build. */
+  let sharedGrants: View[];
+  const backupInstanceId = `${common}/providers/Microsoft.DataProtection/backupVaults/${spec.shared.backupVault.name}/backupInstances/bi-${app2.aksName}`;
+  let before: { otherGroups: Map<string, number>; otherAssignments: number; common: number };
+
+  /** Principal and object ids of the identities in a group's resources (identities, kubelet, add-ons, extensions). */
+  function principalsIn(group: string): Set<string> {
+    const found = new Set<string>();
+    const walk = (value: unknown, name: string) => {
+      if (typeof value === "string" && /^(principalId|objectId)$/.test(name)) found.add(value.toLowerCase());
+      else if (value && typeof value === "object")
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, k);
+    };
+    // Grants name principals from elsewhere too (the backup vault's identity reads the cluster): not app2's own.
+    for (const r of inGroup(group).filter((r) => !isRoleAssignment(r))) walk(r, "");
+    return found;
+  }
+
+  beforeAll(async () => {
+    sink = await startSink();
+    Object.assign(process.env, {
+      AKS_PLATFORM_TEAMS_WEBHOOK_URL: `${sink.url}/teams`,
+      AKS_PLATFORM_SLACK_WEBHOOK_URL: `${sink.url}/slack`,
+      AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host,
+    });
+    runtime = await startE2eRuntime(spec);
+    const build = await runBuild(runtime, spec, "deploy");
+    expect(build.runtimeStatus, build.failure).toBe("Completed");
+    const sandbox = runtime.sandbox!;
+    groups = new ResourceGroupsAdapter(
+      createArmConnection({ armEndpoint: sandbox.url, token: sandbox.token, ca: sandbox.caPem }),
+      spec.subscriptionId,
+    );
+    app2Principals = principalsIn(app2.resourceGroup);
+    const isApp2 = (r: View) => app2Principals.has(String(r.properties?.["principalId"]).toLowerCase());
+    sharedGrants = roleAssignments().filter(
+      (r) => isApp2(r) && r.id.toLowerCase().startsWith(`${common}/`.toLowerCase()),
+    );
+    before = {
+      otherGroups: new Map(others.map((c) => [c.resourceGroup, inGroup(c.resourceGroup).length])),
+      // Grants inside app2's group (the vault's on the cluster) go with the group.
+      otherAssignments: roleAssignments().filter((r) => !isApp2(r) && !inGroupId(app2.resourceGroup, r.id)).length,
+      common: inGroup(spec.commonResourceGroup).length,
+    };
+  }, 240_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+    await sink?.close();
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  async function teardown(): Promise<{ runtimeStatus: string; output: unknown; customStatus: unknown }> {
+    sink.reset();
+    const instanceId = teardownInstanceId(spec.name, app2.name);
+    await runtime.driver.startNew(Orchestrations.teardownCluster, {
+      instanceId,
+      input: { spec, cluster: app2.name } satisfies TeardownClusterInput,
+    });
+    return runtime.driver.waitForCompletion(instanceId, { timeoutMs: 120_000 });
+  }
+
+  it("when the cluster cannot be read, nothing is deleted and the channels hear why", async () => {
+    const writes = runtime.sandbox!.counters.snapshot().writes;
+    runtime.sandbox!.faults.add({
+      match: { method: "GET", path: "/providers/Microsoft.Authorization/roleAssignments" },
+      effect: { kind: "error", status: 403, code: "AuthorizationFailed", message: "no read permission" },
+    });
+    const refused = await teardown();
+    runtime.sandbox!.faults.clear();
+    expect(refused.runtimeStatus).toBe("Failed");
+    expect(String(refused.output)).toContain("did not start deleting");
+    expect(String(refused.output)).toContain("AuthorizationFailed");
+    expect(runtime.sandbox!.counters.snapshot().writes).toBe(writes);
+    expect(exists(backupInstanceId)).toBe(true);
+    expect(sharedGrants.every((g) => exists(g.id))).toBe(true);
+    const bodies = sink.requestsTo("/teams").map((r) => r.body);
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toContain(`Teardown of cluster ${app2.name} did not start`);
+  }, 180_000);
+
+  it("a failing step stops the teardown before the group, says what is left and notifies", async () => {
+    expect(sharedGrants.length).toBeGreaterThanOrEqual(5);
+    expect(exists(backupInstanceId)).toBe(true);
+    runtime.sandbox!.faults.add({
+      match: { method: "DELETE", path: `backupInstances/bi-${app2.aksName}` },
+      effect: { kind: "error", status: 403, code: "AuthorizationFailed", message: "no permission on the vault" },
+      times: 1,
+    });
+
+    // One grant fails too: the second run must still find it, although the first forgot app2's deployments.
+    const stuckGrant = sharedGrants[0]!;
+    runtime.sandbox!.faults.add({
+      match: { method: "DELETE", path: stuckGrant.id.split("/").pop()! },
+      effect: { kind: "error", status: 403, code: "AuthorizationFailed", message: "no permission on the scope" },
+      times: 1,
+    });
+
+    const failed = await teardown();
+    expect(failed.runtimeStatus).toBe("Failed");
+    expect(String(failed.output)).toContain(`backup instance bi-${app2.aksName}: AuthorizationFailed`);
+    expect(String(failed.output)).toContain(`resource group ${app2.resourceGroup}: not deleted`);
+    const steps = (failed.customStatus as TeardownStatus).steps;
+    expect(steps.filter((s) => s.state !== "deleted").map((s) => s.id.toLowerCase())).toEqual(
+      [backupInstanceId, stuckGrant.id, `${sub}/resourceGroups/${app2.resourceGroup}`].map((id) => id.toLowerCase()),
+    );
+    // Everything else pointing at app2 is gone; the cluster itself is still there.
+    expect(exists(backupInstanceId)).toBe(true);
+    expect(inGroup(app2.resourceGroup).length).toBeGreaterThan(0);
+    expect(sharedGrants.filter((g) => exists(g.id)).map((g) => g.id)).toEqual([stuckGrant.id]);
+    for (const bodies of [sink.requestsTo("/teams"), sink.requestsTo("/slack")].map((r) => r.map((x) => x.body))) {
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0]).toContain(`Teardown of cluster ${app2.name} left resources behind`);
+      expect(bodies[0]).toContain("AuthorizationFailed");
+    }
+  }, 180_000);
+
+  it("run again, it finishes: app2's group, peerings, backup instance and grants are gone, the rest stays", async () => {
+    // The first run forgot app2's deployments: the principals now come from the identities themselves.
+    const done = await teardown();
+    expect(done.runtimeStatus, JSON.stringify(done.output)).toBe("Completed");
+    const result = done.output as TeardownResult;
+    expect(result.succeeded).toBe(true);
+    expect(result.steps.every((s) => s.state === "deleted")).toBe(true);
+
+    // The group and everything in it.
+    expect(await groups.get(app2.resourceGroup)).toEqual({ ok: true, value: undefined });
+    expect(inGroup(app2.resourceGroup)).toEqual([]);
+    // Peerings to app2 from the other VNets, and app2's own; the others' peerings with each other stay.
+    for (const other of others) {
+      expect(exists(`${vnetId(other.network.vnetName)}/virtualNetworkPeerings/peer-to-${app2.network.vnetName}`)).toBe(
+        false,
+      );
+      expect(exists(`${vnetId(app2.network.vnetName)}/virtualNetworkPeerings/peer-to-${other.network.vnetName}`)).toBe(
+        false,
+      );
+      for (const third of others.filter((o) => o !== other))
+        expect(
+          exists(`${vnetId(other.network.vnetName)}/virtualNetworkPeerings/peer-to-${third.network.vnetName}`),
+        ).toBe(true);
+    }
+    // The VNet itself stays (documented choice), with its DNS zone link.
+    expect(exists(vnetId(app2.network.vnetName))).toBe(true);
+    // Backup instance and every grant of app2's identities.
+    expect(exists(backupInstanceId)).toBe(false);
+    expect(
+      roleAssignments().filter((r) => app2Principals.has(String(r.properties?.["principalId"]).toLowerCase())),
+    ).toEqual([]);
+    // mgmt, app1 and common otherwise untouched.
+    for (const c of others) {
+      expect(inGroup(c.resourceGroup).length).toBe(before.otherGroups.get(c.resourceGroup));
+      expect(
+        exists(
+          `${common}/providers/Microsoft.DataProtection/backupVaults/${spec.shared.backupVault.name}/backupInstances/bi-${c.aksName}`,
+        ),
+      ).toBe(true);
+    }
+    expect(roleAssignments().length).toBe(before.otherAssignments);
+    expect(inGroup(spec.commonResourceGroup).length).toBe(
+      before.common - sharedGrants.length - 1 /* backup instance */ - 2 * others.length /* peerings */,
+    );
+    expect((await groups.get(spec.commonResourceGroup)).ok).toBe(true);
+    expect(result.kept.join(" ")).toContain(app2.network.vnetName);
+    // One message per channel says so.
+    for (const channel of ["teams", "slack"]) {
+      const bodies = sink.requestsTo(`/${channel}`).map((r) => r.body);
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0]).toContain(`Cluster ${app2.name} torn down`);
+    }
+  }, 180_000);
+
+  it("a second build recreates app2, redoing only app2's deployments and the network's", async () => {
+    const rebuild = await runBuild(runtime, spec, "deploy");
+    expect(rebuild.runtimeStatus, rebuild.failure).toBe("Completed");
+    const units = buildDeploymentUnits(spec);
+    const expected = units
+      .filter((u) => u.cluster === app2.name || u.template === "network.json")
+      .map((u) => u.name)
+      .sort();
+    const redone = rebuild
+      .status!.deployments.filter((d) => d.reused !== true)
+      .map((d) => d.name)
+      .sort();
+    expect(redone).toEqual(expected);
+    const group = await groups.get(app2.resourceGroup);
+    expect(group.ok && group.value?.name).toBe(app2.resourceGroup);
+    for (const other of others)
+      expect(exists(`${vnetId(other.network.vnetName)}/virtualNetworkPeerings/peer-to-${app2.network.vnetName}`)).toBe(
+        true,
+      );
+    expect(principalsIn(app2.resourceGroup).size).toBeGreaterThan(0);
+  }, 240_000);
+});
