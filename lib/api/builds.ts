@@ -1,6 +1,7 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
 import type { BuildInput, BuildMode, BuildStatus, DeploymentProgress } from "../plan/progress";
 import { methodNotAllowed, problem, readBody, type ApiRequest, type ApiResponse } from "./http";
+import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 
 /** What the build API needs from Durable Functions (the durable client in Azure, the local driver outside). */
 export interface BuildInstances {
@@ -21,16 +22,11 @@ export interface InstanceView {
   lastUpdatedTime?: string;
 }
 
-const ACTIVE = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
-
 export function isActive(view: InstanceView | undefined): boolean {
-  return view !== undefined && ACTIVE.has(view.runtimeStatus);
+  return isActiveStatus(view?.runtimeStatus);
 }
 
-/** The build's instance id: one build per environment at a time (OPS-1). */
-export function buildInstanceId(environment: string): string {
-  return environment;
-}
+export { buildInstanceId };
 
 /** `POST /environments/{env}/provision` starts a build; `GET` reports its progress. */
 export async function handleProvision(request: ApiRequest, instances: BuildInstances): Promise<ApiResponse> {
@@ -55,6 +51,19 @@ export async function handleProvision(request: ApiRequest, instances: BuildInsta
       runtimeStatus: existing!.runtimeStatus,
       statusUrl: instances.managementUrls(instanceId)["statusQueryGetUri"],
     });
+  }
+  // A cluster being restored or torn down must not be rebuilt under it.
+  for (const cluster of spec.spec.clusters) {
+    for (const [id, what] of [
+      [restoreInstanceId(env, cluster.name), "restore"],
+      [teardownInstanceId(env, cluster.name), "teardown"],
+    ] as const) {
+      if (isActive(await instances.get(id))) {
+        return problem(409, `a ${what} of cluster ${cluster.name} is running; build ${env} after it ends`, {
+          instanceId: id,
+        });
+      }
+    }
   }
   await instances.start(instanceId, { spec: spec.spec, mode: modeParam satisfies BuildMode });
   const urls = instances.managementUrls(instanceId);

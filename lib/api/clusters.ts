@@ -1,6 +1,6 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
-import { restoreInstanceId } from "../backup/api";
-import { buildInstanceId, isActive, type InstanceView } from "./builds";
+import { isActive, type InstanceView } from "./builds";
+import { buildInstanceId, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 import { methodNotAllowed, problem, type ApiRequest, type ApiResponse } from "./http";
 
 /**
@@ -54,10 +54,7 @@ export interface ClusterInstances {
   managementUrls(instanceId: string): Record<string, string>;
 }
 
-/** One teardown per cluster at a time; a later one of the same cluster reuses the id once this one has ended. */
-export function teardownInstanceId(environment: string, cluster: string): string {
-  return `teardown:${environment}:${cluster}`;
-}
+export { teardownInstanceId };
 
 /** The spec an environment was last built with; the seed default for the default environment never built here. */
 export async function specOfEnvironment(env: string, instances: ClusterInstances): Promise<PlatformSpec | undefined> {

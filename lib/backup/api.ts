@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "../api/instance-ids";
 import { methodNotAllowed, problem, readBody, type ApiRequest, type ApiResponse } from "../api/http";
 import type { PlatformSpec } from "../spec";
 
@@ -23,11 +24,7 @@ export interface RestoreInstances {
 
 const bodySchema = z.strictObject({ recoveryPointId: z.string().trim().min(1, "must not be empty").optional() });
 
-const ACTIVE = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
-
-export function restoreInstanceId(environment: string, cluster: string): string {
-  return `restore:${environment}:${cluster}`;
-}
+export { restoreInstanceId };
 
 export async function handleRestore(
   request: ApiRequest,
@@ -71,12 +68,20 @@ export async function handleRestore(
   }
 
   const instanceId = restoreInstanceId(env, clusterName);
-  const current = await instances.status(instanceId);
-  if (current !== undefined && ACTIVE.has(current)) {
+  if (isActiveStatus(await instances.status(instanceId))) {
     return problem(409, `a restore of cluster ${clusterName} is already running`, {
       instanceId,
       statusUrl: instances.managementUrls(instanceId)["statusQueryGetUri"],
     });
+  }
+  // Neither a build of the environment nor a teardown of the cluster may run under a restore.
+  for (const [id, what] of [
+    [buildInstanceId(env), `a build of environment ${env}`],
+    [teardownInstanceId(env, clusterName), `a teardown of cluster ${clusterName}`],
+  ] as const) {
+    if (isActiveStatus(await instances.status(id))) {
+      return problem(409, `${what} is running; restore cluster ${clusterName} after it ends`, { instanceId: id });
+    }
   }
   await instances.start(instanceId, {
     spec,

@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline/promises";
 import { Option } from "commander";
 import {
   specOfEnvironment,
@@ -12,6 +11,7 @@ import { isLoopbackUrl } from "../../../lib/azure";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
 import { openBuildRecords, startLocalRuntime, type LocalRuntime } from "../../build/runner";
+import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
 import { DEFAULT_SANDBOX_TIME_SCALE, stateDirFor } from "./up";
@@ -169,14 +169,4 @@ async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: Down
 function printSteps(steps: TeardownStatus["steps"]): void {
   for (const s of steps)
     process.stdout.write(`  ${s.state.padEnd(7)} ${s.what}${s.error ? `  ${s.error.code}: ${s.error.message}` : ""}\n`);
-}
-
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
 }

@@ -68,7 +68,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
     .option("--time-scale <factor>", "sandbox: simulated seconds per real second", String(DEFAULT_SANDBOX_TIME_SCALE))
     .action(async (options: RestoreOptions) => {
-      if (options.sandbox === (options.subscription !== undefined)) {
+      if (Boolean(options.sandbox) === (options.subscription !== undefined)) {
         throw new CliUsageError(
           "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
         );

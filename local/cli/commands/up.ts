@@ -1,5 +1,4 @@
 import path from "node:path";
-import { createInterface } from "node:readline/promises";
 import { Option } from "commander";
 import { isLoopbackUrl } from "../../../lib/azure";
 import { isActive, mergedStatus } from "../../../lib/api/builds";
@@ -15,6 +14,7 @@ import {
   type BuildOutcome,
   type LocalRuntime,
 } from "../../build/runner";
+import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import { BuildProgressView } from "../progress";
 import { describeSpecFailure, readSpec } from "../spec-input";
@@ -66,7 +66,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .option("--fresh", "sandbox: forget earlier runs and their simulated resources first")
     .option("--state-dir <dir>", "where build state (Azurite, sandbox) is kept (default: .local/builds/<environment>)")
     .action(async (options: UpOptions) => {
-      if (options.sandbox === (options.subscription !== undefined)) {
+      if (Boolean(options.sandbox) === (options.subscription !== undefined)) {
         throw new CliUsageError(
           "choose exactly one target: --sandbox (local, no account) or --subscription ID (Azure)",
         );
@@ -212,14 +212,4 @@ function printSummary(spec: PlatformSpec, outcome: BuildOutcome, files: string[]
       "",
     ].join("\n"),
   );
-}
-
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
 }
