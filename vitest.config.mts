@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Most suites wait on timers, servers and child processes rather than compute: two workers on the 2-core
+    // machines halve the wall time (vitest's default is one worker per core minus one).
+    maxWorkers: 2,
   },
 });

@@ -180,6 +180,8 @@ export class DurableDriver {
   private readonly finished = new EventEmitter();
   private busy = 0;
   private idleCheckQueued = false;
+  /** Instances with a drain step queued that has not started yet (raised events join it instead of queuing more). */
+  private readonly drainQueued = new Set<string>();
   private stopped = false;
   private startPromise: Promise<void> | undefined;
 
@@ -272,7 +274,15 @@ export class DurableDriver {
       const input = data === undefined ? {} : { Input: JSON.stringify(data) };
       doc.inbox.push(historyEvent(EventType.EventRaised, this.clock.now(), { Name: eventName, ...input }));
       await this.save(doc);
-      await this.drain(doc);
+    });
+    // A storm of events raised while an episode runs is delivered in one later episode, as the extension batches
+    // the messages waiting for an instance, instead of one replay of the whole history per event.
+    if (this.drainQueued.has(instanceId)) return;
+    this.drainQueued.add(instanceId);
+    this.background(instanceId, async () => {
+      this.drainQueued.delete(instanceId);
+      const doc = await this.document(instanceId);
+      if (doc) await this.drain(doc);
     });
   }
 
@@ -473,7 +483,13 @@ export class DurableDriver {
     const now = this.clock.now();
     doc.inbox.shift();
     if (event.EventType === EventType.ExecutionStarted) doc.runtimeStatus = "Running";
-    const fresh = [historyEvent(EventType.OrchestratorStarted, now), event];
+    // Raised events take no sequence ids, so those waiting together are delivered in one episode; task completions
+    // stay one per episode, which keeps the SDK's retry ids predictable.
+    const batch = [event];
+    while (event.EventType === EventType.EventRaised && doc.inbox[0]?.EventType === EventType.EventRaised) {
+      batch.push(doc.inbox.shift()!);
+    }
+    const fresh = [historyEvent(EventType.OrchestratorStarted, now), ...batch];
     const fn = getRegistry().find(doc.name);
     const outcome =
       fn && fn.triggerType === "orchestrationTrigger"

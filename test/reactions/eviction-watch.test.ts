@@ -89,12 +89,14 @@ describe("idempotency", () => {
 describe("storms and ordering", () => {
   it("turns 500 evictions in 2 minutes across two clusters into two watches and digests", async () => {
     h.sink.reset();
-    // Collect long enough (simulated) for all 500 deliveries to arrive while the watches are still collecting.
+    // Collect long enough (20 simulated minutes, 40 s here) for all 500 deliveries to arrive while the watches
+    // are still collecting; the test checks below that they did.
     const storm: ReactionOptions = {
       spec,
-      collectMinutes: 60,
-      policy: { ...DEFAULT_EVICTION_POLICY, maxWaitMinutes: 90 },
+      collectMinutes: 20,
+      policy: { ...DEFAULT_EVICTION_POLICY, maxWaitMinutes: 45 },
     };
+    const collectingUntil = Date.now() + (20 * 60_000) / FACTOR;
     const base = Date.parse("2026-11-24T06:00:00Z");
     const events = Array.from({ length: 500 }, (_, i) =>
       evictionEvent(
@@ -107,6 +109,7 @@ describe("storms and ordering", () => {
     for (let i = 0; i < events.length; i += 10) {
       outcomes.push(...(await Promise.all(events.slice(i, i + 10).map((e) => deliver(e, storm)))).flat());
     }
+    expect(Date.now(), "all deliveries arrived while the watches were collecting").toBeLessThan(collectingUntil);
     const watches = [...new Set(outcomes.map((o) => o.instanceId))];
     expect(watches).toHaveLength(2);
     expect(outcomes.filter((o) => o.action === "started")).toHaveLength(2);
