@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DeferredValue, expandTemplate } from "../arm";
-import type { DeploymentScope } from "../arm";
+import type { DeploymentScope, ExpandedResource } from "../arm";
 import { repoRoot } from "../config";
 import type { PlatformSpec } from "../spec";
 import { PHASES } from "./types";
@@ -17,36 +17,11 @@ import { buildDeploymentUnits } from "./units";
 /** Tenant used for offline expansion: `tenant()` has no meaning before a real deployment. */
 export const PLAN_TENANT_ID = "00000000-0000-0000-0000-000000000000";
 
-export interface PlanResource {
-  id: string;
-  type: string;
-  apiVersion: string;
-  name: string;
-  resourceGroup?: string;
-  location?: unknown;
-  sku?: unknown;
-  kind?: unknown;
-  identity?: unknown;
-  zones?: unknown;
-  tags?: unknown;
-  /** Extension resources: the resource id they attach to. */
-  scope?: string;
-  properties: unknown;
-  /** Resource ids inside the same deployment. */
-  dependsOn: string[];
-}
+/** A resource as the engine expanded it, turned into plain JSON (deferred values as `{ "$deferred": … }`). */
+export type PlanResource = ExpandedResource;
 
-export interface PlanDeployment {
-  name: string;
-  phase: PhaseName;
-  scope: "subscription" | "resourceGroup";
-  resourceGroup?: string;
-  cluster?: string;
-  /** Template file relative to `templates/arm/`. */
-  template: string;
-  /** Plain values plus `{ "$deferred": … }` markers for outputs of earlier deployments. */
-  parameters: Record<string, unknown>;
-  dependsOn: string[];
+/** A deployment unit with its template expanded (parameters: plain values plus `$deferred` output markers). */
+export interface PlanDeployment extends Omit<DeploymentUnit, "outputParameters"> {
   resources: PlanResource[];
   /** Output names of the template (what later deployments may read). */
   outputs: string[];

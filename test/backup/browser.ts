@@ -1,17 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { CHROMIUM_LAUNCH } from "../helpers/chromium";
 
 /** Debian's chromium driven by playwright-core: the report page as a person would see it. */
 
-export const CHROMIUM = "/usr/bin/chromium";
-
-export function browserMissingReason(): string | undefined {
-  return existsSync(CHROMIUM)
-    ? undefined
-    : `${CHROMIUM} is not installed: run 'apt-get update && apt-get install -y chromium' to look at the HTML report in a real browser`;
-}
+export { chromiumMissingReason as browserMissingReason } from "../helpers/chromium";
 
 export interface SeenPage {
   rows: number;
@@ -25,18 +20,8 @@ export async function openInBrowser(html: string, screenshotName: string): Promi
   const profile = mkdtempSync(path.join(tmpdir(), "chromium-profile-"));
   // A fresh profile directory per run (playwright passes it to chromium as --user-data-dir).
   const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
+    ...CHROMIUM_LAUNCH,
     viewport: { width: 1280, height: 900 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
   });
   try {
     const page = await browser.newPage();

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildPlan, planDeployments, type PlanResource } from "../../lib/plan";
-import type { PlatformSpec } from "../../lib/spec";
+import { defaultSpec, type PlatformSpec } from "../../lib/spec";
 import { startLocalRuntime, type LocalRuntime } from "../../local/build/runner";
-import type { SandboxOptions } from "../../local/sandbox";
+import { startLocalHost, type LocalHost } from "../../local/host";
+import { startSandboxArm, type SandboxArm, type SandboxOptions } from "../../local/sandbox";
 
 /** Simulated seconds per real second for end-to-end builds: a 55-minute build takes a few seconds. */
 export const E2E_SPEED = 600;
@@ -53,4 +54,72 @@ export function differences(expected: unknown, actual: unknown, at = "properties
     );
   }
   return expected === actual ? [] : [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+}
+
+/** The app on the local host with its ARM settings pointed at a sandbox: what the API tests talk to over HTTP. */
+export interface ApiHarness {
+  sandbox: SandboxArm;
+  host: LocalHost;
+  key: string;
+  /** A request to `/api/<route>` with the function key (`key: null` sends none). */
+  api(route: string, init?: RequestInit, key?: string | null): Promise<Response>;
+  /** Polls `GET /api/<route>` until its `runtimeStatus` is no longer Pending or Running, and returns the body. */
+  waitForRun(route: string): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+const ARM_SETTINGS = ["AKS_PLATFORM_ARM_ENDPOINT", "AKS_PLATFORM_ARM_TOKEN", "AKS_PLATFORM_ARM_CA_FILE"] as const;
+
+export async function startApiHarness(options: {
+  taskHub: string;
+  sandbox?: Partial<SandboxOptions>;
+}): Promise<ApiHarness> {
+  const key = `${options.taskHub}-function-key`;
+  const dir = mkdtempSync(path.join(tmpdir(), `${options.taskHub}-`));
+  const saved = ARM_SETTINGS.map((name) => [name, process.env[name]] as const);
+  const sandbox = await startSandboxArm({
+    timeScale: E2E_SPEED,
+    subscriptionId: defaultSpec.subscriptionId,
+    ...options.sandbox,
+  });
+  process.env.AKS_PLATFORM_ARM_ENDPOINT = sandbox.url;
+  process.env.AKS_PLATFORM_ARM_TOKEN = sandbox.token;
+  process.env.AKS_PLATFORM_ARM_CA_FILE = sandbox.caPath;
+  const settingsFile = path.join(dir, "local.settings.json");
+  writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: {}, FunctionKeys: { default: key } }));
+  const host = await startLocalHost({
+    port: 0,
+    settingsFile,
+    timeScale: E2E_SPEED,
+    taskHub: options.taskHub,
+    timers: false,
+  });
+  const api = (route: string, init: RequestInit = {}, useKey: string | null = key) =>
+    fetch(`${host.url}/api/${route}`, {
+      ...init,
+      headers: { ...(useKey ? { "x-functions-key": useKey } : {}), ...init.headers },
+    });
+  return {
+    sandbox,
+    host,
+    key,
+    api,
+    async waitForRun(route) {
+      for (let i = 0; i < 600; i++) {
+        const body = (await (await api(route)).json()) as Record<string, unknown>;
+        if (!["Pending", "Running"].includes(String(body.runtimeStatus))) return body;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error(`${route} did not finish`);
+    },
+    async stop() {
+      await host.stop();
+      await sandbox.close();
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,19 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLAN_TENANT_ID } from "../../lib/plan";
 import { defaultSpec } from "../../lib/spec";
-import { startLocalHost, type LocalHost } from "../../local/host";
-import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
-import { differences, E2E_SPEED, plannedResources } from "./harness";
+import { differences, plannedResources, startApiHarness, type ApiHarness } from "./harness";
 
 /**
  * OPS-1 end to end: the default spec built through the HTTP API on the local host, the real orchestrations and
  * activities, the real Azure SDK and the sandbox ARM over HTTPS.
  */
 
-const KEY = "e2e-function-key";
 const ENV = defaultSpec.name;
 
 interface ResourceView {
@@ -22,51 +16,17 @@ interface ResourceView {
 }
 
 describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
-  let sandbox: SandboxArm;
-  let host: LocalHost;
-  let dir: string;
-  const armSettings = ["AKS_PLATFORM_ARM_ENDPOINT", "AKS_PLATFORM_ARM_TOKEN", "AKS_PLATFORM_ARM_CA_FILE"] as const;
-  const saved = armSettings.map((name) => [name, process.env[name]] as const);
-
-  const api = (route: string, init: RequestInit = {}, key: string | null = KEY) =>
-    fetch(`${host.url}/api/${route}`, {
-      ...init,
-      headers: { ...(key ? { "x-functions-key": key } : {}), ...init.headers },
-    });
-
-  async function waitForBuild(): Promise<Record<string, unknown>> {
-    for (let i = 0; i < 600; i++) {
-      const body = (await (await api(`environments/${ENV}/provision`)).json()) as Record<string, unknown>;
-      if (!["Pending", "Running"].includes(String(body.runtimeStatus))) return body;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error("the build did not finish");
-  }
+  let h: ApiHarness;
+  const api = (route: string, init?: RequestInit, key?: string | null) => h.api(route, init, key);
+  const waitForBuild = () => h.waitForRun(`environments/${ENV}/provision`);
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "e2e-api-"));
     // The plan is expanded offline with the placeholder tenant; the sandbox uses the same one so they compare.
-    sandbox = await startSandboxArm({
-      timeScale: E2E_SPEED,
-      subscriptionId: defaultSpec.subscriptionId,
-      tenantId: PLAN_TENANT_ID,
-    });
-    process.env.AKS_PLATFORM_ARM_ENDPOINT = sandbox.url;
-    process.env.AKS_PLATFORM_ARM_TOKEN = sandbox.token;
-    process.env.AKS_PLATFORM_ARM_CA_FILE = sandbox.caPath;
-    const settingsFile = path.join(dir, "local.settings.json");
-    writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: {}, FunctionKeys: { default: KEY } }));
-    host = await startLocalHost({ port: 0, settingsFile, timeScale: E2E_SPEED, taskHub: "e2eapi", timers: false });
+    h = await startApiHarness({ taskHub: "e2eapi", sandbox: { tenantId: PLAN_TENANT_ID } });
   });
 
   afterAll(async () => {
-    await host?.stop();
-    await sandbox?.close();
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await h?.stop();
   });
 
   it("refuses bad requests with clear answers and starts nothing", async () => {
@@ -91,7 +51,7 @@ describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
     expect(huge.status).toBe(413);
 
     expect((await api(`environments/${ENV}/provision`)).status).toBe(404);
-    expect(sandbox.counters.snapshot().writes).toBe(0);
+    expect(h.sandbox.counters.snapshot().writes).toBe(0);
   });
 
   it("builds the default spec: 202, 409 for a second build, every planned resource in ARM as planned", async () => {
@@ -112,7 +72,7 @@ describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
     };
     expect(progress.deployments.every((d) => d.state === "succeeded" && d.startedAt !== undefined)).toBe(true);
 
-    const inArm = new Map((sandbox.state.resources() as ResourceView[]).map((r) => [r.id.toLowerCase(), r]));
+    const inArm = new Map((h.sandbox.state.resources() as ResourceView[]).map((r) => [r.id.toLowerCase(), r]));
     // The build looked the Istio revision up in the (sandbox) region; the plan must use the same one.
     const built = { ...defaultSpec, istio: { revision: progress.istioRevision } };
     const planned = plannedResources(built).filter((r) => r.type !== "Microsoft.Resources/resourceGroups");
@@ -129,7 +89,7 @@ describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
   });
 
   it("a second build of the same spec changes nothing: what-if sees no change, nothing is redeployed", async () => {
-    const before = sandbox.counters.snapshot();
+    const before = h.sandbox.counters.snapshot();
 
     expect((await api(`environments/${ENV}/provision?mode=whatif`, { method: "POST" })).status).toBe(202);
     const whatIf = await waitForBuild();
@@ -144,6 +104,6 @@ describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
     expect(rerun.runtimeStatus).toBe("Completed");
     const deployments = (rerun.progress as { deployments: { reused?: boolean }[] }).deployments;
     expect(deployments.every((d) => d.reused === true)).toBe(true);
-    expect(sandbox.counters.snapshot().modifiedResources).toBe(before.modifiedResources);
+    expect(h.sandbox.counters.snapshot().modifiedResources).toBe(before.modifiedResources);
   });
 });

@@ -10,7 +10,10 @@ export interface CliResult {
 const root = path.resolve(__dirname, "../..");
 
 /** Runs `aks-platform ARGS` from the TypeScript sources in a child process, as a user would. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "local/cli/entry.ts"), ...args], {
       cwd: options.cwd ?? root,

@@ -1,18 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultSpec } from "../../lib/spec";
-import { startLocalHost, type LocalHost } from "../../local/host";
-import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
-import { E2E_SPEED } from "../e2e/harness";
+import { startApiHarness, type ApiHarness } from "../e2e/harness";
 
 /**
  * RG-1 through the HTTP API on the local host (function keys, the durable client binding, the real orchestration
  * and activities) against the sandbox ARM: the refusals, then a teardown of app2 after one build.
  */
 
-const KEY = "teardown-function-key";
 const ENV = defaultSpec.name;
 const app2 = defaultSpec.clusters.find((c) => c.name === "app2")!;
 
@@ -23,47 +17,17 @@ interface Problem {
 }
 
 describe("DELETE /api/environments/{env}/clusters/{cluster} (local host + sandbox ARM)", () => {
-  let sandbox: SandboxArm;
-  let host: LocalHost;
-  let dir: string;
-  const armSettings = ["AKS_PLATFORM_ARM_ENDPOINT", "AKS_PLATFORM_ARM_TOKEN", "AKS_PLATFORM_ARM_CA_FILE"] as const;
-  const saved = armSettings.map((name) => [name, process.env[name]] as const);
-
-  const api = (route: string, init: RequestInit = {}, key: string | null = KEY) =>
-    fetch(`${host.url}/api/${route}`, {
-      ...init,
-      headers: { ...(key ? { "x-functions-key": key } : {}), ...init.headers },
-    });
+  let h: ApiHarness;
+  const api = (route: string, init?: RequestInit, key?: string | null) => h.api(route, init, key);
   const clusterUrl = (cluster: string) => `environments/${ENV}/clusters/${cluster}`;
-
-  async function waitFor(route: string): Promise<Record<string, unknown>> {
-    for (let i = 0; i < 600; i++) {
-      const body = (await (await api(route)).json()) as Record<string, unknown>;
-      if (!["Pending", "Running"].includes(String(body.runtimeStatus))) return body;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`${route} did not finish`);
-  }
+  const waitFor = (route: string) => h.waitForRun(route);
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "teardown-api-"));
-    sandbox = await startSandboxArm({ timeScale: E2E_SPEED, subscriptionId: defaultSpec.subscriptionId });
-    process.env.AKS_PLATFORM_ARM_ENDPOINT = sandbox.url;
-    process.env.AKS_PLATFORM_ARM_TOKEN = sandbox.token;
-    process.env.AKS_PLATFORM_ARM_CA_FILE = sandbox.caPath;
-    const settingsFile = path.join(dir, "local.settings.json");
-    writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: {}, FunctionKeys: { default: KEY } }));
-    host = await startLocalHost({ port: 0, settingsFile, timeScale: E2E_SPEED, taskHub: "teardownapi", timers: false });
+    h = await startApiHarness({ taskHub: "teardownapi" });
   });
 
   afterAll(async () => {
-    await host?.stop();
-    await sandbox?.close();
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await h?.stop();
   });
 
   it("refuses without a key, a wrong method, an unknown cluster or environment, and a missing teardown", async () => {
@@ -84,7 +48,7 @@ describe("DELETE /api/environments/{env}/clusters/{cluster} (local host + sandbo
     expect(((await otherEnv.json()) as Problem).error).toContain("nowhere");
 
     expect((await api(clusterUrl("app2"))).status).toBe(404);
-    expect(sandbox.counters.snapshot().writes).toBe(0);
+    expect(h.sandbox.counters.snapshot().writes).toBe(0);
   });
 
   it("refuses while a build runs, then tears app2 down: 202, 409 for a second request, status until done", async () => {
@@ -99,7 +63,7 @@ describe("DELETE /api/environments/{env}/clusters/{cluster} (local host + sandbo
     expect(build.runtimeStatus, JSON.stringify(build.failure)).toBe("Completed");
     const groupId = `/subscriptions/${defaultSpec.subscriptionId}/resourceGroups/${app2.resourceGroup}/`.toLowerCase();
     const inGroup = () =>
-      (sandbox.state.resources() as { id: string }[]).filter((r) => r.id.toLowerCase().startsWith(groupId));
+      (h.sandbox.state.resources() as { id: string }[]).filter((r) => r.id.toLowerCase().startsWith(groupId));
     expect(inGroup().length).toBeGreaterThan(0);
 
     const started = await api(clusterUrl("app2"), { method: "DELETE" });

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,6 +9,7 @@ import { startLocalHost, type LocalHost } from "../../local/host";
 import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
 import { defaultSpec } from "../../lib/spec";
 import { E2E_SPEED } from "../e2e/harness";
+import { CHROMIUM_LAUNCH, chromiumMissingReason } from "../helpers/chromium";
 import { runCli } from "../helpers/cli";
 import { seedBackupReports } from "./fixtures";
 
@@ -18,10 +19,7 @@ import { seedBackupReports } from "./fixtures";
  * backup reports in the report container. Screenshots go to test-results/ops-page/.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
-const chromiumMissing = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing; install it with: apt-get update && apt-get install -y chromium`;
+const chromiumMissing = chromiumMissingReason();
 
 const KEY = "ops-page-function-key";
 const ENV = defaultSpec.name;
@@ -128,18 +126,7 @@ describe.skipIf(chromiumMissing !== undefined)(
       await seedBackupReports(process.env.AzureWebJobsStorage!, defaultSpec, new Date());
 
       // launch() gives every browser a fresh temporary --user-data-dir of its own (it refuses one passed in args).
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      browser = await chromium.launch(CHROMIUM_LAUNCH);
     }, 300_000);
 
     afterAll(async () => {
