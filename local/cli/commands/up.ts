@@ -4,6 +4,7 @@ import { isLoopbackUrl } from "../../../lib/azure";
 import { isActive, mergedStatus } from "../../../lib/api/builds";
 import { repoRoot } from "../../../lib/config";
 import type { BuildMode, DeploymentProgress } from "../../../lib/plan/progress";
+import { buildPlan, criticalPath, renderPlanText } from "../../../lib/plan";
 import { makespanSeconds } from "../../../lib/plan/timeline";
 import { UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
 import { writeBuildReport } from "../../build/report";
@@ -154,7 +155,9 @@ async function startAzureRuntime(spec: PlatformSpec, options: UpOptions): Promis
 async function buildWith(runtime: LocalRuntime, spec: PlatformSpec, options: UpOptions): Promise<number> {
   const realAzure = !options.sandbox;
   if (realAzure && !options.whatif) {
-    // Show what would change first; deploy only once a person said yes (or --yes).
+    // Show the plan and what would change first; deploy only once a person said yes (or --yes).
+    const plan = buildPlan(spec);
+    process.stdout.write(renderPlanText(plan, criticalPath(plan)));
     const preview = await runOnce(runtime, spec, "whatif", options);
     if (preview.runtimeStatus !== "Completed") return 1;
     printWhatIf(preview.status?.deployments ?? []);
