@@ -10,7 +10,6 @@ import {
   type DeploymentProgress,
   type DeploymentState,
   type OutputsByDeployment,
-  type WhatIfSummary,
 } from "../lib/plan/progress";
 import { Activities } from "../lib/function-names";
 import type { PlatformSpec } from "../lib/spec";
@@ -125,7 +124,8 @@ export function* runDeploymentLoop(
           ...options.target,
           environment: options.environment,
           unit,
-          parameters: resolveParameters(unit, outputs),
+          // A what-if may need outputs of deployments not made yet: they stay markers the activity understands.
+          parameters: resolveParameters(unit, outputs, { deferMissing: options.mode === "whatif" }),
         };
       } catch (err) {
         return { code: "MissingOutput", message: errorMessage(err) };
@@ -139,12 +139,7 @@ export function* runDeploymentLoop(
     startable.forEach((unit, i) => {
       const request = requests[i]!;
       progress.set(unit.name, { ...progress.get(unit.name)!, state: "running", startedAt: iso() });
-      if (!("unit" in request)) {
-        // A what-if of a fresh environment cannot evaluate a deployment that needs outputs of one not yet deployed.
-        return options.mode === "whatif"
-          ? finish(unit.name, { state: "succeeded", whatIf: notEvaluated(request.message) })
-          : finish(unit.name, { state: "failed", error: request });
-      }
+      if (!("unit" in request)) return finish(unit.name, { state: "failed", error: request });
       const outcome = settled[i]!;
       if (!outcome.ok) return finish(unit.name, { state: "failed", error: transientExhausted(outcome.error) });
       if (options.mode === "whatif") {
@@ -273,10 +268,6 @@ function clusterOf(unit: DeploymentUnit): { cluster?: string } {
 
 function pollSeconds(retryAfter: number): number {
   return Math.min(MAX_POLL_SECONDS, Math.max(MIN_POLL_SECONDS, Number.isFinite(retryAfter) ? retryAfter : 15));
-}
-
-function notEvaluated(reason: string): WhatIfSummary {
-  return { create: 0, modify: 0, delete: 0, noChange: 0, ignore: 0, changes: [`not evaluated: ${reason}`] };
 }
 
 function transientExhausted(error: unknown): ArmErrorInfo {

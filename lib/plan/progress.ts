@@ -107,12 +107,34 @@ export function blockedUnits(
   );
 }
 
-/** Parameters of a unit with its output references filled in from earlier deployments' outputs. */
-export function resolveParameters(unit: DeploymentUnit, outputs: OutputsByDeployment): Record<string, unknown> {
+/** Marks a parameter whose value is an output that does not exist yet (what-if of deployments not made yet). */
+export interface MissingOutput {
+  $deferred: string;
+}
+
+export function isMissingOutput(value: unknown): value is MissingOutput {
+  return typeof value === "object" && value !== null && typeof (value as MissingOutput).$deferred === "string";
+}
+
+/**
+ * Parameters of a unit with its output references filled in from earlier deployments' outputs. A missing output
+ * is an error, or with `deferMissing` (what-if) a `{ $deferred }` marker naming it.
+ */
+export function resolveParameters(
+  unit: DeploymentUnit,
+  outputs: OutputsByDeployment,
+  options: { deferMissing?: boolean } = {},
+): Record<string, unknown> {
   const resolved: Record<string, unknown> = { ...unit.parameters };
   for (const [param, ref] of Object.entries(unit.outputParameters)) {
     const fromDeployment = outputs[ref.deployment];
     if (!fromDeployment || !(ref.output in fromDeployment)) {
+      if (options.deferMissing) {
+        resolved[param] = {
+          $deferred: `[output ${ref.output} of deployment ${ref.deployment}]`,
+        } satisfies MissingOutput;
+        continue;
+      }
       throw new Error(
         `deployment ${unit.name}: parameter '${param}' needs output '${ref.output}' of deployment ${ref.deployment}, which has not produced it`,
       );
