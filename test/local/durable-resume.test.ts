@@ -76,5 +76,6 @@ describe("local durable driver: crash and resume", () => {
     for (const step of steps(sideEffects)) counts.set(step, (counts.get(step) ?? 0) + 1);
     for (const step of [0, 1, 2, 3, 4, 5]) expect(counts.get(String(step)) ?? 0).toBeGreaterThanOrEqual(1);
     for (const step of completedSteps) expect(counts.get(String(step))).toBe(1);
-  });
+    // Two Node processes start under tsx here: on a loaded 2-core machine that alone can take tens of seconds.
+  }, 180_000);
 });
