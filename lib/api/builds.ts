@@ -92,15 +92,19 @@ async function buildStatusResponse(env: string, instances: BuildInstances): Prom
   const instanceId = buildInstanceId(env);
   const view = await instances.get(instanceId);
   if (!view) return problem(404, `no build of environment ${env} has been started`);
-  const status = await mergedStatus(view, instances);
+  return instanceStatusResponse(view, await mergedStatus(view, instances));
+}
+
+/** `GET` of a long-running operation: its runtime status, progress, and its result or failure once it ended. */
+export function instanceStatusResponse(view: InstanceView, progress: unknown): ApiResponse {
   return {
     status: 200,
     jsonBody: {
-      instanceId,
+      instanceId: view.instanceId,
       runtimeStatus: view.runtimeStatus,
       createdTime: view.createdTime,
       lastUpdatedTime: view.lastUpdatedTime,
-      ...(status ? { progress: status } : {}),
+      ...(progress !== undefined && progress !== null ? { progress } : {}),
       ...(view.runtimeStatus === "Failed" ? { failure: view.output } : {}),
       ...(view.runtimeStatus === "Completed" ? { result: view.output } : {}),
     },

@@ -1,5 +1,5 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
-import { isActive, type InstanceView } from "./builds";
+import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
 import { buildInstanceId, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 import { methodNotAllowed, problem, type ApiRequest, type ApiResponse } from "./http";
 
@@ -132,18 +132,7 @@ async function teardownStatusResponse(
 ): Promise<ApiResponse> {
   const view = await instances.get(instanceId);
   if (!view) return problem(404, `no teardown of cluster ${cluster} in environment ${env} has been started`);
-  return {
-    status: 200,
-    jsonBody: {
-      instanceId,
-      runtimeStatus: view.runtimeStatus,
-      createdTime: view.createdTime,
-      lastUpdatedTime: view.lastUpdatedTime,
-      ...(view.customStatus !== undefined && view.customStatus !== null ? { progress: view.customStatus } : {}),
-      ...(view.runtimeStatus === "Failed" ? { failure: view.output } : {}),
-      ...(view.runtimeStatus === "Completed" ? { result: view.output } : {}),
-    },
-  };
+  return instanceStatusResponse(view, view.customStatus);
 }
 
 function statusUrl(instances: ClusterInstances, instanceId: string): { statusUrl?: string } {
