@@ -1,3 +1,4 @@
+import type { ExpandedResource } from "../arm";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import Ajv from "ajv-draft-04";
@@ -29,20 +30,11 @@ export function resolveSchemasDir(env: NodeJS.ProcessEnv = process.env): string 
   return existsSync(path.join(dir, "common", "definitions.json")) ? dir : undefined;
 }
 
-/** A resource as the plan holds it (expanded template resource). */
-export interface ResourceToValidate {
-  id: string;
-  type: string;
-  apiVersion: string;
-  name: string;
-  location?: unknown;
-  sku?: unknown;
-  kind?: unknown;
-  identity?: unknown;
-  zones?: unknown;
-  tags?: unknown;
-  properties: unknown;
-}
+/** A resource as the plan holds it: the parts of an expanded template resource that its schema covers. */
+export type ResourceToValidate = Pick<
+  ExpandedResource,
+  "id" | "type" | "apiVersion" | "name" | "location" | "sku" | "kind" | "identity" | "zones" | "tags" | "properties"
+>;
 
 export interface SchemaProblem {
   /** Resource id, template file or parameter file the problem is in. */

@@ -195,20 +195,33 @@ function instanceFor(event: DomainEvent, spec: PlatformSpec): string | undefined
   return reaction.type === "none" ? undefined : reaction.instanceId;
 }
 
+/** A replay file read and classified, or the reason it could not be read. */
+async function readClassified(
+  file: string,
+  classifier: EventClassifier,
+): Promise<
+  { ok: true; body: string; delivery: Awaited<ReturnType<typeof classifyDelivery>> } | { ok: false; error: string }
+> {
+  try {
+    const body = await readDelivery(file);
+    return { ok: true, body, delivery: await classifyDelivery(body, classifier) };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 async function replayToHost(files: string[], spec: PlatformSpec, options: ReplayOptions, deadline: number) {
   const base = (options.host ?? "").replace(/\/+$/, "");
   const key = options.key ?? "";
   const classifier = new EventClassifier({ spec });
   const rows: ReplayRow[] = [];
   for (const file of files) {
-    let body: string;
-    try {
-      body = await readDelivery(file);
-    } catch (err) {
-      rows.push({ file, error: err instanceof Error ? err.message : String(err) });
+    const read = await readClassified(file, classifier);
+    if (!read.ok) {
+      rows.push({ file, error: read.error });
       continue;
     }
-    const delivery = await classifyDelivery(body, classifier);
+    const { body, delivery } = read;
     const events = delivery.ok ? delivery.items.flatMap((i) => (i.ok ? [i.event] : [])) : [];
     const first = events[0];
     const cloudEvents = first?.schema === "CloudEvents";
@@ -329,14 +342,12 @@ async function replayInProcess(files: string[], spec: PlatformSpec, deadline: nu
   const rows: ReplayRow[] = [];
   const events: { row: ReplayRow; event: DomainEvent }[] = [];
   for (const file of files) {
-    let body: string;
-    try {
-      body = await readDelivery(file);
-    } catch (err) {
-      rows.push({ file, error: err instanceof Error ? err.message : String(err) });
+    const read = await readClassified(file, classifier);
+    if (!read.ok) {
+      rows.push({ file, error: read.error });
       continue;
     }
-    const delivery = await classifyDelivery(body, classifier);
+    const { delivery } = read;
     if (!delivery.ok) {
       rows.push({ file, error: delivery.problem.message });
       continue;
