@@ -19,11 +19,11 @@ import {
 } from "../../lib/azure";
 import { EventClassifier } from "../../lib/events";
 import { driverReactionClient, type ReactionClient } from "../../lib/ops/reactions-dispatch";
-import { DurableDriver } from "../../local/durable/driver";
+import type { DurableDriver } from "../../local/durable/driver";
 import { waitForDeployment } from "../sandbox/helpers";
 import { readTlsSecret } from "../../orchestrations/activities/scanTlsSecrets";
 import { makeCertificatePem, spec, SUBSCRIPTION } from "./helpers";
-import { startReactionsHarness, type ReactionsHarness } from "./harness";
+import { count, startHarnessDriver, startReactionsHarness, type ReactionsHarness } from "./harness";
 
 // OPS-3 and OPS-4 through the local durable driver (timers 600× faster) against the sandbox ARM: cert-manager
 // renewal and gateway restarts by run command, ad-hoc backups through the Data Protection REST API.
@@ -135,13 +135,7 @@ beforeAll(async () => {
   });
   expect(started.ok).toBe(true);
   expect((await waitForDeployment(deployments, ref)).state).toBe("succeeded");
-  driver = new DurableDriver({
-    connectionString: h.azurite.connectionString,
-    taskHub: "reactionscertbackup",
-    clock: { kind: "scaled", factor: 600 },
-    log: () => undefined,
-  });
-  await driver.start();
+  driver = await startHarnessDriver(h, "reactionscertbackup", 600);
   client = driverReactionClient(driver);
 });
 
@@ -150,7 +144,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const count = (bodies: string[], text: string) => bodies.filter((b) => b.includes(text)).length;
 const now = Date.now();
 const day = 86_400_000;
 

@@ -9,9 +9,9 @@ import { Orchestrations } from "../../lib/function-names";
 import { DEFAULT_EVICTION_POLICY } from "../../lib/ops/eviction";
 import { driverReactionClient, type ReactionClient } from "../../lib/ops/reactions-dispatch";
 import type { EvictionWatchResult, ReactionOptions } from "../../lib/ops/reactions";
-import { DurableDriver } from "../../local/durable/driver";
+import type { DurableDriver } from "../../local/durable/driver";
 import { evictionEvent, lifecycleEvent, spec } from "./helpers";
-import { startReactionsHarness, type ReactionsHarness } from "./harness";
+import { count, startHarnessDriver, startReactionsHarness, type ReactionsHarness } from "./harness";
 
 // OPS-2 through the local durable driver and the real activities: run command against the sandbox's simulated
 // clusters, notifications through lib/notify to a local Teams/Slack sink. Durable timers run 30× faster.
@@ -31,13 +31,7 @@ const deliver = async (raw: unknown, opts: ReactionOptions = options) => {
 
 beforeAll(async () => {
   h = await startReactionsHarness(["mgmt", "app1"]);
-  driver = new DurableDriver({
-    connectionString: h.azurite.connectionString,
-    taskHub: "reactionswatch",
-    clock: { kind: "scaled", factor: FACTOR },
-    log: () => undefined,
-  });
-  await driver.start();
+  driver = await startHarnessDriver(h, "reactionswatch", FACTOR);
   client = driverReactionClient(driver);
 });
 
@@ -45,8 +39,6 @@ afterAll(async () => {
   await driver?.stop();
   await h?.stop();
 });
-
-const count = (bodies: string[], text: string) => bodies.filter((b) => b.includes(text)).length;
 
 describe("idempotency", () => {
   it("handles the same eviction delivered 5 times as one watch with one started and one recovered message", async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
+import { DurableDriver } from "../../local/durable/driver";
 import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
 import { startSink, type Sink } from "../helpers/sink";
 import { deploySandboxClusters } from "../../local/cli/commands/events";
@@ -65,3 +66,18 @@ export async function startReactionsHarness(clusters: string[], timeScale = 600)
     },
   };
 }
+
+/** A started durable driver on the harness's Azurite, its timers `factor` times faster than real time. */
+export async function startHarnessDriver(h: ReactionsHarness, taskHub: string, factor: number): Promise<DurableDriver> {
+  const driver = new DurableDriver({
+    connectionString: h.azurite.connectionString,
+    taskHub,
+    clock: { kind: "scaled", factor },
+    log: () => undefined,
+  });
+  await driver.start();
+  return driver;
+}
+
+/** How many message bodies mention `text`. */
+export const count = (bodies: string[], text: string) => bodies.filter((b) => b.includes(text)).length;
