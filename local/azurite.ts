@@ -15,6 +15,8 @@ export interface AzuriteHandle {
   connectionString: string;
   /** The folder holding Azurite's data (persisted across restarts when given as `location`). */
   location: string;
+  /** Process id of the Azurite server. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -28,19 +30,34 @@ export interface StartAzuriteOptions {
 
 const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/;
 
+/**
+ * Runs Azurite's script so that it ends when the process that started it dies, however it dies (a killed build
+ * must not leave an Azurite behind on the data folder the resumed build opens): the parent holds the child's
+ * stdin open, and the child exits when that pipe closes.
+ */
+const EXIT_WITH_PARENT = [
+  "const [script, ...args] = process.argv.slice(1);",
+  "process.argv = [process.argv[0], script, ...args];",
+  // unref: the pipe only watches; it must not keep Azurite alive after its own SIGTERM shutdown.
+  "process.stdin.on('end', () => process.exit(0)).resume().unref();",
+  "require(script);",
+].join("\n");
+
 /** Starts Azurite from node_modules on loopback and resolves once all three services listen. */
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteHandle> {
   const ownsLocation = options.location === undefined;
   const location = options.location ?? mkdtempSync(path.join(tmpdir(), "azurite-"));
   const script = require.resolve("azurite/dist/src/azurite.js");
   const args = [
+    "-e",
+    EXIT_WITH_PARENT,
     script,
     ...["--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1"],
     ...["--blobPort", String(options.ports?.blob ?? 0), "--queuePort", String(options.ports?.queue ?? 0)],
     ...["--tablePort", String(options.ports?.table ?? 0)],
     ...["--location", location, "--skipApiVersionCheck", "--disableTelemetry", "--loose"],
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
   const endpoints = await waitForEndpoints(child, options.startTimeoutMs ?? 30_000);
   const { Blob: blob, Queue: queue, Table: table } = endpoints;
   const suffix = `/${DEV_ACCOUNT}`;
@@ -52,6 +69,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
       `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
       `BlobEndpoint=${blob}${suffix};QueueEndpoint=${queue}${suffix};TableEndpoint=${table}${suffix};`,
     location,
+    pid: child.pid!,
     async stop() {
       await stopChild(child);
       if (ownsLocation) rmSync(location, { recursive: true, force: true });
@@ -63,7 +81,10 @@ function waitForEndpoints(child: ChildProcess, timeoutMs: number): Promise<Recor
   return new Promise((resolve, reject) => {
     const found: Partial<Record<"Blob" | "Queue" | "Table", string>> = {};
     let output = "";
-    const timer = setTimeout(() => fail(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill();
