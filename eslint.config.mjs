@@ -27,7 +27,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ["orchestrations/*.ts"],
+    files: ["orchestrations/*/*.ts"],
+    ignores: ["orchestrations/shared/**"],
     rules: { "no-restricted-syntax": ["error", ...nonDeterministic] },
   },
   {

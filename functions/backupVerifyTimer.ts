@@ -3,7 +3,7 @@ import * as df from "durable-functions";
 import { appConfig } from "../lib/config";
 import { Functions, Orchestrations } from "../lib/function-names";
 import { defaultSpec } from "../lib/spec";
-import type { BackupVerificationInput } from "../orchestrations/backupVerification";
+import type { BackupVerificationInput } from "../orchestrations/backup/backupVerification";
 
 /** OPS-5: after the 02:00 UTC backup (03:00 UTC by default, AKS_PLATFORM_BACKUP_VERIFY_SCHEDULE), verify every backup. */
 export async function backupVerifyTimer(_timer: Timer, context: InvocationContext): Promise<void> {

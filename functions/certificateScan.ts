@@ -10,7 +10,7 @@ import {
   readTlsSecret,
   vaultUrl,
   type TlsSecretState,
-} from "../orchestrations/activities/scanTlsSecrets";
+} from "../orchestrations/reactions/activities/scanTlsSecrets";
 import { durableReactionClient } from "./eventgrid";
 
 /**

@@ -15,8 +15,8 @@ import {
   keyVaultCredential,
   readTlsSecret,
   vaultUrl,
-} from "../orchestrations/activities/scanTlsSecrets";
-import { reportContainer } from "../orchestrations/activities/writeBackupReport";
+} from "../orchestrations/reactions/activities/scanTlsSecrets";
+import { reportContainer } from "../orchestrations/backup/activities/writeBackupReport";
 import { durableBuildInstances } from "./shared/durableBuilds";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Deployable package of the Function App: every entry file of functions/, orchestrations/ and
-// orchestrations/activities/ (the folders package.json `main` lists, in the order local/registry loads them) bundled
+// Deployable package of the Function App: every entry file of functions/, orchestrations/<feature>/ and
+// orchestrations/<feature>/activities/ (the folders package.json `main` lists, in the order local/registry loads them) bundled
 // by esbuild into one CommonJS file (app.js) with the Azure SDK inside, plus host.json, templates/, the operations page
 // (web/, scripts/build-web.mjs) and a package.json whose `main` is a small loader (main.js). Cold start
 // (test/bench/cold-load.bench.ts) is faster for two reasons: one file to read instead of ~1,500 modules to resolve,
@@ -11,12 +11,19 @@
 // Usage: node scripts/bundle.mjs [--out DIR]   (default dist/app)
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const APP_FOLDERS = ["functions", "orchestrations", "orchestrations/activities"];
+/** The app folders as package.json `main` lists them (the same walk as local/registry's appFolders). */
+function appFolders() {
+  const features = readdirSync(path.join(root, "orchestrations"), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  return ["functions", ...features.flatMap((f) => [`orchestrations/${f}`, `orchestrations/${f}/activities`])];
+}
 const BUNDLE = "app.js";
 const LOADER = "main.js";
 
@@ -86,8 +93,9 @@ function parseOut(argv) {
 /** Top-level .ts files of the app folders, sorted per folder like local/registry's loadApp. */
 export function entryFiles() {
   const files = [];
-  for (const folder of APP_FOLDERS) {
+  for (const folder of appFolders()) {
     const dir = path.join(root, folder);
+    if (!existsSync(dir)) continue;
     for (const entry of readdirSync(dir).sort()) {
       const file = path.join(dir, entry);
       if (entry.endsWith(".ts") && !entry.endsWith(".d.ts") && statSync(file).isFile())

@@ -956,7 +956,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
     },
     elsewhere: [
       {
-        path: "orchestrations/activities/lookupIstioRevision.ts",
+        path: "orchestrations/build/activities/lookupIstioRevision.ts",
         what: "the region's newest Istio add-on revision, looked up at deploy time unless the spec pins one",
       },
     ],

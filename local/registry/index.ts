@@ -152,8 +152,22 @@ export function getRegistry(): FunctionRegistry {
   return registry;
 }
 
-/** The folders whose top-level files make up the app, as listed in package.json `main`. */
-export const APP_FOLDERS = ["functions", "orchestrations", "orchestrations/activities"] as const;
+/**
+ * The folders whose top-level files make up the app, as package.json `main` lists them: functions/, then each
+ * feature room of orchestrations/ (build, reactions, backup, …) and its activities/.
+ */
+export function appFolders(root: string): string[] {
+  let features: string[];
+  try {
+    features = readdirSync(path.join(root, "orchestrations"), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    features = [];
+  }
+  return ["functions", ...features.flatMap((feature) => [`orchestrations/${feature}`, `orchestrations/${feature}/activities`])];
+}
 
 export interface LoadAppOptions {
   /** Folder holding functions/, orchestrations/ (the repo root for sources, dist/ for compiled output). */
@@ -168,7 +182,7 @@ function defaultRoot(): string {
 function appFiles(root: string): string[] {
   const source = __filename.endsWith(".ts");
   const files: string[] = [];
-  for (const folder of APP_FOLDERS) {
+  for (const folder of appFolders(root)) {
     const dir = path.join(root, folder);
     let entries: string[];
     try {
@@ -186,7 +200,7 @@ function appFiles(root: string): string[] {
 }
 
 /**
- * Loads every file of functions/, orchestrations/ and orchestrations/activities/ once, so that each registers
+ * Loads every file of functions/, orchestrations/<feature>/ and orchestrations/<feature>/activities/ once, so that each registers
  * its functions exactly once, and returns the registry.
  */
 export async function loadApp(options: LoadAppOptions = {}): Promise<FunctionRegistry> {

@@ -6,13 +6,13 @@ import { BackupReportStore, DEFAULT_REPORT_CONTAINER, type BackupReport } from "
 import { Orchestrations } from "../../lib/function-names";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
 import { DurableDriver } from "../../local/durable/driver";
-import "../../orchestrations/backupVerification";
-import "../../orchestrations/activities/listBackupInstances";
-import "../../orchestrations/activities/verifyBackupInstance";
-import "../../orchestrations/activities/validateRestore";
-import "../../orchestrations/activities/writeBackupReport";
-import "../../orchestrations/activities/notifyBackupSummary";
-import type { BackupVerificationResult } from "../../orchestrations/backupVerification";
+import "../../orchestrations/backup/backupVerification";
+import "../../orchestrations/backup/activities/listBackupInstances";
+import "../../orchestrations/backup/activities/verifyBackupInstance";
+import "../../orchestrations/backup/activities/validateRestore";
+import "../../orchestrations/backup/activities/writeBackupReport";
+import "../../orchestrations/backup/activities/notifyBackupSummary";
+import type { BackupVerificationResult } from "../../orchestrations/backup/backupVerification";
 import { openInBrowser, browserMissingReason } from "./browser";
 import { startBackupFixture, type BackupFixture } from "./helpers";
 

@@ -21,24 +21,24 @@ import { driverBuildInstances, runBuild, type LocalRuntime } from "../../local/b
 import { DurableDriver } from "../../local/durable/driver";
 import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
 // Only what the build and the restore run (not the whole app, so unrelated functions cannot get in the way).
-import "../../orchestrations/provisionPlatform";
-import "../../orchestrations/deployUnits";
-import "../../orchestrations/restoreCluster";
-import "../../orchestrations/activities/computePlan";
-import "../../orchestrations/activities/lookupIstioRevision";
-import "../../orchestrations/activities/startDeployment";
-import "../../orchestrations/activities/getDeploymentStatus";
-import "../../orchestrations/activities/whatIfDeployment";
-import "../../orchestrations/activities/cancelDeployment";
-import "../../orchestrations/activities/notifyBuildResult";
-import "../../orchestrations/activities/validateRestoreTarget";
-import "../../orchestrations/activities/forgetClusterDeployments";
-import "../../orchestrations/activities/validateRestore";
-import "../../orchestrations/activities/triggerRestore";
-import "../../orchestrations/activities/getRestoreJob";
-import "../../orchestrations/activities/checkWorkloads";
-import "../../orchestrations/activities/notifyRestoreResult";
-import type { RestoreOutcome } from "../../orchestrations/activities/notifyRestoreResult";
+import "../../orchestrations/build/provisionPlatform";
+import "../../orchestrations/build/deployUnits";
+import "../../orchestrations/restore/restoreCluster";
+import "../../orchestrations/build/activities/computePlan";
+import "../../orchestrations/build/activities/lookupIstioRevision";
+import "../../orchestrations/build/activities/startDeployment";
+import "../../orchestrations/build/activities/getDeploymentStatus";
+import "../../orchestrations/build/activities/whatIfDeployment";
+import "../../orchestrations/build/activities/cancelDeployment";
+import "../../orchestrations/build/activities/notifyBuildResult";
+import "../../orchestrations/restore/activities/validateRestoreTarget";
+import "../../orchestrations/teardown/activities/forgetClusterDeployments";
+import "../../orchestrations/backup/activities/validateRestore";
+import "../../orchestrations/restore/activities/triggerRestore";
+import "../../orchestrations/restore/activities/getRestoreJob";
+import "../../orchestrations/restore/activities/checkWorkloads";
+import "../../orchestrations/restore/activities/notifyRestoreResult";
+import type { RestoreOutcome } from "../../orchestrations/restore/activities/notifyRestoreResult";
 import { sandboxFetch } from "../sandbox/helpers";
 
 // OPS-7 end to end on the sandbox: the platform is built by the real provisioning orchestration through the local

@@ -12,14 +12,14 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { repoRoot } from "../../lib/config";
+import { appFolders } from "../../local/registry";
 
 const RUNS = 7;
 const root = repoRoot();
 const dist = path.join(root, "dist");
-const APP_FOLDERS = ["functions", "orchestrations", "orchestrations/activities"];
 
 function compiledEntryFiles(): string[] {
-  return APP_FOLDERS.flatMap((folder) => {
+  return appFolders(dist).flatMap((folder) => {
     const dir = path.join(dist, folder);
     return existsSync(dir)
       ? readdirSync(dir)

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import "../../orchestrations/certificateReaction";
-import "../../orchestrations/backupFailureReaction";
-import "../../orchestrations/activities/checkCertificateRollout";
-import "../../orchestrations/activities/renewCertificate";
-import "../../orchestrations/activities/restartIngressGateway";
-import "../../orchestrations/activities/retryBackup";
-import "../../orchestrations/activities/notifyEvent";
+import "../../orchestrations/reactions/certificateReaction";
+import "../../orchestrations/reactions/backupFailureReaction";
+import "../../orchestrations/reactions/activities/checkCertificateRollout";
+import "../../orchestrations/reactions/activities/renewCertificate";
+import "../../orchestrations/reactions/activities/restartIngressGateway";
+import "../../orchestrations/reactions/activities/retryBackup";
+import "../../orchestrations/reactions/activities/notifyEvent";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { scanCertificates } from "../../functions/certificateScan";
@@ -21,7 +21,7 @@ import { EventClassifier } from "../../lib/events";
 import { driverReactionClient, type ReactionClient } from "../../lib/ops/reactions-dispatch";
 import type { DurableDriver } from "../../local/durable/driver";
 import { waitForDeployment } from "../sandbox/helpers";
-import { readTlsSecret } from "../../orchestrations/activities/scanTlsSecrets";
+import { readTlsSecret } from "../../orchestrations/reactions/activities/scanTlsSecrets";
 import { makeCertificatePem, spec, SUBSCRIPTION } from "./helpers";
 import { count, startHarnessDriver, startReactionsHarness, type ReactionsHarness } from "./harness";
 

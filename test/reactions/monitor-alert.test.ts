@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "../../functions/eventgrid";
 import "../../functions/monitorAlert";
-import "../../orchestrations/backupFailureReaction";
+import "../../orchestrations/reactions/backupFailureReaction";
 import { Orchestrations } from "../../lib/function-names";
 import { startLocalHost, type LocalHost } from "../../local/host";
 import { spec, SUBSCRIPTION } from "./helpers";

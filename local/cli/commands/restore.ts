@@ -2,7 +2,7 @@ import { isLoopbackUrl } from "../../../lib/azure";
 import { describeElapsed, restoreInstanceId, type RestoreClusterInput } from "../../../lib/backup";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
-import type { RestoreOutcome } from "../../../orchestrations/activities/notifyRestoreResult";
+import type { RestoreOutcome } from "../../../orchestrations/restore/activities/notifyRestoreResult";
 import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";

@@ -1,0 +1,45 @@
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { activitySignal } from "../../../lib/activity-signal";
+import { Activities } from "../../../lib/function-names";
+import { messages, type NotifyMessage } from "../../../lib/notify";
+import { PHASES } from "../../../lib/plan/types";
+import type { NotifyBuildInput } from "../contracts";
+import { sendFromActivity } from "../../shared/notify";
+
+/** OPS-1/OPS-6: tells the channels that a build finished, and on failure lists every failed deployment. */
+export function buildResultMessage(input: NotifyBuildInput): NotifyMessage {
+  const context = { environment: input.environment, correlationId: input.instanceId, occurredAt: input.endedAt };
+  const minutes = Math.round((Date.parse(input.endedAt) - Date.parse(input.startedAt)) / 6000) / 10;
+  if (input.succeeded) {
+    const clusters = [...new Set(input.deployments.flatMap((d) => (d.cluster ? [d.cluster] : [])))];
+    return messages.provisioningDone({
+      ...context,
+      instanceId: input.instanceId,
+      durationMinutes: minutes,
+      phases: new Set(input.deployments.map((d) => d.phase)).size,
+      clusters,
+    });
+  }
+  const failed = input.deployments.filter((d) => d.state === "failed" || d.state === "skipped");
+  const completedPhases = PHASES.filter((p) => {
+    const inPhase = input.deployments.filter((d) => d.phase === p);
+    return inPhase.length > 0 && inPhase.every((d) => d.state === "succeeded");
+  }).length;
+  return messages.provisioningFailed({
+    ...context,
+    instanceId: input.instanceId,
+    completedPhases,
+    failures: failed.map((d) => ({
+      phase: d.phase,
+      unit: d.name,
+      ...(d.error?.target !== undefined ? { resource: d.error.target } : {}),
+      message: d.error ? `${d.error.code}: ${d.error.message}` : d.state,
+    })),
+  });
+}
+
+df.app.activity(Activities.notifyBuildResult, {
+  handler: async (input: NotifyBuildInput, context: InvocationContext) =>
+    (await sendFromActivity(buildResultMessage(input), input.notifications, context, activitySignal(context))).sent,
+});

@@ -1,0 +1,190 @@
+import * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
+import { Activities, Orchestrations } from "../../lib/function-names";
+import {
+  describeFailures,
+  phaseProgress,
+  type BuildInput,
+  type BuildResult,
+  type BuildStatus,
+  type DeploymentProgress,
+  type OutputsByDeployment,
+} from "../../lib/plan/progress";
+import type { DeploymentUnit } from "../../lib/plan/types";
+import type { NotifyBuildInput } from "./contracts";
+import { pinnedPlan, runDeploymentLoop, settleAll } from "./deploymentLoop";
+import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
+
+/**
+ * OPS-1: builds (or what-ifs) the whole platform of a spec. Instance id = environment name, so one build per
+ * environment runs at a time. Every deployment starts as soon as its dependencies have succeeded: stage 1 runs
+ * them here until everything the clusters need from the shared deployments is done; stage 2 runs the rest of each
+ * cluster (cluster, then its add-ons) and of the shared work as sub-orchestrations in parallel; stage 3 picks up
+ * anything that waited on a cluster. A failed cluster does not stop the others.
+ */
+
+export const provisionPlatformOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<BuildInput>();
+  const maxDeploymentSeconds = input.maxDeploymentSeconds ?? 90 * 60;
+  const status: BuildStatus = {
+    environment: input.spec.name,
+    mode: input.mode,
+    // Sub-orchestration ids must differ between runs of the same environment.
+    runId: context.df.newGuid(`${context.df.instanceId}:run`).slice(0, 8),
+    stage: "planning",
+    startedAt: context.df.currentUtcDateTime.toISOString(),
+    phases: [],
+    deployments: [],
+    children: [],
+  };
+  const publish = (deployments: DeploymentProgress[]) => {
+    status.deployments = deployments;
+    status.phases = phaseProgress(deployments);
+    context.df.setCustomStatus(status);
+  };
+  context.df.setCustomStatus(status);
+
+  const { spec, plan } = yield* pinnedPlan(context, input.spec);
+  status.istioRevision = spec.istio.revision;
+
+  const order = new Map(plan.units.map((u, i) => [u.name, i]));
+  const merged = new Map<string, DeploymentProgress>();
+  const outputs: OutputsByDeployment = {};
+  const record = (
+    deployments: readonly DeploymentProgress[],
+    mine: ReadonlySet<string>,
+    newOutputs: OutputsByDeployment,
+  ) => {
+    for (const d of deployments) if (mine.has(d.name)) merged.set(d.name, d);
+    Object.assign(outputs, newOutputs);
+    publish([...merged.values()].sort((a, b) => order.get(a.name)! - order.get(b.name)!));
+  };
+  const target = { subscriptionId: spec.subscriptionId, location: spec.location };
+  const loopOptions = { environment: spec.name, target, mode: input.mode, maxDeploymentSeconds };
+
+  // Stage 1: every deployment whose dependencies are met (shared ones, and early per-cluster ones such as the
+  // cluster's resource group and identities) until every shared deployment a cluster needs has finished.
+  const all = new Set(plan.units.map((u) => u.name));
+  const shared = plan.units.filter((u) => u.cluster === undefined);
+  const sharedNames = new Set(shared.map((u) => u.name));
+  const prerequisites = [
+    ...new Set(plan.units.filter((u) => u.cluster !== undefined).flatMap((u) => u.dependsOn)),
+  ].filter((d) => sharedNames.has(d));
+  status.stage = "shared";
+  const stage1 = yield* runDeploymentLoop(
+    context,
+    plan.units,
+    { deployments: [], outputs: {} },
+    { ...loopOptions, stopWhenFinished: prerequisites, onProgress: (d) => record(d, all, {}) },
+  );
+  record(stage1.deployments, all, stage1.outputs);
+
+  // Stage 2: the rest of each cluster (cluster, then its add-ons) and of the shared work, in parallel; deployments
+  // still running are handed over and polled, not restarted.
+  status.stage = "clusters";
+  const unfinished = (u: DeploymentUnit) => ["pending", "running"].includes(merged.get(u.name)?.state ?? "pending");
+  const groups: { label: string; units: DeploymentUnit[] }[] = [
+    ...[...groupByCluster(plan.units)].map(([name, units]) => ({
+      label: `cluster ${name}`,
+      units: units.filter(unfinished),
+    })),
+    { label: "platform", units: shared.filter(unfinished) },
+  ].filter((g) => g.units.length > 0);
+  status.children = groups.map((g) => ({
+    label: g.label,
+    instanceId: `${context.df.instanceId}:${status.runId}:${g.label.replace(/\s+/g, "-")}`,
+  }));
+  const tasks: Task[] = groups.map((group, i) =>
+    context.df.callSubOrchestrator(
+      Orchestrations.deployUnits,
+      {
+        environment: spec.name,
+        target,
+        label: group.label,
+        mode: input.mode,
+        maxDeploymentSeconds,
+        units: group.units,
+        deployments: [...merged.values()],
+        outputs,
+      } satisfies DeployUnitsInput,
+      status.children[i]!.instanceId,
+    ),
+  );
+  context.df.setCustomStatus(status);
+  const settled = yield* settleAll(context, tasks);
+  settled.forEach((outcome, i) => {
+    const group = groups[i]!;
+    const mine = new Set(group.units.map((u) => u.name));
+    if (outcome.ok) {
+      const result = outcome.value as DeployUnitsResult;
+      record(result.deployments, mine, result.outputs);
+    } else {
+      // The sub-orchestration itself crashed (a bug, not an ARM failure): say so on each of its deployments.
+      const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      record(
+        group.units
+          .filter((u) => merged.get(u.name)?.state !== "succeeded")
+          .map((u) => ({
+            name: u.name,
+            phase: u.phase,
+            state: "failed" as const,
+            error: { code: "OrchestrationFailed", message },
+          })),
+        mine,
+        {},
+      );
+    }
+  });
+
+  status.stage = "finishing";
+  // Stage 3: shared deployments that waited on a cluster deployment still running at the hand-over.
+  const leftover = shared.filter((u) => (merged.get(u.name)?.state ?? "pending") === "pending");
+  if (leftover.length > 0) {
+    const stage3 = yield* runDeploymentLoop(
+      context,
+      leftover,
+      { deployments: [...merged.values()], outputs },
+      { ...loopOptions, onProgress: (d) => record(d, sharedNames, {}) },
+    );
+    record(stage3.deployments, sharedNames, stage3.outputs);
+  }
+
+  status.stage = "done";
+  const deployments = status.deployments;
+  const failures = deployments.filter((d) => d.state === "failed" || d.state === "skipped");
+  const result: BuildResult = {
+    environment: spec.name,
+    mode: input.mode,
+    succeeded: failures.length === 0,
+    startedAt: status.startedAt,
+    endedAt: context.df.currentUtcDateTime.toISOString(),
+    deployments,
+  };
+  context.df.setCustomStatus(status);
+  // A notification that cannot be delivered now is kept and retried by lib/notify; it never fails the build.
+  yield* settleAll(context, [
+    context.df.callActivity(Activities.notifyBuildResult, {
+      environment: result.environment,
+      notifications: spec.notifications,
+      mode: result.mode,
+      instanceId: context.df.instanceId,
+      succeeded: result.succeeded,
+      startedAt: result.startedAt,
+      endedAt: result.endedAt,
+      deployments,
+    } satisfies NotifyBuildInput),
+  ]);
+  if (!result.succeeded) throw new Error(describeFailures(spec.name, failures));
+  return result;
+};
+
+function groupByCluster(units: readonly DeploymentUnit[]): Map<string, DeploymentUnit[]> {
+  const groups = new Map<string, DeploymentUnit[]>();
+  for (const unit of units) {
+    if (unit.cluster === undefined) continue;
+    groups.set(unit.cluster, [...(groups.get(unit.cluster) ?? []), unit]);
+  }
+  return groups;
+}
+
+df.app.orchestration(Orchestrations.provisionPlatform, provisionPlatformOrchestrator);

@@ -1,0 +1,26 @@
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { activitySignal } from "../../../lib/activity-signal";
+import { AksAdapter } from "../../../lib/azure";
+import { Activities } from "../../../lib/function-names";
+import { INGRESS_CERTIFICATE, type ClusterTarget } from "../../../lib/ops/reactions";
+import { armConnection } from "../../shared/arm";
+
+export type RenewCertificateResult = { cluster: string; triggered: boolean; detail: string };
+
+/** OPS-3: asks cert-manager to re-issue the ingress certificate now (`cmctl renew`), through AKS run command. */
+export async function renewCertificate(input: ClusterTarget, signal: AbortSignal): Promise<RenewCertificateResult> {
+  const aks = new AksAdapter(armConnection(), input.subscriptionId);
+  const command = `cmctl renew ${INGRESS_CERTIFICATE.name} -n ${INGRESS_CERTIFICATE.namespace}`;
+  const run = await aks.runCommand(input.resourceGroup, input.aksName, command, { abortSignal: signal });
+  if (!run.ok) return { cluster: input.cluster, triggered: false, detail: `${run.error.code}: ${run.error.message}` };
+  return {
+    cluster: input.cluster,
+    triggered: run.value.exitCode === 0,
+    detail: run.value.logs.trim().slice(0, 300),
+  };
+}
+
+df.app.activity(Activities.renewCertificate, {
+  handler: (input: ClusterTarget, context: InvocationContext) => renewCertificate(input, activitySignal(context)),
+});

@@ -1,0 +1,46 @@
+import { ContainerServiceClient } from "@azure/arm-containerservice";
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { activitySignal } from "../../../lib/activity-signal";
+import { AksAdapter } from "../../../lib/azure";
+import { Activities } from "../../../lib/function-names";
+import { INGRESS_GATEWAY, type ClusterTarget } from "../../../lib/ops/reactions";
+import { armConnection } from "../../shared/arm";
+
+export interface RestartIngressGatewayInput extends ClusterTarget {
+  /** Istio add-on revision (`asm-1-26`); read from the cluster when the spec does not pin one. */
+  istioRevision?: string;
+}
+
+export type RestartIngressGatewayResult = { cluster: string; restarted: boolean; detail: string };
+
+/** OPS-3 fallback when Reloader did not roll the gateway: a rolling restart (its PDB keeps it serving). */
+export async function restartIngressGateway(
+  input: RestartIngressGatewayInput,
+  signal: AbortSignal,
+): Promise<RestartIngressGatewayResult> {
+  const connection = armConnection();
+  let revision = input.istioRevision;
+  if (revision === undefined) {
+    const client = new ContainerServiceClient(connection.credential, input.subscriptionId, connection.clientOptions);
+    const cluster = await client.managedClusters.get(input.resourceGroup, input.aksName, { abortSignal: signal });
+    revision = cluster.serviceMeshProfile?.istio?.revisions?.at(-1);
+  }
+  if (revision === undefined) {
+    return { cluster: input.cluster, restarted: false, detail: `cluster ${input.aksName} has no Istio revision` };
+  }
+  const deployment = `${INGRESS_GATEWAY.deploymentPrefix}-${revision}`;
+  const run = await new AksAdapter(connection, input.subscriptionId).runCommand(
+    input.resourceGroup,
+    input.aksName,
+    `kubectl rollout restart deployment/${deployment} -n ${INGRESS_GATEWAY.namespace}`,
+    { abortSignal: signal },
+  );
+  if (!run.ok) return { cluster: input.cluster, restarted: false, detail: `${run.error.code}: ${run.error.message}` };
+  return { cluster: input.cluster, restarted: run.value.exitCode === 0, detail: run.value.logs.trim().slice(0, 300) };
+}
+
+df.app.activity(Activities.restartIngressGateway, {
+  handler: (input: RestartIngressGatewayInput, context: InvocationContext) =>
+    restartIngressGateway(input, activitySignal(context)),
+});

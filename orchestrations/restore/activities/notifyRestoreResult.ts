@@ -1,0 +1,87 @@
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { activitySignal } from "../../../lib/activity-signal";
+import { describeElapsed } from "../../../lib/backup";
+import { Activities } from "../../../lib/function-names";
+import type { NotifyMessage } from "../../../lib/notify";
+import type { NotificationsSpec } from "../../../lib/spec";
+import { sendFromActivity } from "../../shared/notify";
+
+export interface RestoreOutcome {
+  outcome: "restored" | "refused" | "failed";
+  environment: string;
+  cluster: string;
+  backupInstance: string;
+  rebuilt: boolean;
+  startedAt: string;
+  endedAt: string;
+  elapsedMinutes: number;
+  targetMinutes: number;
+  recoveryPoint?: { name: string; time: string };
+  jobId?: string;
+  workloads?: string;
+  /** Why it was refused or what failed (the job's own error for a failed restore job). */
+  reason?: string;
+}
+
+export interface NotifyRestoreResultInput {
+  result: RestoreOutcome;
+  notifications: NotificationsSpec;
+  correlationId: string;
+}
+
+/** The restore's one message: what happened, how long it took against the ~30 min target, the OPS-7 runbook. */
+export function restoreMessage(input: Omit<NotifyRestoreResultInput, "notifications">): NotifyMessage {
+  const r = input.result;
+  const facts = [
+    { name: "Backup instance", value: r.backupInstance },
+    ...(r.recoveryPoint
+      ? [{ name: "Recovery point", value: `${r.recoveryPoint.name} (${r.recoveryPoint.time})` }]
+      : []),
+    { name: "Cluster rebuilt", value: r.rebuilt ? "yes" : "no (it existed)" },
+    { name: "Elapsed", value: describeElapsed(r.elapsedMinutes, r.targetMinutes) },
+    ...(r.jobId ? [{ name: "Restore job", value: r.jobId }] : []),
+    ...(r.workloads ? [{ name: "Workloads", value: r.workloads }] : []),
+  ];
+  const title =
+    r.outcome === "restored"
+      ? `Cluster ${r.cluster} restored from backup`
+      : r.outcome === "refused"
+        ? `Restore of cluster ${r.cluster} refused`
+        : `Restore of cluster ${r.cluster} failed`;
+  return {
+    kind: "cluster.lifecycle",
+    severity: r.outcome === "restored" ? (r.elapsedMinutes <= r.targetMinutes ? "info" : "warning") : "critical",
+    title,
+    environment: r.environment,
+    cluster: r.cluster,
+    resource: r.backupInstance,
+    ...(r.reason !== undefined ? { summary: r.reason } : {}),
+    facts,
+    whatWasDone:
+      r.outcome === "refused"
+        ? "Nothing was changed."
+        : `${r.rebuilt ? "Rebuilt the cluster through the provisioning deployments, then " : ""}${r.outcome === "restored" ? "restored the backup and checked the workloads." : "started the restore, which did not complete."}`,
+    nextStep:
+      r.outcome === "restored"
+        ? "Check the application's own health; run an ad-hoc backup once it is healthy."
+        : "Follow the OPS-7 runbook for a manual restore.",
+    runbook: "OPS-7",
+    correlationId: input.correlationId,
+    occurredAt: r.endedAt,
+  };
+}
+
+export async function notifyRestoreResult(
+  input: NotifyRestoreResultInput,
+  context: InvocationContext,
+  signal: AbortSignal,
+): Promise<{ sent: boolean }> {
+  const outcome = await sendFromActivity(restoreMessage(input), input.notifications, context, signal);
+  return { sent: outcome.sent };
+}
+
+df.app.activity(Activities.notifyRestoreResult, {
+  handler: (input: NotifyRestoreResultInput, context: InvocationContext) =>
+    notifyRestoreResult(input, context, activitySignal(context)),
+});

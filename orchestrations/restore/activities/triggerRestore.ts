@@ -1,0 +1,33 @@
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { activitySignal } from "../../../lib/activity-signal";
+import { buildRestoreRequest, RestoreClient, type RestoreStart, type VaultRef } from "../../../lib/backup";
+import { Activities } from "../../../lib/function-names";
+import { armConnection } from "../../shared/arm";
+
+export interface TriggerRestoreInput {
+  vault: VaultRef;
+  backupInstance: string;
+  recoveryPoint: string;
+  location: string;
+}
+
+export type TriggerRestoreResult = RestoreStart | { kind: "failed"; error: string };
+
+/** OPS-7: starts the restore (the orchestration polls it with durable timers). */
+export async function triggerRestore(input: TriggerRestoreInput, signal: AbortSignal): Promise<TriggerRestoreResult> {
+  const client = new RestoreClient(armConnection(), input.vault.subscriptionId);
+  const details = await client.getBackupInstance(input.vault, input.backupInstance, { abortSignal: signal });
+  if (!details.ok) return { kind: "failed", error: `${details.error.code}: ${details.error.message}` };
+  const request = buildRestoreRequest({
+    recoveryPointId: input.recoveryPoint,
+    dataSourceInfo: details.value.dataSourceInfo ?? {},
+    location: input.location,
+  });
+  const started = await client.beginRestore(input.vault, input.backupInstance, request, { abortSignal: signal });
+  return started.ok ? started.value : { kind: "failed", error: `${started.error.code}: ${started.error.message}` };
+}
+
+df.app.activity(Activities.triggerRestore, {
+  handler: (input: TriggerRestoreInput, context: InvocationContext) => triggerRestore(input, activitySignal(context)),
+});

@@ -1,0 +1,78 @@
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { activitySignal } from "../../../lib/activity-signal";
+import { DataProtectionClient, DeploymentsAdapter } from "../../../lib/azure";
+import { chooseRecoveryPoint, clusterExists, type VaultRef } from "../../../lib/backup";
+import { Activities } from "../../../lib/function-names";
+import type { OutputsByDeployment } from "../../../lib/plan/progress";
+import type { DeploymentRef } from "../../build/contracts";
+import { adapterRef, armConnection } from "../../shared/arm";
+
+export interface ValidateRestoreTargetInput {
+  vault: VaultRef;
+  backupInstance: string;
+  cluster: { name: string; resourceGroup: string; aksName: string };
+  recoveryPointId?: string;
+  /** Shared deployments a rebuild of the cluster depends on: their outputs feed the cluster's deployments. */
+  prerequisites: DeploymentRef[];
+}
+
+export type ValidateRestoreTargetResult =
+  | { ok: false; reason: string }
+  | { ok: true; clusterExists: boolean; recoveryPoint: { name: string; time: string }; outputs: OutputsByDeployment };
+
+/** OPS-7 pre-flight: is there something to restore from, is the cluster there, and can it be rebuilt if not? */
+export async function validateRestoreTarget(
+  input: ValidateRestoreTargetInput,
+  signal: AbortSignal,
+): Promise<ValidateRestoreTargetResult> {
+  const connection = armConnection();
+  const subscriptionId = input.vault.subscriptionId;
+  const points = await new DataProtectionClient(connection, subscriptionId).listRecoveryPoints(
+    input.vault,
+    input.backupInstance,
+    { abortSignal: signal },
+  );
+  if (!points.ok) {
+    return {
+      ok: false,
+      reason: `cannot read the recovery points of backup instance ${input.backupInstance} in vault ${input.vault.vault}: ${points.error.code}: ${points.error.message}`,
+    };
+  }
+  const choice = chooseRecoveryPoint(points.value, input.backupInstance, input.recoveryPointId);
+  if (!choice.ok) return { ok: false, reason: choice.reason };
+  const exists = await clusterExists(connection, subscriptionId, input.cluster.resourceGroup, input.cluster.aksName, {
+    abortSignal: signal,
+  });
+  if (!exists.ok)
+    return {
+      ok: false,
+      reason: `cannot tell whether cluster ${input.cluster.aksName} exists: ${exists.error.code}: ${exists.error.message}`,
+    };
+  const outputs: OutputsByDeployment = {};
+  if (!exists.value) {
+    const deployments = new DeploymentsAdapter(connection, subscriptionId);
+    for (const ref of input.prerequisites) {
+      const status = await deployments.status(adapterRef(ref), { abortSignal: signal });
+      if (!status.ok || status.value.state !== "succeeded") {
+        const why = status.ok ? status.value.state : `${status.error.code}: ${status.error.message}`;
+        return {
+          ok: false,
+          reason: `cluster ${input.cluster.name} is gone and cannot be rebuilt: shared deployment ${ref.name} is ${why}; run the provisioning (OPS-1) first`,
+        };
+      }
+      outputs[ref.name] = status.value.outputs;
+    }
+  }
+  return {
+    ok: true,
+    clusterExists: exists.value,
+    recoveryPoint: { name: choice.point.name, time: choice.point.time },
+    outputs,
+  };
+}
+
+df.app.activity(Activities.validateRestoreTarget, {
+  handler: (input: ValidateRestoreTargetInput, context: InvocationContext) =>
+    validateRestoreTarget(input, activitySignal(context)),
+});

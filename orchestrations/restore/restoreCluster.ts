@@ -1,0 +1,237 @@
+import * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import {
+  elapsedMinutes,
+  RESTORE_TARGET_MINUTES,
+  vaultOf,
+  type RestoreClusterInput,
+  type WorkloadCheck,
+} from "../../lib/backup";
+import { backupInstanceName } from "../../lib/plan/units";
+import { Activities, Orchestrations } from "../../lib/function-names";
+import type { DeploymentProgress } from "../../lib/plan/progress";
+import type { CheckWorkloadsInput } from "./activities/checkWorkloads";
+import type { ComputePlanResult, DeploymentRef } from "../build/contracts";
+import type { ForgetClusterDeploymentsInput } from "../teardown/activities/forgetClusterDeployments";
+import type { GetRestoreJobInput, GetRestoreJobResult } from "./activities/getRestoreJob";
+import type { NotifyRestoreResultInput, RestoreOutcome } from "./activities/notifyRestoreResult";
+import type { TriggerRestoreInput, TriggerRestoreResult } from "./activities/triggerRestore";
+import type { ValidateRestoreInput } from "../backup/activities/validateRestore";
+import type { ValidateRestoreTargetInput, ValidateRestoreTargetResult } from "./activities/validateRestoreTarget";
+import type { RestoreValidation } from "../../lib/backup";
+import { pinnedPlan, settleAll, transientRetry } from "../build/deploymentLoop";
+import type { DeployUnitsInput, DeployUnitsResult } from "../build/deployUnits";
+
+/**
+ * OPS-7 cluster failure: if the cluster is gone, rebuild it through the provisioning deployments of that cluster
+ * (a deployUnits sub-orchestration; the shared deployments it needs are already there), validate the restore,
+ * restore from the newest (or the chosen) recovery point, wait for the job with durable timers, check the
+ * workloads with a run command, and report the elapsed time against the ~30 min target.
+ */
+
+const MAX_JOB_WAIT_MINUTES = 180;
+const WORKLOAD_CHECKS = 5;
+const WORKLOAD_RECHECK_SECONDS = 60;
+
+export const restoreClusterOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<RestoreClusterInput>();
+  const startedAt = context.df.currentUtcDateTime.toISOString();
+  const cluster = input.spec.clusters.find((c) => c.name === input.cluster);
+  if (!cluster) throw new Error(`restore: environment ${input.spec.name} has no cluster ${input.cluster}`);
+  const vault = vaultOf(input.spec);
+  const backupInstance = backupInstanceName(cluster);
+  const status: { stage: string; rebuilt: boolean; recoveryPoint?: string; jobId?: string } = {
+    stage: "checking",
+    rebuilt: false,
+  };
+  context.df.setCustomStatus(status);
+
+  const finish = function* (outcome: RestoreOutcome["outcome"], extra: Partial<RestoreOutcome>) {
+    const endedAt = context.df.currentUtcDateTime.toISOString();
+    const result: RestoreOutcome = {
+      outcome,
+      environment: input.spec.name,
+      cluster: cluster.name,
+      backupInstance,
+      rebuilt: status.rebuilt,
+      startedAt,
+      endedAt,
+      elapsedMinutes: elapsedMinutes(startedAt, endedAt),
+      targetMinutes: RESTORE_TARGET_MINUTES,
+      ...extra,
+    };
+    status.stage = outcome;
+    context.df.setCustomStatus(status);
+    yield* settleAll(context, [
+      context.df.callActivity(Activities.notifyRestoreResult, {
+        result,
+        notifications: input.spec.notifications,
+        correlationId: context.df.instanceId,
+      } satisfies NotifyRestoreResultInput),
+    ]);
+    return result;
+  };
+
+  // The plan names the shared deployments a rebuild depends on.
+  const plan = (yield context.df.callActivity(Activities.computePlan, { spec: input.spec })) as ComputePlanResult;
+  const clusterUnits = plan.units.filter((u) => u.cluster === cluster.name);
+  const clusterNames = new Set(clusterUnits.map((u) => u.name));
+  const byName = new Map(plan.units.map((u) => [u.name, u]));
+  const prerequisites: DeploymentRef[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const unit = byName.get(name);
+    if (!unit) return;
+    for (const d of unit.dependsOn) visit(d);
+    if (!clusterNames.has(name)) {
+      prerequisites.push({
+        name,
+        scope: unit.scope,
+        subscriptionId: input.spec.subscriptionId,
+        location: input.spec.location,
+        ...(unit.resourceGroup !== undefined ? { resourceGroup: unit.resourceGroup } : {}),
+      });
+    }
+  };
+  for (const u of clusterUnits) for (const d of u.dependsOn) visit(d);
+
+  const target = (yield context.df.callActivityWithRetry(Activities.validateRestoreTarget, transientRetry, {
+    vault,
+    backupInstance,
+    cluster: { name: cluster.name, resourceGroup: cluster.resourceGroup, aksName: cluster.aksName },
+    prerequisites,
+    ...(input.recoveryPointId !== undefined ? { recoveryPointId: input.recoveryPointId } : {}),
+  } satisfies ValidateRestoreTargetInput)) as ValidateRestoreTargetResult;
+  if (!target.ok) return yield* finish("refused", { reason: target.reason });
+  const recoveryPoint = target.recoveryPoint;
+  status.recoveryPoint = recoveryPoint.name;
+
+  if (!target.clusterExists) {
+    status.stage = "rebuilding";
+    status.rebuilt = true;
+    context.df.setCustomStatus(status);
+    const { spec, plan: pinned } = yield* pinnedPlan(context, input.spec);
+    const rebuildUnits = pinned.units.filter((u) => u.cluster === cluster.name);
+    yield context.df.callActivityWithRetry(Activities.forgetClusterDeployments, transientRetry, {
+      subscriptionId: spec.subscriptionId,
+      deployments: rebuildUnits.map((u) => ({
+        name: u.name,
+        scope: u.scope,
+        subscriptionId: spec.subscriptionId,
+        location: spec.location,
+        ...(u.resourceGroup !== undefined ? { resourceGroup: u.resourceGroup } : {}),
+      })),
+    } satisfies ForgetClusterDeploymentsInput);
+    const done: DeploymentProgress[] = prerequisites.map((p) => ({
+      name: p.name,
+      phase: byName.get(p.name)!.phase,
+      state: "succeeded",
+    }));
+    const rebuild = (yield context.df.callSubOrchestrator(
+      Orchestrations.deployUnits,
+      {
+        environment: spec.name,
+        target: { subscriptionId: spec.subscriptionId, location: spec.location },
+        label: `cluster ${cluster.name}`,
+        mode: "deploy",
+        maxDeploymentSeconds: 90 * 60,
+        units: rebuildUnits,
+        deployments: done,
+        outputs: target.outputs,
+      } satisfies DeployUnitsInput,
+      `${context.df.instanceId}:rebuild`,
+    )) as DeployUnitsResult;
+    const failed = rebuild.deployments.filter((d) => d.state === "failed" || d.state === "skipped");
+    if (failed.length > 0) {
+      const reason = failed
+        .map((d) => `${d.name}: ${d.error ? `${d.error.code}: ${d.error.message}` : d.state}`)
+        .join("; ");
+      return yield* finish("failed", { recoveryPoint, reason: `rebuilding the cluster failed: ${reason}` });
+    }
+  }
+
+  status.stage = "validating";
+  context.df.setCustomStatus(status);
+  const validation = (yield context.df.callActivityWithRetry(Activities.validateRestore, transientRetry, {
+    vault,
+    instance: backupInstance,
+    location: input.spec.location,
+    recoveryPointId: recoveryPoint.name,
+  } satisfies ValidateRestoreInput)) as RestoreValidation;
+  if (!validation.ok)
+    return yield* finish("failed", {
+      recoveryPoint,
+      reason: `restore validation failed: ${validation.error ?? "no details"}`,
+    });
+
+  status.stage = "restoring";
+  context.df.setCustomStatus(status);
+  const started = (yield context.df.callActivityWithRetry(Activities.triggerRestore, transientRetry, {
+    vault,
+    backupInstance,
+    recoveryPoint: recoveryPoint.name,
+    location: input.spec.location,
+  } satisfies TriggerRestoreInput)) as TriggerRestoreResult;
+  if (started.kind === "failed")
+    return yield* finish("failed", { recoveryPoint, reason: `the restore could not be started: ${started.error}` });
+
+  let poll: GetRestoreJobInput =
+    started.kind === "started"
+      ? { vault, statusUrl: started.statusUrl }
+      : { vault, ...(started.jobId !== undefined ? { jobId: started.jobId } : {}) };
+  let wait = started.kind === "started" ? started.retryAfterSeconds : 0;
+  const deadline = context.df.currentUtcDateTime.getTime() + MAX_JOB_WAIT_MINUTES * 60_000;
+  let job: GetRestoreJobResult;
+  for (;;) {
+    if (wait > 0)
+      yield context.df.createTimer(
+        new Date(context.df.currentUtcDateTime.getTime() + Math.min(Math.max(wait, 5), 120) * 1000),
+      );
+    job = (yield context.df.callActivityWithRetry(
+      Activities.getRestoreJob,
+      transientRetry,
+      poll,
+    )) as GetRestoreJobResult;
+    if (job.jobId !== undefined && poll.jobId === undefined) {
+      poll = { vault, jobId: job.jobId };
+      status.jobId = job.jobId;
+      context.df.setCustomStatus(status);
+    }
+    if (job.state !== "running") break;
+    if (context.df.currentUtcDateTime.getTime() > deadline) {
+      return yield* finish("failed", {
+        recoveryPoint,
+        ...(job.jobId ? { jobId: job.jobId } : {}),
+        reason: `the restore job did not finish within ${MAX_JOB_WAIT_MINUTES} minutes`,
+      });
+    }
+    wait = job.retryAfterSeconds;
+  }
+  const jobId = job.jobId !== undefined ? { jobId: job.jobId } : {};
+  if (job.state === "failed") return yield* finish("failed", { recoveryPoint, ...jobId, reason: job.error });
+
+  status.stage = "checking workloads";
+  context.df.setCustomStatus(status);
+  let workloads: WorkloadCheck | undefined;
+  for (let attempt = 1; attempt <= WORKLOAD_CHECKS; attempt++) {
+    workloads = (yield context.df.callActivityWithRetry(Activities.checkWorkloads, transientRetry, {
+      subscriptionId: input.spec.subscriptionId,
+      resourceGroup: cluster.resourceGroup,
+      aksName: cluster.aksName,
+    } satisfies CheckWorkloadsInput)) as WorkloadCheck;
+    if (workloads.ok || attempt === WORKLOAD_CHECKS) break;
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + WORKLOAD_RECHECK_SECONDS * 1000));
+  }
+  if (!workloads!.ok)
+    return yield* finish("failed", {
+      recoveryPoint,
+      ...jobId,
+      workloads: workloads!.message,
+      reason: `the restore finished but the workloads are not back: ${workloads!.message}`,
+    });
+  return yield* finish("restored", { recoveryPoint, ...jobId, workloads: workloads!.message });
+};
+
+df.app.orchestration(Orchestrations.restoreCluster, restoreClusterOrchestrator);

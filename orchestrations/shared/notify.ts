@@ -1,0 +1,28 @@
+import type { InvocationContext } from "@azure/functions";
+import { createNotifierFromEnv, type NotifyLogger, type NotifyMessage, type NotifyResult } from "../../lib/notify";
+import type { NotificationsSpec } from "../../lib/spec";
+
+/**
+ * Sends one message from an activity. A notification never fails the workflow that sends it: delivery problems
+ * are kept and retried by lib/notify, and a configuration problem is logged (naming the setting) and reported.
+ */
+export async function sendFromActivity(
+  message: NotifyMessage,
+  notifications: NotificationsSpec,
+  context: InvocationContext,
+  signal: AbortSignal,
+): Promise<{ sent: true; result: NotifyResult } | { sent: false; reason: string }> {
+  const logger: NotifyLogger = {
+    info: (m) => context.info(m),
+    warn: (m) => context.warn(m),
+    error: (m) => context.error(m),
+  };
+  try {
+    const notifier = await createNotifierFromEnv(process.env, notifications, { logger });
+    return { sent: true, result: await notifier.notify(message, { signal }) };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    context.warn(`notification not sent: ${reason}`);
+    return { sent: false, reason };
+  }
+}

@@ -1,0 +1,214 @@
+import * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
+import type { TeardownClusterInput, TeardownResult, TeardownStatus, TeardownStep } from "../../lib/api/clusters";
+import type { DeletePoll } from "../../lib/azure";
+import { Activities, Orchestrations } from "../../lib/function-names";
+import type { DeleteResourceInput, DeleteResourceResult } from "./activities/deleteResource";
+import type { ForgetClusterDeploymentsInput } from "./activities/forgetClusterDeployments";
+import type { NotifyTeardownResultInput } from "./activities/notifyTeardownResult";
+import type { ClusterTeardownPlan, PlanClusterTeardownResult, TeardownTarget } from "./activities/planClusterTeardown";
+import { settleAll, transientRetry } from "../build/deploymentLoop";
+
+/**
+ * RG-1: tears one cluster down. It first reads what belongs to the cluster (planClusterTeardown), then forgets the
+ * cluster's deployment records (so a build started at any later point, even after a failed teardown, recreates
+ * the cluster rather than trusting records of deleted resources), detaches what points at the cluster from the
+ * common group (backup instance, role assignments of its identities, peerings to and from its VNet), and last,
+ * when all of that is gone, deletes its resource group. The common group is never deleted. Deletes are started and then followed with
+ * durable timers; those on one VNet run one after another. Every `yield` is of fresh tasks (durable-js#574).
+ */
+
+const MIN_POLL_SECONDS = 5;
+const MAX_POLL_SECONDS = 60;
+/** Longest one delete may take before it is reported as failed (a cluster's group takes 10–20 minutes). */
+const MAX_DELETE_MINUTES = 120;
+
+export const teardownClusterOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<TeardownClusterInput>();
+  const status: TeardownStatus = {
+    environment: input.spec.name,
+    cluster: input.cluster,
+    stage: "planning",
+    startedAt: context.df.currentUtcDateTime.toISOString(),
+    steps: [],
+    kept: [],
+  };
+  const publish = () => context.df.setCustomStatus(status);
+  publish();
+
+  const notify = (result: TeardownResult) =>
+    settleAll(context, [
+      context.df.callActivity(Activities.notifyTeardownResult, {
+        result,
+        notifications: input.spec.notifications,
+        correlationId: context.df.instanceId,
+      } satisfies NotifyTeardownResultInput),
+    ]);
+
+  let plan: ClusterTeardownPlan;
+  let forgotten: { forgotten: string[] };
+  try {
+    const read = (yield context.df.callActivityWithRetry(
+      Activities.planClusterTeardown,
+      transientRetry,
+      input,
+    )) as PlanClusterTeardownResult;
+    if (read.kind === "refused") throw new Error(read.reason);
+    plan = read.plan;
+    const targets = [...plan.detach, plan.resourceGroup];
+    status.steps = targets.map((t) => ({ what: t.what, id: t.id, state: "pending" }));
+    status.kept = plan.kept;
+    status.stage = "forgetting deployments";
+    publish();
+    forgotten = (yield context.df.callActivityWithRetry(Activities.forgetClusterDeployments, transientRetry, {
+      subscriptionId: plan.subscriptionId,
+      deployments: plan.deployments,
+    } satisfies ForgetClusterDeploymentsInput)) as { forgotten: string[] };
+  } catch (err) {
+    // Nothing was deleted yet; the channels still hear why the teardown did not happen.
+    const reason = err instanceof Error ? err.message : String(err);
+    yield* notify({
+      environment: input.spec.name,
+      cluster: input.cluster,
+      succeeded: false,
+      startedAt: status.startedAt,
+      endedAt: context.df.currentUtcDateTime.toISOString(),
+      steps: status.steps,
+      kept: [],
+      forgottenDeployments: [],
+      reason,
+    });
+    throw new Error(`teardown of cluster ${input.cluster} (${input.spec.name}) did not start deleting: ${reason}`);
+  }
+
+  const update = (id: string, patch: Partial<TeardownStep>) => {
+    const i = status.steps.findIndex((s) => s.id === id);
+    status.steps[i] = { ...status.steps[i]!, ...patch };
+  };
+  status.stage = "detaching";
+  publish();
+  yield* deleteAll(context, plan.detach, update, publish);
+  // The group goes last, and only once nothing points at it any more: after a failed detach step the cluster and
+  // its identities are still there, so a person can look and a second teardown still finds every principal.
+  if (status.steps.every((s) => s.id === plan.resourceGroup.id || s.state === "deleted")) {
+    status.stage = "deleting resource group";
+    publish();
+    yield* deleteAll(context, [plan.resourceGroup], update, publish);
+  }
+
+  status.stage = "done";
+  publish();
+  const result: TeardownResult = {
+    environment: plan.environment,
+    cluster: plan.cluster,
+    succeeded: status.steps.every((s) => s.state === "deleted"),
+    startedAt: status.startedAt,
+    endedAt: context.df.currentUtcDateTime.toISOString(),
+    steps: status.steps,
+    kept: plan.kept,
+    forgottenDeployments: forgotten.forgotten,
+  };
+  // A notification that cannot be delivered now is kept and retried by lib/notify; it never fails the teardown.
+  yield* notify(result);
+  if (!result.succeeded) {
+    const left = result.steps.filter((s) => s.state !== "deleted");
+    throw new Error(
+      `teardown of cluster ${plan.cluster} (${plan.environment}) left ${left.length} resource(s): ` +
+        left
+          .map(
+            (s) =>
+              `${s.what}: ${s.error ? `${s.error.code}: ${s.error.message}` : "not deleted (an earlier step failed)"}`,
+          )
+          .join("; "),
+    );
+  }
+  return result;
+};
+
+/**
+ * Deletes every target: those of different locks side by side, those of one lock in order. Each round starts what
+ * may start, then waits (a fresh timer) for the earliest poll that is due and looks at all due deletes.
+ */
+function* deleteAll(
+  context: OrchestrationContext,
+  targets: readonly TeardownTarget[],
+  update: (id: string, patch: Partial<TeardownStep>) => void,
+  publish: () => void,
+): Generator<Task, void, unknown> {
+  const queues = new Map<string, TeardownTarget[]>();
+  for (const t of targets) {
+    const lock = t.lock ?? t.id;
+    queues.set(lock, [...(queues.get(lock) ?? []), t]);
+  }
+  const running = new Map<string, { target: TeardownTarget; poll: DeletePoll; nextPollAt: number; deadline: number }>();
+  const now = () => context.df.currentUtcDateTime.getTime();
+  const busy = (lock: string) => [...running.values()].some((r) => (r.target.lock ?? r.target.id) === lock);
+
+  const settle = (target: TeardownTarget, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
+    const deadline = running.get(target.id)?.deadline ?? now() + MAX_DELETE_MINUTES * 60_000;
+    running.delete(target.id);
+    if (!outcome.ok) {
+      const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      return update(target.id, {
+        state: "failed",
+        error: { code: "TransientErrorsExhausted", message: `gave up after repeated transient errors: ${message}` },
+      });
+    }
+    const result = outcome.value as DeleteResourceResult;
+    if (result.state === "deleted") return update(target.id, { state: "deleted" });
+    if (result.state === "failed") return update(target.id, { state: "failed", error: result.error });
+    if (now() > deadline) {
+      return update(target.id, {
+        state: "failed",
+        error: { code: "DeleteTimedOut", message: `still deleting after ${MAX_DELETE_MINUTES} minutes` },
+      });
+    }
+    running.set(target.id, {
+      target,
+      poll: result.poll,
+      nextPollAt: now() + Math.min(MAX_POLL_SECONDS, Math.max(MIN_POLL_SECONDS, result.retryAfterSeconds)) * 1000,
+      deadline,
+    });
+    update(target.id, { state: "deleting" });
+  };
+
+  for (;;) {
+    const startable: TeardownTarget[] = [];
+    for (const [lock, queue] of queues) {
+      if (queue.length > 0 && !busy(lock)) startable.push(queue.shift()!);
+    }
+    if (startable.length > 0) {
+      const settled = yield* settleAll(
+        context,
+        startable.map((t) =>
+          context.df.callActivityWithRetry(Activities.deleteResource, transientRetry, {
+            id: t.id,
+            apiVersion: t.apiVersion,
+          } satisfies DeleteResourceInput),
+        ),
+      );
+      startable.forEach((t, i) => settle(t, settled[i]!));
+      publish();
+      continue;
+    }
+    if (running.size === 0) return;
+
+    const nextPollAt = Math.min(...[...running.values()].map((r) => r.nextPollAt));
+    if (nextPollAt > now()) yield context.df.createTimer(new Date(nextPollAt));
+    const due = [...running.values()].filter((r) => r.nextPollAt <= now());
+    const settled = yield* settleAll(
+      context,
+      due.map((r) =>
+        context.df.callActivityWithRetry(Activities.deleteResource, transientRetry, {
+          id: r.target.id,
+          apiVersion: r.target.apiVersion,
+          poll: r.poll,
+        } satisfies DeleteResourceInput),
+      ),
+    );
+    due.forEach((r, i) => settle(r.target, settled[i]!));
+    publish();
+  }
+}
+
+df.app.orchestration(Orchestrations.teardownCluster, teardownClusterOrchestrator);
