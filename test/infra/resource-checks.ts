@@ -97,7 +97,7 @@ export const RESOURCE_CHECKS: Readonly<Record<string, z.ZodType>> = {
           maximumInstanceCount: int,
           instanceMemoryMB: int,
         }),
-        runtime: z.strictObject({ name: z.literal("node"), version: z.enum(["20", "22"]) }),
+        runtime: z.strictObject({ name: z.literal("node"), version: z.literal("22") }),
       }),
     }),
   }),

@@ -122,11 +122,11 @@ describe("infra: security settings", () => {
       expect(props(c).publicAccess, c.name).toBe("None");
   });
 
-  it("Function App: Flex Consumption FC1, Node 20, HTTPS only, TLS 1.2, FTP and basic publishing off", () => {
+  it("Function App: Flex Consumption FC1, Node 22, HTTPS only, TLS 1.2, FTP and basic publishing off", () => {
     expect(single(main.resources, "Microsoft.Web/serverfarms").sku).toEqual({ name: "FC1", tier: "FlexConsumption" });
     expect(props(site).httpsOnly).toBe(true);
     expect(siteConfig).toMatchObject({ minTlsVersion: "1.2", scmMinTlsVersion: "1.2", ftpsState: "Disabled" });
-    expect(props(site).functionAppConfig).toMatchObject({ runtime: { name: "node", version: "20" } });
+    expect(props(site).functionAppConfig).toMatchObject({ runtime: { name: "node", version: "22" } });
     const policies = ofType(main.resources, "Microsoft.Web/sites/basicPublishingCredentialsPolicies");
     expect(policies.map((p) => p.name.split("/")[1]).sort()).toEqual(["ftp", "scm"]);
     for (const p of policies) expect(props(p).allow).toBe(false);
