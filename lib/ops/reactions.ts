@@ -26,6 +26,28 @@ export const EVICTION_EVENT = "eviction";
 export const SPOT_NODE_POOL = "spot";
 /** cert-manager Certificate of the ingress host, and where it lives (templates/gitops/base/ingress-certificate). */
 export const INGRESS_CERTIFICATE = { name: "ingress-tls", namespace: "external-secrets" } as const;
+/**
+ * The kubectl command that asks cert-manager to re-issue a Certificate now: the status update `cmctl renew` makes
+ * (cert-manager/cmctl pkg/renew/renew.go sets condition Issuing=True, reason ManuallyTriggered, and calls
+ * UpdateStatus), made with kubectl because the run-command image has kubectl and helm only (azure-notes.md).
+ * A merge patch replaces the conditions list; cert-manager's readiness controller recomputes Ready on the change.
+ */
+export function renewCertificateCommand(cert: { name: string; namespace: string }, at: Date): string {
+  const patch = {
+    status: {
+      conditions: [
+        {
+          type: "Issuing",
+          status: "True",
+          reason: "ManuallyTriggered",
+          message: "Certificate re-issuance manually triggered",
+          lastTransitionTime: at.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        },
+      ],
+    },
+  };
+  return `kubectl patch certificate ${cert.name} -n ${cert.namespace} --subresource=status --type=merge -p '${JSON.stringify(patch)}'`;
+}
 /** The ingress gateway Deployment (name carries the Istio revision) and the Secret it mounts from Key Vault. */
 export const INGRESS_GATEWAY = {
   namespace: "aks-istio-ingress",

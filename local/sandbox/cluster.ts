@@ -209,7 +209,19 @@ interface Flags {
   switches: Set<string>;
 }
 
-const VALUE_FLAGS = new Set(["-l", "--selector", "-o", "--output", "-n", "--namespace", "--field-selector"]);
+const VALUE_FLAGS = new Set([
+  "-l",
+  "--selector",
+  "-o",
+  "--output",
+  "-n",
+  "--namespace",
+  "--field-selector",
+  "-p",
+  "--patch",
+  "--type",
+  "--subresource",
+]);
 
 function parseFlags(args: string[]): Flags {
   const flags: Flags = { positional: [], values: new Map(), switches: new Set() };
@@ -349,6 +361,39 @@ function getEvents(ctx: SandboxContext, c: ClusterSim, f: Flags): CommandOutcome
   return { exitCode: 0, logs: matching.map((e) => `${e.lastTimestamp} ${e.reason} ${e.message}`).join("\n") + "\n" };
 }
 
+/**
+ * `kubectl patch certificate NAME -n NS --subresource=status --type=merge -p '{"status":{"conditions":[…]}}'`:
+ * the status update `cmctl renew` makes (cert-manager/cmctl pkg/renew/renew.go: condition Issuing, status True,
+ * reason ManuallyTriggered, then UpdateStatus). Certificate has a status subresource, so the same patch without
+ * `--subresource=status` changes nothing, as the API server would answer.
+ */
+function patchCertificate(c: ClusterSim, f: Flags, ns: string, now: number): CommandOutcome {
+  const name = f.positional[1];
+  if (!name) return { exitCode: 1, logs: "error: resource name may not be empty\n" };
+  const type = flag(f, "--type") ?? "strategic";
+  if (type !== "merge")
+    return { exitCode: 1, logs: `error: the sandbox interprets only --type=merge for certificates, got '${type}'\n` };
+  let patch: unknown;
+  try {
+    patch = JSON.parse(flag(f, "-p", "--patch") ?? "");
+  } catch (e) {
+    return { exitCode: 1, logs: `error: unable to parse the patch as JSON: ${(e as Error).message}\n` };
+  }
+  if (flag(f, "--subresource") !== "status")
+    return { exitCode: 0, logs: `certificate.cert-manager.io/${name} patched (no change)\n` };
+  const conditions = obj(obj(patch).status).conditions;
+  const issuing = (Array.isArray(conditions) ? conditions : []).map(obj).find((x) => x.type === "Issuing");
+  if (issuing?.status === "True") {
+    c.certificateRenewals.push({
+      namespace: ns,
+      name,
+      at: now,
+      reason: typeof issuing.reason === "string" ? issuing.reason : "",
+    });
+  }
+  return { exitCode: 0, logs: `certificate.cert-manager.io/${name} patched\n` };
+}
+
 function runOne(ctx: SandboxContext, c: ClusterSim, tokens: string[]): CommandOutcome {
   const [tool, verb, ...rest] = tokens;
   const f = parseFlags(rest);
@@ -359,20 +404,10 @@ function runOne(ctx: SandboxContext, c: ClusterSim, tokens: string[]): CommandOu
   if (tool === "kubectl" && verb === "get" && /^(events?|ev)$/.test(f.positional[0] ?? "")) return getEvents(ctx, c, f);
   if (
     tool === "kubectl" &&
-    verb === "annotate" &&
+    verb === "patch" &&
     /^(certificates?|certificate\.cert-manager\.io)$/.test(f.positional[0] ?? "")
-  ) {
-    const name = f.positional[1];
-    if (!name) return { exitCode: 1, logs: "error: certificate name required\n" };
-    c.certificateRenewals.push({ namespace: ns, name, at: now });
-    return { exitCode: 0, logs: `certificate.cert-manager.io/${name} annotated\n` };
-  }
-  if (tool === "cmctl" && verb === "renew") {
-    const name = f.positional[0];
-    if (!name) return { exitCode: 1, logs: "error: certificate name required\n" };
-    c.certificateRenewals.push({ namespace: ns, name, at: now });
-    return { exitCode: 0, logs: `Manually triggered issuance of Certificate ${ns}/${name}\n` };
-  }
+  )
+    return patchCertificate(c, f, ns, now);
   if (tool === "kubectl" && verb === "delete" && /^(namespaces?|ns)$/.test(f.positional[0] ?? "")) {
     const name = f.positional[1];
     if (!name) return { exitCode: 1, logs: "error: namespace name required\n" };
@@ -398,11 +433,24 @@ function runOne(ctx: SandboxContext, c: ClusterSim, tokens: string[]): CommandOu
   return { exitCode: 1, logs: `error: the sandbox does not interpret '${tokens.join(" ")}'\n` };
 }
 
-/** Interprets a run-command script: `cmd && cmd …` of the documented kubectl/cmctl subset. */
+/**
+ * The tools of the run-command image: "Run a shell command (with kubectl, helm) on your aks cluster"
+ * (az aks command invoke reference; azure-notes.md). Anything else is what a shell says of a missing program.
+ */
+export const RUN_COMMAND_TOOLS: readonly string[] = ["kubectl", "helm"];
+
+/** bash's answer for a program not on PATH: exit code 127 and this line on stderr (which run command returns in logs). */
+function commandNotFound(tool: string): CommandOutcome {
+  return { exitCode: 127, logs: `/bin/bash: line 1: ${tool}: command not found\n` };
+}
+
+/** Interprets a run-command script: `cmd && cmd …` of the documented kubectl/helm subset. */
 export function runClusterCommand(ctx: SandboxContext, c: ClusterSim, command: string): CommandOutcome {
   let logs = "";
   for (const part of command.split("&&")) {
-    const outcome = runOne(ctx, c, tokenize(part.trim()));
+    const tokens = tokenize(part.trim());
+    const tool = tokens[0] ?? "";
+    const outcome = RUN_COMMAND_TOOLS.includes(tool) ? runOne(ctx, c, tokens) : commandNotFound(tool);
     logs += outcome.logs;
     if (outcome.exitCode !== 0) return { exitCode: outcome.exitCode, logs };
   }

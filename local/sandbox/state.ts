@@ -136,7 +136,8 @@ export interface ClusterSim {
   provisionAt?: number;
   nextNodeIndex: number;
   /** Recorded effects of run commands: certificate renewals and rollout restarts. */
-  certificateRenewals: { namespace: string; name: string; at: number }[];
+  /** `reason` is the Issuing condition's reason the status patch set (cmctl's is ManuallyTriggered). */
+  certificateRenewals: { namespace: string; name: string; at: number; reason: string }[];
   rolloutRestarts: { namespace: string; kind: string; name: string; at: number }[];
 }
 

@@ -159,7 +159,7 @@ describe("certificate reactions", () => {
     expect(count(h.bodies("slack"), "has expired")).toBe(1);
   });
 
-  it("renews a certificate near expiry with cmctl on every ingress cluster and says so", async () => {
+  it("renews a certificate near expiry with kubectl (the Issuing status patch) on every ingress cluster and says so", async () => {
     h.sink.reset();
     const [outcome] = await deliver(keyVaultEvent("NearExpiry", "v1", new Date(now + 20 * day)));
     expect(outcome).toMatchObject({ kind: "certificate", action: "started" });
@@ -168,7 +168,7 @@ describe("certificate reactions", () => {
     for (const c of ["mgmt", "app1"]) {
       const aks = spec.clusters.find((x) => x.name === c)!.aksName;
       expect(h.sandbox.state.cluster(aks).certificateRenewals).toContainEqual(
-        expect.objectContaining({ name: "ingress-tls", namespace: "external-secrets" }),
+        expect.objectContaining({ name: "ingress-tls", namespace: "external-secrets", reason: "ManuallyTriggered" }),
       );
     }
     // The driver's clock runs 600× faster, so a day may have passed on it.

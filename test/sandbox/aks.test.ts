@@ -1,6 +1,7 @@
 import { ContainerServiceClient } from "@azure/arm-containerservice";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AksAdapter, DeploymentsAdapter, ResourceGroupsAdapter } from "../../lib/azure";
+import { renewCertificateCommand } from "../../lib/ops/reactions";
 import { startFixture, waitForDeployment, type SandboxFixture } from "./helpers";
 
 // AKS through the real @azure/arm-containerservice client: run command against the simulated cluster state
@@ -133,19 +134,42 @@ describe("AKS run command through @azure/arm-containerservice", () => {
     expect(spot.items.map((n) => n.metadata.labels["topology.kubernetes.io/zone"])).toContain("koreacentral-2");
   });
 
-  it("records certificate renewals and rollout restarts, and rejects commands it does not interpret", async () => {
-    expect((await run("cmctl renew ingress-tls -n aks-istio-ingress")).logs).toBe(
-      "Manually triggered issuance of Certificate aks-istio-ingress/ingress-tls\n",
-    );
+  it("records certificate renewals (the Issuing status patch) and rollout restarts", async () => {
+    const renew = renewCertificateCommand({ name: "ingress-tls", namespace: "aks-istio-ingress" }, new Date());
+    expect((await run(renew)).logs).toBe("certificate.cert-manager.io/ingress-tls patched\n");
+    // Without the status subresource the API server ignores a status change: nothing is renewed.
+    const onMain = await run(renew.replace(" --subresource=status", ""));
+    expect(onMain).toMatchObject({
+      exitCode: 0,
+      logs: "certificate.cert-manager.io/ingress-tls patched (no change)\n",
+    });
     expect(
       (await run("kubectl rollout restart deployment/aks-istio-ingressgateway-external -n aks-istio-ingress")).logs,
     ).toContain("restarted");
     const cluster = f.sandbox.state.cluster("aks-mgmt");
-    expect(cluster.certificateRenewals.map((c) => c.name)).toEqual(["ingress-tls"]);
+    expect(cluster.certificateRenewals).toEqual([
+      expect.objectContaining({ name: "ingress-tls", namespace: "aks-istio-ingress", reason: "ManuallyTriggered" }),
+    ]);
     expect(cluster.rolloutRestarts[0]).toMatchObject({ kind: "deployment", name: "aks-istio-ingressgateway-external" });
-    const unknown = await run("helm list -A");
-    expect(unknown.exitCode).toBe(1);
-    expect(unknown.logs).toContain("does not interpret");
+  });
+
+  it("runs only the run-command image's tools: anything else is the shell's command not found, not an HTTP error", async () => {
+    const renewals = f.sandbox.state.cluster("aks-mgmt").certificateRenewals.length;
+    const cmctl = await run("cmctl renew ingress-tls -n aks-istio-ingress");
+    expect(cmctl).toMatchObject({
+      provisioningState: "Succeeded",
+      exitCode: 127,
+      logs: "/bin/bash: line 1: cmctl: command not found\n",
+    });
+    expect(f.sandbox.state.cluster("aks-mgmt").certificateRenewals).toHaveLength(renewals);
+    // A missing tool later in a chain stops it there, after the earlier command's output.
+    const chained = await run("kubectl get pods -n nowhere && az aks list");
+    expect(chained.exitCode).toBe(127);
+    expect(chained.logs).toBe("No resources found\n/bin/bash: line 1: az: command not found\n");
+    // helm is in the image; the sandbox interprets none of its subcommands and says so.
+    const helm = await run("helm list -A");
+    expect(helm.exitCode).toBe(1);
+    expect(helm.logs).toContain("does not interpret");
   });
 
   it("stops waiting for a run command when the activity's AbortSignal fires", async () => {

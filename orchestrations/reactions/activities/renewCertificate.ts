@@ -3,15 +3,18 @@ import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
 import { AksAdapter } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
-import { INGRESS_CERTIFICATE, type ClusterTarget } from "../../../lib/ops/reactions";
+import { INGRESS_CERTIFICATE, renewCertificateCommand, type ClusterTarget } from "../../../lib/ops/reactions";
 import { armConnection } from "../../shared/arm";
 
 export type RenewCertificateResult = { cluster: string; triggered: boolean; detail: string };
 
-/** OPS-3: asks cert-manager to re-issue the ingress certificate now (`cmctl renew`), through AKS run command. */
+/**
+ * OPS-3: asks cert-manager to re-issue the ingress certificate now, through AKS run command, with kubectl making the
+ * status update `cmctl renew` would (cmctl is not in the run-command image).
+ */
 export async function renewCertificate(input: ClusterTarget, signal: AbortSignal): Promise<RenewCertificateResult> {
   const aks = new AksAdapter(armConnection(), input.subscriptionId);
-  const command = `cmctl renew ${INGRESS_CERTIFICATE.name} -n ${INGRESS_CERTIFICATE.namespace}`;
+  const command = renewCertificateCommand(INGRESS_CERTIFICATE, new Date());
   const run = await aks.runCommand(input.resourceGroup, input.aksName, command, { abortSignal: signal });
   if (!run.ok) return { cluster: input.cluster, triggered: false, detail: `${run.error.code}: ${run.error.message}` };
   return {
