@@ -21,12 +21,14 @@ if [ -n "$ids" ]; then
   echo "azd-predown: removed $(printf '%s\n' "$ids" | wc -l | tr -d ' ') role assignment(s) of the app's identity"
 fi
 
-if [ -n "${AKS_PLATFORM_RUN_COMMAND_ROLE_ID:-}" ]; then
-  if az role definition list --name "$AKS_PLATFORM_RUN_COMMAND_ROLE_ID" --query "[0].name" --output tsv | grep -q .; then
-    az role definition delete --name "$AKS_PLATFORM_RUN_COMMAND_ROLE_ID" --output none
-    echo "azd-predown: removed the run-command custom role"
+# The custom roles of infra/main.json: run command (cluster scope) and ingress gateway (one namespace).
+for role in "${AKS_PLATFORM_RUN_COMMAND_ROLE_ID:-}" "${AKS_PLATFORM_INGRESS_ROLE_ID:-}"; do
+  [ -n "$role" ] || continue
+  if az role definition list --name "$role" --query "[0].name" --output tsv | grep -q .; then
+    az role definition delete --name "$role" --output none
+    echo "azd-predown: removed the custom role $role"
   fi
-fi
+done
 
 # The Key Vault and AKS system topics of platform-access.json live in the platform's groups, tagged with the app.
 if [ -n "${AZURE_FUNCTION_APP_NAME:-}" ]; then

@@ -28,6 +28,7 @@ const ENV: Record<string, string> = {
   AKS_PLATFORM_HEALTH_SYSTEM_TOPIC: "evgst-health-abc",
   AKS_PLATFORM_IDENTITY_PRINCIPAL_ID: "6d1e2f3a-4b5c-4d7e-8f90-a1b2c3d4e5f6",
   AKS_PLATFORM_RUN_COMMAND_ROLE_ID: "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
+  AKS_PLATFORM_INGRESS_ROLE_ID: "1c2d3e4f-5061-4728-9304-b5c6d7e8f9a0",
 };
 
 /** Answers of the stand-in `az`: the first entry whose `args` prefix the call's arguments wins; default exit 0. */
@@ -108,7 +109,7 @@ describe("scripts/azd-predown.sh", () => {
     ];
     const { calls } = await runHook("azd-predown.sh", [
       { args: ["role", "assignment", "list"], stdout: `${assignments.join("\n")}\n` },
-      { args: ["role", "definition", "list"], stdout: `${ENV.AKS_PLATFORM_RUN_COMMAND_ROLE_ID}\n` },
+      { args: ["role", "definition", "list"], stdout: "found\n" },
       { args: ["resource", "list"], stdout: `${topics.join("\n")}\n` },
     ]);
     const list = calls.find((c) => c[0] === "role" && c[2] === "list")!;
@@ -116,15 +117,8 @@ describe("scripts/azd-predown.sh", () => {
     expect(list).toContain("--all");
     const deleted = calls.filter((c) => c[0] === "role" && c[1] === "assignment" && c[2] === "delete");
     expect(deleted.map((c) => c[c.indexOf("--ids") + 1])).toEqual(assignments);
-    expect(calls).toContainEqual([
-      "role",
-      "definition",
-      "delete",
-      "--name",
-      ENV.AKS_PLATFORM_RUN_COMMAND_ROLE_ID!,
-      "--output",
-      "none",
-    ]);
+    for (const role of [ENV.AKS_PLATFORM_RUN_COMMAND_ROLE_ID!, ENV.AKS_PLATFORM_INGRESS_ROLE_ID!])
+      expect(calls).toContainEqual(["role", "definition", "delete", "--name", role, "--output", "none"]);
     expect(calls).toContainEqual([
       "resource",
       "list",

@@ -88,6 +88,7 @@ export function expandPlatformAccess(): InfraDeployment {
     {
       principalId: "6d1e2f3a-4b5c-4d7e-8f90-a1b2c3d4e5f6",
       runCommandRoleId: "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
+      ingressRoleId: "1c2d3e4f-5061-4728-9304-b5c6d7e8f9a0",
       appResourceGroup: APP_RESOURCE_GROUP,
       functionAppName: APP_OUTPUTS.functionAppName,
       storageAccountName: APP_OUTPUTS.storageAccountName,

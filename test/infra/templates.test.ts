@@ -4,13 +4,14 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { loadArmSchemas, resolveSchemasDir, runRules, SCHEMAS_HELP, type ArmSchemas } from "../../lib/check";
 import { buildPlan, planDeployments, type PlanResource } from "../../lib/plan";
-import { TLS_CERT_SECRET } from "../../lib/ops/reactions";
+import { INGRESS_GATEWAY, TLS_CERT_SECRET } from "../../lib/ops/reactions";
 import { ROLES } from "../../lib/plan/identities";
 import { defaultSpec } from "../../lib/spec";
 import {
   allInfraDeployments,
   asPlan,
   expandMain,
+  expandPlatformAccess,
   INFRA_DIR,
   ofType,
   readInfraTemplate,
@@ -261,10 +262,11 @@ describe("infra: role assignments", () => {
       expect(a.scope ?? "", `${a.id} should target one resource`).toMatch(/\/providers\/Microsoft\./);
   });
 
-  it("the RBAC administrator's ABAC condition allows exactly the roles the platform templates assign", () => {
+  it("the RBAC administrator's ABAC condition allows exactly the roles the platform templates assign, to service principals", () => {
     const admin = assignments().find((a) => roleId(a) === RBAC_ADMINISTRATOR)!;
     expect(props(admin).conditionVersion).toBe("2.0");
     const condition = String(props(admin).condition);
+    // Every roleDefinitionId the expanded templates/arm units assign: the condition must list these and no other.
     const platformRoles = new Set(
       planDeployments(buildPlan(defaultSpec))
         .flatMap((d) => d.resources)
@@ -272,19 +274,66 @@ describe("infra: role assignments", () => {
         .map(roleId),
     );
     expect(platformRoles.size).toBeGreaterThan(5);
-    const lists = [...condition.matchAll(/GuidEquals \{([^}]*)\}/g)].map((m) =>
-      m[1]!.split(",").map((s) => s.trim().toLowerCase()),
-    );
-    expect(lists).toHaveLength(2);
-    for (const list of lists) {
-      expect(new Set(list), "infra/main.json platformRoleIds must list lib/plan/identities.ts ROLES").toEqual(
-        new Set(Object.values(ROLES)),
+    // Documented shape ("Constrain roles and principal types", learn.microsoft.com delegate-role-assignments-examples;
+    // attributes per action in conditions-authorization-actions-attributes): the write checks the request's role and
+    // principal type, the delete the existing assignment's.
+    const write =
+      /\(\(!\(ActionMatches\{'Microsoft\.Authorization\/roleAssignments\/write'\}\)\) OR \(@Request\[Microsoft\.Authorization\/roleAssignments:RoleDefinitionId\] ForAnyOfAnyValues:GuidEquals \{([^}]*)\} AND @Request\[Microsoft\.Authorization\/roleAssignments:PrincipalType\] ForAnyOfAnyValues:StringEqualsIgnoreCase \{'ServicePrincipal'\}\)\)/;
+    const del =
+      /\(\(!\(ActionMatches\{'Microsoft\.Authorization\/roleAssignments\/delete'\}\)\) OR \(@Resource\[Microsoft\.Authorization\/roleAssignments:RoleDefinitionId\] ForAnyOfAnyValues:GuidEquals \{([^}]*)\} AND @Resource\[Microsoft\.Authorization\/roleAssignments:PrincipalType\] ForAnyOfAnyValues:StringEqualsIgnoreCase \{'ServicePrincipal'\}\)\)/;
+    const [w, d] = [write.exec(condition), del.exec(condition)];
+    expect(w, condition).not.toBeNull();
+    expect(d, condition).not.toBeNull();
+    expect(condition.replace(w![0], "W").replace(d![0], "D")).toBe("W AND D");
+    for (const list of [w![1]!, d![1]!]) {
+      const roles = list.split(",").map((x) => x.trim().toLowerCase());
+      expect(roles).toHaveLength(new Set(roles).size);
+      expect(new Set(roles), "infra/main.json platformRoleIds must be the roles templates/arm assigns").toEqual(
+        platformRoles,
       );
-      for (const role of platformRoles) expect(list, `platform role ${role}`).toContain(role);
     }
-    expect(condition).toMatch(/PrincipalType\] ForAnyOfAnyValues:StringEqualsIgnoreCase \{'ServicePrincipal'\}/);
     expect(condition).not.toContain(RBAC_ADMINISTRATOR);
     expect(condition).not.toContain(OWNER);
+  });
+
+  it("the run-command role reads no secrets; the ingress-gateway role is assigned on one namespace only", () => {
+    const roleDefinitions = expandMain().resources.filter((r) => r.type === "Microsoft.Authorization/roleDefinitions");
+    const byName = (name: string) =>
+      roleDefinitions.find((r) => String(props(r).roleName).startsWith(name))! as unknown as {
+        properties: { permissions: { actions: string[]; dataActions: string[] }[] };
+      };
+    const runCommand = byName("AKS Platform run command").properties.permissions[0]!;
+    expect(runCommand.actions.sort()).toEqual([
+      "Microsoft.ContainerService/managedClusters/commandResults/read",
+      "Microsoft.ContainerService/managedClusters/read",
+      "Microsoft.ContainerService/managedClusters/runCommand/action",
+    ]);
+    expect(runCommand.dataActions.sort()).toEqual([
+      "Microsoft.ContainerService/managedClusters/events/read",
+      "Microsoft.ContainerService/managedClusters/nodes/read",
+      "Microsoft.ContainerService/managedClusters/pods/read",
+    ]);
+    const ingress = byName("AKS Platform ingress gateway").properties.permissions[0]!;
+    expect(ingress.actions).toEqual([]);
+    expect(ingress.dataActions.sort()).toEqual([
+      "Microsoft.ContainerService/managedClusters/apps/deployments/read",
+      "Microsoft.ContainerService/managedClusters/apps/deployments/write",
+      "Microsoft.ContainerService/managedClusters/secrets/read",
+    ]);
+    const secretReaders = roleDefinitions.filter((r) => JSON.stringify(r.properties).includes("secrets/read"));
+    expect(secretReaders).toHaveLength(1);
+    const ingressGrants = expandPlatformAccess().resources.filter(
+      (r) =>
+        r.type === "Microsoft.Authorization/roleAssignments" &&
+        String(props(r).roleDefinitionId).endsWith("1c2d3e4f-5061-4728-9304-b5c6d7e8f9a0"),
+    );
+    expect(ingressGrants.length).toBe(defaultSpec.clusters.length);
+    for (const g of ingressGrants)
+      expect(g.scope).toMatch(
+        new RegExp(
+          `/providers/Microsoft\\.ContainerService/managedClusters/[^/]+/namespaces/${INGRESS_GATEWAY.namespace}$`,
+        ),
+      );
   });
 
   it("grantPlatformBuild=false leaves no subscription-scope grant", () => {
@@ -307,12 +356,14 @@ describe("infra: role assignments", () => {
     expect(parameters.tlsSecretNames?.defaultValue).toEqual([TLS_CERT_SECRET]);
   });
 
-  it("the run-command role is custom, scoped per cluster, and carries no wildcard", () => {
-    const role = single(expandMain().resources, "Microsoft.Authorization/roleDefinitions");
-    const permissions = (props(role).permissions as { actions: string[]; dataActions: string[] }[])[0]!;
-    expect(permissions.actions).toContain("Microsoft.ContainerService/managedClusters/runCommand/action");
-    expect([...permissions.actions, ...permissions.dataActions].filter((a) => a.includes("*"))).toEqual([]);
-    const clusterGrants = assignments().filter((a) => /managedClusters\//.test(a.scope ?? ""));
+  it("the custom roles carry no wildcard; the run-command role is assigned once per cluster, on the cluster", () => {
+    const roles = expandMain().resources.filter((r) => r.type === "Microsoft.Authorization/roleDefinitions");
+    expect(roles).toHaveLength(2);
+    for (const role of roles) {
+      const permissions = (props(role).permissions as { actions: string[]; dataActions: string[] }[])[0]!;
+      expect([...permissions.actions, ...permissions.dataActions].filter((a) => a.includes("*"))).toEqual([]);
+    }
+    const clusterGrants = assignments().filter((a) => /managedClusters\/[^/]+$/.test(a.scope ?? ""));
     expect(clusterGrants).toHaveLength(defaultSpec.clusters.length);
   });
 });
