@@ -14,6 +14,12 @@ param location string
 
 param grantPlatformBuild bool = true
 
+@allowed(['AzureStorage', 'DurableTaskScheduler'])
+param durableBackend string = 'AzureStorage'
+
+@allowed(['Consumption', 'Dedicated'])
+param durableTaskSchedulerSku string = 'Consumption'
+
 param enableTeams bool = false
 
 param enableSlack bool = false
@@ -30,6 +36,8 @@ module app 'main.json' = {
     environmentName: environmentName
     location: location
     grantPlatformBuild: grantPlatformBuild
+    durableBackend: durableBackend
+    durableTaskSchedulerSku: durableTaskSchedulerSku
     enableTeams: enableTeams
     enableSlack: enableSlack
     teamsWebhookUrl: teamsWebhookUrl

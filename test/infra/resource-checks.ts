@@ -52,7 +52,8 @@ const eventSubscription = z.strictObject({
 });
 
 const systemAssigned = z.strictObject({ type: z.literal("SystemAssigned") });
-const appSetting = z.strictObject({ name: z.string().min(1), value: str });
+/** An empty value is a feature that is off (a notification channel, the Durable Task Scheduler connection). */
+const appSetting = z.strictObject({ name: z.string().min(1), value: z.union([str, z.literal("")]) });
 
 /** Resource-level shape (location, sku, kind, identity) plus `properties`, per type (lower case). */
 export const RESOURCE_CHECKS: Readonly<Record<string, z.ZodType>> = {
@@ -146,6 +147,23 @@ export const RESOURCE_CHECKS: Readonly<Record<string, z.ZodType>> = {
         )
         .min(1),
     }),
+  }),
+  // learn.microsoft.com/azure/templates/microsoft.durabletask/schedulers (2025-11-01): ipAllowlist and sku required;
+  // an empty allow-list refuses every caller.
+  "microsoft.durabletask/schedulers": z.object({
+    location: str,
+    properties: z.strictObject({
+      sku: z.strictObject({
+        name: z.union([z.enum(["Consumption", "Dedicated"]), deferred]),
+        capacity: int.optional(),
+      }),
+      ipAllowlist: z.array(z.string().min(1)).min(1),
+      publicNetworkAccess: z.enum(["Enabled", "Disabled"]).optional(),
+    }),
+  }),
+  "microsoft.durabletask/schedulers/taskhubs": z.object({
+    name: z.string().regex(/^[^/]+\/[a-zA-Z][a-zA-Z0-9]{2,44}$/),
+    properties: z.strictObject({}),
   }),
   "microsoft.alertsmanagement/actionrules": z.object({
     location: z.literal("Global"),

@@ -34,6 +34,11 @@ const allowed = (type: string) => ALLOWLIST.find((a) => a.type.toLowerCase() ===
 const FILES: InfraFile[] = ["main.json", "eventgrid-subscriptions.json", "platform-access.json"];
 const deployments = allInfraDeployments();
 const resources = (): PlanResource[] => deployments.flatMap((d) => d.resources);
+/** Every resource any parameter choice deploys: the defaults plus main.json's Durable Task Scheduler variant. */
+const everyVariant = (): PlanResource[] => [
+  ...resources(),
+  ...expandMain({ durableBackend: "DurableTaskScheduler" }).resources.filter((r) => /durabletask/i.test(r.type + r.id)),
+];
 
 const schemasDir = resolveSchemasDir();
 
@@ -47,7 +52,7 @@ describe.skipIf(schemasDir === undefined)(
 
     it("validates every expanded resource, or finds its type in infra/schema-allowlist.json", () => {
       const problems: string[] = [];
-      for (const r of resources()) {
+      for (const r of everyVariant()) {
         const result = schemas().validateResource(r);
         if (result.status === "invalid")
           problems.push(...result.problems.map((p) => `${p.subject} ${p.path}: ${p.message}`));
@@ -58,10 +63,10 @@ describe.skipIf(schemasDir === undefined)(
     });
 
     it("allow-lists only types that really lack a schema and that the templates use", () => {
-      const used = new Set(resources().map((r) => r.type.toLowerCase()));
+      const used = new Set(everyVariant().map((r) => r.type.toLowerCase()));
       for (const entry of ALLOWLIST) {
         expect(used.has(entry.type.toLowerCase()), `${entry.type} is not used by infra/`).toBe(true);
-        const versions = resources().filter((r) => r.type.toLowerCase() === entry.type.toLowerCase());
+        const versions = everyVariant().filter((r) => r.type.toLowerCase() === entry.type.toLowerCase());
         for (const r of versions) expect(schemas().locate(r.type, r.apiVersion), r.type).toBeUndefined();
       }
     });
@@ -79,7 +84,7 @@ describe("infra: own checks for types without an official schema", () => {
   });
 
   it("every resource of an allow-listed type passes its zod check", () => {
-    const checked = resources().filter((r) => allowed(r.type));
+    const checked = everyVariant().filter((r) => allowed(r.type));
     expect(checked.length).toBeGreaterThanOrEqual(ALLOWLIST.length);
     expect(checked.flatMap((r) => checkResource(r) ?? [`${r.type}: no check`])).toEqual([]);
   });
@@ -151,7 +156,12 @@ describe("infra: security settings", () => {
     expect(text).not.toMatch(/AccountKey=|SharedAccessKey|SharedAccessSignature|sig=|password|listKeys/i);
     for (const name of settings.keys()) {
       // The Application Insights connection string identifies the resource; with local auth disabled it grants nothing.
-      if (name !== "APPLICATIONINSIGHTS_CONNECTION_STRING") expect(name).not.toMatch(/connection|_KEY$|secret/i);
+      // The Durable Task Scheduler's "connection string" is an endpoint and an identity (test/infra/durable-backend).
+      if (
+        !["APPLICATIONINSIGHTS_CONNECTION_STRING", "DURABLE_TASK_SCHEDULER_CONNECTION_STRING"].includes(name) &&
+        !name.startsWith("AzureFunctionsJobHost__")
+      )
+        expect(name).not.toMatch(/connection|_KEY$|secret/i);
     }
     expect(props(single(main.resources, "Microsoft.Insights/components")).DisableLocalAuth).toBe(true);
     expect(settings.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING")).toMatchObject({
