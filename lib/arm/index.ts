@@ -4,4 +4,5 @@ export { DeferredValue, isDeferred } from "./deferred";
 export { ArmTemplateError } from "./errors";
 export { isSubscriptionTemplate } from "./template";
 export { uniqueString, armGuid } from "./hash";
+export { formatDateTime } from "./functions/date";
 export type { ArmRuntime, DeploymentScope, ExpandOptions, ExpandedDeployment, ExpandedResource } from "./types";

@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   ArmTemplateError,
   expandTemplate,
+  formatDateTime,
   type ArmRuntime,
   type DeploymentScope,
   type ExpandedResource,
@@ -148,26 +149,13 @@ function targetLocation(ctx: SandboxContext, t: DeploymentTarget, body: { locati
   return body.location;
 }
 
-function formatUtc(ms: number, format: string | undefined): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2) => String(n).padStart(w, "0");
-  const f = format === undefined ? "yyyyMMddTHHmmssZ" : format === "u" ? "yyyy-MM-dd HH:mm:ssZ" : format;
-  return f
-    .replace(/yyyy/g, String(d.getUTCFullYear()))
-    .replace(/MM/g, p(d.getUTCMonth() + 1))
-    .replace(/dd/g, p(d.getUTCDate()))
-    .replace(/HH/g, p(d.getUTCHours()))
-    .replace(/mm/g, p(d.getUTCMinutes()))
-    .replace(/ss/g, p(d.getUTCSeconds()));
-}
-
 /** Runtime hooks that resolve reference()/list*() against the simulated state. */
 function stateRuntime(ctx: SandboxContext): ArmRuntime {
   return {
     reference: (id, _apiVersion, full) => referenceResource(ctx, id, full),
     list: (id, _apiVersion, fn) => listResource(ctx, id, fn),
     newGuid: () => randomUUID(),
-    utcNow: (format) => formatUtc(ctx.clock.now(), format),
+    utcNow: (format) => formatDateTime(ctx.clock.now(), format),
   };
 }
 

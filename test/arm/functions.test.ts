@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { formatDateTime, isDeferred } from "../../lib/arm";
+import { lookupFunction } from "../../lib/arm/functions/registry";
 import { RG_ID, SUB, evaluate } from "./support";
 
 /*
  * Expected values come from the examples in the ARM template function reference on Microsoft Learn
- * (articles/azure-resource-manager/templates/template-functions-{string,array,object,comparison,logical,numeric,
- * resource,cidr,lambda}.md in MicrosoftDocs/azure-docs, templates in Azure/azure-docs-json-samples
- * azure-resource-manager/functions/**): each row is a documented expression and its documented output.
+ * (articles/azure-resource-manager/templates/template-functions-{array,comparison,date,deployment,lambda,logical,
+ * numeric,object,resource,scope,string,cidr}.md in MicrosoftDocs/azure-docs, templates in
+ * Azure/azure-docs-json-samples azure-resource-manager/functions/**): each row is a documented expression and its
+ * documented output. Where a page states a rule without a worked example (indexFromEnd's one-based reverse index,
+ * uri()'s combined slashes, the date remarks' P1Y = P365D), the row applies the rule to the page's own values.
+ * REFERENCE below lists every function of the reference by page; a test checks the engine knows each one.
  */
 type Row = [expression: string, expected: unknown];
 
@@ -77,6 +82,12 @@ const tables: Record<string, Row[]> = {
     ["[toUpper('One Two Three')]", "ONE TWO THREE"],
     ["[trim('    one two three   ')]", "one two three"],
     ["[uri('http://contoso.org/firstpath', 'myscript.sh')]", "http://contoso.org/myscript.sh"],
+    // "If relativeUri also begins with a leading slash, the trailing slash and the leading slash are combined into one."
+    ["[uri('http://contoso.org/firstpath/', '/myscript.sh')]", "http://contoso.org/firstpath/myscript.sh"],
+    [
+      "[uri('http://contoso.com/resources/', 'nested/azuredeploy.json')]",
+      "http://contoso.com/resources/nested/azuredeploy.json",
+    ],
     ["[uri('http://contoso.org/firstpath/', 'myscript.sh')]", "http://contoso.org/firstpath/myscript.sh"],
     [
       "[uri('http://contoso.org/firstpath/azuredeploy.json', 'myscript.sh')]",
@@ -112,6 +123,12 @@ const tables: Record<string, Row[]> = {
     ["[createArray()]", []],
     ["[empty(createArray())]", true],
     ["[first(variables('arrayToTest'))]", "one"],
+    ["[indexFromEnd(variables('arrayToTest'), 1)]", "three"],
+    ["[indexFromEnd(variables('arrayToTest'), 3)]", "one"],
+    ["[tryIndexFromEnd(variables('arrayToTest'), 2)]", "two"],
+    ["[tryIndexFromEnd(variables('arrayToTest'), 4)]", null],
+    ["[tryIndexFromEnd(variables('arrayToTest'), 0)]", null],
+    ["[tryIndexFromEnd(createArray(), 1)]", null],
     ["[last(variables('arrayToTest'))]", "three"],
     ["[lastIndexOf(variables('names'), 'two')]", 1],
     ["[indexOf(variables('names'), 'one')]", 0],
@@ -196,14 +213,32 @@ const tables: Record<string, Row[]> = {
     ["[equals(createArray('a', 'b'), createArray('a', 'b'))]", true],
     ["[equals(createObject('a', 'b'), createObject('a', 'b'))]", true],
     ["[not(equals(1, 2))]", true],
-    ["[greater(10, 5)]", true],
-    ["[greater('A', 'a')]", false],
-    ["[greaterOrEquals(10, 5)]", true],
-    ["[greaterOrEquals('A', 'a')]", false],
-    ["[less(10, 5)]", false],
-    ["[less('A', 'a')]", true],
-    ["[lessOrEquals(10, 5)]", false],
-    ["[lessOrEquals('A', 'a')]", true],
+    // The documented string ordering: 'A' is greater than 'a' (culture order, not code points, where 'A' < 'a').
+    ["[greater(1, 2)]", false],
+    ["[greater('A', 'a')]", true],
+    ["[greaterOrEquals(1, 2)]", false],
+    ["[greaterOrEquals('A', 'a')]", true],
+    ["[less(1, 2)]", true],
+    ["[less('A', 'a')]", false],
+    ["[lessOrEquals(1, 2)]", true],
+    ["[lessOrEquals('A', 'a')]", false],
+  ],
+  date: [
+    // Deployed with a base time of 2020-04-07 14:53:14Z (utcNow('u')); outputs as the page's table shows them.
+    ["[dateTimeAdd('2020-04-07 14:53:14Z', 'P3Y')]", "4/7/2023 2:53:14 PM"],
+    ["[dateTimeAdd('2020-04-07 14:53:14Z', '-P9D')]", "3/29/2020 2:53:14 PM"],
+    ["[dateTimeAdd('2020-04-07 14:53:14Z', 'PT1H')]", "4/7/2020 3:53:14 PM"],
+    // Remarks: no leap years, P1Y is P365D and P1M is P30D (the page's values, rendered in its comments' format).
+    ["[dateTimeAdd('2023-01-01 00:00:00Z', 'P1Y', 'yyyy-MM-ddTHH:mm:ssZ')]", "2024-01-01T00:00:00Z"],
+    ["[dateTimeAdd('2024-01-01 00:00:00Z', 'P1Y', 'yyyy-MM-ddTHH:mm:ssZ')]", "2024-12-31T00:00:00Z"],
+    ["[dateTimeAdd('2023-02-01 00:00:00Z', 'P1M', 'yyyy-MM-ddTHH:mm:ssZ')]", "2023-03-03T00:00:00Z"],
+    ["[dateTimeAdd('2024-02-01 00:00:00Z', 'P1M', 'yyyy-MM-ddTHH:mm:ssZ')]", "2024-03-02T00:00:00Z"],
+    // utcNow()'s default shape is kept when no format is given.
+    ["[dateTimeAdd('20190305T175318Z', 'PT1H')]", "20190305T185318Z"],
+    ["[dateTimeAdd('2019-03-05T17:53:18Z', 'P1D', 'd')]", "03/06/2019"],
+    ["[dateTimeFromEpoch(1683040573)]", "2023-05-02T15:16:13Z"],
+    ["[dateTimeToEpoch('2023-05-02T15:16:13Z')]", 1683040573],
+    ["[dateTimeToEpoch(dateTimeFromEpoch(1683040573))]", 1683040573],
   ],
   logical: [
     ["[and(bool('true'), bool('false'))]", false],
@@ -261,6 +296,13 @@ const tables: Record<string, Row[]> = {
     ["[deployment().name]", "test-deployment"],
     ["[environment().name]", "AzureCloud"],
     ["[environment().suffixes.acrLoginServer]", ".azurecr.io"],
+    [
+      "[managementGroupResourceId('myManagementGroup', 'Microsoft.Authorization/policyDefinitions', 'locationRestriction')]",
+      "/providers/Microsoft.Management/managementGroups/myManagementGroup/providers/Microsoft.Authorization/policyDefinitions/locationRestriction",
+    ],
+    ["[managementGroup('myManagementGroup').id]", "/providers/Microsoft.Management/managementGroups/myManagementGroup"],
+    ["[deployer().tenantId]", SUB],
+    ["[tenant().tenantId]", SUB],
   ],
   cidr: [
     [
@@ -389,5 +431,140 @@ describe("ARM template functions: names and arity", () => {
     expect(evaluate("[variables('lookup')[string(empty(''))].value]", { variables })).toBe("True");
     expect(evaluate("[variables('lookup')[toLower(string(empty('')))].value]", { variables })).toBe("true");
     expect(evaluate("[variables('lookup')[string(not(empty('')))].value]", { variables })).toBe("false");
+  });
+});
+
+/** Every function of Microsoft's ARM template functions reference, by page (learn.microsoft.com, 2025). */
+const REFERENCE: Record<string, string[]> = {
+  array: [
+    "array",
+    "concat",
+    "contains",
+    "createArray",
+    "empty",
+    "first",
+    "flatten",
+    "indexFromEnd",
+    "indexOf",
+    "intersection",
+    "last",
+    "lastIndexOf",
+    "length",
+    "max",
+    "min",
+    "range",
+    "skip",
+    "take",
+    "tryGet",
+    "tryIndexFromEnd",
+    "union",
+  ],
+  cidr: ["parseCidr", "cidrSubnet", "cidrHost"],
+  comparison: ["coalesce", "equals", "greater", "greaterOrEquals", "less", "lessOrEquals"],
+  date: ["dateTimeAdd", "dateTimeFromEpoch", "dateTimeToEpoch", "utcNow"],
+  deployment: ["deployer", "deployment", "environment", "parameters", "variables"],
+  lambda: ["filter", "groupBy", "map", "mapValues", "reduce", "sort", "toObject"],
+  logical: ["and", "bool", "false", "if", "not", "or", "true"],
+  numeric: ["add", "copyIndex", "div", "float", "int", "max", "min", "mod", "mul", "sub"],
+  object: [
+    "contains",
+    "createObject",
+    "empty",
+    "intersection",
+    "items",
+    "json",
+    "length",
+    "null",
+    "objectKeys",
+    "shallowMerge",
+    "tryGet",
+    "union",
+  ],
+  resource: [
+    "extensionResourceId",
+    "listKeys",
+    "listAccountSas",
+    "listSecrets",
+    "managementGroupResourceId",
+    "pickZones",
+    "providers",
+    "reference",
+    "references",
+    "resourceId",
+    "subscriptionResourceId",
+    "tenantResourceId",
+  ],
+  scope: ["managementGroup", "resourceGroup", "subscription", "tenant"],
+  string: [
+    "base64",
+    "base64ToJson",
+    "base64ToString",
+    "concat",
+    "contains",
+    "dataUri",
+    "dataUriToString",
+    "empty",
+    "endsWith",
+    "first",
+    "format",
+    "guid",
+    "indexOf",
+    "join",
+    "json",
+    "last",
+    "lastIndexOf",
+    "length",
+    "newGuid",
+    "padLeft",
+    "replace",
+    "skip",
+    "split",
+    "startsWith",
+    "string",
+    "substring",
+    "take",
+    "toLower",
+    "toUpper",
+    "trim",
+    "uniqueString",
+    "uri",
+    "uriComponent",
+    "uriComponentToString",
+  ],
+};
+/** Evaluated by the evaluator itself (lazily), not looked up. */
+const SPECIAL_FORMS = new Set(["if", "and", "or", "coalesce"]);
+
+describe("ARM template functions: the whole reference", () => {
+  it.each(Object.entries(REFERENCE))("knows every %s function", (_page, names) => {
+    const missing = names.filter((n) => !SPECIAL_FORMS.has(n) && lookupFunction(n) === undefined);
+    expect(missing).toEqual([]);
+  });
+
+  it("keeps deploy-time values deferred instead of guessing them", () => {
+    for (const expression of [
+      "[pickZones('Microsoft.Compute', 'virtualMachines', 'westus2')]",
+      "[references('storageLoop')]",
+      "[providers('Microsoft.Storage')]",
+      "[deployer().objectId]",
+    ]) {
+      expect(isDeferred(evaluate(expression)), expression).toBe(true);
+    }
+  });
+
+  it("refuses what Azure refuses", () => {
+    expect(() => evaluate("[indexFromEnd(createArray('a'), 2)]")).toThrow(/indexFromEnd\(\) index 2 is out of range/);
+    expect(() => evaluate("[managementGroup()]")).toThrow(/only available in a management group deployment/);
+    expect(() => evaluate("[dateTimeAdd('yesterday', 'P1D')]")).toThrow(/not an ISO 8601 timestamp/);
+    expect(() => evaluate("[dateTimeAdd('2020-04-07T00:00:00Z', '1 day')]")).toThrow(/not an ISO 8601 duration/);
+  });
+
+  it("formats utcNow values as the date reference shows (invariant culture)", () => {
+    const at = Date.UTC(2019, 2, 5, 17, 53, 18);
+    expect(formatDateTime(at)).toBe("20190305T175318Z");
+    expect(formatDateTime(at, "d")).toBe("03/05/2019");
+    expect(formatDateTime(at, "M d")).toBe("3 5");
+    expect(formatDateTime(at, "u")).toBe("2019-03-05 17:53:18Z");
+    expect(formatDateTime(at, "o")).toBe("2019-03-05T17:53:18.0000000Z");
   });
 });

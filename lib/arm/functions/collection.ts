@@ -57,7 +57,23 @@ function numbers(name: string, args: unknown[]): number[] {
   return list.map((v, i) => expectInt(name, v, i + 1));
 }
 
+/**
+ * indexFromEnd / tryIndexFromEnd (array reference, 2025): `reverseIndex` counts from the end, one-based (1 is the
+ * last element). Out of range, indexFromEnd fails and tryIndexFromEnd returns null.
+ */
+function fromEnd(name: string, args: unknown[], strict: boolean): unknown {
+  const items = expectArray(name, args[0], 1);
+  const reverseIndex = expectInt(name, args[1], 2);
+  if (reverseIndex >= 1 && reverseIndex <= items.length) return items[items.length - reverseIndex];
+  if (!strict) return null;
+  throw new ArmExpressionError(
+    `${name}() index ${reverseIndex} is out of range for an array of length ${items.length} (1 is the last element)`,
+  );
+}
+
 export const collectionFunctions = [
+  fn("indexFromEnd", 2, 2, (args) => fromEnd("indexFromEnd", args, true)),
+  fn("tryIndexFromEnd", 2, 2, (args) => fromEnd("tryIndexFromEnd", args, false)),
   fn("array", 1, 1, ([v]) => (isArray(v) ? v : [v])),
   fn("createArray", 0, Infinity, (args) => args),
   fn("createObject", 0, Infinity, (args) => {

@@ -92,6 +92,27 @@ export const deploymentFunctions = [
       "the subscription display name is only known in Azure",
     ),
   })),
+  fn("deployer", 0, 0, (_args, ctx) => ({
+    objectId: new DeferredValue("[deployer().objectId]", "the deploying principal is only known in Azure"),
+    tenantId: ctx.env.scope.tenantId,
+    userPrincipalName: new DeferredValue(
+      "[deployer().userPrincipalName]",
+      "the deploying principal is only known in Azure",
+    ),
+  })),
+  fn("managementGroup", 0, 1, ([name], ctx) => {
+    if (name === undefined) {
+      throw new ArmExpressionError(
+        `managementGroup() without a name is only available in a management group deployment (this one targets a ${ctx.env.scope.kind})`,
+      );
+    }
+    const id = expectString("managementGroup", name, 1);
+    return {
+      id: `/providers/Microsoft.Management/managementGroups/${id}`,
+      name: id,
+      type: "Microsoft.Management/managementGroups",
+    };
+  }),
   fn("tenant", 0, 0, (_args, ctx) => ({
     tenantId: ctx.env.scope.tenantId,
     displayName: new DeferredValue("[tenant().displayName]", "the tenant display name is only known in Azure"),

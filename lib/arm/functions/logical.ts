@@ -2,9 +2,17 @@ import { ArmExpressionError } from "../errors";
 import { deepEquals, expectBool, expectInt, typeName } from "../values";
 import { fn } from "./define";
 
+/**
+ * Strings compare culture-aware, not by code point: the comparison reference documents greater('A', 'a') = True and
+ * less('A', 'a') = False (learn.microsoft.com, ARM "template-functions-comparison"), the order of .NET's culture
+ * comparison (letters alphabetically, then lower before upper case). Strings the collation calls equal but that
+ * differ fall back to code points so that distinct strings never compare equal.
+ */
+const STRING_ORDER = new Intl.Collator("en-US", { sensitivity: "variant" });
+
 function compare(name: string, a: unknown, b: unknown): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
-  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === "string" && typeof b === "string") return STRING_ORDER.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
   throw new ArmExpressionError(`${name}() needs two Integers or two Strings, got ${typeName(a)} and ${typeName(b)}`);
 }
 

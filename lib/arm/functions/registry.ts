@@ -1,6 +1,7 @@
 import type { FunctionDef } from "../evaluator";
 import { cidrFunctions } from "./cidr";
 import { collectionFunctions } from "./collection";
+import { dateFunctions } from "./date";
 import { fn } from "./define";
 import { deploymentFunctions } from "./deployment";
 import { lambdaFunctions } from "./lambda";
@@ -12,6 +13,7 @@ const registry = new Map<string, FunctionDef>();
 for (const def of [
   ...stringFunctions,
   ...collectionFunctions,
+  ...dateFunctions,
   ...logicalFunctions,
   ...lambdaFunctions,
   ...deploymentFunctions,

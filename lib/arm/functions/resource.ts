@@ -72,7 +72,35 @@ export function listFunction(args: unknown[], ctx: CallContext): unknown {
   return ctx.defer(`${ctx.name}() of '${resolved.id}' needs a runtime call`);
 }
 
+const MANAGEMENT_GROUPS = "/providers/Microsoft.Management/managementGroups";
+
+/** managementGroupResourceId([managementGroupName], type, name1, ...): this deployment targets no management group. */
+function managementGroupResourceId(args: unknown[]): string {
+  const s = strings("managementGroupResourceId", args);
+  const typeIndex = s.findIndex((x) => x.includes("/"));
+  if (typeIndex !== 1) {
+    throw new ArmExpressionError(
+      "managementGroupResourceId() needs the management group name before the resource type outside a management group deployment",
+    );
+  }
+  return `${MANAGEMENT_GROUPS}/${s[0] as string}/providers/${providerPath(s[1] as string, s.slice(2))}`;
+}
+
 export const resourceFunctions = [
+  fn("managementGroupResourceId", 3, Infinity, managementGroupResourceId),
+  // Values only Azure has: zones per region and SKU, the properties of every resource of a copy loop, provider data.
+  fn("pickZones", 3, 5, (args, ctx) => {
+    strings("pickZones", args.slice(0, 3));
+    return ctx.defer("pickZones() reads the region's availability zones, known in Azure");
+  }),
+  fn("references", 1, 2, (args, ctx) =>
+    ctx.defer(
+      `references() returns the deployed state of '${expectString("references", args[0], 1)}', known after deployment`,
+    ),
+  ),
+  fn("providers", 1, 2, (args, ctx) =>
+    ctx.defer(`providers() reads resource provider '${expectString("providers", args[0], 1)}' from Azure`),
+  ),
   fn("resourceId", 2, Infinity, resourceId),
   fn("subscriptionResourceId", 2, Infinity, subscriptionResourceId),
   fn("tenantResourceId", 2, Infinity, (args) => {

@@ -101,6 +101,20 @@ function indexOfValue(name: string, args: unknown[], last: boolean): number {
   return last ? s.lastIndexOf(find) : s.indexOf(find);
 }
 
+/**
+ * uri() as the string reference documents it: a base ending in `/` is followed by the relative part, a trailing and
+ * a leading slash combining into one; any other base resolves the relative part as RFC 3986 section 5 does (the last
+ * segment of the base is replaced).
+ */
+function joinUri(base: string, relative: string): string {
+  if (base.endsWith("/") && !/^[a-z][a-z0-9+.-]*:/i.test(relative)) return base + relative.replace(/^\//, "");
+  try {
+    return new URL(relative, base).toString();
+  } catch {
+    throw new ArmExpressionError(`uri() cannot combine '${base}' and '${relative}': the base is not an absolute URI`);
+  }
+}
+
 export const stringFunctions = [
   fn("base64", 1, 1, ([v]) => Buffer.from(expectString("base64", v, 1), "utf8").toString("base64")),
   fn("base64ToString", 1, 1, ([v]) => decodeBase64("base64ToString", expectString("base64ToString", v, 1))),
@@ -173,7 +187,7 @@ export const stringFunctions = [
   fn("toLower", 1, 1, ([s]) => expectString("toLower", s, 1).toLowerCase()),
   fn("toUpper", 1, 1, ([s]) => expectString("toUpper", s, 1).toUpperCase()),
   fn("trim", 1, 1, ([s]) => expectString("trim", s, 1).trim()),
-  fn("uri", 2, 2, ([base, rel]) => new URL(expectString("uri", rel, 2), expectString("uri", base, 1)).toString()),
+  fn("uri", 2, 2, ([base, rel]) => joinUri(expectString("uri", base, 1), expectString("uri", rel, 2))),
   fn("uriComponent", 1, 1, ([s]) => encodeURIComponent(expectString("uriComponent", s, 1))),
   fn("uriComponentToString", 1, 1, ([s]) => decodeURIComponent(expectString("uriComponentToString", s, 1))),
   fn("dataUri", 1, 1, ([s]) => {
