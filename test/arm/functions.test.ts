@@ -54,6 +54,14 @@ const tables: Record<string, Row[]> = {
     ["[endsWith('abcdef', 'F')]", true],
     ["[endsWith('abcdef', 'e')]", false],
     ["[first('One Two Three')]", "O"],
+    ["[last('One Two Three')]", "e"],
+    ["[length('One Two Three')]", 13],
+    ["[skip('one two three', 4)]", "two three"],
+    ["[padLeft('123', 10, '0')]", "0000000123"],
+    ["[replace('123-123-1234', '-', '')]", "1231231234"],
+    ["[replace('123-123-1234', '1234', 'xxxx')]", "123-123-xxxx"],
+    ["[join(createArray('one', 'two', 'three'), ',')]", "one,two,three"],
+    ["[join(createArray('one', 'two', 'three'), ';')]", "one;two;three"],
     [
       "[format('{0}, {1}. Formatted number: {2:N0}', 'Hello', 'User', 8175133)]",
       "Hello, User. Formatted number: 8,175,133",
@@ -123,6 +131,10 @@ const tables: Record<string, Row[]> = {
     ["[createArray()]", []],
     ["[empty(createArray())]", true],
     ["[first(variables('arrayToTest'))]", "one"],
+    [
+      "[flatten(createArray(createArray('one', 'two'), createArray('three'), createArray('four', 'five')))]",
+      ["one", "two", "three", "four", "five"],
+    ],
     ["[indexFromEnd(variables('arrayToTest'), 1)]", "three"],
     ["[indexFromEnd(variables('arrayToTest'), 3)]", "one"],
     ["[tryIndexFromEnd(variables('arrayToTest'), 2)]", "two"],
@@ -181,6 +193,17 @@ const tables: Record<string, Row[]> = {
       4,
     ],
     ["[null()]", null],
+    ["[objectKeys(createObject('a', 1, 'b', 2))]", ["a", "b"]],
+    [
+      "[shallowMerge(createArray(createObject('one', 'a'), createObject('two', 'b'), createObject('two', 'c')))]",
+      { one: "a", two: "c" },
+    ],
+    [
+      "[shallowMerge(createArray(createObject('one', 'a', 'nested', createObject('a', 1, 'nested', createObject('c', 3))), createObject('two', 'b', 'nested', createObject('b', 2))))]",
+      { one: "a", nested: { b: 2 }, two: "b" },
+    ],
+    ["[tryGet(createObject('a', 1), 'b')]", null],
+    ["[tryGet(createObject('a', createObject('b', 2)), 'a', 'b')]", 2],
     [
       "[union(createObject('one', 'a', 'two', 'b', 'three', 'c1'), createObject('three', 'c2', 'four', 'd', 'five', 'e'))]",
       { one: "a", two: "b", three: "c2", four: "d", five: "e" },
@@ -356,6 +379,11 @@ const tables: Record<string, Row[]> = {
     ],
   ],
   lambda: [
+    [
+      "[groupBy(createArray('foo', 'bar', 'baz'), lambda('x', substring(lambdaVariables('x'), 0, 1)))]",
+      { f: ["foo"], b: ["bar", "baz"] },
+    ],
+    ["[mapValues(createObject('foo', 'foo'), lambda('val', toUpper(lambdaVariables('val'))))]", { foo: "FOO" }],
     ["[filter(variables('dogs'), lambda('dog', greaterOrEquals(lambdaVariables('dog').age, 5)))]", [dogs[0], dogs[3]]],
     ["[map(variables('dogs'), lambda('dog', lambdaVariables('dog').name))]", ["Evie", "Casper", "Indy", "Kira"]],
     [
