@@ -17,7 +17,8 @@ import type { RestartIngressGatewayInput, RestartIngressGatewayResult } from "./
  * OPS-3, one instance per certificate event (instance id = the event's dedupe key). Decisions come from
  * decideCertificateAction on what is observed now (Key Vault's current version, what each gateway serves), so
  * out-of-order events are harmless: a NearExpiry for an already replaced version ends without action.
- * - near expiry → the Certificate's Issuing condition set (what `cmctl renew` does) on the ingress clusters, then watch for the new version and verify its rollout;
+ * - near expiry → set the Certificate's Issuing condition (what `cmctl renew` does) on the ingress clusters, then
+ *   watch for the new version and verify its rollout;
  * - new version → verify the gateways serve it; when not, a rolling restart (Reloader should have done it);
  * - expired with no valid newer version → critical alert.
  */
