@@ -25,9 +25,12 @@ export function durableBuildInstances(client: DurableClient): BuildInstances {
       }
     },
     async start(instanceId, input) {
+      // host.json sets overridableExistingInstanceStates to NonRunningStates: without it the extension would
+      // replace a running instance of this id instead of refusing the second start.
       await client.startNew(Orchestrations.provisionPlatform, { instanceId, input });
     },
     terminate: (instanceId, reason) => client.terminate(instanceId, reason),
+    raise: (instanceId, eventName, data) => client.raiseEvent(instanceId, eventName, data),
     managementUrls(instanceId) {
       return { ...client.createHttpManagementPayload(instanceId) };
     },

@@ -1,13 +1,32 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
-import type { BuildInput, BuildMode, BuildStatus, DeploymentProgress } from "../plan/progress";
-import { methodNotAllowed, problem, readBody, type ApiRequest, type ApiResponse } from "./http";
-import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "./instance-ids";
+import {
+  failureCauses,
+  type BuildInput,
+  type BuildMode,
+  type BuildResult,
+  type BuildStatus,
+  type DeploymentProgress,
+} from "../plan/progress";
+import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
+import {
+  buildInstanceId,
+  isActiveStatus,
+  restoreInstanceId,
+  teardownInstanceId,
+  whatIfInstanceId,
+} from "./instance-ids";
 
 /** What the build API needs from Durable Functions (the durable client in Azure, the local driver outside). */
 export interface BuildInstances {
   get(instanceId: string): Promise<InstanceView | undefined>;
+  /**
+   * Starts the build under `instanceId`; rejects when an instance of that id is still running (host.json's
+   * `overridableExistingInstanceStates: NonRunningStates` in Azure, the driver's own check locally).
+   */
   start(instanceId: string, input: BuildInput): Promise<void>;
   terminate(instanceId: string, reason: string): Promise<void>;
+  /** Raises an external event (the build's `cancel`) on a running instance. */
+  raise(instanceId: string, eventName: string, data: unknown): Promise<void>;
   /** Management URLs of an instance (status, terminate, raise event) for the 202 answer. */
   managementUrls(instanceId: string): Record<string, string>;
 }
@@ -26,73 +45,154 @@ export function isActive(view: InstanceView | undefined): boolean {
   return isActiveStatus(view?.runtimeStatus);
 }
 
+/** The event a build and its sub-orchestrations wait on alongside their timers: stop starting, cancel what runs. */
+export const CANCEL_EVENT = "cancel";
+
 export { buildInstanceId };
+
+/** The instance id a build of `mode` runs under: a what-if is never "the build" of the environment. */
+export function buildModeInstanceId(env: string, mode: BuildMode): string {
+  return mode === "whatif" ? whatIfInstanceId(env) : buildInstanceId(env);
+}
 
 /** `POST /environments/{env}/provision` starts a build; `GET` reports its progress. */
 export async function handleProvision(request: ApiRequest, instances: BuildInstances): Promise<ApiResponse> {
-  const env = request.params["env"] ?? "";
-  if (request.method === "GET") return buildStatusResponse(env, instances);
-  if (request.method !== "POST") return methodNotAllowed(request.method, ["GET", "POST"]);
-
+  const route = routeNames(request, ["env"]);
+  if (!route.ok) return route.response;
+  const { env } = route.names;
   const modeParam = request.query.get("mode") ?? "deploy";
   if (modeParam !== "deploy" && modeParam !== "whatif") {
     return problem(400, `query parameter mode must be 'deploy' or 'whatif', not '${modeParam}'`);
   }
+  const statusUrl = friendlyStatusUrl(request.url, modeParam);
+  if (request.method === "GET") return buildStatusResponse(env, modeParam, instances);
+  if (request.method !== "POST") return methodNotAllowed(request.method, ["GET", "POST"]);
+
   const body = await readBody(request);
   if (!body.ok) return body.response;
   const spec = specFromBody(env, body.text);
   if (!spec.ok) return spec.response;
 
-  const instanceId = buildInstanceId(env);
-  const existing = await instances.get(instanceId);
-  if (isActive(existing)) {
-    return problem(409, `a build of environment ${env} is already running`, {
-      instanceId,
-      runtimeStatus: existing!.runtimeStatus,
-      statusUrl: instances.managementUrls(instanceId)["statusQueryGetUri"],
-    });
-  }
-  // A cluster being restored or torn down must not be rebuilt under it.
-  for (const cluster of spec.spec.clusters) {
-    for (const [id, what] of [
-      [restoreInstanceId(env, cluster.name), "restore"],
-      [teardownInstanceId(env, cluster.name), "teardown"],
-    ] as const) {
-      if (isActive(await instances.get(id))) {
-        return problem(409, `a ${what} of cluster ${cluster.name} is running; build ${env} after it ends`, {
-          instanceId: id,
-        });
+  const instanceId = buildModeInstanceId(env, modeParam);
+  const running = async () => {
+    const busy = await busyInstance(instanceId, instances);
+    return (
+      busy &&
+      problem(409, `a ${modeParam === "whatif" ? "what-if" : "build"} of environment ${env} is already running (${busy.instanceId}, ${busy.runtimeStatus}); follow it at ${statusUrl}`, {
+        instanceId: busy.instanceId,
+        runtimeStatus: busy.runtimeStatus,
+        statusUrl,
+      })
+    );
+  };
+  const conflict = await running();
+  if (conflict) return conflict;
+  if (modeParam === "deploy") {
+    // A cluster being restored or torn down must not be rebuilt under it.
+    for (const cluster of spec.spec.clusters) {
+      for (const [id, what] of [
+        [restoreInstanceId(env, cluster.name), "restore"],
+        [teardownInstanceId(env, cluster.name), "teardown"],
+      ] as const) {
+        if (isActive(await instances.get(id))) {
+          return problem(409, `a ${what} of cluster ${cluster.name} is running; build ${env} after it ends`, {
+            instanceId: id,
+          });
+        }
       }
     }
   }
-  await instances.start(instanceId, { spec: spec.spec, mode: modeParam satisfies BuildMode });
+  try {
+    await instances.start(instanceId, { spec: spec.spec, mode: modeParam satisfies BuildMode });
+  } catch (err) {
+    // Several POSTs raced past the check: the start itself refuses all but one (the instance is running now).
+    const lost = await running();
+    if (lost) return lost;
+    throw err;
+  }
   const urls = instances.managementUrls(instanceId);
   return {
     status: 202,
-    headers: { Location: request.url, "Retry-After": "10" },
-    jsonBody: { instanceId, environment: env, mode: modeParam, statusUrl: request.url, management: urls },
+    headers: { Location: statusUrl, "Retry-After": "10" },
+    jsonBody: { instanceId, environment: env, mode: modeParam, statusUrl, management: urls },
   };
 }
 
-/** `POST /environments/{env}/provision/cancel` stops a running build (ARM deployments already running finish on their own). */
+/**
+ * `POST /environments/{env}/provision/cancel` cancels the build as a tree: the build and each of its
+ * sub-orchestrations get the cancel event (the Durable extension's terminate does not reach sub-orchestrations,
+ * and would leave deployments running in ARM). Each then starts nothing new, asks ARM to cancel the deployments it
+ * has running, waits for them to end, and the build ends with `canceled` naming what was cancelled or awaited.
+ */
 export async function handleCancel(request: ApiRequest, instances: BuildInstances): Promise<ApiResponse> {
   if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
-  const env = request.params["env"] ?? "";
+  const route = routeNames(request, ["env"]);
+  if (!route.ok) return route.response;
+  const { env } = route.names;
   const instanceId = buildInstanceId(env);
-  const view = await instances.get(instanceId);
-  if (!isActive(view))
-    return problem(409, `no build of environment ${env} is running`, { runtimeStatus: view?.runtimeStatus ?? "none" });
-  await instances.terminate(instanceId, "cancelled through the API");
-  const status = await mergedStatus(view!, instances);
+  const statusUrl = friendlyStatusUrl(request.url.replace(/\/cancel(?=$|\?)/, ""), "deploy");
+  const tree = await buildTree(instanceId, instances);
+  const active = tree.filter(isActive);
+  if (active.length === 0)
+    return problem(409, `no build of environment ${env} is running`, {
+      runtimeStatus: tree[0]?.runtimeStatus ?? "none",
+    });
+  const reached: string[] = [];
+  for (const member of active) {
+    try {
+      await instances.raise(member.instanceId, CANCEL_EVENT, { reason: "cancelled through the API" });
+      reached.push(member.instanceId);
+    } catch (err) {
+      // It ended between the read and the raise: nothing left to stop there.
+      if (isActive(await instances.get(member.instanceId))) throw err;
+    }
+  }
+  const status = tree[0] && (await mergedStatus(tree[0], instances));
   const running = status?.deployments.filter((d) => d.state === "running").map((d) => d.name) ?? [];
-  return { status: 202, jsonBody: { instanceId, cancelled: true, deploymentsStillRunningInArm: running } };
+  return {
+    status: 202,
+    headers: { Location: statusUrl },
+    jsonBody: { instanceId, cancelling: reached, deploymentsBeingCancelledInArm: running, statusUrl },
+  };
 }
 
-async function buildStatusResponse(env: string, instances: BuildInstances): Promise<ApiResponse> {
-  const instanceId = buildInstanceId(env);
+/** The build and the sub-orchestrations its status lists (the tree a cancel must reach and a new build must wait for). */
+async function buildTree(instanceId: string, instances: BuildInstances): Promise<InstanceView[]> {
+  const root = await instances.get(instanceId);
+  if (!root) return [];
+  const children = (root.customStatus as Partial<BuildStatus> | undefined)?.children ?? [];
+  const views = await Promise.all(children.map((c) => instances.get(c.instanceId)));
+  return [root, ...views.filter((v): v is InstanceView => v !== undefined)];
+}
+
+/** The first instance of a build's tree that still runs, if any. */
+async function busyInstance(instanceId: string, instances: BuildInstances): Promise<InstanceView | undefined> {
+  return (await buildTree(instanceId, instances)).find(isActive);
+}
+
+/** `GET …/provision` (with `?mode=whatif` for the what-if): where a person follows the work, without the key. */
+function friendlyStatusUrl(url: string, mode: BuildMode): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}${mode === "whatif" ? "?mode=whatif" : ""}`;
+}
+
+async function buildStatusResponse(env: string, mode: BuildMode, instances: BuildInstances): Promise<ApiResponse> {
+  const instanceId = buildModeInstanceId(env, mode);
   const view = await instances.get(instanceId);
-  if (!view) return problem(404, `no build of environment ${env} has been started`);
-  return instanceStatusResponse(view, await mergedStatus(view, instances));
+  if (!view) return problem(404, `no ${mode === "whatif" ? "what-if" : "build"} of environment ${env} has been started`);
+  const progress = await mergedStatus(view, instances);
+  const answer = instanceStatusResponse(view, progress);
+  const canceled = (view.output as Partial<BuildResult> | undefined)?.canceled;
+  const causes = failureCauses(progress?.deployments ?? []);
+  return {
+    ...answer,
+    jsonBody: {
+      ...(answer.jsonBody as object),
+      // Durable has no Canceled status of its own: a cancelled build completes with `canceled` in its result.
+      ...(canceled ? { runtimeStatus: "Canceled", canceled } : {}),
+      ...(causes.length > 0 ? { causes } : {}),
+    },
+  };
 }
 
 /** `GET` of a long-running operation: its runtime status, progress, and its result or failure once it ended. */

@@ -1,7 +1,7 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
 import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
 import { buildInstanceId, restoreInstanceId, teardownInstanceId } from "./instance-ids";
-import { methodNotAllowed, problem, type ApiRequest, type ApiResponse } from "./http";
+import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
  * `DELETE /environments/{env}/clusters/{cluster}` tears one cluster down (RG-1: per-cluster groups come and go
@@ -93,8 +93,9 @@ export async function teardownBlocker(
 export async function handleClusterTeardown(request: ApiRequest, instances: ClusterInstances): Promise<ApiResponse> {
   if (request.method !== "DELETE" && request.method !== "GET")
     return methodNotAllowed(request.method, ["DELETE", "GET"]);
-  const env = request.params["env"] ?? "";
-  const clusterName = request.params["cluster"] ?? "";
+  const route = routeNames(request, ["env", "cluster"]);
+  if (!route.ok) return route.response;
+  const { env, cluster: clusterName } = route.names;
   const instanceId = teardownInstanceId(env, clusterName);
   if (request.method === "GET") return teardownStatusResponse(env, clusterName, instanceId, instances);
 

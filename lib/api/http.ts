@@ -1,3 +1,5 @@
+import { clusterSchema, platformSpecSchema } from "../spec/schema";
+
 /**
  * A host-neutral view of an HTTP call, so the API's behaviour lives in lib/ and is tested without a Functions
  * host; each file in functions/ only converts to and from @azure/functions' request and response.
@@ -43,4 +45,33 @@ export async function readBody(
   const text = await request.text();
   if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) return { ok: false, response: tooLarge };
   return { ok: true, text };
+}
+
+const ROUTE_NAMES = { env: platformSpecSchema.shape.name, cluster: clusterSchema.shape.name } as const;
+type RouteName = keyof typeof ROUTE_NAMES;
+
+/**
+ * The route's `{env}` (and `{cluster}`) checked by the spec's own name rules, so a route never addresses anything
+ * but an environment or cluster (no instance id of other work, no path tricks): a 400 names the parameter.
+ */
+export function routeNames<K extends RouteName>(
+  request: ApiRequest,
+  names: readonly K[],
+): { ok: true; names: Record<K, string> } | { ok: false; response: ApiResponse } {
+  const values = {} as Record<K, string>;
+  for (const name of names) {
+    const value = request.params[name] ?? "";
+    const checked = ROUTE_NAMES[name].safeParse(value);
+    if (!checked.success) {
+      const what = name === "env" ? "an environment name" : "a cluster name";
+      return {
+        ok: false,
+        response: problem(400, `route parameter ${name} '${value}' is not ${what}: ${checked.error.issues[0]!.message}`, {
+          parameter: name,
+        }),
+      };
+    }
+    values[name] = checked.data;
+  }
+  return { ok: true, names: values };
 }

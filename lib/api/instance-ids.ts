@@ -1,10 +1,23 @@
 /**
- * Durable instance ids of the app's long-running work: one build per environment, one restore and one teardown
- * per cluster at a time. Each API checks the others' ids so that conflicting work never runs at once.
+ * Durable instance ids of the app's long-running work, namespaced by kind (`build:`, `restore:`, `teardown:`):
+ * one build per environment, one restore and one teardown per cluster at a time. Environment and cluster names
+ * cannot hold a `:` (lib/spec), so a route that takes `{env}` or `{cluster}` can only ever address the ids of its
+ * own kind and environment, never an eviction watch, a restore or a sub-build. Each API checks the others' ids so
+ * that conflicting work never runs at once.
  */
 
 export function buildInstanceId(environment: string): string {
-  return environment;
+  return `build:${environment}`;
+}
+
+/** A what-if of the environment: its own id, so a preview never becomes (or blocks) the environment's build. */
+export function whatIfInstanceId(environment: string): string {
+  return `whatif:${environment}`;
+}
+
+/** A build's sub-orchestration for one group of deployments (`cluster app1`, `platform`) in one run. */
+export function buildChildInstanceId(parentInstanceId: string, runId: string, label: string): string {
+  return `${parentInstanceId}:${runId}:${label.replace(/\s+/g, "-")}`;
 }
 
 export function restoreInstanceId(environment: string, cluster: string): string {

@@ -8,7 +8,7 @@ import type { ArmErrorInfo, DeploymentProgress, DeploymentState } from "../plan/
 import { buildGantt, makespanSeconds } from "../plan/timeline";
 import { defaultSpec, type PlatformSpec } from "../spec";
 import { buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
-import { methodNotAllowed, problem, type ApiRequest, type ApiResponse } from "./http";
+import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
  * The operations page's data: one JSON panel per part of the page, each read from the app's own records. A panel
@@ -203,7 +203,9 @@ export interface RunbookRow {
 /** `GET /environments/{env}/ops/{panel}`: one panel of the operations page as JSON. */
 export async function handleOpsData(request: ApiRequest, sources: OverviewSources): Promise<ApiResponse> {
   if (request.method !== "GET") return methodNotAllowed(request.method, ["GET"]);
-  const env = request.params["env"] ?? "";
+  const route = routeNames(request, ["env"]);
+  if (!route.ok) return route.response;
+  const { env } = route.names;
   const panel = request.params["panel"] ?? "";
   if (!isPanel(panel)) return problem(404, `no panel "${panel}"; the panels are ${PANELS.join(", ")}`);
   return {

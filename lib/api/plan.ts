@@ -1,7 +1,7 @@
 import { buildPlan, criticalPath, estimatedDeploymentSeconds, PlanError } from "../plan";
 import { defaultSpec, type PlatformSpec } from "../spec";
 import { buildInstanceId, type BuildInstances } from "./builds";
-import { methodNotAllowed, problem, type ApiRequest, type ApiResponse } from "./http";
+import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
  * `GET /environments/{env}/plan`: the expanded plan of the spec the environment was last built from (or is being
@@ -9,7 +9,9 @@ import { methodNotAllowed, problem, type ApiRequest, type ApiResponse } from "./
  */
 export async function handlePlan(request: ApiRequest, instances: BuildInstances): Promise<ApiResponse> {
   if (request.method !== "GET") return methodNotAllowed(request.method, ["GET"]);
-  const env = request.params["env"] ?? "";
+  const route = routeNames(request, ["env"]);
+  if (!route.ok) return route.response;
+  const { env } = route.names;
   const spec = await specOf(env, instances);
   if (!spec)
     return problem(

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "../api/instance-ids";
-import { methodNotAllowed, problem, readBody, type ApiRequest, type ApiResponse } from "../api/http";
+import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "../api/http";
 import type { PlatformSpec } from "../spec";
 
 /**
@@ -32,8 +32,9 @@ export async function handleRestore(
   instances: RestoreInstances,
 ): Promise<ApiResponse> {
   if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
-  const env = request.params["env"] ?? "";
-  const clusterName = request.params["cluster"] ?? "";
+  const route = routeNames(request, ["env", "cluster"]);
+  if (!route.ok) return route.response;
+  const { env, cluster: clusterName } = route.names;
   const spec = specs(env);
   if (!spec) return problem(404, `unknown environment ${env}`);
   const cluster = spec.clusters.find((c) => c.name === clusterName);

@@ -61,8 +61,10 @@ export interface BuildStatus {
   environment: string;
   mode: BuildMode;
   runId: string;
-  stage: "planning" | "shared" | "clusters" | "finishing" | "done";
+  stage: "planning" | "shared" | "clusters" | "finishing" | "cancelling" | "done";
   startedAt: string;
+  /** Set when a cancel reached the build: from then on nothing new starts and running deployments are cancelled. */
+  cancelRequestedAt?: string;
   istioRevision?: string;
   phases: PhaseProgress[];
   deployments: DeploymentProgress[];
@@ -78,6 +80,19 @@ export interface BuildResult {
   startedAt: string;
   endedAt: string;
   deployments: DeploymentProgress[];
+  /** Present when the build was cancelled: it ended early on purpose (not a failure). */
+  canceled?: BuildCancellation;
+}
+
+/** What a cancel did to the work that was running when it arrived. */
+export interface BuildCancellation {
+  requestedAt: string;
+  /** Deployments ARM accepted a cancel for (they ended Canceled, or finished before the cancel took effect). */
+  cancelledInArm: string[];
+  /** Deployments ARM would not cancel (already finishing): they were awaited to their end, which is reported. */
+  awaited: string[];
+  /** Deployments never started because of the cancel. */
+  notStarted: string[];
 }
 
 export type BuildMode = "deploy" | "whatif";
@@ -182,7 +197,39 @@ export function phaseProgress(deployments: readonly DeploymentProgress[]): Phase
 export function describeFailures(environment: string, failures: readonly DeploymentProgress[]): string {
   const lines = failures.map(
     (d) =>
-      `- ${d.name}${d.cluster ? ` (cluster ${d.cluster})` : ""}: ${d.state}: ${d.error ? `${d.error.code}: ${d.error.message}` : "no details"}`,
+      `- ${d.name}${d.cluster ? ` (cluster ${d.cluster})` : ""}: ${d.state}: ${d.error ? describeCause(d.error) : "no details"}`,
   );
   return `build of ${environment} finished with ${failures.length} deployment(s) not succeeded:\n${lines.join("\n")}`;
+}
+
+/**
+ * The errors that caused a failure: the leaves of ARM's error tree (`DeploymentFailed` → `ResourceDeploymentFailure`
+ * → `QuotaExceeded`), each with the nearest target resource named on its way down. The wrapper itself only when it
+ * has no details.
+ */
+export function rootCauses(error: ArmErrorInfo, inheritedTarget?: string): ArmErrorInfo[] {
+  const target = error.target ?? inheritedTarget;
+  if (!error.details || error.details.length === 0)
+    return [{ code: error.code, message: error.message, ...(target !== undefined ? { target } : {}) }];
+  return error.details.flatMap((d) => rootCauses(d, target));
+}
+
+/** One line naming the innermost cause (code, message, resource), and how many more causes there are. */
+export function describeCause(error: ArmErrorInfo): string {
+  const [first, ...more] = rootCauses(error);
+  const cause = first!;
+  return (
+    `${cause.code}: ${cause.message}` +
+    (cause.target !== undefined ? ` (resource ${cause.target})` : "") +
+    (more.length > 0 ? ` (+${more.length} more)` : "")
+  );
+}
+
+/** The innermost cause of every deployment that failed (not those skipped because of them): what a person reads first. */
+export function failureCauses(
+  deployments: readonly DeploymentProgress[],
+): ({ deployment: string; cluster?: string } & ArmErrorInfo)[] {
+  return deployments
+    .filter((d) => d.state === "failed" && d.error !== undefined)
+    .map((d) => ({ deployment: d.name, ...(d.cluster !== undefined ? { cluster: d.cluster } : {}), ...rootCauses(d.error!)[0]! }));
 }

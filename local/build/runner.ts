@@ -115,6 +115,7 @@ export async function openBuildRecords(
       },
       start: readOnly("starting a build"),
       terminate: readOnly("terminating a build"),
+      raise: readOnly("cancelling a build"),
       managementUrls: () => ({}),
     },
     stop: () => azurite.stop(),
@@ -132,6 +133,7 @@ export function driverBuildInstances(driver: DurableDriver): BuildInstances {
       await driver.startNew(Orchestrations.provisionPlatform, { instanceId, input });
     },
     terminate: (instanceId, reason) => driver.terminate(instanceId, reason),
+    raise: (instanceId, eventName, data) => driver.raiseEvent(instanceId, eventName, data),
     managementUrls: () => ({}),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BuildInstances, InstanceView } from "../../lib/api/builds";
+import { buildInstanceId, type BuildInstances, type InstanceView } from "../../lib/api/builds";
 import type { ApiRequest } from "../../lib/api/http";
 import {
   handleOpsData,
@@ -35,6 +35,7 @@ function records(views: InstanceView[]): BuildInstances {
     get: (id) => Promise.resolve(byId.get(id)),
     start: () => Promise.reject(new Error("the page never starts builds")),
     terminate: () => Promise.reject(new Error("the page never terminates builds")),
+    raise: () => Promise.reject(new Error("the page never cancels builds")),
     managementUrls: () => ({}),
   };
 }
@@ -108,7 +109,7 @@ function failedBuild(): InstanceView[] {
     ],
   };
   return [
-    { instanceId: ENV, runtimeStatus: "Failed", input: { spec: defaultSpec, mode: "deploy" }, customStatus: status },
+    { instanceId: buildInstanceId(ENV), runtimeStatus: "Failed", input: { spec: defaultSpec, mode: "deploy" }, customStatus: status },
     { instanceId: `${ENV}-app1`, runtimeStatus: "Completed", customStatus: child },
   ];
 }
