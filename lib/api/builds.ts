@@ -9,6 +9,7 @@ import {
 } from "../plan/progress";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import {
+  BUILD_CANCEL_EVENT,
   buildInstanceId,
   isActiveStatus,
   restoreInstanceId,
@@ -44,9 +45,6 @@ export interface InstanceView {
 export function isActive(view: InstanceView | undefined): boolean {
   return isActiveStatus(view?.runtimeStatus);
 }
-
-/** The event a build and its sub-orchestrations wait on alongside their timers: stop starting, cancel what runs. */
-export const CANCEL_EVENT = "cancel";
 
 export { buildInstanceId };
 
@@ -140,7 +138,7 @@ export async function handleCancel(request: ApiRequest, instances: BuildInstance
   const reached: string[] = [];
   for (const member of active) {
     try {
-      await instances.raise(member.instanceId, CANCEL_EVENT, { reason: "cancelled through the API" });
+      await instances.raise(member.instanceId, BUILD_CANCEL_EVENT, { reason: "cancelled through the API" });
       reached.push(member.instanceId);
     } catch (err) {
       // It ended between the read and the raise: nothing left to stop there.

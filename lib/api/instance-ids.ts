@@ -28,6 +28,9 @@ export function teardownInstanceId(environment: string, cluster: string): string
   return `teardown:${environment}:${cluster}`;
 }
 
+/** The event a build and its sub-orchestrations wait on alongside their timers: start nothing, cancel what runs. */
+export const BUILD_CANCEL_EVENT = "cancel";
+
 const ACTIVE = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
 
 /** Whether an instance in this runtime status still runs (or may run again). */

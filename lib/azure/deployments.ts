@@ -1,6 +1,13 @@
 import { DeploymentsClient } from "@azure/arm-resourcesdeployments";
 import type { ArmConnection } from "./connection";
-import { armCall, toErrorDetails, type ArmErrorDetail, type ArmResult } from "./errors";
+import {
+  armCall,
+  MALFORMED_RESPONSE,
+  toErrorDetails,
+  TransientArmError,
+  type ArmErrorDetail,
+  type ArmResult,
+} from "./errors";
 
 /**
  * Template deployments through the real `@azure/arm-resourcesdeployments` client. Deployments are started
@@ -168,7 +175,21 @@ export class DeploymentsAdapter {
     });
   }
 
+  /**
+   * The deployment's state. A status read that cannot be understood (a gateway's HTML page with 200) says nothing
+   * about the deployment, which ARM keeps running: it is thrown as transient so the poll is simply asked again,
+   * where a malformed answer elsewhere is a failure.
+   */
   async status(ref: DeploymentRef, options: CallOptions = {}): Promise<ArmResult<DeploymentStatus>> {
+    const result = await this.readStatus(ref, options);
+    if (!result.ok && result.error.code === MALFORMED_RESPONSE) {
+      const e = result.error;
+      throw new TransientArmError(e.operation, e.target, e.code, e.status, e.correlationId, undefined, e.message);
+    }
+    return result;
+  }
+
+  private async readStatus(ref: DeploymentRef, options: CallOptions): Promise<ArmResult<DeploymentStatus>> {
     const rec = headerRecorder();
     const opts = { abortSignal: options.abortSignal, ...rec.options };
     return armCall("get deployment", describe(ref), async () => {

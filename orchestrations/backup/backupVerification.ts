@@ -18,7 +18,7 @@ import type { NotifyBackupSummaryInput } from "./activities/notifyBackupSummary"
 import type { ValidateRestoreInput } from "./activities/validateRestore";
 import type { VerifyBackupInstanceInput } from "./activities/verifyBackupInstance";
 import type { WriteBackupReportInput } from "./activities/writeBackupReport";
-import { settleAll, transientRetry } from "../build/deploymentLoop";
+import { settleAll, transientRetry } from "../shared/longRunning";
 
 /**
  * OPS-5 nightly verification: read the vault once, verify the instances in waves of at most `maxConcurrency`

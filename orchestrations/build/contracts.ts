@@ -66,4 +66,6 @@ export interface NotifyBuildInput {
   startedAt: string;
   endedAt: string;
   deployments: DeploymentProgress[];
+  /** Why the build failed before any deployment (the Istio look-up or the plan threw). */
+  planningFailure?: string;
 }

@@ -4,7 +4,7 @@ import { Orchestrations } from "../../lib/function-names";
 import type { BuildMode, DeploymentProgress, OutputsByDeployment } from "../../lib/plan/progress";
 import type { DeploymentUnit } from "../../lib/plan/types";
 import type { DeploymentTarget } from "./contracts";
-import { runDeploymentLoop } from "./deploymentLoop";
+import { runDeploymentLoop, type DeploymentLoopResult } from "./deploymentLoop";
 
 /** One group of deployments run to the end: a cluster (its AKS deployment, then its add-ons) or the rest of the platform. */
 export interface DeployUnitsInput {
@@ -21,10 +21,8 @@ export interface DeployUnitsInput {
   outputs: OutputsByDeployment;
 }
 
-export interface DeployUnitsResult {
+export interface DeployUnitsResult extends DeploymentLoopResult {
   label: string;
-  deployments: DeploymentProgress[];
-  outputs: OutputsByDeployment;
 }
 
 export const deployUnitsOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -39,6 +37,7 @@ export const deployUnitsOrchestrator: OrchestrationHandler = function* (context:
       mode: input.mode,
       maxDeploymentSeconds: input.maxDeploymentSeconds,
       onProgress: (deployments) => context.df.setCustomStatus({ label: input.label, deployments }),
+      // The cancel API raised the event on this instance too: it stops here as it does in the parent.
     },
   );
   // A failed deployment is a result, not an exception: the parent lists every failure of every group.

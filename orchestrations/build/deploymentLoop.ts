@@ -1,4 +1,3 @@
-import * as df from "durable-functions";
 import type { OrchestrationContext, Task } from "durable-functions";
 import type { DeploymentUnit } from "../../lib/plan/types";
 import {
@@ -6,13 +5,23 @@ import {
   resolveParameters,
   runnableUnits,
   type ArmErrorInfo,
+  type BuildCancellation,
   type BuildMode,
   type DeploymentProgress,
   type DeploymentState,
   type OutputsByDeployment,
 } from "../../lib/plan/progress";
 import { Activities } from "../../lib/function-names";
+import { BUILD_CANCEL_EVENT } from "../../lib/api/instance-ids";
 import type { PlatformSpec } from "../../lib/spec";
+import {
+  errorMessage,
+  PollSchedule,
+  settleAll,
+  transientExhausted,
+  transientRetry,
+  waitForNextPoll,
+} from "../shared/longRunning";
 import type {
   ComputePlanResult,
   DeploymentRef,
@@ -25,11 +34,9 @@ import type {
 
 /**
  * The deterministic heart of the build: starts every deployment whose dependencies have succeeded, polls the
- * running ones with durable timers at the pace ARM asks for (Retry-After), and records progress.
- *
- * Every `yield` here is of fresh tasks (a `Task.all` of this round's calls, a new timer): durable-js schedules
- * tasks again when an already-scheduled task is put into a new `Task.any`/`Task.all` (azure-functions-durable-js#574),
- * so the loop never re-combines tasks from an earlier round.
+ * running ones through the shared long-running-operation scheduler (orchestrations/shared/longRunning), and
+ * records progress. A `cancel` event (raised by the cancel API on every instance of the build's tree) stops it
+ * starting anything, asks ARM to cancel what runs, and awaits those deployments to their end.
  */
 
 export interface DeploymentLoopOptions {
@@ -42,22 +49,19 @@ export interface DeploymentLoopOptions {
   stopWhenFinished?: readonly string[];
   /** Called after every change so the orchestrator can publish its custom status. */
   onProgress(deployments: DeploymentProgress[]): void;
+  /** Called once when the cancel event arrives (the orchestrator records it in its status). */
+  onCancel?(requestedAt: string): void;
 }
 
-/** Transient ARM trouble (429, 5xx, network) is retried by the runtime with backoff; anything else is a value. */
-export const transientRetry = (() => {
-  const options = new df.RetryOptions(5_000, 6);
-  options.backoffCoefficient = 2;
-  options.maxRetryIntervalInMilliseconds = 120_000;
-  return options;
-})();
-
-const MIN_POLL_SECONDS = 1;
-const MAX_POLL_SECONDS = 120;
-
-interface Running {
-  nextPollAt: number;
+export interface DeploymentLoopResult {
+  deployments: DeploymentProgress[];
+  outputs: OutputsByDeployment;
+  /** Set when the loop was cancelled. */
+  canceled?: BuildCancellation;
 }
+
+/** ARM's cancel is asynchronous (Canceling, then Canceled): look again shortly. */
+const POLL_AFTER_CANCEL_SECONDS = 5;
 
 const isFinished = (s: DeploymentState | undefined) => s === "succeeded" || s === "failed" || s === "skipped";
 
@@ -66,26 +70,29 @@ export function* runDeploymentLoop(
   units: readonly DeploymentUnit[],
   initial: { deployments: readonly DeploymentProgress[]; outputs: OutputsByDeployment },
   options: DeploymentLoopOptions,
-): Generator<Task, { deployments: DeploymentProgress[]; outputs: OutputsByDeployment }, unknown> {
+): Generator<Task, DeploymentLoopResult, unknown> {
   const progress = new Map<string, DeploymentProgress>();
   for (const unit of units)
     progress.set(unit.name, { name: unit.name, phase: unit.phase, state: "pending", ...clusterOf(unit) });
   for (const known of initial.deployments) progress.set(known.name, { ...known });
   const outputs: OutputsByDeployment = { ...initial.outputs };
-  const running = new Map<string, Running>();
-  const byName = new Map(units.map((u) => [u.name, u]));
   const now = () => context.df.currentUtcDateTime.getTime();
+  const running = new PollSchedule<DeploymentUnit>(now, options.maxDeploymentSeconds);
+  const byName = new Map(units.map((u) => [u.name, u]));
+  let canceled: BuildCancellation | undefined;
   const iso = () => context.df.currentUtcDateTime.toISOString();
   const states = () => new Map([...progress].map(([name, p]) => [name, p.state] as const));
   const publish = () => options.onProgress([...progress.values()]);
   const finish = (name: string, patch: Partial<DeploymentProgress>) => {
-    running.delete(name);
+    running.remove(name);
     progress.set(name, { ...progress.get(name)!, ...patch, endedAt: iso() });
   };
 
   // Deployments handed over while running (e.g. from the parent orchestration) are polled, not restarted.
-  for (const p of progress.values())
-    if (p.state === "running" && byName.has(p.name)) running.set(p.name, { nextPollAt: now() });
+  for (const p of progress.values()) {
+    if (p.state === "running" && byName.has(p.name))
+      running.add(p.name, byName.get(p.name)!, Date.parse(p.startedAt ?? iso()), 0);
+  }
 
   for (;;) {
     for (let blocked = blockedUnits(units, states()); blocked.length > 0; blocked = blockedUnits(units, states())) {
@@ -109,13 +116,45 @@ export function* runDeploymentLoop(
     }
     if (running.size === 0) break;
 
-    const nextPollAt = Math.min(...[...running.values()].map((r) => r.nextPollAt));
-    if (nextPollAt > now()) yield context.df.createTimer(new Date(nextPollAt));
-    const due = [...running].filter(([, r]) => r.nextPollAt <= now()).map(([name]) => byName.get(name)!);
-    yield* pollRound(due);
+    // Once cancelled, the remaining waits only await the deployments ARM is cancelling (or would not cancel).
+    if ((yield* waitForNextPoll(context, running, canceled ? undefined : BUILD_CANCEL_EVENT)) === "cancel") {
+      yield* cancelRound();
+      publish();
+      continue;
+    }
+    yield* pollRound(running.due().map(([, unit]) => unit));
     publish();
   }
-  return { deployments: [...progress.values()], outputs };
+  return { deployments: [...progress.values()], outputs, ...(canceled ? { canceled } : {}) };
+
+  /** Nothing new starts; ARM is asked to cancel every running deployment, which is then polled to its end. */
+  function* cancelRound(): Generator<Task, void, unknown> {
+    canceled = { requestedAt: iso(), cancelledInArm: [], awaited: [], notStarted: [] };
+    options.onCancel?.(canceled.requestedAt);
+    for (const p of progress.values()) {
+      if (p.state !== "pending") continue;
+      canceled.notStarted.push(p.name);
+      progress.set(p.name, {
+        ...p,
+        state: "skipped",
+        error: { code: "BuildCanceled", message: "not started: the build was cancelled" },
+      });
+    }
+    const inFlight = running.values();
+    const settled = yield* settleAll(
+      context,
+      inFlight.map((unit) =>
+        context.df.callActivityWithRetry(Activities.cancelDeployment, transientRetry, refOf(unit, options.target)),
+      ),
+    );
+    inFlight.forEach((unit, i) => {
+      const outcome = settled[i]!;
+      const accepted = outcome.ok && (outcome.value as { cancelled: boolean }).cancelled;
+      (accepted ? canceled!.cancelledInArm : canceled!.awaited).push(unit.name);
+      // Poll at once: a deployment ARM would not cancel has usually just finished.
+      running.again(unit.name, POLL_AFTER_CANCEL_SECONDS);
+    });
+  }
 
   function* startRound(startable: DeploymentUnit[]): Generator<Task, void, unknown> {
     const requests: (DeploymentRequest | ArmErrorInfo)[] = startable.map((unit) => {
@@ -158,7 +197,7 @@ export function* runDeploymentLoop(
           return finish(unit.name, { state: "failed", error: result.error, ...correlation });
         case "accepted":
           progress.set(unit.name, { ...progress.get(unit.name)!, ...correlation });
-          running.set(unit.name, { nextPollAt: now() + pollSeconds(result.retryAfterSeconds) * 1000 });
+          running.add(unit.name, unit, now(), result.retryAfterSeconds);
       }
     });
   }
@@ -184,8 +223,7 @@ export function* runDeploymentLoop(
       } else if (status.state === "failed") {
         finish(unit.name, { state: "failed", error: status.error, ...correlation });
       } else {
-        const startedAt = Date.parse(progress.get(unit.name)!.startedAt ?? iso());
-        if (now() - startedAt > options.maxDeploymentSeconds * 1000) {
+        if (running.overdue(unit.name) && !canceled) {
           yield* settleAll(context, [
             context.df.callActivityWithRetry(Activities.cancelDeployment, transientRetry, refOf(unit, options.target)),
           ]);
@@ -197,7 +235,7 @@ export function* runDeploymentLoop(
             },
           });
         } else {
-          running.set(unit.name, { nextPollAt: now() + pollSeconds(status.retryAfterSeconds) * 1000 });
+          running.again(unit.name, status.retryAfterSeconds);
         }
       }
     }
@@ -223,36 +261,6 @@ export function* pinnedPlan(
   return { spec: pinned, plan };
 }
 
-type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/**
- * Waits for all tasks and returns each outcome, where `Task.all` would throw on the first failure and hide the
- * rest. After a failure the remaining tasks are yielded one by one: re-yielding an atomic or retryable task is
- * safe (it is not scheduled twice); only new compound tasks over old ones are not.
- */
-export function* settleAll(
-  context: OrchestrationContext,
-  tasks: (Task | undefined)[],
-): Generator<Task, Settled[], unknown> {
-  const real = tasks.filter((t): t is Task => t !== undefined);
-  const results = new Map<Task, Settled>();
-  if (real.length > 0) {
-    try {
-      const values = (yield context.df.Task.all(real)) as unknown[];
-      real.forEach((t, i) => results.set(t, { ok: true, value: values[i] }));
-    } catch {
-      for (const t of real) {
-        try {
-          results.set(t, { ok: true, value: yield t });
-        } catch (error) {
-          results.set(t, { ok: false, error });
-        }
-      }
-    }
-  }
-  return tasks.map((t) => (t === undefined ? { ok: false, error: new Error("not started") } : results.get(t)!));
-}
-
 function refOf(unit: DeploymentUnit, target: DeploymentTarget): DeploymentRef {
   return {
     ...target,
@@ -264,19 +272,4 @@ function refOf(unit: DeploymentUnit, target: DeploymentTarget): DeploymentRef {
 
 function clusterOf(unit: DeploymentUnit): { cluster?: string } {
   return unit.cluster !== undefined ? { cluster: unit.cluster } : {};
-}
-
-function pollSeconds(retryAfter: number): number {
-  return Math.min(MAX_POLL_SECONDS, Math.max(MIN_POLL_SECONDS, Number.isFinite(retryAfter) ? retryAfter : 15));
-}
-
-function transientExhausted(error: unknown): ArmErrorInfo {
-  return {
-    code: "TransientErrorsExhausted",
-    message: `gave up after repeated transient errors: ${errorMessage(error)}`,
-  };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

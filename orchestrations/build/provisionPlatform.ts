@@ -1,9 +1,11 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { Activities, Orchestrations } from "../../lib/function-names";
+import { BUILD_CANCEL_EVENT, buildChildInstanceId } from "../../lib/api/instance-ids";
 import {
   describeFailures,
   phaseProgress,
+  type BuildCancellation,
   type BuildInput,
   type BuildResult,
   type BuildStatus,
@@ -11,16 +13,20 @@ import {
   type OutputsByDeployment,
 } from "../../lib/plan/progress";
 import type { DeploymentUnit } from "../../lib/plan/types";
-import type { NotifyBuildInput } from "./contracts";
-import { pinnedPlan, runDeploymentLoop, settleAll } from "./deploymentLoop";
+import type { PlatformSpec } from "../../lib/spec";
+import type { ComputePlanResult, NotifyBuildInput } from "./contracts";
+import { errorMessage, settleAll, settleEach } from "../shared/longRunning";
+import { pinnedPlan, runDeploymentLoop, type DeploymentLoopResult } from "./deploymentLoop";
 import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
 
 /**
- * OPS-1: builds (or what-ifs) the whole platform of a spec. Instance id = environment name, so one build per
- * environment runs at a time. Every deployment starts as soon as its dependencies have succeeded: stage 1 runs
+ * OPS-1: builds (or what-ifs) the whole platform of a spec. Instance id `build:<environment>` (a what-if
+ * `whatif:<environment>`), so one build per environment runs at a time. Every deployment starts as soon as its dependencies have succeeded: stage 1 runs
  * them here until everything the clusters need from the shared deployments is done; stage 2 runs the rest of each
  * cluster (cluster, then its add-ons) and of the shared work as sub-orchestrations in parallel; stage 3 picks up
- * anything that waited on a cluster. A failed cluster does not stop the others.
+ * anything that waited on a cluster. A failed cluster does not stop the others. The cancel event (raised on this
+ * instance and its sub-orchestrations by the cancel API) ends every stage early: nothing new starts, running
+ * deployments are cancelled in ARM and awaited, and the build completes with `canceled`.
  */
 
 export const provisionPlatformOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -44,7 +50,41 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   };
   context.df.setCustomStatus(status);
 
-  const { spec, plan } = yield* pinnedPlan(context, input.spec);
+  const notify = (result: BuildResult, planningFailure?: string) =>
+    settleAll(context, [
+      context.df.callActivity(Activities.notifyBuildResult, {
+        environment: result.environment,
+        notifications: input.spec.notifications,
+        mode: result.mode,
+        instanceId: context.df.instanceId,
+        succeeded: result.succeeded,
+        startedAt: result.startedAt,
+        endedAt: result.endedAt,
+        deployments: result.deployments,
+        ...(planningFailure !== undefined ? { planningFailure } : {}),
+      } satisfies NotifyBuildInput),
+    ]);
+
+  let planned: { spec: PlatformSpec; plan: ComputePlanResult };
+  try {
+    planned = yield* pinnedPlan(context, input.spec);
+  } catch (err) {
+    // The Istio look-up or the plan threw before any deployment: the channels hear it like any other failure.
+    const reason = errorMessage(err);
+    yield* notify(
+      {
+        environment: input.spec.name,
+        mode: input.mode,
+        succeeded: false,
+        startedAt: status.startedAt,
+        endedAt: context.df.currentUtcDateTime.toISOString(),
+        deployments: [],
+      },
+      reason,
+    );
+    throw new Error(`build of ${input.spec.name} failed while planning: ${reason}`);
+  }
+  const { spec, plan } = planned;
   status.istioRevision = spec.istio.revision;
 
   const order = new Map(plan.units.map((u, i) => [u.name, i]));
@@ -60,7 +100,23 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
     publish([...merged.values()].sort((a, b) => order.get(a.name)! - order.get(b.name)!));
   };
   const target = { subscriptionId: spec.subscriptionId, location: spec.location };
-  const loopOptions = { environment: spec.name, target, mode: input.mode, maxDeploymentSeconds };
+  let canceled: BuildCancellation | undefined;
+  const onCancel = (requestedAt: string) => {
+    status.stage = "cancelling";
+    status.cancelRequestedAt = requestedAt;
+  };
+  const noteCancel = (loop: Pick<DeploymentLoopResult, "canceled">) => {
+    if (!loop.canceled) return;
+    canceled = canceled
+      ? {
+          requestedAt: canceled.requestedAt,
+          cancelledInArm: [...canceled.cancelledInArm, ...loop.canceled.cancelledInArm],
+          awaited: [...canceled.awaited, ...loop.canceled.awaited],
+          notStarted: [...canceled.notStarted, ...loop.canceled.notStarted],
+        }
+      : loop.canceled;
+  };
+  const loopOptions = { environment: spec.name, target, mode: input.mode, maxDeploymentSeconds, onCancel };
 
   // Stage 1: every deployment whose dependencies are met (shared ones, and early per-cluster ones such as the
   // cluster's resource group and identities) until every shared deployment a cluster needs has finished.
@@ -78,6 +134,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
     { ...loopOptions, stopWhenFinished: prerequisites, onProgress: (d) => record(d, all, {}) },
   );
   record(stage1.deployments, all, stage1.outputs);
+  noteCancel(stage1);
 
   // Stage 2: the rest of each cluster (cluster, then its add-ons) and of the shared work, in parallel; deployments
   // still running are handed over and polled, not restarted.
@@ -89,10 +146,11 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
       units: units.filter(unfinished),
     })),
     { label: "platform", units: shared.filter(unfinished) },
-  ].filter((g) => g.units.length > 0);
+  ].filter((g) => g.units.length > 0 && !canceled);
+  // The children's ids are in the status before they start, so the cancel API finds the whole tree.
   status.children = groups.map((g) => ({
     label: g.label,
-    instanceId: `${context.df.instanceId}:${status.runId}:${g.label.replace(/\s+/g, "-")}`,
+    instanceId: buildChildInstanceId(context.df.instanceId, status.runId, g.label),
   }));
   const tasks: Task[] = groups.map((group, i) =>
     context.df.callSubOrchestrator(
@@ -111,16 +169,27 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
     ),
   );
   context.df.setCustomStatus(status);
-  const settled = yield* settleAll(context, tasks);
+  if (tasks.length > 0) {
+    // The children hear the cancel themselves (the API raises it on each); here it only marks the build.
+    const cancel = context.df.waitForExternalEvent(BUILD_CANCEL_EVENT);
+    const first = yield context.df.Task.any([context.df.Task.all(tasks), cancel]);
+    if (first === cancel) {
+      onCancel(context.df.currentUtcDateTime.toISOString());
+      canceled ??= { requestedAt: status.cancelRequestedAt!, cancelledInArm: [], awaited: [], notStarted: [] };
+      context.df.setCustomStatus(status);
+    }
+  }
+  const settled = yield* settleEach(tasks);
   settled.forEach((outcome, i) => {
     const group = groups[i]!;
     const mine = new Set(group.units.map((u) => u.name));
     if (outcome.ok) {
       const result = outcome.value as DeployUnitsResult;
       record(result.deployments, mine, result.outputs);
+      noteCancel(result);
     } else {
       // The sub-orchestration itself crashed (a bug, not an ARM failure): say so on each of its deployments.
-      const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      const message = errorMessage(outcome.error);
       record(
         group.units
           .filter((u) => merged.get(u.name)?.state !== "succeeded")
@@ -139,7 +208,21 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   status.stage = "finishing";
   // Stage 3: shared deployments that waited on a cluster deployment still running at the hand-over.
   const leftover = shared.filter((u) => (merged.get(u.name)?.state ?? "pending") === "pending");
-  if (leftover.length > 0) {
+  if (canceled) {
+    const notStarted = plan.units.filter((u) => (merged.get(u.name)?.state ?? "pending") === "pending");
+    canceled.notStarted.push(...notStarted.map((u) => u.name));
+    record(
+      notStarted.map((u) => ({
+        name: u.name,
+        phase: u.phase,
+        ...(u.cluster !== undefined ? { cluster: u.cluster } : {}),
+        state: "skipped" as const,
+        error: { code: "BuildCanceled", message: "not started: the build was cancelled" },
+      })),
+      all,
+      {},
+    );
+  } else if (leftover.length > 0) {
     const stage3 = yield* runDeploymentLoop(
       context,
       leftover,
@@ -147,6 +230,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
       { ...loopOptions, onProgress: (d) => record(d, sharedNames, {}) },
     );
     record(stage3.deployments, sharedNames, stage3.outputs);
+    noteCancel(stage3);
   }
 
   status.stage = "done";
@@ -155,25 +239,17 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   const result: BuildResult = {
     environment: spec.name,
     mode: input.mode,
-    succeeded: failures.length === 0,
+    succeeded: !canceled && failures.length === 0,
     startedAt: status.startedAt,
     endedAt: context.df.currentUtcDateTime.toISOString(),
     deployments,
+    ...(canceled ? { canceled } : {}),
   };
   context.df.setCustomStatus(status);
+  // A person cancelled it and the API answered them: the build completes with `canceled`, no alert, no "done".
+  if (canceled) return result;
   // A notification that cannot be delivered now is kept and retried by lib/notify; it never fails the build.
-  yield* settleAll(context, [
-    context.df.callActivity(Activities.notifyBuildResult, {
-      environment: result.environment,
-      notifications: spec.notifications,
-      mode: result.mode,
-      instanceId: context.df.instanceId,
-      succeeded: result.succeeded,
-      startedAt: result.startedAt,
-      endedAt: result.endedAt,
-      deployments,
-    } satisfies NotifyBuildInput),
-  ]);
+  yield* notify(result);
   if (!result.succeeded) throw new Error(describeFailures(spec.name, failures));
   return result;
 };

@@ -19,7 +19,8 @@ import type { TriggerRestoreInput, TriggerRestoreResult } from "./activities/tri
 import type { ValidateRestoreInput } from "../backup/activities/validateRestore";
 import type { ValidateRestoreTargetInput, ValidateRestoreTargetResult } from "./activities/validateRestoreTarget";
 import type { RestoreValidation } from "../../lib/backup";
-import { pinnedPlan, settleAll, transientRetry } from "../build/deploymentLoop";
+import { pinnedPlan } from "../build/deploymentLoop";
+import { settleAll, transientRetry } from "../shared/longRunning";
 import type { DeployUnitsInput, DeployUnitsResult } from "../build/deployUnits";
 
 /**

@@ -7,19 +7,25 @@ import type { DeleteResourceInput, DeleteResourceResult } from "./activities/del
 import type { ForgetClusterDeploymentsInput } from "./activities/forgetClusterDeployments";
 import type { NotifyTeardownResultInput } from "./activities/notifyTeardownResult";
 import type { ClusterTeardownPlan, PlanClusterTeardownResult, TeardownTarget } from "./activities/planClusterTeardown";
-import { settleAll, transientRetry } from "../build/deploymentLoop";
+import {
+  PollSchedule,
+  settleAll,
+  transientExhausted,
+  transientRetry,
+  waitForNextPoll,
+  type Settled,
+} from "../shared/longRunning";
 
 /**
  * RG-1: tears one cluster down. It first reads what belongs to the cluster (planClusterTeardown), then forgets the
  * cluster's deployment records (so a build started at any later point, even after a failed teardown, recreates
  * the cluster rather than trusting records of deleted resources), detaches what points at the cluster from the
  * common group (backup instance, role assignments of its identities, peerings to and from its VNet), and last,
- * when all of that is gone, deletes its resource group. The common group is never deleted. Deletes are started and then followed with
- * durable timers; those on one VNet run one after another. Every `yield` is of fresh tasks (durable-js#574).
+ * when all of that is gone, deletes its resource group. The common group is never deleted. Deletes are started and
+ * then polled through the shared long-running-operation scheduler (orchestrations/shared/longRunning); those on one
+ * VNet run one after another.
  */
 
-const MIN_POLL_SECONDS = 5;
-const MAX_POLL_SECONDS = 60;
 /** Longest one delete may take before it is reported as failed (a cluster's group takes 10–20 minutes). */
 const MAX_DELETE_MINUTES = 120;
 
@@ -140,35 +146,29 @@ function* deleteAll(
     const lock = t.lock ?? t.id;
     queues.set(lock, [...(queues.get(lock) ?? []), t]);
   }
-  const running = new Map<string, { target: TeardownTarget; poll: DeletePoll; nextPollAt: number; deadline: number }>();
   const now = () => context.df.currentUtcDateTime.getTime();
-  const busy = (lock: string) => [...running.values()].some((r) => (r.target.lock ?? r.target.id) === lock);
+  const running = new PollSchedule<{ target: TeardownTarget; poll: DeletePoll }>(now, MAX_DELETE_MINUTES * 60);
+  const busy = (lock: string) => running.values().some((r) => (r.target.lock ?? r.target.id) === lock);
 
-  const settle = (target: TeardownTarget, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
-    const deadline = running.get(target.id)?.deadline ?? now() + MAX_DELETE_MINUTES * 60_000;
-    running.delete(target.id);
+  const settle = (target: TeardownTarget, outcome: Settled) => {
     if (!outcome.ok) {
-      const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
-      return update(target.id, {
-        state: "failed",
-        error: { code: "TransientErrorsExhausted", message: `gave up after repeated transient errors: ${message}` },
-      });
+      running.remove(target.id);
+      return update(target.id, { state: "failed", error: transientExhausted(outcome.error) });
     }
     const result = outcome.value as DeleteResourceResult;
-    if (result.state === "deleted") return update(target.id, { state: "deleted" });
-    if (result.state === "failed") return update(target.id, { state: "failed", error: result.error });
-    if (now() > deadline) {
+    if (result.state !== "deleting") {
+      running.remove(target.id);
+      return update(target.id, result.state === "deleted" ? { state: "deleted" } : { state: "failed", error: result.error });
+    }
+    if (running.overdue(target.id)) {
+      running.remove(target.id);
       return update(target.id, {
         state: "failed",
         error: { code: "DeleteTimedOut", message: `still deleting after ${MAX_DELETE_MINUTES} minutes` },
       });
     }
-    running.set(target.id, {
-      target,
-      poll: result.poll,
-      nextPollAt: now() + Math.min(MAX_POLL_SECONDS, Math.max(MIN_POLL_SECONDS, result.retryAfterSeconds)) * 1000,
-      deadline,
-    });
+    if (running.has(target.id)) running.again(target.id, result.retryAfterSeconds, { target, poll: result.poll });
+    else running.add(target.id, { target, poll: result.poll }, now(), result.retryAfterSeconds);
     update(target.id, { state: "deleting" });
   };
 
@@ -193,9 +193,8 @@ function* deleteAll(
     }
     if (running.size === 0) return;
 
-    const nextPollAt = Math.min(...[...running.values()].map((r) => r.nextPollAt));
-    if (nextPollAt > now()) yield context.df.createTimer(new Date(nextPollAt));
-    const due = [...running.values()].filter((r) => r.nextPollAt <= now());
+    yield* waitForNextPoll(context, running);
+    const due = running.due().map(([, r]) => r);
     const settled = yield* settleAll(
       context,
       due.map((r) =>

@@ -3,6 +3,7 @@ import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
 import { messages, type NotifyMessage } from "../../../lib/notify";
+import { describeCause, rootCauses } from "../../../lib/plan/progress";
 import { PHASES } from "../../../lib/plan/types";
 import type { NotifyBuildInput } from "../contracts";
 import { sendFromActivity } from "../../shared/notify";
@@ -22,6 +23,8 @@ export function buildResultMessage(input: NotifyBuildInput): NotifyMessage {
     });
   }
   const failed = input.deployments.filter((d) => d.state === "failed" || d.state === "skipped");
+  const planning =
+    input.planningFailure !== undefined ? [{ phase: "planning", unit: "plan", message: input.planningFailure }] : [];
   const completedPhases = PHASES.filter((p) => {
     const inPhase = input.deployments.filter((d) => d.phase === p);
     return inPhase.length > 0 && inPhase.every((d) => d.state === "succeeded");
@@ -30,12 +33,18 @@ export function buildResultMessage(input: NotifyBuildInput): NotifyMessage {
     ...context,
     instanceId: input.instanceId,
     completedPhases,
-    failures: failed.map((d) => ({
-      phase: d.phase,
-      unit: d.name,
-      ...(d.error?.target !== undefined ? { resource: d.error.target } : {}),
-      message: d.error ? `${d.error.code}: ${d.error.message}` : d.state,
-    })),
+    failures: [
+      ...planning,
+      ...failed.map((d) => {
+        const cause = d.error && rootCauses(d.error)[0];
+        return {
+          phase: d.phase,
+          unit: d.name,
+          ...(cause?.target !== undefined ? { resource: cause.target } : {}),
+          message: d.error ? describeCause(d.error) : d.state,
+        };
+      }),
+    ],
   });
 }
 
