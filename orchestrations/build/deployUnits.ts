@@ -4,6 +4,8 @@ import { Orchestrations } from "../../lib/function-names";
 import type { BuildMode, DeploymentProgress, OutputsByDeployment } from "../../lib/plan/progress";
 import type { DeploymentUnit } from "../../lib/plan/types";
 import type { DeploymentTarget } from "./contracts";
+import { BUILD_CANCEL_EVENT } from "../../lib/api/instance-ids";
+import { EventListener } from "../shared/longRunning";
 import { runDeploymentLoop, type DeploymentLoopResult } from "./deploymentLoop";
 
 /** One group of deployments run to the end: a cluster (its AKS deployment, then its add-ons) or the rest of the platform. */
@@ -37,7 +39,8 @@ export const deployUnitsOrchestrator: OrchestrationHandler = function* (context:
       mode: input.mode,
       maxDeploymentSeconds: input.maxDeploymentSeconds,
       onProgress: (deployments) => context.df.setCustomStatus({ label: input.label, deployments }),
-      // The cancel API raised the event on this instance too: it stops here as it does in the parent.
+      // The cancel API raises the event on this instance too: it stops here as it does in the parent.
+      cancel: new EventListener(context, BUILD_CANCEL_EVENT),
     },
   );
   // A failed deployment is a result, not an exception: the parent lists every failure of every group.

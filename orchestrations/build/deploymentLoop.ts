@@ -12,10 +12,10 @@ import {
   type OutputsByDeployment,
 } from "../../lib/plan/progress";
 import { Activities } from "../../lib/function-names";
-import { BUILD_CANCEL_EVENT } from "../../lib/api/instance-ids";
 import type { PlatformSpec } from "../../lib/spec";
 import {
   errorMessage,
+  type EventListener,
   PollSchedule,
   settleAll,
   transientExhausted,
@@ -49,6 +49,8 @@ export interface DeploymentLoopOptions {
   stopWhenFinished?: readonly string[];
   /** Called after every change so the orchestrator can publish its custom status. */
   onProgress(deployments: DeploymentProgress[]): void;
+  /** Hears the build's cancel event (one listener per orchestration, shared by its loops). */
+  cancel?: EventListener;
   /** Called once when the cancel event arrives (the orchestrator records it in its status). */
   onCancel?(requestedAt: string): void;
 }
@@ -117,7 +119,7 @@ export function* runDeploymentLoop(
     if (running.size === 0) break;
 
     // Once cancelled, the remaining waits only await the deployments ARM is cancelling (or would not cancel).
-    if ((yield* waitForNextPoll(context, running, canceled ? undefined : BUILD_CANCEL_EVENT)) === "cancel") {
+    if ((yield* waitForNextPoll(context, running, canceled ? undefined : options.cancel)) === "cancel") {
       yield* cancelRound();
       publish();
       continue;

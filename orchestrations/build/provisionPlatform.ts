@@ -15,7 +15,7 @@ import {
 import type { DeploymentUnit } from "../../lib/plan/types";
 import type { PlatformSpec } from "../../lib/spec";
 import type { ComputePlanResult, NotifyBuildInput } from "./contracts";
-import { errorMessage, settleAll, settleEach } from "../shared/longRunning";
+import { errorMessage, EventListener, settleAll, settleEach } from "../shared/longRunning";
 import { pinnedPlan, runDeploymentLoop, type DeploymentLoopResult } from "./deploymentLoop";
 import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
 
@@ -50,8 +50,10 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   };
   context.df.setCustomStatus(status);
 
-  const notify = (result: BuildResult, planningFailure?: string) =>
-    settleAll(context, [
+  // A what-if is read-only everywhere: it tells no channel anything (its answer is the API's and the CLI's).
+  function* notify(result: BuildResult, planningFailure?: string): Generator<Task, void, unknown> {
+    if (input.mode === "whatif") return;
+    yield* settleAll(context, [
       context.df.callActivity(Activities.notifyBuildResult, {
         environment: result.environment,
         notifications: input.spec.notifications,
@@ -64,6 +66,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
         ...(planningFailure !== undefined ? { planningFailure } : {}),
       } satisfies NotifyBuildInput),
     ]);
+  }
 
   let planned: { spec: PlatformSpec; plan: ComputePlanResult };
   try {
@@ -116,7 +119,8 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
         }
       : loop.canceled;
   };
-  const loopOptions = { environment: spec.name, target, mode: input.mode, maxDeploymentSeconds, onCancel };
+  const cancel = new EventListener(context, BUILD_CANCEL_EVENT);
+  const loopOptions = { environment: spec.name, target, mode: input.mode, maxDeploymentSeconds, cancel, onCancel };
 
   // Stage 1: every deployment whose dependencies are met (shared ones, and early per-cluster ones such as the
   // cluster's resource group and identities) until every shared deployment a cluster needs has finished.
@@ -135,6 +139,11 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   );
   record(stage1.deployments, all, stage1.outputs);
   noteCancel(stage1);
+  // A cancel that arrived after the loop's last wait still stops the build before any child starts.
+  if (!canceled && cancel.heard) {
+    onCancel(context.df.currentUtcDateTime.toISOString());
+    canceled = { requestedAt: status.cancelRequestedAt!, cancelledInArm: [], awaited: [], notStarted: [] };
+  }
 
   // Stage 2: the rest of each cluster (cluster, then its add-ons) and of the shared work, in parallel; deployments
   // still running are handed over and polled, not restarted.
@@ -171,9 +180,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   context.df.setCustomStatus(status);
   if (tasks.length > 0) {
     // The children hear the cancel themselves (the API raises it on each); here it only marks the build.
-    const cancel = context.df.waitForExternalEvent(BUILD_CANCEL_EVENT);
-    const first = yield context.df.Task.any([context.df.Task.all(tasks), cancel]);
-    if (first === cancel) {
+    if (yield* cancel.race(context.df.Task.all(tasks))) {
       onCancel(context.df.currentUtcDateTime.toISOString());
       canceled ??= { requestedAt: status.cancelRequestedAt!, cancelledInArm: [], awaited: [], notStarted: [] };
       context.df.setCustomStatus(status);

@@ -93,25 +93,56 @@ export class PollSchedule<V> {
 }
 
 /**
- * Waits (a fresh durable timer) until the schedule's earliest poll is due. With `cancelEvent`, the external event
- * of that name ends the wait early: the answer is then `"cancel"` (the timer is cancelled). An event raised while
- * nothing waited is kept by the runtime and ends the next wait at once.
+ * Hears one external event (a cancel) across many waits. Each wait needs a fresh event task (#574), and an event
+ * task that lost its race stays open and still catches the event later (durable-js hands an event to the newest
+ * open task of its name, even one nobody waits on any more), so every task made is kept and looked at.
+ */
+export class EventListener {
+  private readonly open: Task[] = [];
+
+  constructor(
+    private readonly context: OrchestrationContext,
+    readonly eventName: string,
+  ) {}
+
+  /** Whether the event has arrived (caught by any of the waits so far). */
+  get heard(): boolean {
+    return this.open.some((t) => t.isCompleted);
+  }
+
+  /** A fresh event task for the next `Task.any`. */
+  next(): Task {
+    const task = this.context.df.waitForExternalEvent(this.eventName);
+    this.open.push(task);
+    return task;
+  }
+
+  /** Waits for `task` or the event, whichever comes first: true when the event did. */
+  *race(task: Task): Generator<Task, boolean, unknown> {
+    if (this.heard) return true;
+    const event = this.next();
+    return (yield this.context.df.Task.any([task, event])) === event;
+  }
+}
+
+/**
+ * Waits (a fresh durable timer) until the schedule's earliest poll is due; with a listener, its event ends the
+ * wait early and the answer is `"cancel"` (the timer is cancelled).
  */
 export function* waitForNextPoll(
   context: OrchestrationContext,
   schedule: PollSchedule<unknown>,
-  cancelEvent?: string,
+  cancel?: EventListener,
 ): Generator<Task, "due" | "cancel", unknown> {
+  if (cancel?.heard) return "cancel";
   const at = schedule.nextPollAt();
   if (at <= context.df.currentUtcDateTime.getTime()) return "due";
   const timer: TimerTask = context.df.createTimer(new Date(at));
-  if (cancelEvent === undefined) {
+  if (cancel === undefined) {
     yield timer;
     return "due";
   }
-  const cancel = context.df.waitForExternalEvent(cancelEvent);
-  const winner = yield context.df.Task.any([timer, cancel]);
-  if (winner === timer) return "due";
+  if (!(yield* cancel.race(timer))) return "due";
   timer.cancel();
   return "cancel";
 }

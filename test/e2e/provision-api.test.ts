@@ -58,11 +58,11 @@ describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
     const started = await api(`environments/${ENV}/provision`, { method: "POST" });
     expect(started.status).toBe(202);
     const body = (await started.json()) as { instanceId: string; statusUrl: string };
-    expect(body.instanceId).toBe(ENV);
+    expect(body.instanceId).toBe(`build:${ENV}`);
 
     const second = await api(`environments/${ENV}/provision`, { method: "POST" });
     expect(second.status).toBe(409);
-    expect(((await second.json()) as { instanceId: string }).instanceId).toBe(ENV);
+    expect(((await second.json()) as { instanceId: string }).instanceId).toBe(`build:${ENV}`);
 
     const final = await waitForBuild();
     expect(final.runtimeStatus, JSON.stringify(final.failure)).toBe("Completed");
@@ -92,7 +92,7 @@ describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
     const before = h.sandbox.counters.snapshot();
 
     expect((await api(`environments/${ENV}/provision?mode=whatif`, { method: "POST" })).status).toBe(202);
-    const whatIf = await waitForBuild();
+    const whatIf = await h.waitForRun(`environments/${ENV}/provision?mode=whatif`);
     expect(whatIf.runtimeStatus).toBe("Completed");
     const previews = (
       whatIf.progress as { deployments: { whatIf?: { create: number; modify: number; delete: number } }[] }
