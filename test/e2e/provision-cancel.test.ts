@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildInstanceId } from "../../lib/api/instance-ids";
+import { Orchestrations } from "../../lib/function-names";
+import { defaultSpec } from "../../lib/spec";
+import { startApiHarness, type ApiHarness } from "./harness";
+
+/**
+ * Issue 16 on the local host (the HTTP API, the real orchestrations, the durable driver, the sandbox ARM):
+ * cancel stops the whole tree of a build, a build starts once however many POSTs race, and a route's `{env}`
+ * only ever reaches that environment's own build.
+ */
+
+const ENV = defaultSpec.name;
+const PROVISION = `environments/${ENV}/provision`;
+
+interface StatusBody {
+  runtimeStatus: string;
+  progress?: { stage: string; deployments: { name: string; state: string; error?: { code: string } }[] };
+  canceled?: { cancelledInArm: string[]; awaited: string[]; notStarted: string[] };
+}
+
+describe("cancel, single flight and route parameters (local host + sandbox ARM)", () => {
+  let h: ApiHarness;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const status = async () => (await (await h.api(PROVISION)).json()) as StatusBody;
+
+  beforeAll(async () => {
+    h = await startApiHarness({ taskHub: "e2ecancel" });
+  });
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it("refuses route parameters that are not environment or cluster names, naming the parameter", async () => {
+    const badEnv = await h.api("environments/Not_An_Env/provision", { method: "POST" });
+    expect(badEnv.status).toBe(400);
+    expect(await badEnv.json()).toMatchObject({ parameter: "env" });
+    const badCluster = await h.api(`environments/${ENV}/clusters/APP1`, { method: "DELETE" });
+    expect(badCluster.status).toBe(400);
+    expect(await badCluster.json()).toMatchObject({ parameter: "cluster" });
+    expect(h.sandbox.counters.snapshot().writes).toBe(0);
+  });
+
+  it("cannot reach an instance of another kind: an eviction watch survives a cancel posted with its id", async () => {
+    // The id a real eviction watch gets (lib/events classify: eviction-<env>-<cluster>-<window>), and a look-alike
+    // that passes as an environment name: neither route may touch the watch.
+    for (const id of ["eviction-k8s-demo-app1-20261124T0600", "eviction-app1-0600"]) {
+      // A watch still collecting evictions (for a long simulated while): it waits on its timer and events.
+      const first = { dedupeKey: id, vmName: "aks-spot-0", resourceId: "/vm", occurredAt: new Date().toISOString() };
+      const input = { watchKey: id, environment: ENV, cluster: "app1", first, collectMinutes: 10_000 };
+      await h.host.driver.startNew(Orchestrations.evictionWatch, { instanceId: id, input });
+      const cancel = await h.api(`environments/${id}/provision/cancel`, { method: "POST" });
+      expect([400, 409]).toContain(cancel.status);
+      await sleep(300);
+      expect((await h.host.driver.getStatus(id))?.runtimeStatus).toBe("Running");
+      await h.host.driver.terminate(id, "test clean-up").catch(() => undefined);
+    }
+  });
+
+  it("six simultaneous POSTs start one build: one 202 and five 409s naming it and its status URL", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const r = await h.api(PROVISION, { method: "POST" });
+        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      }),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
+    for (const refused of answers.filter((a) => a.status === 409)) {
+      expect(refused.body).toMatchObject({ instanceId: buildInstanceId(ENV) });
+      expect(String(refused.body.statusUrl)).toMatch(new RegExp(`/api/${PROVISION}$`));
+      expect(String(refused.body.error)).toContain("already running");
+    }
+    const started = (await h.host.driver.list()).filter((s) => s.name === Orchestrations.provisionPlatform);
+    expect(started).toHaveLength(1);
+  });
+
+  it("cancel mid-build stops the whole tree: no ARM write after it, every instance terminal, a rebuild conflicts with nothing", async () => {
+    // The build started by the previous test: wait until the clusters' sub-orchestrations are deploying.
+    for (let i = 0; ; i++) {
+      const s = await status();
+      const running = s.progress?.deployments.filter((d) => d.state === "running").map((d) => d.name) ?? [];
+      if (s.progress?.stage === "clusters" && running.some((n) => n.startsWith(`${ENV}-aks-`))) break;
+      expect(s.runtimeStatus, "the build ended before the clusters were being deployed").toBe("Running");
+      if (i > 600) throw new Error("the clusters never started deploying");
+      await sleep(100);
+    }
+
+    const cancel = await h.api(`${PROVISION}/cancel`, { method: "POST" });
+    expect(cancel.status).toBe(202);
+    const answer = (await cancel.json()) as { cancelling: string[]; statusUrl: string };
+    // The build and its sub-orchestrations (one per cluster and the platform group) all got the cancel.
+    expect(answer.cancelling.length).toBeGreaterThan(1);
+    expect(answer.cancelling[0]).toBe(buildInstanceId(ENV));
+
+    // Until the tree is quiet, a new build is refused.
+    const early = await h.api(PROVISION, { method: "POST" });
+    expect(early.status).toBe(409);
+
+    const final = (await h.waitForRun(PROVISION)) as unknown as StatusBody;
+    expect(final.runtimeStatus).toBe("Canceled");
+    expect(final.canceled!.cancelledInArm.length + final.canceled!.awaited.length).toBeGreaterThan(0);
+    expect(final.canceled!.notStarted.length).toBeGreaterThan(0);
+    const deployments = final.progress!.deployments;
+    expect(deployments.filter((d) => d.state === "running" || d.state === "pending")).toEqual([]);
+    expect(deployments.some((d) => d.error?.code === "BuildCanceled")).toBe(true);
+
+    const tree = (await h.host.driver.list()).filter((s) => s.instanceId.startsWith(buildInstanceId(ENV)));
+    expect(tree.length).toBeGreaterThan(1);
+    expect(tree.filter((s) => ["Pending", "Running"].includes(s.runtimeStatus))).toEqual([]);
+
+    // Nothing of the cancelled build writes to ARM any more: 600 simulated seconds per real second pass.
+    const writesAtEnd = h.sandbox.counters.snapshot().writes;
+    await sleep(1500);
+    expect(h.sandbox.counters.snapshot().writes).toBe(writesAtEnd);
+
+    const conflictsBefore = h.sandbox.counters.snapshot().conflicts;
+    expect((await h.api(PROVISION, { method: "POST" })).status).toBe(202);
+    const rebuilt = await h.waitForRun(PROVISION);
+    expect(rebuilt.runtimeStatus, JSON.stringify(rebuilt.failure)).toBe("Completed");
+    expect(h.sandbox.counters.snapshot().conflicts).toBe(conflictsBefore);
+  });
+});
