@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
+import { startSink } from "../helpers/sink";
 import { startE2eRuntime } from "./harness";
 
 /**
@@ -59,6 +60,10 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
     expect(app2?.state).toBe("failed");
     expect(JSON.stringify(app2?.error)).toContain("QuotaExceeded");
     expect(failed.failure).toContain("k8s-demo-aks-app2");
+    // The message names ARM's innermost error and the resource, not the DeploymentFailed wrapper.
+    expect(failed.failure).toMatch(
+      /k8s-demo-aks-app2 \(cluster app2\): failed: QuotaExceeded: Operation could not be completed .*\(resource [^)]*aks-k8s-demo-app2\)/,
+    );
     expect(first.get("k8s-demo-addons-app2")?.state).toBe("skipped");
 
     runtime.sandbox!.faults.remove(fault.id);
@@ -73,5 +78,52 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
     const outcome = await runBuild(runtime, defaultSpec, "deploy");
     expect(outcome.runtimeStatus, outcome.failure).toBe("Completed");
     expect(runtime.sandbox!.counters.snapshot().conflicts).toBe(0);
+  });
+
+  it("one unreadable status read (a gateway's HTML page with 200) is asked again, and the build succeeds", async () => {
+    runtime = await startE2eRuntime(defaultSpec);
+    runtime.sandbox!.faults.add({
+      match: { method: "GET", path: "/deployments/k8s-demo-aks-app1" },
+      effect: { kind: "malformed" },
+      times: 3,
+    });
+    const outcome = await runBuild(runtime, defaultSpec, "deploy");
+    expect(outcome.runtimeStatus, outcome.failure).toBe("Completed");
+    expect(runtime.sandbox!.faults.list()).toEqual([]);
+  });
+
+  it("a build that fails while planning (the Istio look-up refused) alerts like any other failure", async () => {
+    const sink = await startSink();
+    const settings = {
+      AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host,
+      AKS_PLATFORM_TEAMS_WEBHOOK_URL: `${sink.url}/teams`,
+      AKS_PLATFORM_SLACK_WEBHOOK_URL: `${sink.url}/slack`,
+    };
+    const saved = Object.keys(settings).map((k) => [k, process.env[k]] as const);
+    Object.assign(process.env, settings);
+    try {
+      runtime = await startE2eRuntime(defaultSpec);
+      runtime.sandbox!.faults.add({
+        match: { method: "GET", path: "meshRevisionProfiles" },
+        effect: { kind: "error", status: 403, code: "AuthorizationFailed", message: "no read on meshRevisionProfiles" },
+      });
+      const outcome = await runBuild(runtime, defaultSpec, "deploy");
+      expect(outcome.runtimeStatus).toBe("Failed");
+      expect(outcome.failure).toContain("failed while planning");
+      expect(outcome.failure).toContain("AuthorizationFailed");
+      const alerts = await sink.waitForRequests(2, 10_000);
+      for (const path of ["/teams", "/slack"]) {
+        const body = JSON.stringify(alerts.find((r) => r.path.startsWith(path))?.json());
+        expect(body).toContain("AuthorizationFailed");
+        expect(body).toContain("planning");
+      }
+      expect(runtime.sandbox!.counters.snapshot().writes).toBe(0);
+    } finally {
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await sink.close();
+    }
   });
 });
