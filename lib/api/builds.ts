@@ -76,11 +76,15 @@ export async function handleProvision(request: ApiRequest, instances: BuildInsta
     const busy = await busyInstance(instanceId, instances);
     return (
       busy &&
-      problem(409, `a ${modeParam === "whatif" ? "what-if" : "build"} of environment ${env} is already running (${busy.instanceId}, ${busy.runtimeStatus}); follow it at ${statusUrl}`, {
-        instanceId: busy.instanceId,
-        runtimeStatus: busy.runtimeStatus,
-        statusUrl,
-      })
+      problem(
+        409,
+        `a ${modeParam === "whatif" ? "what-if" : "build"} of environment ${env} is already running (${busy.instanceId}, ${busy.runtimeStatus}); follow it at ${statusUrl}`,
+        {
+          instanceId: busy.instanceId,
+          runtimeStatus: busy.runtimeStatus,
+          statusUrl,
+        },
+      )
     );
   };
   const conflict = await running();
@@ -177,7 +181,8 @@ function friendlyStatusUrl(url: string, mode: BuildMode): string {
 async function buildStatusResponse(env: string, mode: BuildMode, instances: BuildInstances): Promise<ApiResponse> {
   const instanceId = buildModeInstanceId(env, mode);
   const view = await instances.get(instanceId);
-  if (!view) return problem(404, `no ${mode === "whatif" ? "what-if" : "build"} of environment ${env} has been started`);
+  if (!view)
+    return problem(404, `no ${mode === "whatif" ? "what-if" : "build"} of environment ${env} has been started`);
   const progress = await mergedStatus(view, instances);
   const answer = instanceStatusResponse(view, progress);
   const canceled = (view.output as Partial<BuildResult> | undefined)?.canceled;

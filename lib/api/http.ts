@@ -66,9 +66,13 @@ export function routeNames<K extends RouteName>(
       const what = name === "env" ? "an environment name" : "a cluster name";
       return {
         ok: false,
-        response: problem(400, `route parameter ${name} '${value}' is not ${what}: ${checked.error.issues[0]!.message}`, {
-          parameter: name,
-        }),
+        response: problem(
+          400,
+          `route parameter ${name} '${value}' is not ${what}: ${checked.error.issues[0]!.message}`,
+          {
+            parameter: name,
+          },
+        ),
       };
     }
     values[name] = checked.data;

@@ -231,5 +231,9 @@ export function failureCauses(
 ): ({ deployment: string; cluster?: string } & ArmErrorInfo)[] {
   return deployments
     .filter((d) => d.state === "failed" && d.error !== undefined)
-    .map((d) => ({ deployment: d.name, ...(d.cluster !== undefined ? { cluster: d.cluster } : {}), ...rootCauses(d.error!)[0]! }));
+    .map((d) => ({
+      deployment: d.name,
+      ...(d.cluster !== undefined ? { cluster: d.cluster } : {}),
+      ...rootCauses(d.error!)[0]!,
+    }));
 }

@@ -1,6 +1,6 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { buildInstanceId, isActive, mergedStatus, type BuildInstances } from "../../lib/api/builds";
+import { buildModeInstanceId, isActive, mergedStatus, type BuildInstances } from "../../lib/api/builds";
 import { Orchestrations } from "../../lib/function-names";
 import type { BuildInput, BuildMode, BuildStatus } from "../../lib/plan/progress";
 import type { PlatformSpec } from "../../lib/spec";
@@ -158,7 +158,7 @@ export async function runBuild(
   mode: BuildMode,
   options: { onProgress?: (status: BuildStatus | undefined, runtimeStatus: string) => void; pollMs?: number } = {},
 ): Promise<BuildOutcome> {
-  const instanceId = buildInstanceId(spec.name);
+  const instanceId = buildModeInstanceId(spec.name, mode);
   const existing = await runtime.instances.get(instanceId);
   const resumed = isActive(existing);
   if (!resumed) await runtime.instances.start(instanceId, { spec, mode } satisfies BuildInput);
@@ -183,4 +183,65 @@ export async function runBuild(
 function failureText(output: unknown): string {
   if (typeof output === "string") return output;
   return JSON.stringify(output);
+}
+
+/**
+ * Who drives the builds kept under a state folder: `up` records its process and command line when it starts, and
+ * on SIGINT/SIGTERM what it left running. `status` reads it to tell an interrupted build from a running one.
+ */
+export interface RunRecord {
+  pid: number;
+  startedAt: string;
+  /** The `aks-platform` arguments that resume the build. */
+  args: string[];
+  interrupted?: { at: string; signal: string; running: string[] };
+}
+
+const RUN_RECORD = "up.json";
+
+export function recordRun(stateDir: string, args: string[]): void {
+  const record: RunRecord = { pid: process.pid, startedAt: new Date().toISOString(), args };
+  writeFileSync(path.join(stateDir, RUN_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export function recordInterruption(stateDir: string, signal: string, running: string[]): void {
+  const record = readRunRecord(stateDir);
+  if (!record) return;
+  record.interrupted = { at: new Date().toISOString(), signal, running };
+  writeFileSync(path.join(stateDir, RUN_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export function readRunRecord(stateDir: string): RunRecord | undefined {
+  const file = path.join(stateDir, RUN_RECORD);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as RunRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A build still marked running whose `up` was interrupted or is gone (killed): nothing drives it until `up` runs again. */
+export function interruption(stateDir: string): RunRecord | undefined {
+  const record = readRunRecord(stateDir);
+  if (!record) return undefined;
+  if (record.interrupted || !processAlive(record.pid)) return record;
+  return undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The deployments of a build's tree that were running at its last recorded status. */
+export async function runningDeployments(instances: BuildInstances, instanceId: string): Promise<string[]> {
+  const view = await instances.get(instanceId);
+  if (!view || !isActive(view)) return [];
+  const status = await mergedStatus(view, instances);
+  return status?.deployments.filter((d) => d.state === "running").map((d) => d.name) ?? [];
 }

@@ -172,7 +172,10 @@ export function* settleAll(
 }
 
 /** Each task's outcome, yielding them one at a time (for tasks already part of a compound task). */
-export function* settleEach(tasks: readonly Task[], into = new Map<Task, Settled>()): Generator<Task, Settled[], unknown> {
+export function* settleEach(
+  tasks: readonly Task[],
+  into = new Map<Task, Settled>(),
+): Generator<Task, Settled[], unknown> {
   for (const t of tasks) {
     try {
       into.set(t, { ok: true, value: yield t });

@@ -158,7 +158,10 @@ function* deleteAll(
     const result = outcome.value as DeleteResourceResult;
     if (result.state !== "deleting") {
       running.remove(target.id);
-      return update(target.id, result.state === "deleted" ? { state: "deleted" } : { state: "failed", error: result.error });
+      return update(
+        target.id,
+        result.state === "deleted" ? { state: "deleted" } : { state: "failed", error: result.error },
+      );
     }
     if (running.overdue(target.id)) {
       running.remove(target.id);

@@ -1,16 +1,26 @@
 import path from "node:path";
 import { Option } from "commander";
 import { isLoopbackUrl } from "../../../lib/azure";
-import { isActive, mergedStatus } from "../../../lib/api/builds";
+import { buildInstanceId, buildModeInstanceId, isActive, mergedStatus } from "../../../lib/api/builds";
 import { repoRoot } from "../../../lib/config";
-import type { BuildMode, DeploymentProgress } from "../../../lib/plan/progress";
+import {
+  describeCause,
+  type BuildMode,
+  type BuildResult,
+  type DeploymentProgress,
+  type WhatIfSummary,
+} from "../../../lib/plan/progress";
 import { buildPlan, criticalPath, renderPlanText } from "../../../lib/plan";
 import { makespanSeconds } from "../../../lib/plan/timeline";
 import { UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
 import { writeBuildReport } from "../../build/report";
 import {
+  interruption,
   openBuildRecords,
+  recordInterruption,
+  recordRun,
   runBuild,
+  runningDeployments,
   startLocalRuntime,
   type BuildOutcome,
   type LocalRuntime,
@@ -91,18 +101,25 @@ export const register: RegisterCommand = (program, setExitCode) => {
       }
       if (options.subscription !== undefined) spec = { ...spec, subscriptionId: options.subscription };
 
+      const stateDir = options.stateDir ?? stateDirFor(spec.name);
       const runtime = options.sandbox
         ? await startLocalRuntime({
-            stateDir: options.stateDir ?? stateDirFor(spec.name),
+            stateDir,
             fresh: options.fresh ?? false,
             timeScale,
             sandbox: { timeScale, subscriptionId: spec.subscriptionId },
           })
-        : await startAzureRuntime(spec, options);
+        : await startAzureRuntime(spec, options, stateDir);
+      recordRun(stateDir, process.argv.slice(2));
+      const stopOnSignal = (signal: NodeJS.Signals) => void interrupted(runtime, stateDir, spec, options, signal);
+      process.once("SIGINT", stopOnSignal);
+      process.once("SIGTERM", stopOnSignal);
       try {
         const code = await buildWith(runtime, spec, options);
         setExitCode(code);
       } finally {
+        process.off("SIGINT", stopOnSignal);
+        process.off("SIGTERM", stopOnSignal);
         await runtime.stop();
       }
     });
@@ -111,35 +128,53 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .command("status")
     .description("Show the last build of an environment that `up` ran on this machine (progress, failures).")
     .option("--env <name>", "environment name", "k8s-demo")
+    .option("--state-dir <dir>", "where build state is kept (default: .local/builds/<environment>)")
     .addOption(new Option("--format <format>", "output").choices(["json", "text"]).default("text"))
-    .action(async (options: { env: string; format: "json" | "text" }) => {
-      const runtime = await openBuildRecords(stateDirFor(options.env));
+    .action(async (options: { env: string; stateDir?: string; format: "json" | "text" }) => {
+      const stateDir = options.stateDir ?? stateDirFor(options.env);
+      const runtime = await openBuildRecords(stateDir);
       try {
-        const view = await runtime.instances.get(options.env);
+        // The build, never a what-if: a preview is not "the last build".
+        const view = await runtime.instances.get(buildInstanceId(options.env));
         if (!view) {
           process.stderr.write(`no build of ${options.env} has run on this machine\n`);
           setExitCode(1);
           return;
         }
         const status = await mergedStatus(view, runtime.instances);
+        const stopped = isActive(view) ? interruption(stateDir) : undefined;
+        const canceled = (view.output as Partial<BuildResult> | undefined)?.canceled;
+        const shown = stopped ? "Interrupted" : canceled ? "Canceled" : view.runtimeStatus;
         if (options.format === "json") {
-          process.stdout.write(`${JSON.stringify({ ...view, progress: status }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ ...view, runtimeStatus: shown, progress: status, ...(stopped ? { interrupted: stopped } : {}) }, null, 2)}\n`,
+          );
         } else {
-          process.stdout.write(`${options.env}: ${view.runtimeStatus} (last update ${view.lastUpdatedTime ?? "?"})\n`);
-          for (const d of status?.deployments ?? []) {
+          process.stdout.write(`${options.env}: ${shown} (last update ${view.lastUpdatedTime ?? "?"})\n`);
+          if (stopped) {
+            const how = stopped.interrupted
+              ? `by ${stopped.interrupted.signal} at ${stopped.interrupted.at}`
+              : "its process is gone";
             process.stdout.write(
-              `  ${d.state.padEnd(9)} ${d.name}${d.error ? `  ${d.error.code}: ${d.error.message}` : ""}\n`,
+              `  interrupted ${how}: nothing drives it now; resume with: aks-platform ${stopped.args.join(" ")}\n`,
             );
           }
+          for (const d of status?.deployments ?? []) {
+            process.stdout.write(`  ${d.state.padEnd(9)} ${d.name}${d.error ? `  ${describeCause(d.error)}` : ""}\n`);
+          }
+          // A build that failed before any deployment (planning) has its reason only here.
+          if (view.runtimeStatus === "Failed" && typeof view.output === "string") {
+            process.stdout.write(`reason: ${view.output}\n`);
+          }
         }
-        setExitCode(isActive(view) || view.runtimeStatus === "Completed" ? 0 : 1);
+        setExitCode(!stopped && (isActive(view) || (view.runtimeStatus === "Completed" && !canceled)) ? 0 : 1);
       } finally {
         await runtime.stop();
       }
     });
 };
 
-async function startAzureRuntime(spec: PlatformSpec, options: UpOptions): Promise<LocalRuntime> {
+async function startAzureRuntime(spec: PlatformSpec, options: UpOptions, stateDir: string): Promise<LocalRuntime> {
   if (spec.subscriptionId === UNSET_SUBSCRIPTION_ID)
     throw new CliUsageError("--subscription needs a real subscription id");
   if (options.armEndpoint !== undefined) {
@@ -149,7 +184,7 @@ async function startAzureRuntime(spec: PlatformSpec, options: UpOptions): Promis
     process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
   }
   // Durable state stays on this machine (Azurite); ARM calls go to Azure with DefaultAzureCredential.
-  return startLocalRuntime({ stateDir: options.stateDir ?? stateDirFor(spec.name), timeScale: 1 });
+  return startLocalRuntime({ stateDir, timeScale: 1 });
 }
 
 async function buildWith(runtime: LocalRuntime, spec: PlatformSpec, options: UpOptions): Promise<number> {
@@ -167,7 +202,12 @@ async function buildWith(runtime: LocalRuntime, spec: PlatformSpec, options: UpO
     }
   }
   const outcome = await runOnce(runtime, spec, options.whatif ? "whatif" : "deploy", options);
-  if (options.whatif) printWhatIf(outcome.status?.deployments ?? []);
+  if (options.whatif) {
+    // Read-only everywhere: the report of the last build stays as it is.
+    printWhatIf(outcome.status?.deployments ?? []);
+    printWhatIfSummary(spec, outcome);
+    return outcome.runtimeStatus === "Completed" ? 0 : 1;
+  }
   const reportDir = path.resolve(options.report ?? path.join(repoRoot(), ".local", "reports", spec.name));
   const counters = runtime.sandbox?.counters.snapshot();
   const files = await writeBuildReport(reportDir, spec, outcome, counters ? { sandboxCounters: counters } : {});
@@ -199,6 +239,54 @@ function printWhatIf(deployments: readonly DeploymentProgress[]): void {
     );
     for (const change of w.changes) process.stdout.write(`      ${change}\n`);
   }
+}
+
+function printWhatIfSummary(spec: PlatformSpec, outcome: BuildOutcome): void {
+  const deployments = outcome.status?.deployments ?? [];
+  const total = (key: keyof Omit<WhatIfSummary, "changes">) =>
+    deployments.reduce((sum, d) => sum + (d.whatIf?.[key] ?? 0), 0);
+  const failed = deployments.filter((d) => d.state === "failed");
+  process.stdout.write(
+    [
+      "",
+      `${spec.name}: what-if ${outcome.runtimeStatus} — ${deployments.length} deployments: ${total("create")} to create, ` +
+        `${total("modify")} to modify, ${total("delete")} to delete, ${total("noChange")} unchanged` +
+        (failed.length > 0 ? `; ${failed.length} could not be evaluated` : "") +
+        "; nothing was changed, no report written",
+      ...failed.map((d) => `  ${d.name}: ${d.error ? describeCause(d.error) : "failed"}`),
+      ...(outcome.failure !== undefined ? [outcome.failure] : []),
+      "",
+    ].join("\n"),
+  );
+}
+
+/** Ctrl+C or SIGTERM during `up`: say what keeps running and how to resume, record it for `status`, stop cleanly. */
+async function interrupted(
+  runtime: LocalRuntime,
+  stateDir: string,
+  spec: PlatformSpec,
+  options: UpOptions,
+  signal: NodeJS.Signals,
+): Promise<never> {
+  const running = await runningDeployments(
+    runtime.instances,
+    buildModeInstanceId(spec.name, options.whatif ? "whatif" : "deploy"),
+  ).catch(() => [] as string[]);
+  recordInterruption(stateDir, signal, running);
+  process.stderr.write(
+    [
+      "",
+      `${signal}: stopped driving the ${options.whatif ? "what-if" : "build"} of ${spec.name}; it is interrupted, not cancelled.`,
+      running.length > 0
+        ? `Left running in ${options.sandbox ? "the sandbox ARM (its state is kept)" : "ARM"}: ${running.join(", ")}.`
+        : "No deployment was running.",
+      `Resume: aks-platform ${process.argv.slice(2).join(" ")}`,
+      `Status: aks-platform status --env ${spec.name}${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}`,
+      "",
+    ].join("\n"),
+  );
+  await runtime.stop().catch(() => undefined);
+  process.exit(signal === "SIGINT" ? 130 : 143);
 }
 
 function printSummary(spec: PlatformSpec, outcome: BuildOutcome, files: string[], simulated: boolean): void {
