@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
+import { statusText } from "../../local/cli/commands/up";
 import { startSink } from "../helpers/sink";
 import { startE2eRuntime } from "./harness";
 
@@ -65,6 +66,14 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
       /k8s-demo-aks-app2 \(cluster app2\): failed: QuotaExceeded: Operation could not be completed .*\(resource [^)]*aks-k8s-demo-app2\)/,
     );
     expect(first.get("k8s-demo-addons-app2")?.state).toBe("skipped");
+    // `aks-platform status` says why, per deployment.
+    const text = statusText(
+      defaultSpec.name,
+      (await runtime.instances.get(failed.instanceId))!,
+      failed.status,
+      undefined,
+    );
+    expect(text).toMatch(/failed\s+k8s-demo-aks-app2\s+QuotaExceeded: Operation could not be completed/);
 
     runtime.sandbox!.faults.remove(fault.id);
     const rerun = await runBuild(runtime, defaultSpec, "deploy");
@@ -111,6 +120,10 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
       expect(outcome.runtimeStatus).toBe("Failed");
       expect(outcome.failure).toContain("failed while planning");
       expect(outcome.failure).toContain("AuthorizationFailed");
+      const view = (await runtime.instances.get(outcome.instanceId))!;
+      expect(statusText(defaultSpec.name, view, outcome.status, undefined)).toMatch(
+        /reason: .*failed while planning: .*AuthorizationFailed/,
+      );
       const alerts = await sink.waitForRequests(2, 10_000);
       for (const path of ["/teams", "/slack"]) {
         const body = JSON.stringify(alerts.find((r) => r.path.startsWith(path))?.json());

@@ -1,12 +1,19 @@
 import path from "node:path";
 import { Option } from "commander";
 import { isLoopbackUrl } from "../../../lib/azure";
-import { buildInstanceId, buildModeInstanceId, isActive, mergedStatus } from "../../../lib/api/builds";
+import {
+  buildInstanceId,
+  buildModeInstanceId,
+  isActive,
+  mergedStatus,
+  type InstanceView,
+} from "../../../lib/api/builds";
 import { repoRoot } from "../../../lib/config";
 import {
   describeCause,
   type BuildMode,
   type BuildResult,
+  type BuildStatus,
   type DeploymentProgress,
   type WhatIfSummary,
 } from "../../../lib/plan/progress";
@@ -24,6 +31,7 @@ import {
   startLocalRuntime,
   type BuildOutcome,
   type LocalRuntime,
+  type RunRecord,
 } from "../../build/runner";
 import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
@@ -144,28 +152,13 @@ export const register: RegisterCommand = (program, setExitCode) => {
         const status = await mergedStatus(view, runtime.instances);
         const stopped = isActive(view) ? interruption(stateDir) : undefined;
         const canceled = (view.output as Partial<BuildResult> | undefined)?.canceled;
-        const shown = stopped ? "Interrupted" : canceled ? "Canceled" : view.runtimeStatus;
+        const shown = shownStatus(view, stopped);
         if (options.format === "json") {
           process.stdout.write(
             `${JSON.stringify({ ...view, runtimeStatus: shown, progress: status, ...(stopped ? { interrupted: stopped } : {}) }, null, 2)}\n`,
           );
         } else {
-          process.stdout.write(`${options.env}: ${shown} (last update ${view.lastUpdatedTime ?? "?"})\n`);
-          if (stopped) {
-            const how = stopped.interrupted
-              ? `by ${stopped.interrupted.signal} at ${stopped.interrupted.at}`
-              : "its process is gone";
-            process.stdout.write(
-              `  interrupted ${how}: nothing drives it now; resume with: aks-platform ${stopped.args.join(" ")}\n`,
-            );
-          }
-          for (const d of status?.deployments ?? []) {
-            process.stdout.write(`  ${d.state.padEnd(9)} ${d.name}${d.error ? `  ${describeCause(d.error)}` : ""}\n`);
-          }
-          // A build that failed before any deployment (planning) has its reason only here.
-          if (view.runtimeStatus === "Failed" && typeof view.output === "string") {
-            process.stdout.write(`reason: ${view.output}\n`);
-          }
+          process.stdout.write(statusText(options.env, view, status, stopped));
         }
         setExitCode(!stopped && (isActive(view) || (view.runtimeStatus === "Completed" && !canceled)) ? 0 : 1);
       } finally {
@@ -173,6 +166,34 @@ export const register: RegisterCommand = (program, setExitCode) => {
       }
     });
 };
+
+function shownStatus(view: InstanceView, stopped: RunRecord | undefined): string {
+  if (stopped) return "Interrupted";
+  return (view.output as Partial<BuildResult> | undefined)?.canceled ? "Canceled" : view.runtimeStatus;
+}
+
+/** `status` as text: the build's state, why it stopped (interrupted, cancelled, failed) and each deployment's cause. */
+export function statusText(
+  env: string,
+  view: InstanceView,
+  status: BuildStatus | undefined,
+  stopped: RunRecord | undefined,
+): string {
+  const lines = [`${env}: ${shownStatus(view, stopped)} (last update ${view.lastUpdatedTime ?? "?"})`];
+  if (stopped) {
+    const how = stopped.interrupted
+      ? `by ${stopped.interrupted.signal} at ${stopped.interrupted.at}`
+      : "its process is gone";
+    lines.push(`  interrupted ${how}: nothing drives it now; resume with: aks-platform ${stopped.args.join(" ")}`);
+  }
+  const deployments = status?.deployments ?? [];
+  for (const d of deployments)
+    lines.push(`  ${d.state.padEnd(9)} ${d.name}${d.error ? `  ${describeCause(d.error)}` : ""}`);
+  // A build that failed before any deployment (while planning) has its reason only in its output.
+  if (view.runtimeStatus === "Failed" && !deployments.some((d) => d.error))
+    lines.push(`reason: ${typeof view.output === "string" ? view.output : JSON.stringify(view.output)}`);
+  return `${lines.join("\n")}\n`;
+}
 
 async function startAzureRuntime(spec: PlatformSpec, options: UpOptions, stateDir: string): Promise<LocalRuntime> {
   if (spec.subscriptionId === UNSET_SUBSCRIPTION_ID)

@@ -1,0 +1,99 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli";
+import { startSink } from "../helpers/sink";
+
+/** `up` as a person runs it: interrupted with Ctrl+C, and a what-if that must change nothing anywhere. */
+
+const root = path.resolve(__dirname, "../..");
+const dirs: string[] = [];
+const tempDir = (name: string) => {
+  const dir = mkdtempSync(path.join(tmpdir(), `e2e-${name}-`));
+  dirs.push(dir);
+  return dir;
+};
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("aks-platform up, stopped and previewed", () => {
+  it("Ctrl+C says what it left running and how to resume, and status shows the build as interrupted", async () => {
+    const stateDir = tempDir("interrupt");
+    const args = [
+      "up",
+      "--sandbox",
+      "--time-scale",
+      "300",
+      "--state-dir",
+      stateDir,
+      "--report",
+      path.join(stateDir, "r"),
+    ];
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "local/cli/entry.ts"), ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    let errors = "";
+    child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no progress before the deadline:\n${output}`)), 90_000);
+      child.stdout.on("data", (chunk: Buffer) => {
+        const before = output;
+        output += chunk.toString();
+        // One Ctrl+C (a second one while it shuts down would kill it outright, as a person expects).
+        if (/k8s-demo-grants-mgmt\s+succeeded/.test(output) && !/k8s-demo-grants-mgmt\s+succeeded/.test(before)) {
+          clearTimeout(timer);
+          child.kill("SIGINT");
+          resolve();
+        }
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    expect(code, errors).toBe(130);
+    expect(errors).toContain("SIGINT: stopped driving the build of k8s-demo; it is interrupted, not cancelled.");
+    expect(errors).toMatch(/Left running in the sandbox ARM \(its state is kept\): k8s-demo-/);
+    expect(errors).toContain(`Resume: aks-platform ${args.join(" ")}`);
+
+    const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir]);
+    expect(status.stdout).toMatch(/^k8s-demo: Interrupted /);
+    expect(status.stdout).toContain(`interrupted by SIGINT at `);
+    expect(status.stdout).toContain(`resume with: aks-platform ${args.join(" ")}`);
+    expect(status.code).toBe(1);
+  }, 180_000);
+
+  it("--whatif is read-only: no notification, no report, not the last build; its summary counts the changes", async () => {
+    const stateDir = tempDir("whatif");
+    const reportDir = path.join(stateDir, "report");
+    const sink = await startSink();
+    try {
+      const result = await runCli(
+        ["up", "--sandbox", "--whatif", "--time-scale", "300", "--state-dir", stateDir, "--report", reportDir],
+        {
+          env: {
+            AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host,
+            AKS_PLATFORM_TEAMS_WEBHOOK_URL: `${sink.url}/teams`,
+            AKS_PLATFORM_SLACK_WEBHOOK_URL: `${sink.url}/slack`,
+          },
+        },
+      );
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(
+        /k8s-demo: what-if Completed — \d+ deployments: [1-9]\d* to create, 0 to modify, 0 to delete, 0 unchanged; nothing was changed, no report written/,
+      );
+      expect(result.stdout).not.toMatch(/\d+ succeeded/);
+      expect(sink.requests).toEqual([]);
+      expect(existsSync(reportDir)).toBe(false);
+
+      const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir]);
+      expect(status.stderr).toContain("no build of k8s-demo has run on this machine");
+      expect(status.code).toBe(1);
+    } finally {
+      await sink.close();
+    }
+  }, 180_000);
+});
