@@ -4,7 +4,7 @@ import { Orchestrations, type OrchestrationName } from "../function-names";
 import { RUNBOOKS, runbookLink, type OpsId } from "../notify/message";
 import { expiryState, type ExpiryState } from "../ops/reactions";
 import { buildPlan, PlanError, renderArchitectureMermaid } from "../plan";
-import type { ArmErrorInfo, DeploymentProgress, DeploymentState } from "../plan/progress";
+import { rootCauses, type ArmErrorInfo, type DeploymentProgress, type DeploymentState } from "../plan/progress";
 import { buildGantt, makespanSeconds } from "../plan/timeline";
 import { defaultSpec, type PlatformSpec } from "../spec";
 import { buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
@@ -341,11 +341,7 @@ function deploymentRow(d: DeploymentProgress): DeploymentRow {
 
 /** The innermost details of an ARM error, each once (ARM repeats "DependencyFailed" for every dependent resource). */
 function leafCauses(error: ArmErrorInfo): string[] {
-  const leaves = (e: ArmErrorInfo): string[] => {
-    const details = e.details ?? [];
-    return details.length === 0 ? [`${e.code}: ${e.message}`] : details.flatMap(leaves);
-  };
-  return error.details?.length ? [...new Set(leaves(error))] : [];
+  return error.details?.length ? [...new Set(rootCauses(error).map((c) => `${c.code}: ${c.message}`))] : [];
 }
 
 // ---- reaction instances -----------------------------------------------------------------------------------------
