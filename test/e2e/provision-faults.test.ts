@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { handleProvision } from "../../lib/api/builds";
 import { defaultSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
 import { statusText } from "../../local/cli/commands/up";
@@ -66,6 +67,26 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
       /k8s-demo-aks-app2 \(cluster app2\): failed: QuotaExceeded: Operation could not be completed .*\(resource [^)]*aks-k8s-demo-app2\)/,
     );
     expect(first.get("k8s-demo-addons-app2")?.state).toBe("skipped");
+    // `GET …/provision` names the innermost cause and the resource it hit.
+    const answer = await handleProvision(
+      {
+        method: "GET",
+        url: `http://127.0.0.1/api/environments/${defaultSpec.name}/provision`,
+        params: { env: defaultSpec.name },
+        query: new URLSearchParams(),
+        headers: new Headers(),
+        text: () => Promise.resolve(""),
+      },
+      runtime.instances,
+    );
+    expect((answer.jsonBody as { causes: unknown[] }).causes).toContainEqual(
+      expect.objectContaining({
+        deployment: "k8s-demo-aks-app2",
+        cluster: "app2",
+        code: "QuotaExceeded",
+        target: expect.stringContaining("aks-k8s-demo-app2") as unknown,
+      }),
+    );
     // `aks-platform status` says why, per deployment.
     const text = statusText(
       defaultSpec.name,

@@ -57,7 +57,7 @@ describe("DELETE /api/environments/{env}/clusters/{cluster} (local host + sandbo
     expect(duringBuild.status).toBe(409);
     const buildConflict = (await duringBuild.json()) as Problem;
     expect(buildConflict.error).toContain("build");
-    expect(buildConflict.instanceId).toBe(ENV);
+    expect(buildConflict.instanceId).toBe(`build:${ENV}`);
 
     const build = await waitFor(`environments/${ENV}/provision`);
     expect(build.runtimeStatus, JSON.stringify(build.failure)).toBe("Completed");
