@@ -108,7 +108,8 @@ export function* runDeploymentLoop(
       }
       publish();
     }
-    if (options.stopWhenFinished && options.stopWhenFinished.every((n) => isFinished(progress.get(n)?.state))) break;
+    // A cancelled loop hands nothing over: it awaits its own deployments to their end.
+    if (!canceled && options.stopWhenFinished?.every((n) => isFinished(progress.get(n)?.state))) break;
 
     const startable = runnableUnits(units, states());
     if (startable.length > 0) {
@@ -134,7 +135,7 @@ export function* runDeploymentLoop(
     canceled = { requestedAt: iso(), cancelledInArm: [], awaited: [], notStarted: [] };
     options.onCancel?.(canceled.requestedAt);
     for (const p of progress.values()) {
-      if (p.state !== "pending") continue;
+      if (p.state !== "pending" || !byName.has(p.name)) continue;
       canceled.notStarted.push(p.name);
       progress.set(p.name, {
         ...p,
@@ -153,7 +154,7 @@ export function* runDeploymentLoop(
       const outcome = settled[i]!;
       const accepted = outcome.ok && (outcome.value as { cancelled: boolean }).cancelled;
       (accepted ? canceled!.cancelledInArm : canceled!.awaited).push(unit.name);
-      // Poll at once: a deployment ARM would not cancel has usually just finished.
+      // Look again shortly: ARM's cancel takes effect within seconds, and one it would not cancel is finishing.
       running.again(unit.name, POLL_AFTER_CANCEL_SECONDS);
     });
   }

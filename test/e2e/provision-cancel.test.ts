@@ -58,6 +58,25 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
     }
   });
 
+  it("cancel while the shared deployments run: no sub-orchestration starts and nothing is left running", async () => {
+    expect((await h.api(PROVISION, { method: "POST" })).status).toBe(202);
+    for (let i = 0; ; i++) {
+      const s = await status();
+      if (s.progress?.stage === "shared" && s.progress.deployments.some((d) => d.state === "running")) break;
+      if (i > 600) throw new Error("the shared deployments never started");
+      await sleep(50);
+    }
+    expect((await h.api(`${PROVISION}/cancel`, { method: "POST" })).status).toBe(202);
+    const final = (await h.waitForRun(PROVISION)) as unknown as StatusBody & { progress: { children: unknown[] } };
+    expect(final.runtimeStatus).toBe("Canceled");
+    expect(final.progress.children).toEqual([]);
+    expect(final.progress.deployments.filter((d) => d.state === "running" || d.state === "pending")).toEqual([]);
+    expect(final.canceled!.notStarted).toContain(`${ENV}-aks-app1`);
+    const writes = h.sandbox.counters.snapshot().writes;
+    await sleep(1000);
+    expect(h.sandbox.counters.snapshot().writes).toBe(writes);
+  });
+
   it("six simultaneous POSTs start one build: one 202 and five 409s naming it and its status URL", async () => {
     const answers = await Promise.all(
       Array.from({ length: 6 }, async () => {
@@ -71,8 +90,10 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
       expect(String(refused.body.statusUrl)).toMatch(new RegExp(`/api/${PROVISION}$`));
       expect(String(refused.body.error)).toContain("already running");
     }
-    const started = (await h.host.driver.list()).filter((s) => s.name === Orchestrations.provisionPlatform);
-    expect(started).toHaveLength(1);
+    const running = (await h.host.driver.list()).filter(
+      (s) => s.name === Orchestrations.provisionPlatform && ["Pending", "Running"].includes(s.runtimeStatus),
+    );
+    expect(running).toHaveLength(1);
   });
 
   it("cancel mid-build stops the whole tree: no ARM write after it, every instance terminal, a rebuild conflicts with nothing", async () => {
