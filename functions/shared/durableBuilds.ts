@@ -26,7 +26,8 @@ export function durableBuildInstances(client: DurableClient): BuildInstances {
     },
     async start(instanceId, input) {
       // host.json sets overridableExistingInstanceStates to NonRunningStates: without it the extension would
-      // replace a running instance of this id instead of refusing the second start.
+      // replace a running instance of this id instead of refusing the second start (learn.microsoft.com:
+      // Microsoft.Azure.WebJobs.Extensions.DurableTask.OverridableStates).
       await client.startNew(Orchestrations.provisionPlatform, { instanceId, input });
     },
     terminate: (instanceId, reason) => client.terminate(instanceId, reason),
