@@ -123,7 +123,7 @@ export async function handleProvision(request: ApiRequest, instances: BuildInsta
 /**
  * `POST /environments/{env}/provision/cancel` cancels the build as a tree: the build and each of its
  * sub-orchestrations get the cancel event (the Durable extension's terminate does not reach sub-orchestrations,
- * and would leave deployments running in ARM). Each then starts nothing new, asks ARM to cancel the deployments it
+ * azure-functions-durable-extension#153 and durabletask#446, and would leave deployments running in ARM). Each then starts nothing new, asks ARM to cancel the deployments it
  * has running, waits for them to end, and the build ends with `canceled` naming what was cancelled or awaited.
  */
 export async function handleCancel(request: ApiRequest, instances: BuildInstances): Promise<ApiResponse> {
@@ -134,29 +134,58 @@ export async function handleCancel(request: ApiRequest, instances: BuildInstance
   const instanceId = buildInstanceId(env);
   const statusUrl = friendlyStatusUrl(request.url.replace(/\/cancel(?=$|\?)/, ""), "deploy");
   const tree = await buildTree(instanceId, instances);
-  const active = tree.filter(isActive);
-  if (active.length === 0)
+  if (!tree.some(isActive))
     return problem(409, `no build of environment ${env} is running`, {
       runtimeStatus: tree[0]?.runtimeStatus ?? "none",
     });
-  const reached: string[] = [];
-  for (const member of active) {
-    try {
-      await instances.raise(member.instanceId, BUILD_CANCEL_EVENT, { reason: "cancelled through the API" });
-      reached.push(member.instanceId);
-    } catch (err) {
-      // It ended between the read and the raise: nothing left to stop there.
-      if (isActive(await instances.get(member.instanceId))) throw err;
+  const reached = new Set<string>();
+  const unreached = new Set<string>();
+  // A sub-orchestration is listed in the build's status in the same step that starts it, so it may not exist yet
+  // when the cancel arrives: look again briefly until every listed child has it.
+  for (let attempt = 0; ; attempt++) {
+    unreached.clear();
+    const root = await instances.get(instanceId);
+    const listed = [
+      instanceId,
+      ...((root?.customStatus as Partial<BuildStatus> | undefined)?.children ?? []).map((c) => c.instanceId),
+    ];
+    for (const id of listed) {
+      if (reached.has(id)) continue;
+      const view = await instances.get(id);
+      if (!view) {
+        unreached.add(id);
+        continue;
+      }
+      if (!isActive(view)) continue;
+      try {
+        await instances.raise(id, BUILD_CANCEL_EVENT, { reason: "cancelled through the API" });
+        reached.add(id);
+      } catch (err) {
+        // It ended between the read and the raise: nothing left to stop there.
+        if (isActive(await instances.get(id))) throw err;
+      }
     }
+    if (unreached.size === 0 || attempt >= CANCEL_REACH_ATTEMPTS) break;
+    await new Promise((resolve) => setTimeout(resolve, CANCEL_REACH_PAUSE_MS));
   }
   const status = tree[0] && (await mergedStatus(tree[0], instances));
   const running = status?.deployments.filter((d) => d.state === "running").map((d) => d.name) ?? [];
   return {
     status: 202,
     headers: { Location: statusUrl },
-    jsonBody: { instanceId, cancelling: reached, deploymentsBeingCancelledInArm: running, statusUrl },
+    jsonBody: {
+      instanceId,
+      cancelling: [...reached],
+      deploymentsBeingCancelledInArm: running,
+      statusUrl,
+      // Listed children that never appeared: post the cancel again once they run (it is idempotent).
+      ...(unreached.size > 0 ? { notYetStarted: [...unreached] } : {}),
+    },
   };
 }
+
+const CANCEL_REACH_ATTEMPTS = 5;
+const CANCEL_REACH_PAUSE_MS = 400;
 
 /** The build and the sub-orchestrations its status lists (the tree a cancel must reach and a new build must wait for). */
 async function buildTree(instanceId: string, instances: BuildInstances): Promise<InstanceView[]> {
