@@ -71,6 +71,26 @@ export interface WhatIfPropertyChangeInfo {
   propertyChangeType: string;
   before?: unknown;
   after?: unknown;
+  /** Element changes of an `Array` change (paths are indexes) or nested changes of a modified element. */
+  children?: WhatIfPropertyChangeInfo[];
+}
+
+interface SdkPropertyChange {
+  path: string;
+  propertyChangeType: string;
+  before?: unknown;
+  after?: unknown;
+  children?: SdkPropertyChange[];
+}
+
+function propertyChangeInfo(d: SdkPropertyChange): WhatIfPropertyChangeInfo {
+  return {
+    path: d.path,
+    propertyChangeType: d.propertyChangeType,
+    before: d.before,
+    after: d.after,
+    ...(d.children?.length ? { children: d.children.map(propertyChangeInfo) } : {}),
+  };
 }
 
 export interface WhatIfChangeInfo {
@@ -264,12 +284,7 @@ export class DeploymentsAdapter {
       return (result.changes ?? []).map((c) => ({
         resourceId: c.resourceId ?? "",
         changeType: c.changeType,
-        delta: (c.delta ?? []).map((d) => ({
-          path: d.path,
-          propertyChangeType: d.propertyChangeType,
-          before: d.before as unknown,
-          after: d.after as unknown,
-        })),
+        delta: (c.delta ?? []).map(propertyChangeInfo),
       }));
     });
   }

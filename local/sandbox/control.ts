@@ -2,6 +2,7 @@ import { z } from "zod";
 import { injectBackupFailures, setProtection } from "./backup";
 import { evictNodes, setSpotCapacity } from "./cluster";
 import { advance } from "./engine";
+import type { EventSubscription } from "./events";
 import type { FaultRule, FaultRuleInput } from "./faults";
 import { ArmHttpError, type Reply } from "./http";
 import { key } from "./ids";
@@ -45,6 +46,9 @@ export const protectionSchema = z
       .strict()
       .optional(),
   })
+  .strict();
+export const eventSubscriptionSchema = z
+  .object({ endpoint: z.url(), resourceGroups: z.array(z.string().min(1)).optional() })
   .strict();
 const clockSchema = z
   .object({ advanceSeconds: z.number().min(0).optional(), timeScale: z.number().positive().optional() })
@@ -167,6 +171,19 @@ export class SandboxControl {
     advance(this.ctx);
     return Object.values(this.ctx.data.resources).map(resourceView);
   }
+
+  /** Resources events of the subscription go to `endpoint` from now on (a local host's Event Grid webhook). */
+  subscribeEvents(input: z.output<typeof eventSubscriptionSchema>): EventSubscription {
+    return this.ctx.events.subscribe(input);
+  }
+
+  eventSubscriptions(): EventSubscription[] {
+    return this.ctx.events.list();
+  }
+
+  unsubscribeEvents(id: string): boolean {
+    return this.ctx.events.unsubscribe(id);
+  }
 }
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -244,6 +261,18 @@ export function routeControl(
       break;
     case "GET resources":
       return ok(control.resources());
+    case "GET eventsubscriptions":
+      return ok(control.eventSubscriptions());
+    case "POST eventsubscriptions":
+      try {
+        return ok(control.subscribeEvents(parse(eventSubscriptionSchema, body)), 201);
+      } catch (err) {
+        if (err instanceof ArmHttpError) throw err;
+        throw new ArmHttpError(400, "InvalidRequestContent", err instanceof Error ? err.message : String(err));
+      }
+    case "DELETE eventsubscriptions/:id":
+      if (!control.unsubscribeEvents(id!)) throw new ArmHttpError(404, "NotFound", `no event subscription '${id!}'`);
+      return { status: 204 };
   }
   throw new ArmHttpError(404, "NotFound", `unknown sandbox control endpoint ${method} ${path}`);
 }

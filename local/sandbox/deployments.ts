@@ -13,6 +13,7 @@ import { ArmHttpError, isoDuration, type ArmErrorBody } from "./http";
 import { key, parseResourceId } from "./ids";
 import { commitResource, listResource, referenceResource } from "./resources";
 import { nextId, type DeploymentStep, type ResourceRequest, type SandboxContext, type StoredDeployment } from "./state";
+import type { SandboxCaller } from "./events";
 import { whatIfChanges } from "./whatif";
 
 /**
@@ -214,6 +215,7 @@ export function submitDeployment(
   t: DeploymentTarget,
   rawBody: unknown,
   correlationId: string,
+  caller?: SandboxCaller,
 ): StoredDeployment {
   const id = deploymentId(ctx, t);
   const previous = ctx.data.deployments[key(id)];
@@ -276,6 +278,7 @@ export function submitDeployment(
     startedAt: now,
     steps,
     asyncOperationId: nextId(ctx, "dop"),
+    ...(caller !== undefined ? { caller } : {}),
   };
   ctx.data.deployments[key(id)] = deployment;
   if (!steps.length) finalize(ctx, deployment, now);
@@ -463,6 +466,13 @@ function finishStep(ctx: SandboxContext, d: StoredDeployment, s: DeploymentStep,
   } else {
     const changed = commitResource(ctx, s, d.id);
     if (changed) ctx.counters.markModified(s.id);
+    if (s.type.toLowerCase() !== "microsoft.resources/resourcegroups")
+      ctx.events.emit("write", s.id, {
+        caller: d.caller ?? ctx.appCaller,
+        correlationId: d.correlationId,
+        method: "PUT",
+        at,
+      });
     s.state = "Succeeded";
     s.statusCode = "OK";
   }

@@ -48,6 +48,12 @@ function finishOp(ctx: SandboxContext, op: TimedOp): void {
     }
     case "deleteResource":
       for (const id of deleteResourceTree(ctx, op.target)) ctx.counters.markModified(id);
+      ctx.events.emit("delete", op.target, {
+        caller: op.caller ?? ctx.appCaller,
+        correlationId: op.correlationId ?? op.id,
+        method: "DELETE",
+        at: op.finishAt,
+      });
       break;
     case "runCommand": {
       const cluster = ctx.data.clusters[key(op.target)];

@@ -8,6 +8,7 @@ import { SimClock } from "./clock";
 import { SandboxControl, routeControl } from "./control";
 import { advance } from "./engine";
 import { FaultRegistry } from "./faults";
+import { ResourceEvents, type SandboxCaller } from "./events";
 import { ArmHttpError, type Reply } from "./http";
 import { routeArm } from "./routes";
 import {
@@ -25,6 +26,8 @@ import { ensureSandboxTls } from "./tls";
 export type { FaultRule, FaultRuleInput } from "./faults";
 export type { CountersSnapshot, ThrottleModel } from "./throttle";
 export type { ClusterSim, SimNode, SimPod, MeshRevision } from "./state";
+export type { EmittedEvent, EventSubscription, SandboxCaller } from "./events";
+export { OBJECT_ID_CLAIM, RESOURCE_EVENT_TYPES } from "./events";
 export { DEFAULT_THROTTLE } from "./throttle";
 
 /**
@@ -48,6 +51,13 @@ export const sandboxOptionsSchema = z
     /** JSON file the simulated state persists to (loaded at start, saved as it changes); none = in memory. */
     stateFile: z.string().optional(),
     token: z.string().min(16).optional(),
+    /** Object id of the app's own identity: the caller `token` stands for (a managed identity's principal id). */
+    appObjectId: z.uuid().default("00000000-0000-4000-8000-0000000000a1"),
+    /** A person with their own token (`az` signed in as them): writes with it are not the app's. */
+    person: z
+      .object({ token: z.string().min(16).optional(), objectId: z.uuid(), name: z.string().min(1) })
+      .strict()
+      .default({ objectId: "00000000-0000-4000-8000-0000000000b2", name: "operator@contoso.example" }),
     /** Simulated seconds per real second. */
     timeScale: z.number().positive().default(1),
     /** Simulated start time (ISO) for a fresh state; now by default. */
@@ -95,6 +105,13 @@ export const sandboxOptionsSchema = z
 
 export type SandboxOptions = z.input<typeof sandboxOptionsSchema>;
 
+/** A caller the sandbox knows: its bearer token and the object id its writes carry. */
+export interface SandboxIdentity {
+  token: string;
+  objectId: string;
+  name: string;
+}
+
 export interface SandboxArm {
   /** `https://127.0.0.1:<port>`: the ARM endpoint to give createArmConnection / --arm-endpoint. */
   url: string;
@@ -105,6 +122,15 @@ export interface SandboxArm {
   token: string;
   subscriptionId: string;
   tenantId: string;
+  /** The app's identity (`token`) and a person's, for writes made outside the app. */
+  identities: { app: SandboxIdentity; person: SandboxIdentity };
+  /** The subscription's Resources events: register an endpoint (the local host's Event Grid webhook). */
+  events: {
+    subscribe: ResourceEvents["subscribe"];
+    unsubscribe: ResourceEvents["unsubscribe"];
+    history: ResourceEvents["history"];
+    settled: ResourceEvents["settled"];
+  };
   state: {
     resources(): unknown[];
     resource(id: string): unknown;
@@ -162,6 +188,12 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
   const o = parsed.data;
   const tls = ensureSandboxTls(o.stateDir);
   const token = o.token ?? randomBytes(24).toString("base64url");
+  const identities = {
+    app: { token, objectId: o.appObjectId, name: "aks-platform" },
+    person: { token: o.person.token ?? randomBytes(24).toString("base64url"), ...o.person },
+  };
+  if (identities.person.token === token) throw new Error("invalid sandbox option person.token: it is the app's token");
+  const callers = new Map(Object.values(identities).map((i) => [`Bearer ${i.token}`, i]));
   const loaded = o.stateFile !== undefined ? loadData(o.stateFile) : undefined;
   const startMs = loaded?.simNow ?? (o.startTime !== undefined ? Date.parse(o.startTime) : Date.now());
   const settings: SandboxSettings = {
@@ -187,6 +219,8 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
     faults: new FaultRegistry(),
     counters: new Counters(),
     settings,
+    events: new ResourceEvents({ subscriptionId: settings.subscriptionId, tenantId: settings.tenantId }),
+    appCaller: { objectId: identities.app.objectId, name: identities.app.name },
   };
   const throttle = new Throttle(o.throttle);
 
@@ -231,8 +265,8 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
           "AuthenticationFailed",
           "Authentication failed. The 'Authorization' header is missing.",
         );
-      if (auth !== `Bearer ${token}`)
-        throw new ArmHttpError(401, "InvalidAuthenticationToken", "The access token is invalid.");
+      const caller = callers.get(auth);
+      if (!caller) throw new ArmHttpError(401, "InvalidAuthenticationToken", "The access token is invalid.");
       if (url.pathname.startsWith("/_sandbox/")) {
         reply = routeControl(control, method, url.pathname, body, info);
       } else {
@@ -240,7 +274,10 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
         try {
           const latency = ctx.faults.requestLatencyMs(method, url.pathname);
           if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-          reply = handleArm(method, url, base, body, correlationId);
+          reply = handleArm(method, url, base, body, correlationId, {
+            objectId: caller.objectId,
+            name: caller.name,
+          });
         } finally {
           ctx.counters.requestEnded();
         }
@@ -259,7 +296,14 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
     scheduleSave();
   };
 
-  const handleArm = (method: string, url: URL, base: string, body: unknown, correlationId: string): Reply => {
+  const handleArm = (
+    method: string,
+    url: URL,
+    base: string,
+    body: unknown,
+    correlationId: string,
+    caller: SandboxCaller,
+  ): Reply => {
     if (!url.searchParams.get("api-version")) {
       throw new ArmHttpError(
         400,
@@ -298,7 +342,15 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
     }
     advance(ctx);
     // ARM tolerates doubled slashes (SDKs build `/{+resourceId}` from ids that start with a slash).
-    return routeArm(ctx, { method, path: url.pathname.replace(/\/{2,}/g, "/"), url, base, body, correlationId });
+    return routeArm(ctx, {
+      method,
+      path: url.pathname.replace(/\/{2,}/g, "/"),
+      url,
+      base,
+      body,
+      correlationId,
+      caller,
+    });
   };
 
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
@@ -319,6 +371,13 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
     token,
     subscriptionId: settings.subscriptionId,
     tenantId: settings.tenantId,
+    identities,
+    events: {
+      subscribe: (input) => ctx.events.subscribe(input),
+      unsubscribe: (id) => ctx.events.unsubscribe(id),
+      history: () => ctx.events.history(),
+      settled: () => ctx.events.settled(),
+    },
     state: {
       resources: () => control.resources(),
       resource: (id) => {

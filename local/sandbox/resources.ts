@@ -155,7 +155,8 @@ function computedIdentity(ctx: SandboxContext, r: StoredResource): Record<string
 export function commitResource(
   ctx: SandboxContext,
   r: { id: string; type: string; name: string; apiVersion: string; resourceGroup?: string; request: ResourceRequest },
-  deploymentId: string,
+  /** The deployment that wrote it; none for a direct PUT. */
+  deploymentId?: string,
 ): boolean {
   const now = new Date(ctx.clock.now()).toISOString();
   if (lower(r.type) === "microsoft.resources/resourcegroups") {
@@ -180,7 +181,7 @@ export function commitResource(
     computed: { properties: {} },
     createdAt: existing?.createdAt ?? now,
     changedAt: now,
-    deployment: deploymentId,
+    ...(deploymentId !== undefined ? { deployment: deploymentId } : {}),
   };
   stored.computed.properties = { provisioningState: "Succeeded", ...computedProperties(ctx, stored) };
   const identity = computedIdentity(ctx, stored);

@@ -23,11 +23,20 @@ import {
   type DeploymentTarget,
 } from "./deployments";
 import { getOp, startOp } from "./engine";
+import type { SandboxCaller } from "./events";
 import { ArmHttpError, type Reply } from "./http";
 import { listRoleAssignments } from "./roleAssignments";
 import { key, parseResourceId } from "./ids";
 import { latencySecondsForType } from "../../lib/plan/latency";
-import { findResource, resourceView, type SandboxContext, type StoredResourceGroup, type TimedOp } from "./state";
+import { commitResource } from "./resources";
+import {
+  findResource,
+  resourceView,
+  type ResourceRequest,
+  type SandboxContext,
+  type StoredResourceGroup,
+  type TimedOp,
+} from "./state";
 
 /** The subset of the ARM REST API the app uses, routed by path (case-insensitive, as ARM is). */
 
@@ -39,6 +48,8 @@ export interface ArmRequest {
   base: string;
   body: unknown;
   correlationId: string;
+  /** The identity of the request's token. */
+  caller: SandboxCaller;
 }
 
 type Handler = (ctx: SandboxContext, req: ArmRequest, m: string[]) => Reply;
@@ -125,7 +136,7 @@ function deploymentRoutes(kind: "subscription" | "resourceGroup", prefix: string
       "PUT",
       `${base}$`,
       (ctx, req, m) => {
-        const d = submitDeployment(ctx, target(kind, m), req.body, req.correlationId);
+        const d = submitDeployment(ctx, target(kind, m), req.body, req.correlationId, req.caller);
         return {
           status: 201,
           body: deploymentView(ctx, d),
@@ -375,6 +386,13 @@ const routes: [string, string, Handler][] = [
         ctx.settings.runCommandSeconds,
         cluster.type,
       );
+      ctx.events.emit("action", cluster.id, {
+        caller: req.caller,
+        correlationId: req.correlationId,
+        method: "POST",
+        at: ctx.clock.now(),
+        action: "runCommand",
+      });
       return lroLocation(ctx, req, op, `${cluster.id}/commandResults/${op.id}`);
     },
   ],
@@ -473,6 +491,7 @@ const routes: [string, string, Handler][] = [
     (ctx, req) => page(ctx, req, listRoleAssignments(ctx, req.path, req.url.searchParams.get("$filter"))),
   ],
   ["GET", `${S}/(?:resourcegroups/[^/]+/)?providers/.+$`, (ctx, req) => getById(ctx, req)],
+  ["PUT", `${S}/resourcegroups/[^/]+/providers/.+$`, (ctx, req) => putById(ctx, req)],
   ["DELETE", `${S}/(?:resourcegroups/[^/]+/)?providers/.+$`, (ctx, req) => deleteById(ctx, req)],
 ];
 
@@ -525,11 +544,66 @@ function deleteById(ctx: SandboxContext, req: ArmRequest): Reply {
   }
   const op = startOp(
     ctx,
-    { kind: "deleteResource", target: r.id, ...(lockKey !== undefined ? { lockKey } : {}) },
+    {
+      kind: "deleteResource",
+      target: r.id,
+      caller: req.caller,
+      correlationId: req.correlationId,
+      ...(lockKey !== undefined ? { lockKey } : {}),
+    },
     latencySecondsForType(r.type, ctx.settings.latencyOverrides) / 2,
     r.type,
   );
   return lroLocation(ctx, req, op, opResultsPath(ctx, op));
+}
+
+/**
+ * A direct PUT of one resource (what `az` or the portal does, outside any deployment): the body replaces what the
+ * resource asks for (read-only fields such as `id`, `etag` and `provisioningState` are dropped, as ARM ignores them),
+ * and a `ResourceWriteSuccess` event names the caller.
+ */
+function putById(ctx: SandboxContext, req: ArmRequest): Reply {
+  const parsed = parseResourceId(req.path);
+  if (!parsed?.type || !parsed.name || !parsed.resourceGroup)
+    throw new ArmHttpError(400, "InvalidResourceId", `'${req.path}' is not a resource id.`);
+  requireRg(ctx, parsed.resourceGroup);
+  const body = req.body as Record<string, unknown> | undefined;
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new ArmHttpError(400, "InvalidRequestContent", "The request content must be a JSON object.");
+  const existing = findResource(ctx, req.path);
+  const lockKey = lockKeyFor(req.path);
+  if (lockKey !== undefined && lockHolder(ctx, lockKey) !== undefined)
+    throw new ArmHttpError(
+      409,
+      "AnotherOperationInProgress",
+      `Another operation is in progress on '${req.path}'. Please retry later.`,
+    );
+  const readOnly = new Set(["provisioningState", ...Object.keys(existing?.computed.properties ?? {})]);
+  const properties = Object.fromEntries(
+    Object.entries((body.properties ?? {}) as Record<string, unknown>).filter(([k]) => !readOnly.has(k)),
+  );
+  const request: ResourceRequest = { properties };
+  for (const f of ["location", "sku", "kind", "identity", "zones", "tags"] as const)
+    if (body[f] !== undefined) request[f] = body[f];
+  if (request.location === undefined && existing?.request.location !== undefined)
+    request.location = existing.request.location;
+  const id = existing?.id ?? req.path;
+  commitResource(ctx, {
+    id,
+    type: existing?.type ?? parsed.type,
+    name: existing?.name ?? parsed.name,
+    apiVersion: apiVersion(req),
+    resourceGroup: parsed.resourceGroup,
+    request,
+  });
+  ctx.counters.markModified(id);
+  ctx.events.emit("write", id, {
+    caller: req.caller,
+    correlationId: req.correlationId,
+    method: "PUT",
+    at: ctx.clock.now(),
+  });
+  return { status: existing ? 200 : 201, body: resourceView(findResource(ctx, id)!) };
 }
 
 const compiled = routes.map(([method, pattern, handler]) => ({ method, re: new RegExp(`^${pattern}`, "i"), handler }));

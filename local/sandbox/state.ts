@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import path from "node:path";
 import type { SimClock } from "./clock";
 import type { FaultRegistry } from "./faults";
+import type { ResourceEvents, SandboxCaller } from "./events";
 import type { ArmErrorBody } from "./http";
 import { key } from "./ids";
 import type { Counters } from "./throttle";
@@ -84,6 +85,8 @@ export interface StoredDeployment {
   outputs?: Record<string, { type: string; value: unknown }>;
   error?: ArmErrorBody;
   asyncOperationId: string;
+  /** Who submitted it: the writes of its resources are theirs (Resources events carry this caller). */
+  caller?: SandboxCaller;
 }
 
 /** An asynchronous operation other than a deployment: it finishes at `finishAt` (simulated ms). */
@@ -100,6 +103,9 @@ export interface TimedOp {
   input?: unknown;
   result?: unknown;
   error?: ArmErrorBody;
+  /** Who asked for it (a delete's ResourceDeleteSuccess event names them). */
+  caller?: SandboxCaller;
+  correlationId?: string;
 }
 
 export interface SimNode {
@@ -259,6 +265,10 @@ export interface SandboxContext {
   faults: FaultRegistry;
   counters: Counters;
   settings: SandboxSettings;
+  /** The subscription's Resources events and where they are delivered. */
+  events: ResourceEvents;
+  /** The identity of the app's own token: what deployments without a recorded caller ran as. */
+  appCaller: SandboxCaller;
 }
 
 export function nextId(ctx: SandboxContext, prefix: string): string {
