@@ -82,4 +82,5 @@ export const defaultSpec: PlatformSpec = {
     routes: [{ severities: ["info", "warning", "critical"], channels: ["teams", "slack"] }],
     digestWindowMinutes: 5,
   },
+  drift: { mode: "report", autoRemediate: [], quietPeriodSeconds: 120, sweepIntervalHours: 6 },
 };

@@ -161,6 +161,18 @@ export const notificationsSchema = z.strictObject({
   digestWindowMinutes: z.int().min(0).max(1440),
 });
 
+/** Drift detection and correction (issue 21): what the app does when the platform no longer matches this spec. */
+export const driftSchema = z.strictObject({
+  /** `report` tells people; `remediate` also re-deploys drifted units of `autoRemediate` through the build path. */
+  mode: z.enum(["report", "remediate"]).default("report"),
+  /** Deployment units that may be re-deployed without a person (full names such as `k8s-demo-network`). */
+  autoRemediate: z.array(z.string().min(1)).default([]),
+  /** Writes come in bursts: a suspect unit is checked once no other write to it arrived for this long. */
+  quietPeriodSeconds: z.int().min(10).max(3600).default(120),
+  /** Every unit of the environment gets a what-if this often (the safety net for lost or missing events). */
+  sweepIntervalHours: z.int().min(1).max(168).default(6),
+});
+
 export const platformSpecSchema = z.strictObject({
   /** Environment name: resource group names, the build's instance id and GitOps substitutions derive from it. */
   name: z.string().regex(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/, "3–24 lower-case letters, digits and hyphens"),
@@ -181,10 +193,12 @@ export const platformSpecSchema = z.strictObject({
   }),
   gitops: gitopsSchema,
   notifications: notificationsSchema,
+  drift: driftSchema.default({ mode: "report", autoRemediate: [], quietPeriodSeconds: 120, sweepIntervalHours: 6 }),
 });
 
 export type PlatformSpec = z.infer<typeof platformSpecSchema>;
 export type ClusterSpec = z.infer<typeof clusterSchema>;
 export type PoolSpec = z.infer<typeof poolSchema>;
 export type NotificationsSpec = z.infer<typeof notificationsSchema>;
+export type DriftSpec = z.infer<typeof driftSchema>;
 export type Severity = z.infer<typeof severity>;

@@ -14,10 +14,13 @@ export interface WriteBackupReportInput {
  * The report container in the app's own storage account: the `AzureWebJobsStorage` connection string (Azurite
  * locally), or with a managed identity `AzureWebJobsStorage__blobServiceUri` / `__accountName`.
  */
-export function reportContainer(env: NodeJS.ProcessEnv = process.env): ContainerClient {
+export function reportContainer(
+  env: NodeJS.ProcessEnv = process.env,
+  containerName: string = DEFAULT_REPORT_CONTAINER,
+): ContainerClient {
   const connectionString = env["AzureWebJobsStorage"];
   if (connectionString)
-    return BlobServiceClient.fromConnectionString(connectionString).getContainerClient(DEFAULT_REPORT_CONTAINER);
+    return BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
   const account = env["AzureWebJobsStorage__accountName"];
   const uri =
     env["AzureWebJobsStorage__blobServiceUri"] ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
@@ -25,7 +28,7 @@ export function reportContainer(env: NodeJS.ProcessEnv = process.env): Container
     throw new Error(
       "no report storage: set AzureWebJobsStorage, AzureWebJobsStorage__blobServiceUri or AzureWebJobsStorage__accountName",
     );
-  return new BlobServiceClient(uri, new DefaultAzureCredential()).getContainerClient(DEFAULT_REPORT_CONTAINER);
+  return new BlobServiceClient(uri, new DefaultAzureCredential()).getContainerClient(containerName);
 }
 
 /** OPS-5: stores the night's JSON and HTML report (the HTML's 14-day trend comes from the earlier reports). */

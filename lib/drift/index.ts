@@ -1,0 +1,4 @@
+export * from "./report";
+export * from "./scope";
+export * from "./store";
+export * from "./messages";
