@@ -26,6 +26,8 @@ export const Orchestrations = {
   backupVerification: "backupVerification",
   restoreCluster: "restoreCluster",
   teardownCluster: "teardownCluster",
+  driftWatch: "driftWatch",
+  driftCheck: "driftCheck",
 } as const satisfies NameTable;
 
 /** Activity functions (`df.app.activity`). */
@@ -57,6 +59,11 @@ export const Activities = {
   planClusterTeardown: "planClusterTeardown",
   deleteResource: "deleteResource",
   notifyTeardownResult: "notifyTeardownResult",
+  checkUnitDrift: "checkUnitDrift",
+  storeDriftReport: "storeDriftReport",
+  notifyDrift: "notifyDrift",
+  checkRemediationGate: "checkRemediationGate",
+  cleanDeploymentHistory: "cleanDeploymentHistory",
 } as const satisfies NameTable;
 
 /** Trigger functions: HTTP, Event Grid and timer (`app.*` / `df.app.client.*`). */
@@ -75,6 +82,9 @@ export const Functions = {
   opsData: "opsData",
   restoreClusterRequest: "restoreClusterRequest",
   deleteCluster: "deleteCluster",
+  eventgridResources: "eventgridResources",
+  driftSweep: "driftSweep",
+  driftReport: "driftReport",
 } as const satisfies NameTable;
 
 export type OrchestrationName = NameOf<typeof Orchestrations>;

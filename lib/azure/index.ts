@@ -22,3 +22,5 @@ export type { RunCommandOutcome, MeshRevisionInfo } from "./aks";
 export { DataProtectionClient, DATA_PROTECTION_API_VERSION } from "./dataProtection";
 export type { BackupInstanceInfo, RecoveryPointInfo, BackupJobInfo, DataProtectionVault } from "./dataProtection";
 export * from "./resources";
+export { DeploymentHistoryAdapter } from "./deploymentHistory";
+export type { DeploymentRecordInfo } from "./deploymentHistory";

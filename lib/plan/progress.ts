@@ -95,7 +95,8 @@ export interface BuildCancellation {
   notStarted: string[];
 }
 
-export type BuildMode = "deploy" | "whatif";
+/** `redeploy`: deploy even when an identical deployment already succeeded (drift remediation puts resources back). */
+export type BuildMode = "deploy" | "whatif" | "redeploy";
 
 /** The outputs of succeeded deployments, by deployment name then output name. */
 export type OutputsByDeployment = Record<string, Record<string, unknown>>;

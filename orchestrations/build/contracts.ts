@@ -33,6 +33,8 @@ export interface DeploymentRequest extends DeploymentTarget {
   unit: DeploymentUnit;
   /** The unit's parameters with output references already filled in. */
   parameters: Record<string, unknown>;
+  /** Deploy even if a succeeded deployment of the same inputs exists (drift remediation: Azure changed since). */
+  redeploy?: boolean;
 }
 
 export type StartDeploymentResult =

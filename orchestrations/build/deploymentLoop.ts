@@ -168,6 +168,7 @@ export function* runDeploymentLoop(
           unit,
           // A what-if may need outputs of deployments not made yet: they stay markers the activity understands.
           parameters: resolveParameters(unit, outputs, { deferMissing: options.mode === "whatif" }),
+          ...(options.mode === "redeploy" ? { redeploy: true } : {}),
         };
       } catch (err) {
         return { code: "MissingOutput", message: errorMessage(err) };

@@ -19,13 +19,18 @@ export async function startDeployment(request: DeploymentRequest, signal: AbortS
   const ref = adapterRef(unit);
 
   const existing = await deployments.status(ref, { abortSignal: signal });
-  if (existing.ok && existing.value.tags?.[INPUT_DIGEST_TAG] === digest) {
+  if (existing.ok && existing.value.tags?.[INPUT_DIGEST_TAG] === digest && !request.redeploy) {
     const correlation =
       existing.value.correlationId !== undefined ? { correlationId: existing.value.correlationId } : {};
     if (existing.value.state === "succeeded")
       return { kind: "reused", outputs: existing.value.outputs, ...correlation };
     if (existing.value.state === "running")
       return { kind: "accepted", retryAfterSeconds: existing.value.retryAfterSeconds ?? 10, ...correlation };
+  } else if (existing.ok && request.redeploy && existing.value.state === "running") {
+    // A deployment of this unit is still running (a build): poll it rather than overwrite it.
+    const correlation =
+      existing.value.correlationId !== undefined ? { correlationId: existing.value.correlationId } : {};
+    return { kind: "accepted", retryAfterSeconds: existing.value.retryAfterSeconds ?? 10, ...correlation };
   } else if (!existing.ok && existing.error.kind !== "notFound") {
     return { kind: "failed", error: toErrorInfo(existing.error) };
   }

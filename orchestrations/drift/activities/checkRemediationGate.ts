@@ -1,0 +1,48 @@
+import * as df from "durable-functions";
+import type { InvocationContext } from "@azure/functions";
+import { activitySignal } from "../../../lib/activity-signal";
+import { ResourcesAdapter } from "../../../lib/azure";
+import { Activities } from "../../../lib/function-names";
+import { adapterRef, armConnection, deploymentsFor } from "../../shared/arm";
+import type { RemediationGateInput, RemediationGateResult } from "../contracts";
+
+const AKS_API_VERSION = "2026-05-01";
+
+/**
+ * Whether each drifted unit may be re-deployed now: not while a deployment of it runs (a build), and never while
+ * its cluster is in the middle of an operation (AKS allows one at a time; azure-notes.md, AKS operations).
+ */
+export async function checkRemediationGate(
+  input: RemediationGateInput,
+  signal: AbortSignal,
+): Promise<RemediationGateResult> {
+  const deployments = deploymentsFor(input.subscriptionId);
+  const resources = new ResourcesAdapter(armConnection());
+  const allowed: string[] = [];
+  const refused: RemediationGateResult["refused"] = [];
+  for (const unit of input.units) {
+    const status = await deployments.status(adapterRef(unit), { abortSignal: signal });
+    if (status.ok && status.value.state === "running") {
+      refused.push({ unit: unit.name, reason: "a deployment of it is running (a build)" });
+      continue;
+    }
+    const clusterId = input.clusterIds[unit.name];
+    if (clusterId !== undefined) {
+      const cluster = await resources.get(clusterId, AKS_API_VERSION, { abortSignal: signal });
+      const state = cluster.ok
+        ? String((cluster.value as { properties?: { provisioningState?: unknown } }).properties?.provisioningState ?? "")
+        : undefined;
+      if (state !== undefined && state.toLowerCase() !== "succeeded") {
+        refused.push({ unit: unit.name, reason: `its cluster is in the middle of an operation (${state})` });
+        continue;
+      }
+    }
+    allowed.push(unit.name);
+  }
+  return { allowed, refused };
+}
+
+df.app.activity(Activities.checkRemediationGate, {
+  handler: (input: RemediationGateInput, context: InvocationContext) =>
+    checkRemediationGate(input, activitySignal(context)),
+});
