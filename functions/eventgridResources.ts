@@ -1,6 +1,12 @@
 import { app, type EventGridEvent, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { dispatchResourceEvent, driftScope, driftSettings, type DriftDispatchOutcome } from "../lib/drift";
+import {
+  dispatchResourceEvent,
+  driftScope,
+  driftSettings,
+  type DriftDispatchOutcome,
+  type DriftScope,
+} from "../lib/drift";
 import { parseDeliveryValue } from "../lib/events";
 import { Functions } from "../lib/function-names";
 import type { ReactionClient } from "../lib/ops/reactions-dispatch";
@@ -13,6 +19,14 @@ import { durableReactionClient } from "./eventgrid";
  * (lib/drift). Garbage is logged and answered, never thrown (Event Grid would retry it for a day); only a failure to
  * reach the durable store throws, so that Event Grid redelivers.
  */
+/** The scope expands every template: once per spec object, not once per event. */
+const scopes = new WeakMap<PlatformSpec, DriftScope>();
+function scopeOf(spec: PlatformSpec): DriftScope {
+  let scope = scopes.get(spec);
+  if (!scope) scopes.set(spec, (scope = driftScope(spec)));
+  return scope;
+}
+
 export async function handleResourceEvent(
   event: unknown,
   client: ReactionClient,
@@ -21,7 +35,7 @@ export async function handleResourceEvent(
 ): Promise<{ outcomes: DriftDispatchOutcome[]; rejected: string[] }> {
   const delivery = await parseDeliveryValue(event);
   if (!delivery.ok) return { outcomes: [], rejected: [`${delivery.problem.code}: ${delivery.problem.message}`] };
-  const scope = driftScope(spec);
+  const scope = scopeOf(spec);
   const outcomes: DriftDispatchOutcome[] = [];
   const rejected: string[] = [];
   for (const item of delivery.items) {

@@ -195,7 +195,11 @@ export function statusText(
   return `${lines.join("\n")}\n`;
 }
 
-async function startAzureRuntime(spec: PlatformSpec, options: UpOptions, stateDir: string): Promise<LocalRuntime> {
+export async function startAzureRuntime(
+  spec: PlatformSpec,
+  options: Pick<UpOptions, "armEndpoint">,
+  stateDir: string,
+): Promise<LocalRuntime> {
   if (spec.subscriptionId === UNSET_SUBSCRIPTION_ID)
     throw new CliUsageError("--subscription needs a real subscription id");
   if (options.armEndpoint !== undefined) {

@@ -1,0 +1,105 @@
+import { Option } from "commander";
+import { renderDriftText } from "../../../lib/drift";
+import { Orchestrations } from "../../../lib/function-names";
+import type { PlatformSpec } from "../../../lib/spec";
+import type { DriftCheckInput, DriftCheckResult } from "../../../orchestrations/drift/contracts";
+import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
+import { CliUsageError } from "../errors";
+import { describeSpecFailure, readSpec } from "../spec-input";
+import type { RegisterCommand } from "./index";
+import { DEFAULT_SANDBOX_TIME_SCALE, startAzureRuntime, stateDirFor } from "./up";
+
+/**
+ * `aks-platform drift`: the drift check of an environment on demand, through the same `driftCheck` orchestration the
+ * sweep runs (a what-if per unit, noise removed), in this process with the local durable driver. It reports and
+ * changes nothing (no message, no remediation). Exit 0 no drift, 1 drift found, 2 usage error or units that could
+ * not be checked (then "no drift" cannot be claimed).
+ */
+
+interface DriftOptions {
+  spec?: string;
+  env?: string;
+  sandbox?: boolean;
+  subscription?: string;
+  armEndpoint?: string;
+  stateDir?: string;
+  timeScale: string;
+  output: "text" | "json";
+}
+
+async function runCheck(runtime: LocalRuntime, spec: PlatformSpec): Promise<DriftCheckResult> {
+  const instanceId = `drift-cli:${spec.name}:${new Date().toISOString()}`;
+  await runtime.driver.startNew(Orchestrations.driftCheck, {
+    instanceId,
+    input: { spec, trigger: "manual", act: false } satisfies DriftCheckInput,
+  });
+  for (;;) {
+    const status = await runtime.driver.getStatus(instanceId);
+    if (status?.runtimeStatus === "Completed") return status.output as DriftCheckResult;
+    if (status && ["Failed", "Terminated"].includes(status.runtimeStatus))
+      throw new Error(
+        `the drift check ${status.runtimeStatus.toLowerCase()}: ${typeof status.output === "string" ? status.output : JSON.stringify(status.output)}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export const register: RegisterCommand = (program, setExitCode) => {
+  program
+    .command("drift")
+    .description(
+      "Check whether the platform still matches its spec (ARM what-if of every deployment unit, noise removed). Exit 0 no drift, 1 drift found.",
+    )
+    .option("--spec <file>", "platform spec (JSON or YAML); default: the seed spec k8s-demo")
+    .option("--env <name>", "environment to check (the spec's name)")
+    .option("--sandbox", "check the sandbox platform built by `aks-platform up --sandbox`")
+    .option("--subscription <id>", "check the platform in this Azure subscription (DefaultAzureCredential)")
+    .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
+    .option("--state-dir <dir>", "sandbox: where `up` kept its state (default: .local/builds/<environment>)")
+    .addOption(
+      new Option("--time-scale <factor>", "sandbox: simulated seconds per real second").default(
+        String(DEFAULT_SANDBOX_TIME_SCALE),
+      ),
+    )
+    .addOption(new Option("-o, --output <format>", "output").choices(["text", "json"]).default("text"))
+    .action(async (options: DriftOptions) => {
+      if (Boolean(options.sandbox) === (options.subscription !== undefined))
+        throw new CliUsageError("choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)");
+      if (options.sandbox && options.armEndpoint !== undefined)
+        throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
+      const timeScale = Number(options.timeScale);
+      if (!Number.isFinite(timeScale) || timeScale <= 0)
+        throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
+      let spec: PlatformSpec;
+      try {
+        spec = await readSpec(options.spec);
+      } catch (err) {
+        const message = describeSpecFailure(err);
+        if (message === undefined) throw err;
+        process.stderr.write(`${message}\n`);
+        setExitCode(2);
+        return;
+      }
+      if (options.env !== undefined && options.env !== spec.name)
+        throw new CliUsageError(
+          `--env ${options.env}: the spec describes environment ${spec.name} (give that environment's spec with --spec)`,
+        );
+      if (options.subscription !== undefined) spec = { ...spec, subscriptionId: options.subscription };
+
+      const runtime = options.sandbox
+        ? await startLocalRuntime({
+            stateDir: options.stateDir ?? stateDirFor(spec.name),
+            timeScale,
+            sandbox: { timeScale, subscriptionId: spec.subscriptionId },
+          })
+        : await startAzureRuntime(spec, options);
+      try {
+        const { report } = await runCheck(runtime, spec);
+        if (options.output === "json") process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else process.stdout.write(`${renderDriftText(report)}\n`);
+        setExitCode(report.findings.length > 0 ? 1 : report.errors.length > 0 ? 2 : 0);
+      } finally {
+        await runtime.stop();
+      }
+    });
+};
