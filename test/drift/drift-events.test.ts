@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DRIFT_REPORT_CONTAINER, DriftReportStore, driftWatchInstanceId, type DriftReport } from "../../lib/drift";
+import { Orchestrations } from "../../lib/function-names";
+import { defaultSpec, type PlatformSpec } from "../../lib/spec";
+import { reportContainer } from "../../orchestrations/backup/activities/writeBackupReport";
+import type { DriftCheckInput, DriftCheckResult, DriftWatchResult } from "../../orchestrations/drift/contracts";
+import { startApiHarness, type ApiHarness } from "../e2e/harness";
+import { startSink, type Sink } from "../helpers/sink";
+import { armRequest, nsgId, openSshByHand, SSH_FROM_ANYWHERE } from "./helpers";
+
+/**
+ * Issue 21, end to end on the local host: a build through the API with the sandbox's Resources events delivered to
+ * the host's Event Grid webhook, then a person's direct PUT of the NSG, then remediation.
+ */
+
+const APP_OBJECT_ID = "00000000-0000-4000-8000-0000000000a1";
+const SETTINGS = [
+  "AKS_PLATFORM_APP_OBJECT_ID",
+  "AKS_PLATFORM_TEAMS_WEBHOOK_URL",
+  "AKS_PLATFORM_SLACK_WEBHOOK_URL",
+  "AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS",
+] as const;
+
+let h: ApiHarness;
+let sink: Sink;
+const saved = SETTINGS.map((name) => [name, process.env[name]] as const);
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function finished(instanceId: string): Promise<unknown> {
+  return waitFor(instanceId, async () => {
+    const s = await h.host.driver.getStatus(instanceId);
+    if (s?.runtimeStatus === "Failed") throw new Error(`${instanceId} failed: ${JSON.stringify(s.output)}`);
+    return s?.runtimeStatus === "Completed" ? s.output : undefined;
+  });
+}
+
+async function check(spec: PlatformSpec, id: string, act = false): Promise<DriftCheckResult> {
+  await h.host.driver.startNew(Orchestrations.driftCheck, {
+    instanceId: id,
+    input: { spec, trigger: "manual", act } satisfies DriftCheckInput,
+  });
+  return (await finished(id)) as DriftCheckResult;
+}
+
+beforeAll(async () => {
+  sink = await startSink({ defaultResponse: { status: 200, body: "ok" } });
+  Object.assign(process.env, {
+    AKS_PLATFORM_APP_OBJECT_ID: APP_OBJECT_ID,
+    AKS_PLATFORM_TEAMS_WEBHOOK_URL: `${sink.url}/teams`,
+    AKS_PLATFORM_SLACK_WEBHOOK_URL: `${sink.url}/slack`,
+    AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host,
+  });
+  h = await startApiHarness({ taskHub: "drifte2e", sandbox: { throttle: false, appObjectId: APP_OBJECT_ID } });
+  h.sandbox.events.subscribe({
+    endpoint: `${h.host.url}/runtime/webhooks/eventgrid?functionName=eventgridResources&code=${h.host.systemKey}`,
+    resourceGroups: [defaultSpec.commonResourceGroup, ...defaultSpec.clusters.map((c) => c.resourceGroup)],
+  });
+  const started = await h.api(`environments/${defaultSpec.name}/provision`, { method: "POST" });
+  expect(started.status).toBe(202);
+  const build = await h.waitForRun(`environments/${defaultSpec.name}/provision`);
+  expect(build.runtimeStatus).toBe("Completed");
+  await h.sandbox.events.settled();
+}, 300_000);
+
+afterAll(async () => {
+  await h?.stop();
+  await sink?.close();
+  for (const [name, value] of saved) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+describe("drift on the sandbox platform", () => {
+  it("the build's own writes reach the host as Resources events and raise no drift", async () => {
+    const delivered = h.sandbox.events.history();
+    expect(delivered.length).toBeGreaterThan(50);
+    expect(delivered.every((e) => e.delivered)).toBe(true);
+    const callers = new Set(
+      delivered.map((e) => (e.event.data as { claims: Record<string, string> }).claims[
+        "http://schemas.microsoft.com/identity/claims/objectidentifier"
+      ]),
+    );
+    expect([...callers]).toEqual([APP_OBJECT_ID]);
+    expect(await h.host.driver.getStatus(driftWatchInstanceId(defaultSpec.name))).toBeUndefined();
+  });
+
+  it("a freshly built platform reports no drift (no false positives)", async () => {
+    const { report } = await check(defaultSpec, "drift-noise");
+    expect(report.errors).toEqual([]);
+    expect(report.findings).toEqual([]);
+    expect(report.units.length).toBeGreaterThan(15);
+  });
+
+  it("a person's PUT opening SSH on the NSG is reported as high-severity drift of the network unit within the quiet period", async () => {
+    const before = sink.requests.length;
+    const id = await openSshByHand(h.sandbox, defaultSpec);
+    await h.sandbox.events.settled();
+    const watch = (await finished(driftWatchInstanceId(defaultSpec.name))) as DriftWatchResult;
+    expect(watch.units).toEqual([`${defaultSpec.name}-network`]);
+    const report = watch.check.report;
+    expect(report.trigger).toBe("event");
+    expect(report.severity).toBe("high");
+    expect(report.findings).toHaveLength(1);
+    const finding = report.findings[0]!;
+    expect(finding.resourceId.toLowerCase()).toBe(id.toLowerCase());
+    expect(finding.unit).toBe(`${defaultSpec.name}-network`);
+    expect(finding.changes).toHaveLength(1);
+    expect(finding.changes[0]).toMatchObject({ change: "added", severity: "high", now: SSH_FROM_ANYWHERE });
+    expect(finding.changes[0]!.path).toMatch(/^properties\.securityRules\[\d+\]$/);
+    expect(finding.changes[0]!.text).toContain("allow-ssh-anywhere: Allow Inbound Tcp");
+
+    // Stored for the ops page and the CLI, and one message per channel.
+    const stored = await new DriftReportStore(reportContainer(process.env, DRIFT_REPORT_CONTAINER)).latest(
+      defaultSpec.name,
+    );
+    expect(stored?.findings[0]?.resourceName).toBe(finding.resourceName);
+    const messages = sink.requests.slice(before).map((r) => r.body);
+    expect(messages.filter((b) => b.includes("allow-ssh-anywhere"))).toHaveLength(2);
+  });
+
+  it("with drift.mode remediate the network unit is re-deployed: the rule is gone and the next check finds no drift", async () => {
+    const remediating: PlatformSpec = {
+      ...defaultSpec,
+      drift: { ...defaultSpec.drift, mode: "remediate", autoRemediate: [`${defaultSpec.name}-network`] },
+    };
+    const result = await check(remediating, "drift-remediate", true);
+    expect(result.report.severity).toBe("high");
+    expect(result.remediation).toMatchObject({ units: [`${defaultSpec.name}-network`], failures: [], refused: [] });
+    expect((result.remediation!.after as DriftReport).findings).toEqual([]);
+    const nsg = await armRequest(h.sandbox, h.sandbox.identities.app, "GET", nsgId(h.sandbox, defaultSpec));
+    const rules = (nsg.body as { properties: { securityRules: { name: string }[] } }).properties.securityRules;
+    expect(rules.map((r) => r.name)).not.toContain(SSH_FROM_ANYWHERE.name);
+    // The re-deploy is the app's own write: no new drift watch.
+    await h.sandbox.events.settled();
+    const { report } = await check(defaultSpec, "drift-after");
+    expect(report.findings).toEqual([]);
+  });
+});

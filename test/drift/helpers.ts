@@ -1,0 +1,67 @@
+import { request } from "node:https";
+import type { SandboxArm, SandboxIdentity } from "../../local/sandbox";
+import { networkSecurityGroupName } from "../../lib/plan/units";
+import type { PlatformSpec } from "../../lib/spec";
+
+/** A plain ARM REST call to the sandbox as one of its identities (what `az rest` does). */
+export function armRequest(
+  sandbox: Pick<SandboxArm, "url" | "caPem">,
+  who: SandboxIdentity,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const url = new URL(`${sandbox.url}${path}${path.includes("?") ? "&" : "?"}api-version=2024-05-01`);
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        ca: sandbox.caPem,
+        headers: {
+          authorization: `Bearer ${who.token}`,
+          ...(text !== undefined ? { "content-type": "application/json" } : {}),
+        },
+      },
+      (res) => {
+        let data = "";
+        res.on("data", (c: Buffer) => (data += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: data ? (JSON.parse(data) as unknown) : undefined }));
+      },
+    );
+    req.on("error", reject);
+    req.end(text);
+  });
+}
+
+export const SSH_FROM_ANYWHERE = {
+  name: "allow-ssh-anywhere",
+  properties: {
+    priority: 100,
+    direction: "Inbound",
+    access: "Allow",
+    protocol: "Tcp",
+    sourceAddressPrefix: "*",
+    sourcePortRange: "*",
+    destinationAddressPrefix: "*",
+    destinationPortRange: "22",
+  },
+};
+
+export function nsgId(sandbox: Pick<SandboxArm, "subscriptionId">, spec: PlatformSpec, cluster = "app1"): string {
+  const c = spec.clusters.find((x) => x.name === cluster)!;
+  return `/subscriptions/${sandbox.subscriptionId}/resourceGroups/${spec.commonResourceGroup}/providers/Microsoft.Network/networkSecurityGroups/${networkSecurityGroupName(spec, c)}`;
+}
+
+/** A person opens SSH to the world on the NSG "for a minute": GET, add the rule, PUT back, nothing else. */
+export async function openSshByHand(sandbox: SandboxArm, spec: PlatformSpec): Promise<string> {
+  const id = nsgId(sandbox, spec);
+  const got = await armRequest(sandbox, sandbox.identities.person, "GET", id);
+  if (got.status !== 200) throw new Error(`GET ${id}: ${got.status} ${JSON.stringify(got.body)}`);
+  const nsg = got.body as { properties: { securityRules?: unknown[] } };
+  nsg.properties.securityRules = [...(nsg.properties.securityRules ?? []), SSH_FROM_ANYWHERE];
+  const put = await armRequest(sandbox, sandbox.identities.person, "PUT", id, nsg);
+  if (put.status !== 200) throw new Error(`PUT ${id}: ${put.status} ${JSON.stringify(put.body)}`);
+  return id;
+}
