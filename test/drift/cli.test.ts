@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSandboxArm } from "../../local/sandbox";
+import { defaultSpec, type PlatformSpec } from "../../lib/spec";
+import { runCli } from "../helpers/cli";
+import { openSshByHand } from "./helpers";
+
+/**
+ * `aks-platform drift --sandbox` on the sandbox platform `up --sandbox` built (its own state folder): exit 0 on the
+ * fresh platform, 1 naming the NSG and the property path after a person's PUT through the ARM API.
+ */
+
+const spec: PlatformSpec = { ...defaultSpec, name: "drift-cli" };
+let dir: string;
+let stateDir: string;
+let specFile: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "drift-cli-"));
+  stateDir = path.join(dir, "state");
+  specFile = path.join(dir, "spec.json");
+  writeFileSync(specFile, JSON.stringify(spec));
+  const up = await runCli(["up", "--sandbox", "--spec", specFile, "--state-dir", stateDir, "--time-scale", "600", "--yes", "--report", path.join(dir, "report")]);
+  expect(up.code, up.stderr).toBe(0);
+}, 300_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const drift = (...extra: string[]) =>
+  runCli(["drift", "--sandbox", "--spec", specFile, "--state-dir", stateDir, "--time-scale", "600", ...extra]);
+
+describe("aks-platform drift", () => {
+  it("exits 0 on a freshly built platform", async () => {
+    const r = await drift();
+    expect(r.stdout).toContain("no drift in drift-cli");
+    expect(r.code, r.stderr).toBe(0);
+  }, 120_000);
+
+  it("exits 1 naming the NSG and the property path after a direct PUT that opens SSH", async () => {
+    const sandbox = await startSandboxArm({
+      stateDir: dir,
+      stateFile: path.join(stateDir, "sandbox.json"),
+      subscriptionId: spec.subscriptionId,
+    });
+    try {
+      await openSshByHand(sandbox, spec);
+    } finally {
+      await sandbox.close();
+    }
+    const r = await drift();
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain("HIGH  Microsoft.Network/networkSecurityGroups nsg-drift-cli-app1");
+    expect(r.stdout).toMatch(/properties\.securityRules\[\d+\]: allow-ssh-anywhere: Allow Inbound Tcp "22" from "\*"/);
+    const json = await drift("-o", "json");
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as { severity: string }).severity).toBe("high");
+  }, 180_000);
+
+  it("refuses a missing target", async () => {
+    const r = await runCli(["drift"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("choose exactly one target");
+  });
+});
