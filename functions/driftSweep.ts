@@ -27,7 +27,8 @@ export async function startDriftSweep(
   // One instance per tick: a second firing of the same tick finds it and starts nothing.
   const tick = new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString();
   const instanceId = `drift-sweep:${spec.name}:${tick}`;
-  await client.start(instanceId, { spec, trigger: "sweep", units: due });
+  // The tick holding the first unit's slot also cleans the deployment history: once per interval.
+  await client.start(instanceId, { spec, trigger: "sweep", units: due, cleanHistory: due.includes(units[0]!) });
   return { instanceId, units: due };
 }
 

@@ -4,6 +4,7 @@ import type { DeploymentUnit } from "../../lib/plan/types";
 import { driftReportSchema, type DriftReport, type UnitCheck } from "../../lib/drift";
 import type { PlatformSpec } from "../../lib/spec";
 import type { DeploymentTarget } from "../build/contracts";
+import type { CleanDeploymentHistoryResult } from "./activities/cleanDeploymentHistory";
 
 /** Data crossing the Durable boundary of the drift room (zod where it comes from outside an orchestration). */
 
@@ -37,6 +38,8 @@ export interface DriftCheckInput {
   units?: string[];
   /** false: only the report (the CLI prints it); no message, no remediation. */
   act?: boolean;
+  /** Also remove the app's superseded deployment records from the platform's groups (the sweep, once per interval). */
+  cleanHistory?: boolean;
 }
 
 export interface RemediationOutcome {
@@ -48,6 +51,7 @@ export interface RemediationOutcome {
 
 export interface DriftCheckResult {
   report: DriftReport;
+  history?: CleanDeploymentHistoryResult;
   remediation?: RemediationOutcome;
 }
 

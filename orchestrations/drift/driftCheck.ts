@@ -23,6 +23,7 @@ import type {
   RemediationGateResult,
   RemediationOutcome,
 } from "./contracts";
+import type { CleanDeploymentHistoryInput, CleanDeploymentHistoryResult } from "./activities/cleanDeploymentHistory";
 import type { NotifyDriftInput } from "./activities/notifyDrift";
 
 /**
@@ -48,6 +49,17 @@ export const driftCheckOrchestrator: OrchestrationHandler = function* (context: 
   });
   yield context.df.callActivityWithRetry(Activities.storeDriftReport, transientRetry, report);
   const result: DriftCheckResult = { report };
+  if (input.cleanHistory) {
+    // Drift checks and re-deploys add to each group's history; the app's superseded records go (never others').
+    const cleaned = yield* settleAll(context, [
+      context.df.callActivityWithRetry(Activities.cleanDeploymentHistory, transientRetry, {
+        subscriptionId: spec.subscriptionId,
+        resourceGroups: [spec.commonResourceGroup, ...spec.clusters.map((c) => c.resourceGroup)],
+        currentUnits: plan.units.map((u) => u.name),
+      } satisfies CleanDeploymentHistoryInput),
+    ]);
+    if (cleaned[0]?.ok) result.history = cleaned[0].value as CleanDeploymentHistoryResult;
+  }
   if (input.act === false || report.findings.length === 0) return result;
 
   const drifted = driftedUnits(report);

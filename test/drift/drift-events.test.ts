@@ -6,6 +6,8 @@ import { reportContainer } from "../../orchestrations/backup/activities/writeBac
 import type { DriftCheckInput, DriftCheckResult, DriftWatchResult } from "../../orchestrations/drift/contracts";
 import { startApiHarness, type ApiHarness } from "../e2e/harness";
 import { startSink, type Sink } from "../helpers/sink";
+import { startDriftSweep } from "../../functions/driftSweep";
+import { INPUT_DIGEST_TAG } from "../../orchestrations/shared/templates";
 import { armRequest, nsgId, openSshByHand, SSH_FROM_ANYWHERE } from "./helpers";
 
 /**
@@ -144,5 +146,40 @@ describe("drift on the sandbox platform", () => {
     await h.sandbox.events.settled();
     const { report } = await check(defaultSpec, "drift-after");
     expect(report.findings).toEqual([]);
+  });
+
+  it("the sweep checks the units due in its tick and removes the app's superseded deployment records, never others'", async () => {
+    const group = `/subscriptions/${h.sandbox.subscriptionId}/resourceGroups/${defaultSpec.commonResourceGroup}`;
+    const emptyTemplate = {
+      $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+      contentVersion: "1.0.0.0",
+      resources: [],
+    };
+    const record = (name: string, tags?: Record<string, string>) =>
+      armRequest(h.sandbox, h.sandbox.identities.app, "PUT", `${group}/providers/Microsoft.Resources/deployments/${name}`, {
+        ...(tags ? { tags } : {}),
+        properties: { template: emptyTemplate, mode: "Incremental" },
+      });
+    expect((await record("k8s-demo-aks-retired", { [INPUT_DIGEST_TAG]: "old" })).status).toBe(201);
+    expect((await record("someone-elses-deployment")).status).toBe(201);
+
+    // 06:01 UTC: the tick holding the first unit's slot of the 6-hour interval.
+    const started = await startDriftSweep(defaultSpec, new Date(Date.UTC(2026, 11, 7, 6, 1)), {
+      start: async (instanceId, input) => {
+        await h.host.driver.startNew(Orchestrations.driftCheck, { instanceId, input });
+      },
+    });
+    expect(started.units).toEqual([`${defaultSpec.name}-network`]);
+    const result = (await finished(started.instanceId!)) as DriftCheckResult;
+    expect(result.report.trigger).toBe("sweep");
+    expect(result.report.units).toEqual([`${defaultSpec.name}-network`]);
+    expect(result.history?.removed).toEqual([
+      { resourceGroup: defaultSpec.commonResourceGroup, name: "k8s-demo-aks-retired" },
+    ]);
+    const list = await armRequest(h.sandbox, h.sandbox.identities.app, "GET", `${group}/providers/Microsoft.Resources/deployments`);
+    const names = (list.body as { value: { name: string }[] }).value.map((d) => d.name);
+    expect(names).toContain("someone-elses-deployment");
+    expect(names).toContain(`${defaultSpec.name}-network`);
+    expect(names).not.toContain("k8s-demo-aks-retired");
   });
 });

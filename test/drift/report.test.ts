@@ -108,7 +108,7 @@ describe("drift report", () => {
 describe("drift scope and Resources events", () => {
   const scope = driftScope(defaultSpec);
   const event = (claims: Record<string, string>, resourceUri = NSG, type = "Microsoft.Resources.ResourceWriteSuccess"): EventEnvelope => ({
-    schema: "eventgrid",
+    schema: "EventGrid",
     id: "e1",
     type,
     subject: resourceUri,
