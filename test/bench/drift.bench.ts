@@ -1,0 +1,63 @@
+// Benchmark (not a test): what drift detection costs in ARM requests. The seed platform is built in the sandbox, then
+// one full sweep runs (the driftCheck orchestration over every unit, with the deployment-history clean-up the sweep
+// does once per interval) and the sandbox counts the requests. Per hour = one sweep per `drift.sweepIntervalHours`
+// (events add one targeted check per burst of someone else's writes, not counted here), against the subscription's
+// read budget of ~12,000 per hour (azure-notes.md, ARM limits).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Orchestrations } from "../../lib/function-names";
+import { defaultSpec } from "../../lib/spec";
+import { runBuild, startLocalRuntime } from "../../local/build/runner";
+import { installFunctionsCore } from "../../local/registry";
+import type { DriftCheckInput, DriftCheckResult } from "../../orchestrations/drift/contracts";
+
+const TIME_SCALE = 600;
+const HOURLY_READ_BUDGET = 12_000;
+
+async function main(): Promise<void> {
+  installFunctionsCore();
+  const stateDir = mkdtempSync(path.join(tmpdir(), "bench-drift-"));
+  const runtime = await startLocalRuntime({
+    stateDir,
+    timeScale: TIME_SCALE,
+    sandbox: { timeScale: TIME_SCALE, subscriptionId: defaultSpec.subscriptionId },
+  });
+  try {
+    const build = await runBuild(runtime, defaultSpec, "deploy");
+    if (build.runtimeStatus !== "Completed") throw new Error(`the build did not succeed: ${build.failure ?? ""}`);
+    runtime.sandbox!.counters.reset();
+    const instanceId = "bench-drift-sweep";
+    await runtime.driver.startNew(Orchestrations.driftCheck, {
+      instanceId,
+      input: { spec: defaultSpec, trigger: "sweep", cleanHistory: true } satisfies DriftCheckInput,
+    });
+    let result: DriftCheckResult | undefined;
+    while (!result) {
+      const s = await runtime.driver.getStatus(instanceId);
+      if (s?.runtimeStatus === "Completed") result = s.output as DriftCheckResult;
+      else if (s && ["Failed", "Terminated"].includes(s.runtimeStatus)) throw new Error(JSON.stringify(s.output));
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (result.report.findings.length > 0 || result.report.errors.length > 0)
+      throw new Error(`the fresh platform should have no drift: ${JSON.stringify(result.report)}`);
+    const counters = runtime.sandbox!.counters.snapshot();
+    const perHour = counters.reads / defaultSpec.drift.sweepIntervalHours;
+    const lines: [string, string | number][] = [
+      ["drift.units_per_sweep", result.report.units.length],
+      ["drift.arm_reads_per_sweep", counters.reads],
+      ["drift.arm_writes_per_sweep", counters.writes],
+      ["drift.arm_reads_per_hour", perHour.toFixed(1)],
+      ["drift.read_budget_fraction", (perHour / HOURLY_READ_BUDGET).toFixed(4)],
+    ];
+    for (const [name, value] of lines) console.log(`${name}: ${value}`);
+  } finally {
+    await runtime.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});
