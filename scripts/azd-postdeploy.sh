@@ -21,8 +21,8 @@ need() {
   fi
 }
 for name in AZURE_ENV_NAME AZURE_LOCATION AZURE_RESOURCE_GROUP AZURE_FUNCTION_APP_NAME AKS_PLATFORM_STORAGE_ACCOUNT \
-  AKS_PLATFORM_CUSTOM_TOPIC AKS_PLATFORM_HEALTH_SYSTEM_TOPIC AKS_PLATFORM_IDENTITY_PRINCIPAL_ID AKS_PLATFORM_RUN_COMMAND_ROLE_ID \
-  AKS_PLATFORM_INGRESS_ROLE_ID; do
+  AKS_PLATFORM_CUSTOM_TOPIC AKS_PLATFORM_HEALTH_SYSTEM_TOPIC AKS_PLATFORM_RESOURCES_SYSTEM_TOPIC \
+  AKS_PLATFORM_IDENTITY_PRINCIPAL_ID AKS_PLATFORM_RUN_COMMAND_ROLE_ID AKS_PLATFORM_INGRESS_ROLE_ID; do
   need "$name"
 done
 
@@ -37,6 +37,7 @@ until az deployment group create \
   --template-file "$root/infra/eventgrid-subscriptions.json" \
   --parameters functionAppName="$AZURE_FUNCTION_APP_NAME" storageAccountName="$AKS_PLATFORM_STORAGE_ACCOUNT" \
   customTopicName="$AKS_PLATFORM_CUSTOM_TOPIC" healthSystemTopicName="$AKS_PLATFORM_HEALTH_SYSTEM_TOPIC" \
+  resourcesSystemTopicName="$AKS_PLATFORM_RESOURCES_SYSTEM_TOPIC" \
   --output none; do
   if [ "$attempt" -ge 5 ]; then
     echo "azd-postdeploy: infra/eventgrid-subscriptions.json failed $attempt times; see the deployment '${AZURE_ENV_NAME}-eventgrid' in $AZURE_RESOURCE_GROUP" >&2

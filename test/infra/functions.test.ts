@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { classifyDelivery, CUSTOM_EVENT_TYPES, EventClassifier, SPOT_EVICTION_ANNOTATION } from "../../lib/events";
 import type { PlanResource } from "../../lib/plan";
+import { RESOURCE_EVENT_TYPES } from "../../lib/drift";
 import { defaultSpec } from "../../lib/spec";
 import { loadApp, type FunctionRegistry } from "../../local/registry";
 import { expandPlatformAccess, expandSubscriptions, readInfraTemplate, single } from "./infra";
@@ -40,7 +41,11 @@ function subscriptions(): Subscription[] {
         topicType: r.type.includes("/topics/")
           ? "custom"
           : (systemTopicTypes.get(topic) ??
-            (topic.startsWith("evgst-health-") ? "Microsoft.ResourceNotifications.HealthResources" : "unknown")),
+            (topic.startsWith("evgst-health-")
+              ? "Microsoft.ResourceNotifications.HealthResources"
+              : topic.startsWith("evgst-resources-")
+                ? "Microsoft.Resources.Subscriptions"
+                : "unknown")),
         functionName: p.destination.properties.resourceId.split("/functions/")[1]!,
         eventTypes: p.filter.includedEventTypes,
         advancedFilters: p.filter.advancedFilters ?? [],
@@ -86,7 +91,22 @@ describe("infra ↔ registered functions", () => {
       "Microsoft.ContainerService.ManagedClusters": ["eventgridHealth"],
       custom: ["eventgridCustom"],
       "Microsoft.KeyVault.vaults": ["eventgridKeyVault"],
+      "Microsoft.Resources.Subscriptions": ["eventgridResources"],
     });
+  });
+
+  it("the Resources subscription carries the write/delete/action events drift reacts to, only for the platform's groups", () => {
+    const resources = subscriptions().filter((s) => s.functionName === "eventgridResources");
+    expect(resources).toHaveLength(1);
+    expect([...resources[0]!.eventTypes].sort()).toEqual([...RESOURCE_EVENT_TYPES].sort());
+    const groups = [defaultSpec.commonResourceGroup, ...defaultSpec.clusters.map((c) => c.resourceGroup)];
+    expect(resources[0]!.advancedFilters).toEqual([
+      {
+        operatorType: "StringBeginsWith",
+        key: "subject",
+        values: groups.map((g) => expect.stringMatching(new RegExp(`/resourceGroups/${g}/$`))),
+      },
+    ]);
   });
 
   it("the custom topic subscription carries exactly the event types the app publishes", () => {
@@ -107,7 +127,8 @@ describe("infra ↔ registered functions", () => {
 
   it("every subscribed event type is one the classifier routes (none would be dropped as unknown)", async () => {
     const classifier = new EventClassifier({ spec: defaultSpec });
-    for (const s of subscriptions()) {
+    // Resources events go to drift (lib/drift), not to the reaction classifier: checked above.
+    for (const s of subscriptions().filter((x) => x.functionName !== "eventgridResources")) {
       for (const eventType of s.eventTypes) {
         const delivery = await classifyDelivery(probe(eventType), classifier);
         expect(delivery.ok, eventType).toBe(true);

@@ -72,6 +72,7 @@ const APP_OUTPUTS = {
   storageAccountName: "stsample",
   customTopicName: "evgt-sample",
   healthSystemTopicName: "evgst-health-sample",
+  resourcesSystemTopicName: "evgst-resources-sample",
 };
 
 export function expandMain(overrides: Record<string, unknown> = {}): InfraDeployment {

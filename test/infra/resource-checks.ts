@@ -126,6 +126,8 @@ export const RESOURCE_CHECKS: Readonly<Record<string, z.ZodType>> = {
         "Microsoft.ResourceNotifications.HealthResources",
         "Microsoft.KeyVault.vaults",
         "Microsoft.ContainerService.ManagedClusters",
+        // Azure subscriptions as an Event Grid source (Resources write/delete/action events; drift).
+        "Microsoft.Resources.Subscriptions",
       ]),
     }),
   }),
