@@ -17,6 +17,7 @@ import {
   vaultUrl,
 } from "../orchestrations/reactions/activities/scanTlsSecrets";
 import { reportContainer } from "../orchestrations/backup/activities/writeBackupReport";
+import { DRIFT_REPORT_CONTAINER, DriftReportStore } from "../lib/drift";
 import { durableBuildInstances } from "./shared/durableBuilds";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
@@ -108,6 +109,10 @@ export function overviewSources(client: DurableClient): OverviewSources {
       const newest = trend.at(-1);
       const latest = newest ? await store.load(environment, newest.date, signal) : undefined;
       return { trend, ...(latest ? { latest } : {}) };
+    },
+    async driftReport(environment) {
+      const store = new DriftReportStore(reportContainer(process.env, DRIFT_REPORT_CONTAINER));
+      return store.latest(environment, AbortSignal.timeout(20_000));
     },
     ...(keyVaultReadable()
       ? {

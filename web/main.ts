@@ -7,6 +7,7 @@ import type {
   BackupsPanel,
   CertificateRow,
   ClusterRow,
+  DriftPanel,
   EventRow,
   PanelName,
   PanelResult,
@@ -398,6 +399,40 @@ function backups(data: BackupsPanel): Node[] {
   return nodes;
 }
 
+function drift(data: DriftPanel): Node[] {
+  const nodes: Node[] = [
+    h(
+      "p",
+      {},
+      `Checked ${utc(data.checkedAt)} (${data.trigger}, ${data.units.length} units): `,
+      data.findings.length === 0
+        ? badge("healthy", "no drift")
+        : badge("unhealthy", `${data.findings.length} resource(s) drifted, severity ${data.severity}`),
+    ),
+  ];
+  if (data.findings.length > 0)
+    nodes.push(
+      table(
+        "Drifted resources (now in Azure → in the spec)",
+        ["Severity", "Resource", "Unit", "Changes"],
+        data.findings.map((f) =>
+          row([
+            badge(f.severity === "high" ? "unhealthy" : "healthy", f.severity),
+            `${f.resourceType} ${f.resourceName}`,
+            f.unit,
+            f.changes.map((c) => c.text).join("; "),
+          ]),
+        ),
+      ),
+    );
+  if (data.errors.length > 0)
+    nodes.push(h("p", { class: "muted" }, `Not checked: ${data.errors.map((e) => `${e.unit} (${e.message})`).join("; ")}`));
+  const noise = Object.entries(data.suppressed);
+  if (noise.length > 0)
+    nodes.push(h("p", { class: "muted" }, `Noise removed: ${noise.map(([k, v]) => `${v} ${k}`).join(", ")}`));
+  return nodes;
+}
+
 function runbooks(data: RunbookRow[]): Node[] {
   return [h("ul", {}, ...data.map((r) => h("li", {}, h("a", { href: r.href, rel: "noreferrer" }, r.heading))))];
 }
@@ -409,6 +444,7 @@ const RENDERERS: Record<PanelName, (data: never) => Node[] | Promise<Node[]>> = 
   events,
   certificates,
   backups,
+  drift,
   runbooks,
 };
 

@@ -22,6 +22,7 @@ const TITLES: Record<PanelName, string> = {
   events: "Recent events and what the app did",
   certificates: "Certificates",
   backups: "Backup verification (14 days)",
+  drift: "Drift from the spec",
   runbooks: "Runbooks",
 };
 

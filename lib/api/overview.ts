@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { BackupReport, TrendPoint, Verdict } from "../backup";
+import type { DriftReport } from "../drift/report";
 import { Orchestrations, type OrchestrationName } from "../function-names";
 import { RUNBOOKS, runbookLink, type OpsId } from "../notify/message";
 import { expiryState, type ExpiryState } from "../ops/reactions";
@@ -23,6 +24,7 @@ export const PANELS = [
   "events",
   "certificates",
   "backups",
+  "drift",
   "runbooks",
 ] as const;
 export type PanelName = (typeof PANELS)[number];
@@ -40,6 +42,8 @@ export const PANEL_SOURCES: Record<PanelName, string> = {
     "The TLS secret read from Key Vault now (in Azure, or when AKS_PLATFORM_KEYVAULT_URL is set), and every certificate event a certificateReaction handled in the last 14 days.",
   backups:
     "The nightly backup verification reports (backup-reports blob container, one JSON per day) of the last 14 days.",
+  drift:
+    "The newest drift report of the environment (drift-reports blob container, latest.json): written by every drift check (events, sweep, remediation).",
   runbooks: "The README runbook section of each OPS requirement (AKS_PLATFORM_RUNBOOK_URL when set).",
 };
 
@@ -85,6 +89,8 @@ export interface OverviewSources {
   backupHistory(environment: string, today: string, days: number): Promise<BackupHistory>;
   /** The ingress TLS certificate as Key Vault holds it now; absent where no Key Vault can be reached. */
   currentCertificate?(spec: PlatformSpec): Promise<CertificateReading>;
+  /** The newest drift report of `environment`; absent where no report store is configured. */
+  driftReport?(environment: string): Promise<DriftReport | undefined>;
   /** The README's web address for runbook links (README.md relative links without it). */
   runbookBaseUrl?: string;
   now(): Date;
@@ -243,6 +249,7 @@ const PANEL_READERS: Record<PanelName, (env: string, sources: OverviewSources) =
   events: readEvents,
   certificates: readCertificates,
   backups: readBackups,
+  drift: readDrift,
   runbooks: (_env, sources) => Promise.resolve({ data: runbooks(sources.runbookBaseUrl) }),
 };
 
@@ -691,6 +698,17 @@ async function readBackups(env: string, sources: OverviewSources): Promise<Outco
         : {}),
     },
   };
+}
+
+// ---- drift --------------------------------------------------------------------------------------------------------
+
+export type DriftPanel = DriftReport;
+
+async function readDrift(env: string, sources: OverviewSources): Promise<Outcome<DriftPanel>> {
+  if (!sources.driftReport) return noData("no drift report store is configured here");
+  const report = await sources.driftReport(env);
+  if (!report) return noData(`no drift check of ${env} has run yet (the sweep runs every few hours)`);
+  return { data: report };
 }
 
 // ---- runbooks -----------------------------------------------------------------------------------------------------
