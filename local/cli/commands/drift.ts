@@ -1,6 +1,7 @@
 import { Option } from "commander";
 import { renderDriftText } from "../../../lib/drift";
 import { Orchestrations } from "../../../lib/function-names";
+import { buildDeploymentUnits } from "../../../lib/plan/units";
 import type { PlatformSpec } from "../../../lib/spec";
 import type { DriftCheckInput, DriftCheckResult } from "../../../orchestrations/drift/contracts";
 import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
@@ -12,8 +13,9 @@ import { DEFAULT_SANDBOX_TIME_SCALE, startAzureRuntime, stateDirFor } from "./up
 /**
  * `aks-platform drift`: the drift check of an environment on demand, through the same `driftCheck` orchestration the
  * sweep runs (a what-if per unit, noise removed), in this process with the local durable driver. It reports and
- * changes nothing (no message, no remediation). Exit 0 no drift, 1 drift found, 2 usage error or units that could
- * not be checked (then "no drift" cannot be claimed).
+ * changes nothing (no message), unless `--remediate`: then every drifted unit is re-deployed through the build path
+ * and checked again. Exit 0 no drift (left), 1 drift found (or not corrected), 2 usage error or units that could not
+ * be checked (then "no drift" cannot be claimed).
  */
 
 interface DriftOptions {
@@ -25,14 +27,22 @@ interface DriftOptions {
   stateDir?: string;
   timeScale: string;
   output: "text" | "json";
+  remediate?: boolean;
 }
 
-async function runCheck(runtime: LocalRuntime, spec: PlatformSpec): Promise<DriftCheckResult> {
+async function runCheck(runtime: LocalRuntime, spec: PlatformSpec, remediate: boolean): Promise<DriftCheckResult> {
   const instanceId = `drift-cli:${spec.name}:${new Date().toISOString()}`;
-  await runtime.driver.startNew(Orchestrations.driftCheck, {
-    instanceId,
-    input: { spec, trigger: "manual", act: false } satisfies DriftCheckInput,
-  });
+  const input: DriftCheckInput = remediate
+    ? // A person asked: every drifted unit may be re-deployed, through the same path the policy uses.
+      {
+        spec: {
+          ...spec,
+          drift: { ...spec.drift, mode: "remediate", autoRemediate: buildDeploymentUnits(spec).map((u) => u.name) },
+        },
+        trigger: "manual",
+      }
+    : { spec, trigger: "manual", act: false };
+  await runtime.driver.startNew(Orchestrations.driftCheck, { instanceId, input });
   for (;;) {
     const status = await runtime.driver.getStatus(instanceId);
     if (status?.runtimeStatus === "Completed") return status.output as DriftCheckResult;
@@ -62,6 +72,10 @@ export const register: RegisterCommand = (program, setExitCode) => {
       ),
     )
     .addOption(new Option("-o, --output <format>", "output").choices(["text", "json"]).default("text"))
+    .option(
+      "--remediate",
+      "re-deploy every drifted unit from the spec (the build path, incremental: nothing is deleted), then check again",
+    )
     .action(async (options: DriftOptions) => {
       if (Boolean(options.sandbox) === (options.subscription !== undefined))
         throw new CliUsageError("choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)");
@@ -94,10 +108,21 @@ export const register: RegisterCommand = (program, setExitCode) => {
           })
         : await startAzureRuntime(spec, options);
       try {
-        const { report } = await runCheck(runtime, spec);
-        if (options.output === "json") process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else process.stdout.write(`${renderDriftText(report)}\n`);
-        setExitCode(report.findings.length > 0 ? 1 : report.errors.length > 0 ? 2 : 0);
+        const { report, remediation } = await runCheck(runtime, spec, options.remediate ?? false);
+        // After a remediation, the check that followed it decides the exit code.
+        const final = remediation?.after ?? report;
+        if (options.output === "json") process.stdout.write(`${JSON.stringify({ ...report, remediation }, null, 2)}\n`);
+        else {
+          process.stdout.write(`${renderDriftText(report)}\n`);
+          if (remediation) {
+            process.stdout.write(`re-deployed: ${remediation.units.join(", ") || "(nothing)"}\n`);
+            for (const r of remediation.refused) process.stdout.write(`  not re-deployed: ${r.unit}: ${r.reason}\n`);
+            for (const f of remediation.failures) process.stdout.write(`  failed: ${f}\n`);
+            if (remediation.after) process.stdout.write(`after the re-deploy: ${renderDriftText(remediation.after)}\n`);
+          }
+        }
+        const failed = (remediation?.failures.length ?? 0) + (remediation?.refused.length ?? 0) > 0;
+        setExitCode(final.findings.length > 0 || failed ? 1 : final.errors.length > 0 ? 2 : 0);
       } finally {
         await runtime.stop();
       }
