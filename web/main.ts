@@ -426,7 +426,9 @@ function drift(data: DriftPanel): Node[] {
       ),
     );
   if (data.errors.length > 0)
-    nodes.push(h("p", { class: "muted" }, `Not checked: ${data.errors.map((e) => `${e.unit} (${e.message})`).join("; ")}`));
+    nodes.push(
+      h("p", { class: "muted" }, `Not checked: ${data.errors.map((e) => `${e.unit} (${e.message})`).join("; ")}`),
+    );
   const noise = Object.entries(data.suppressed);
   if (noise.length > 0)
     nodes.push(h("p", { class: "muted" }, `Noise removed: ${noise.map(([k, v]) => `${v} ${k}`).join(", ")}`));

@@ -21,10 +21,15 @@ export class DeploymentHistoryAdapter {
     this.client = new DeploymentsClient(connection.credential, subscriptionId, connection.clientOptions);
   }
 
-  async list(resourceGroup: string, options: { abortSignal?: AbortSignal } = {}): Promise<ArmResult<DeploymentRecordInfo[]>> {
+  async list(
+    resourceGroup: string,
+    options: { abortSignal?: AbortSignal } = {},
+  ): Promise<ArmResult<DeploymentRecordInfo[]>> {
     return armCall("list deployments", `resource group ${resourceGroup}`, async () => {
       const out: DeploymentRecordInfo[] = [];
-      for await (const d of this.client.deployments.listByResourceGroup(resourceGroup, { abortSignal: options.abortSignal })) {
+      for await (const d of this.client.deployments.listByResourceGroup(resourceGroup, {
+        abortSignal: options.abortSignal,
+      })) {
         out.push({
           name: d.name ?? "",
           provisioningState: d.properties?.provisioningState ?? "Unknown",
@@ -37,7 +42,11 @@ export class DeploymentHistoryAdapter {
   }
 
   /** Deletes one record (waits: ARM removes a record within seconds). */
-  async delete(resourceGroup: string, name: string, options: { abortSignal?: AbortSignal } = {}): Promise<ArmResult<void>> {
+  async delete(
+    resourceGroup: string,
+    name: string,
+    options: { abortSignal?: AbortSignal } = {},
+  ): Promise<ArmResult<void>> {
     return armCall("delete deployment record", `deployment ${name} in resource group ${resourceGroup}`, async () => {
       await this.client.deployments.beginDeleteAndWait(resourceGroup, name, {
         abortSignal: options.abortSignal,

@@ -13,12 +13,15 @@ function changeLines(report: DriftReport): string[] {
     `${f.severity.toUpperCase()} ${f.resourceType} ${f.resourceName} (unit ${f.unit})`,
     ...f.changes.map((c) => `  ${c.text}`),
   ]);
-  return lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES - 1), `… ${lines.length - MAX_LINES + 1} more lines in the report`] : lines;
+  return lines.length > MAX_LINES
+    ? [...lines.slice(0, MAX_LINES - 1), `… ${lines.length - MAX_LINES + 1} more lines in the report`]
+    : lines;
 }
 
 export function driftDetectedMessage(
   report: DriftReport,
-  input: { correlationId: string; remediation: "will-remediate" | "report-only" | string },
+  /** `will-remediate`, `report-only`, or why the drift is not remediated automatically. */
+  input: { correlationId: string; remediation: string },
 ): NotifyMessage {
   const first = report.findings[0];
   const units = [...new Set(report.findings.map((f) => f.unit))];
@@ -59,9 +62,7 @@ export function driftRemediatedMessage(
   return {
     kind: "drift.remediated",
     severity: ok ? "info" : "critical",
-    title: ok
-      ? `Drift in ${after.environment} corrected`
-      : `Drift in ${after.environment} not corrected`,
+    title: ok ? `Drift in ${after.environment} corrected` : `Drift in ${after.environment} not corrected`,
     environment: after.environment,
     facts: [
       { name: "Re-deployed", value: input.units.join(", ") || "(none)" },

@@ -144,7 +144,7 @@ export function describeValue(v: unknown): string {
     if (typeof p.access === "string" && typeof p.direction === "string") {
       const ports = p.destinationPortRange ?? p.destinationPortRanges ?? "*";
       const from = p.sourceAddressPrefix ?? p.sourceAddressPrefixes ?? "*";
-      return `${v.name}: ${p.access} ${p.direction} ${String(p.protocol ?? "*")} ${JSON.stringify(ports)} from ${JSON.stringify(from)} (priority ${String(p.priority ?? "?")})`;
+      return `${v.name}: ${p.access} ${p.direction} ${JSON.stringify(p.protocol ?? "*").replace(/"/g, "")} ${JSON.stringify(ports)} from ${JSON.stringify(from)} (priority ${JSON.stringify(p.priority ?? "?")})`;
     }
     return `${v.name}`;
   }
@@ -185,7 +185,13 @@ interface Flattened {
 /** What-if deltas flattened to leaf changes (`Array` children become `path[index]`, nested ones `path.sub`). */
 function flatten(changes: readonly WhatIfPropertyChange[], prefix: string, out: Flattened[], dropped: Counter): void {
   for (const c of changes) {
-    const path = !prefix ? c.path : /^\d+$/.test(c.path) ? `${prefix}[${c.path}]` : c.path ? `${prefix}.${c.path}` : prefix;
+    const path = !prefix
+      ? c.path
+      : /^\d+$/.test(c.path)
+        ? `${prefix}[${c.path}]`
+        : c.path
+          ? `${prefix}.${c.path}`
+          : prefix;
     const reason = falsePositive(c);
     if (reason) {
       dropped(reason);

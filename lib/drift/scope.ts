@@ -148,7 +148,8 @@ export function historyCleanup(
   currentUnits: ReadonlySet<string>,
   appTag: string,
 ): HistoryCleanup {
-  const finished = (r: DeploymentRecord) => !["running", "accepted", "deploying"].includes(r.provisioningState.toLowerCase());
+  const finished = (r: DeploymentRecord) =>
+    !["running", "accepted", "deploying"].includes(r.provisioningState.toLowerCase());
   const own = records.filter((r) => r.tags?.[appTag] !== undefined);
   const remove = own.filter((r) => finished(r) && !currentUnits.has(r.name)).map((r) => r.name);
   const others = records.length - own.length;

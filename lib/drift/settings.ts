@@ -12,7 +12,12 @@ const settingsSchema = z.object({
   AKS_PLATFORM_APP_OBJECT_ID: z
     .string()
     .optional()
-    .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .refine((ids) => ids.every((id) => guid.test(id)), "each entry must be an object id (GUID)"),
 });
 

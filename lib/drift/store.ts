@@ -17,12 +17,10 @@ export class DriftReportStore {
     const stamp = report.checkedAt.replace(/[:.]/g, "-");
     const blob = `${report.environment}/${stamp}.json`;
     for (const name of [blob, `${report.environment}/latest.json`])
-      await this.container
-        .getBlockBlobClient(name)
-        .upload(body, Buffer.byteLength(body), {
-          abortSignal: signal,
-          blobHTTPHeaders: { blobContentType: "application/json" },
-        });
+      await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
+        abortSignal: signal,
+        blobHTTPHeaders: { blobContentType: "application/json" },
+      });
     return { blob };
   }
 

@@ -123,8 +123,7 @@ export class ResourceEvents {
       },
     };
     for (const sub of this.subscriptions.values()) {
-      if (sub.resourceGroups && !sub.resourceGroups.some((g) => group !== undefined && key(g) === key(group)))
-        continue;
+      if (sub.resourceGroups && !sub.resourceGroups.some((g) => group !== undefined && key(g) === key(group))) continue;
       const record: EmittedEvent = { endpoint: sub.endpoint, event, delivered: false, attempts: 0 };
       this.emitted.push(record);
       const delivery = this.deliver(record).finally(() => this.inFlight.delete(delivery));

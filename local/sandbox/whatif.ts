@@ -38,7 +38,7 @@ function commonElements(before: unknown[], after: unknown[]): [number, number][]
         ? table[i + 1]![j + 1]! + 1
         : Math.max(table[i + 1]![j]!, table[i]![j + 1]!);
   const pairs: [number, number][] = [];
-  for (let i = 0, j = 0; i < before.length && j < after.length; ) {
+  for (let i = 0, j = 0; i < before.length && j < after.length;) {
     if (same(before[i], after[j])) pairs.push([i++, j++]);
     else if (table[i + 1]![j]! >= table[i]![j + 1]!) i++;
     else j++;
@@ -61,7 +61,13 @@ function arrayChildren(before: unknown[], after: unknown[]): PropertyChange[] {
     removed.splice(removed.indexOf(i), 1);
     added.splice(added.indexOf(i), 1);
     if (nested.length)
-      children.push({ path: String(i), propertyChangeType: "Modify", before: before[i], after: after[i], children: nested });
+      children.push({
+        path: String(i),
+        propertyChangeType: "Modify",
+        before: before[i],
+        after: after[i],
+        children: nested,
+      });
   }
   for (const i of removed) children.push({ path: String(i), propertyChangeType: "Delete", before: before[i] });
   for (const j of added) children.push({ path: String(j), propertyChangeType: "Create", after: after[j] });

@@ -72,7 +72,14 @@ export const driftCheckOrchestrator: OrchestrationHandler = function* (context: 
       : candidates.length === 0
         ? `no drifted unit is in drift.autoRemediate (${drifted.join(", ")})`
         : "will-remediate";
-  yield* notify(context, spec, driftDetectedMessage(report, { correlationId: context.df.instanceId, remediation: willRemediate ? "will-remediate" : notRemediated }));
+  yield* notify(
+    context,
+    spec,
+    driftDetectedMessage(report, {
+      correlationId: context.df.instanceId,
+      remediation: willRemediate ? "will-remediate" : notRemediated,
+    }),
+  );
   if (!willRemediate) return result;
 
   context.df.setCustomStatus({ stage: "remediating", units: candidates });
@@ -104,7 +111,10 @@ export const driftCheckOrchestrator: OrchestrationHandler = function* (context: 
       driftRemediatedMessage(after, {
         correlationId: context.df.instanceId,
         units: remediation.units,
-        failures: [...remediation.failures, ...remediation.refused.map((r) => `${r.unit} not re-deployed: ${r.reason}`)],
+        failures: [
+          ...remediation.failures,
+          ...remediation.refused.map((r) => `${r.unit} not re-deployed: ${r.reason}`),
+        ],
       }),
     );
   }
@@ -189,10 +199,10 @@ function* remediate(
       deployments: [...new Set(allowed.flatMap((u) => u.dependsOn))]
         .filter((name) => !allowed.some((u) => u.name === name))
         .map((name) => ({
-        name,
-        phase: "resourceGroups",
-        state: "succeeded",
-      })),
+          name,
+          phase: "resourceGroups",
+          state: "succeeded",
+        })),
       outputs,
     } satisfies DeployUnitsInput,
     `${context.df.instanceId}:remediation`,

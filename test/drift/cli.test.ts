@@ -22,7 +22,19 @@ beforeAll(async () => {
   stateDir = path.join(dir, "state");
   specFile = path.join(dir, "spec.json");
   writeFileSync(specFile, JSON.stringify(spec));
-  const up = await runCli(["up", "--sandbox", "--spec", specFile, "--state-dir", stateDir, "--time-scale", "600", "--yes", "--report", path.join(dir, "report")]);
+  const up = await runCli([
+    "up",
+    "--sandbox",
+    "--spec",
+    specFile,
+    "--state-dir",
+    stateDir,
+    "--time-scale",
+    "600",
+    "--yes",
+    "--report",
+    path.join(dir, "report"),
+  ]);
   expect(up.code, up.stderr).toBe(0);
 }, 300_000);
 

@@ -88,9 +88,12 @@ describe("drift on the sandbox platform", () => {
     expect(delivered.length).toBeGreaterThan(50);
     expect(delivered.every((e) => e.delivered)).toBe(true);
     const callers = new Set(
-      delivered.map((e) => (e.event.data as { claims: Record<string, string> }).claims[
-        "http://schemas.microsoft.com/identity/claims/objectidentifier"
-      ]),
+      delivered.map(
+        (e) =>
+          (e.event.data as { claims: Record<string, string> }).claims[
+            "http://schemas.microsoft.com/identity/claims/objectidentifier"
+          ],
+      ),
     );
     expect([...callers]).toEqual([APP_OBJECT_ID]);
     expect(await h.host.driver.getStatus(driftWatchInstanceId(defaultSpec.name))).toBeUndefined();
@@ -156,10 +159,16 @@ describe("drift on the sandbox platform", () => {
       resources: [],
     };
     const record = (name: string, tags?: Record<string, string>) =>
-      armRequest(h.sandbox, h.sandbox.identities.app, "PUT", `${group}/providers/Microsoft.Resources/deployments/${name}`, {
-        ...(tags ? { tags } : {}),
-        properties: { template: emptyTemplate, mode: "Incremental" },
-      });
+      armRequest(
+        h.sandbox,
+        h.sandbox.identities.app,
+        "PUT",
+        `${group}/providers/Microsoft.Resources/deployments/${name}`,
+        {
+          ...(tags ? { tags } : {}),
+          properties: { template: emptyTemplate, mode: "Incremental" },
+        },
+      );
     expect((await record("k8s-demo-aks-retired", { [INPUT_DIGEST_TAG]: "old" })).status).toBe(201);
     expect((await record("someone-elses-deployment")).status).toBe(201);
 
@@ -176,7 +185,12 @@ describe("drift on the sandbox platform", () => {
     expect(result.history?.removed).toEqual([
       { resourceGroup: defaultSpec.commonResourceGroup, name: "k8s-demo-aks-retired" },
     ]);
-    const list = await armRequest(h.sandbox, h.sandbox.identities.app, "GET", `${group}/providers/Microsoft.Resources/deployments`);
+    const list = await armRequest(
+      h.sandbox,
+      h.sandbox.identities.app,
+      "GET",
+      `${group}/providers/Microsoft.Resources/deployments`,
+    );
     const names = (list.body as { value: { name: string }[] }).value.map((d) => d.name);
     expect(names).toContain("someone-elses-deployment");
     expect(names).toContain(`${defaultSpec.name}-network`);

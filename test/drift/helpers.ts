@@ -27,7 +27,9 @@ export function armRequest(
       (res) => {
         let data = "";
         res.on("data", (c: Buffer) => (data += c.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: data ? (JSON.parse(data) as unknown) : undefined }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: data ? (JSON.parse(data) as unknown) : undefined }),
+        );
       },
     );
     req.on("error", reject);

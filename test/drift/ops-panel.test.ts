@@ -29,7 +29,8 @@ const report = buildDriftReport({
         ok: true,
         changes: [
           {
-            resourceId: "/subscriptions/s/resourceGroups/rg-k8s-demo-common/providers/Microsoft.Network/networkSecurityGroups/nsg-k8s-demo-app1",
+            resourceId:
+              "/subscriptions/s/resourceGroups/rg-k8s-demo-common/providers/Microsoft.Network/networkSecurityGroups/nsg-k8s-demo-app1",
             changeType: "Modify",
             delta: [
               {

@@ -15,7 +15,8 @@ import { defaultSpec } from "../../lib/spec";
 const RG = "/subscriptions/s/resourceGroups/rg-k8s-demo-common/providers";
 const NSG = `${RG}/Microsoft.Network/networkSecurityGroups/nsg-k8s-demo-app1`;
 const KV = `${RG}/Microsoft.KeyVault/vaults/kv-k8s-demo`;
-const AKS = "/subscriptions/s/resourceGroups/rg-k8s-demo-app1/providers/Microsoft.ContainerService/managedClusters/aks-k8s-demo-app1";
+const AKS =
+  "/subscriptions/s/resourceGroups/rg-k8s-demo-app1/providers/Microsoft.ContainerService/managedClusters/aks-k8s-demo-app1";
 
 function report(changes: WhatIfResourceChange[]) {
   return buildDriftReport({
@@ -34,14 +35,30 @@ describe("drift report", () => {
         changeType: "Modify",
         delta: [
           { path: "properties.provisioningState", propertyChangeType: "Delete", before: "Succeeded" },
-          { path: "properties.currentKubernetesVersion", propertyChangeType: "Modify", before: "1.33.2", after: "1.33.1" },
-          { path: "properties.agentPoolProfiles", propertyChangeType: "Array", children: [
-            { path: "0", propertyChangeType: "Modify", children: [
-              { path: "nodeImageVersion", propertyChangeType: "Modify", before: "a", after: "b" },
-            ] },
-          ] },
+          {
+            path: "properties.currentKubernetesVersion",
+            propertyChangeType: "Modify",
+            before: "1.33.2",
+            after: "1.33.1",
+          },
+          {
+            path: "properties.agentPoolProfiles",
+            propertyChangeType: "Array",
+            children: [
+              {
+                path: "0",
+                propertyChangeType: "Modify",
+                children: [{ path: "nodeImageVersion", propertyChangeType: "Modify", before: "a", after: "b" }],
+              },
+            ],
+          },
           { path: "properties.supportPlan", propertyChangeType: "Delete", before: "KubernetesOfficial" },
-          { path: "location", propertyChangeType: "Modify", before: "Korea Central".replace(" ", ""), after: "koreacentral" },
+          {
+            path: "location",
+            propertyChangeType: "Modify",
+            before: "Korea Central".replace(" ", ""),
+            after: "koreacentral",
+          },
           { path: "properties.dnsPrefix", propertyChangeType: "Modify", before: "x", after: "[reference('x').dns]" },
           { path: "properties.enableRBAC", propertyChangeType: "NoEffect", before: true, after: true },
         ],
@@ -75,9 +92,19 @@ describe("drift report", () => {
       {
         resourceId: AKS,
         changeType: "Modify",
-        delta: [{ path: "properties.agentPoolProfiles", propertyChangeType: "Array", children: [
-          { path: "0", propertyChangeType: "Modify", children: [{ path: "count", propertyChangeType: "Modify", before: 5, after: 2 }] },
-        ] }],
+        delta: [
+          {
+            path: "properties.agentPoolProfiles",
+            propertyChangeType: "Array",
+            children: [
+              {
+                path: "0",
+                propertyChangeType: "Modify",
+                children: [{ path: "count", propertyChangeType: "Modify", before: 5, after: 2 }],
+              },
+            ],
+          },
+        ],
       },
       { resourceId: `${RG}/Microsoft.Insights/diagnosticSettings/diag`, changeType: "Create", delta: [] },
     ]);
@@ -88,7 +115,9 @@ describe("drift report", () => {
       ["tags.owner", "low", 'tags.owner: "platform" is in the spec but missing in Azure'],
     ]);
     const pool = r.findings.find((f) => f.resourceId === AKS)!;
-    expect(pool.changes).toMatchObject([{ path: "properties.agentPoolProfiles[0].count", severity: "medium", now: 5, spec: 2 }]);
+    expect(pool.changes).toMatchObject([
+      { path: "properties.agentPoolProfiles[0].count", severity: "medium", now: 5, spec: 2 },
+    ]);
     expect(r.findings.find((f) => f.kind === "missing")?.severity).toBe("medium");
     expect(renderDriftText(r)).toContain("HIGH  Microsoft.KeyVault/vaults kv-k8s-demo  (unit k8s-demo-network)");
   });
@@ -107,7 +136,11 @@ describe("drift report", () => {
 
 describe("drift scope and Resources events", () => {
   const scope = driftScope(defaultSpec);
-  const event = (claims: Record<string, string>, resourceUri = NSG, type = "Microsoft.Resources.ResourceWriteSuccess"): EventEnvelope => ({
+  const event = (
+    claims: Record<string, string>,
+    resourceUri = NSG,
+    type = "Microsoft.Resources.ResourceWriteSuccess",
+  ): EventEnvelope => ({
     schema: "EventGrid",
     id: "e1",
     type,
@@ -132,12 +165,18 @@ describe("drift scope and Resources events", () => {
     });
     expect(resourceEventVerdict(event({}), scope, ["aaaa"])).toMatchObject({ kind: "suspect" });
     expect(
-      resourceEventVerdict(event({ [oid]: "bbbb" }, "/subscriptions/s/resourceGroups/elsewhere/providers/A/b/c"), scope, []),
+      resourceEventVerdict(
+        event({ [oid]: "bbbb" }, "/subscriptions/s/resourceGroups/elsewhere/providers/A/b/c"),
+        scope,
+        [],
+      ),
     ).toMatchObject({ kind: "ignored" });
     expect(
       resourceEventVerdict(event({ [oid]: "bbbb" }, `${RG}/Microsoft.Authorization/roleAssignments/x`), scope, []),
     ).toMatchObject({ kind: "unmanaged" });
-    expect(resourceEventVerdict(event({}, NSG, "Microsoft.Storage.BlobCreated"), scope, [])).toMatchObject({ kind: "ignored" });
+    expect(resourceEventVerdict(event({}, NSG, "Microsoft.Storage.BlobCreated"), scope, [])).toMatchObject({
+      kind: "ignored",
+    });
   });
 });
 

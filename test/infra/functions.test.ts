@@ -104,7 +104,7 @@ describe("infra ↔ registered functions", () => {
       {
         operatorType: "StringBeginsWith",
         key: "subject",
-        values: groups.map((g) => expect.stringMatching(new RegExp(`/resourceGroups/${g}/$`))),
+        values: groups.map((g): unknown => expect.stringMatching(new RegExp(`/resourceGroups/${g}/$`))),
       },
     ]);
   });

@@ -78,7 +78,9 @@ export const register: RegisterCommand = (program, setExitCode) => {
     )
     .action(async (options: DriftOptions) => {
       if (Boolean(options.sandbox) === (options.subscription !== undefined))
-        throw new CliUsageError("choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)");
+        throw new CliUsageError(
+          "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
+        );
       if (options.sandbox && options.armEndpoint !== undefined)
         throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
       const timeScale = Number(options.timeScale);

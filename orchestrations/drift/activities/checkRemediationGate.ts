@@ -29,9 +29,10 @@ export async function checkRemediationGate(
     const clusterId = input.clusterIds[unit.name];
     if (clusterId !== undefined) {
       const cluster = await resources.get(clusterId, AKS_API_VERSION, { abortSignal: signal });
-      const state = cluster.ok
-        ? String((cluster.value as { properties?: { provisioningState?: unknown } }).properties?.provisioningState ?? "")
+      const reported = cluster.ok
+        ? (cluster.value as { properties?: { provisioningState?: unknown } }).properties?.provisioningState
         : undefined;
+      const state = typeof reported === "string" ? reported : undefined;
       if (state !== undefined && state.toLowerCase() !== "succeeded") {
         refused.push({ unit: unit.name, reason: `its cluster is in the middle of an operation (${state})` });
         continue;

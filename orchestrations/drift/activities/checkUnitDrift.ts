@@ -14,7 +14,11 @@ import type { CheckUnitDriftInput, CheckUnitDriftResult } from "../contracts";
 export async function checkUnitDrift(input: CheckUnitDriftInput, signal: AbortSignal): Promise<CheckUnitDriftResult> {
   const { unit } = input;
   const deployments = deploymentsFor(input.subscriptionId);
-  const fail = (message: string): CheckUnitDriftResult => ({ unit: unit.name, result: { ok: false, message }, outputs: {} });
+  const fail = (message: string): CheckUnitDriftResult => ({
+    unit: unit.name,
+    result: { ok: false, message },
+    outputs: {},
+  });
 
   const own = await deployments.status(adapterRef(unit), { abortSignal: signal });
   if (!own.ok)
@@ -27,7 +31,9 @@ export async function checkUnitDrift(input: CheckUnitDriftInput, signal: AbortSi
     if (!ref) return fail(`reads outputs of deployment ${source}, which is not in the plan`);
     const status = await deployments.status(adapterRef(ref), { abortSignal: signal });
     if (!status.ok || status.value.state !== "succeeded")
-      return fail(`needs the outputs of deployment ${source}, which ${status.ok ? `is ${status.value.state}` : "cannot be read"}`);
+      return fail(
+        `needs the outputs of deployment ${source}, which ${status.ok ? `is ${status.value.state}` : "cannot be read"}`,
+      );
     outputs[source] = status.value.outputs;
   }
   const template = await readTemplate(unit.template);
