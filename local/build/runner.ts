@@ -245,3 +245,25 @@ export async function runningDeployments(instances: BuildInstances, instanceId: 
   const status = await mergedStatus(view, instances);
   return status?.deployments.filter((d) => d.state === "running").map((d) => d.name) ?? [];
 }
+
+ * Starts an orchestration on the driver and waits for it: its output when it completed, an error naming how it
+ * ended otherwise (a failed orchestration's output is its error message).
+ */
+export async function runOrchestration(
+  driver: DurableDriver,
+  name: string,
+  instanceId: string,
+  input: unknown,
+  pollMs = 200,
+): Promise<unknown> {
+  await driver.startNew(name, { instanceId, input });
+  for (;;) {
+    const status = await driver.getStatus(instanceId);
+    if (status?.runtimeStatus === "Completed") return status.output;
+    if (status && ["Failed", "Terminated"].includes(status.runtimeStatus))
+      throw new Error(
+        `${name} ${instanceId} ${status.runtimeStatus.toLowerCase()}: ${typeof status.output === "string" ? status.output : JSON.stringify(status.output)}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

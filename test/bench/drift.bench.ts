@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Orchestrations } from "../../lib/function-names";
 import { defaultSpec } from "../../lib/spec";
-import { runBuild, startLocalRuntime } from "../../local/build/runner";
+import { runBuild, runOrchestration, startLocalRuntime } from "../../local/build/runner";
 import { installFunctionsCore } from "../../local/registry";
 import type { DriftCheckInput, DriftCheckResult } from "../../orchestrations/drift/contracts";
 
@@ -27,18 +27,11 @@ async function main(): Promise<void> {
     const build = await runBuild(runtime, defaultSpec, "deploy");
     if (build.runtimeStatus !== "Completed") throw new Error(`the build did not succeed: ${build.failure ?? ""}`);
     runtime.sandbox!.counters.reset();
-    const instanceId = "bench-drift-sweep";
-    await runtime.driver.startNew(Orchestrations.driftCheck, {
-      instanceId,
-      input: { spec: defaultSpec, trigger: "sweep", cleanHistory: true } satisfies DriftCheckInput,
-    });
-    let result: DriftCheckResult | undefined;
-    while (!result) {
-      const s = await runtime.driver.getStatus(instanceId);
-      if (s?.runtimeStatus === "Completed") result = s.output as DriftCheckResult;
-      else if (s && ["Failed", "Terminated"].includes(s.runtimeStatus)) throw new Error(JSON.stringify(s.output));
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const result = (await runOrchestration(runtime.driver, Orchestrations.driftCheck, "bench-drift-sweep", {
+      spec: defaultSpec,
+      trigger: "sweep",
+      cleanHistory: true,
+    } satisfies DriftCheckInput)) as DriftCheckResult;
     if (result.report.findings.length > 0 || result.report.errors.length > 0)
       throw new Error(`the fresh platform should have no drift: ${JSON.stringify(result.report)}`);
     const counters = runtime.sandbox!.counters.snapshot();

@@ -70,6 +70,15 @@ describe("aks-platform drift", () => {
     expect((JSON.parse(json.stdout) as { severity: string }).severity).toBe("high");
   }, 180_000);
 
+  it("--remediate re-deploys the drifted network unit: the rule is gone and the next check exits 0", async () => {
+    const fixed = await drift("--remediate");
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain("re-deployed: drift-cli-network");
+    expect(fixed.stdout).toContain("after the re-deploy: no drift in drift-cli");
+    const again = await drift();
+    expect(again.code, again.stdout).toBe(0);
+  }, 180_000);
+
   it("refuses a missing target", async () => {
     const r = await runCli(["drift"]);
     expect(r.code).toBe(2);

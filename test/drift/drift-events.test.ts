@@ -4,6 +4,7 @@ import { Orchestrations } from "../../lib/function-names";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
 import { reportContainer } from "../../orchestrations/backup/activities/writeBackupReport";
 import type { DriftCheckInput, DriftCheckResult, DriftWatchResult } from "../../orchestrations/drift/contracts";
+import { runOrchestration } from "../../local/build/runner";
 import { startApiHarness, type ApiHarness } from "../e2e/harness";
 import { startSink, type Sink } from "../helpers/sink";
 import { startDriftSweep } from "../../functions/driftSweep";
@@ -46,11 +47,8 @@ async function finished(instanceId: string): Promise<unknown> {
 }
 
 async function check(spec: PlatformSpec, id: string, act = false): Promise<DriftCheckResult> {
-  await h.host.driver.startNew(Orchestrations.driftCheck, {
-    instanceId: id,
-    input: { spec, trigger: "manual", act } satisfies DriftCheckInput,
-  });
-  return (await finished(id)) as DriftCheckResult;
+  const input: DriftCheckInput = { spec, trigger: "manual", act };
+  return (await runOrchestration(h.host.driver, Orchestrations.driftCheck, id, input, 100)) as DriftCheckResult;
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { Orchestrations } from "../../../lib/function-names";
 import { buildDeploymentUnits } from "../../../lib/plan/units";
 import type { PlatformSpec } from "../../../lib/spec";
 import type { DriftCheckInput, DriftCheckResult } from "../../../orchestrations/drift/contracts";
-import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
+import { runOrchestration, startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { CliUsageError } from "../errors";
 import { describeSpecFailure, readSpec } from "../spec-input";
 import type { RegisterCommand } from "./index";
@@ -42,16 +42,7 @@ async function runCheck(runtime: LocalRuntime, spec: PlatformSpec, remediate: bo
         trigger: "manual",
       }
     : { spec, trigger: "manual", act: false };
-  await runtime.driver.startNew(Orchestrations.driftCheck, { instanceId, input });
-  for (;;) {
-    const status = await runtime.driver.getStatus(instanceId);
-    if (status?.runtimeStatus === "Completed") return status.output as DriftCheckResult;
-    if (status && ["Failed", "Terminated"].includes(status.runtimeStatus))
-      throw new Error(
-        `the drift check ${status.runtimeStatus.toLowerCase()}: ${typeof status.output === "string" ? status.output : JSON.stringify(status.output)}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return (await runOrchestration(runtime.driver, Orchestrations.driftCheck, instanceId, input)) as DriftCheckResult;
 }
 
 export const register: RegisterCommand = (program, setExitCode) => {
