@@ -246,6 +246,7 @@ export async function runningDeployments(instances: BuildInstances, instanceId: 
   return status?.deployments.filter((d) => d.state === "running").map((d) => d.name) ?? [];
 }
 
+/**
  * Starts an orchestration on the driver and waits for it: its output when it completed, an error naming how it
  * ended otherwise (a failed orchestration's output is its error message).
  */

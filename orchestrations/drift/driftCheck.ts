@@ -12,7 +12,8 @@ import { Activities, Orchestrations } from "../../lib/function-names";
 import type { OutputsByDeployment } from "../../lib/plan/progress";
 import type { DeploymentUnit } from "../../lib/plan/types";
 import type { PlatformSpec } from "../../lib/spec";
-import { pinnedPlan, settleAll, transientRetry } from "../build/deploymentLoop";
+import { pinnedPlan } from "../build/deploymentLoop";
+import { settleAll, transientRetry } from "../shared/longRunning";
 import type { DeployUnitsInput, DeployUnitsResult } from "../build/deployUnits";
 import type {
   CheckUnitDriftInput,

@@ -11,6 +11,7 @@ const base: OverviewSources = {
     get: () => Promise.resolve(undefined),
     start: () => Promise.reject(new Error("no")),
     terminate: () => Promise.reject(new Error("no")),
+    raise: () => Promise.reject(new Error("no")),
     managementUrls: () => ({}),
   },
   instancesSince: () => Promise.resolve([]),

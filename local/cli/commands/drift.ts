@@ -99,7 +99,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
             timeScale,
             sandbox: { timeScale, subscriptionId: spec.subscriptionId },
           })
-        : await startAzureRuntime(spec, options);
+        : await startAzureRuntime(spec, options, options.stateDir ?? stateDirFor(spec.name));
       try {
         const { report, remediation } = await runCheck(runtime, spec, options.remediate ?? false);
         // After a remediation, the check that followed it decides the exit code.
