@@ -42,7 +42,8 @@ const settingsSchema = z.object({
     .regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, "must be 3–45 letters and digits, starting with a letter")
     .default("aksplatform"),
   AKS_PLATFORM_ARM_ENDPOINT: z
-    .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://management.azure.com" })
+    // Bearer tokens never travel over http: an http:// endpoint is refused here, at start-up.
+    .url({ protocol: /^https$/, error: "must be an https URL such as https://management.azure.com" })
     .default("https://management.azure.com"),
   AKS_PLATFORM_ARM_TOKEN: z.string().optional(),
   AKS_PLATFORM_ARM_CA_FILE: z.string().optional(),
