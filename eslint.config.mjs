@@ -13,6 +13,24 @@ const nonDeterministic = [
   { selector: "CallExpression[callee.name='fetch']", message: "Orchestrators must not do I/O: call an activity." },
 ];
 
+// One Azure context per process (lib/azure/context.ts) builds the credential and every Azure client; elsewhere in the
+// app a credential or client made on the spot would bypass its cloud, its identity and its token-host guard.
+const azureClients =
+  "DefaultAzureCredential|ManagedIdentityCredential|AzureCliCredential|ClientSecretCredential|WorkloadIdentityCredential|ChainedTokenCredential|AzureKeyCredential|BlobServiceClient|ContainerClient|TableClient|TableServiceClient|QueueServiceClient|QueueClient|EventGridPublisherClient|SecretClient|ContainerServiceClient|DeploymentsClient|ResourceManagementClient|AuthorizationManagementClient|StaticTokenCredential|LocalTokenIssuer";
+const contextOnly = "only lib/azure/context.ts constructs credentials and Azure clients: take them from azureContext()";
+const azureContextRules = {
+  "no-restricted-syntax": [
+    "error",
+    { selector: `NewExpression[callee.name=/^(${azureClients})$/]`, message: contextOnly },
+    { selector: "CallExpression[callee.property.name='fromConnectionString']", message: contextOnly },
+    { selector: "CallExpression[callee.name='getClient']", message: contextOnly },
+  ],
+  "no-restricted-imports": [
+    "error",
+    { paths: [{ name: "@azure/identity", message: contextOnly }, { name: "@azure-rest/core-client", importNames: ["getClient"], message: contextOnly }] },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", ".local/**", "test-results/**", "bin/**", "**/*.cjs", "**/*.mjs", "**/*.mts"] },
   js.configs.recommended,
@@ -27,9 +45,14 @@ export default tseslint.config(
     },
   },
   {
+    files: ["lib/**/*.ts", "functions/**/*.ts", "orchestrations/**/*.ts"],
+    ignores: ["lib/azure/context.ts"],
+    rules: azureContextRules,
+  },
+  {
     files: ["orchestrations/*/*.ts"],
     ignores: ["orchestrations/shared/**"],
-    rules: { "no-restricted-syntax": ["error", ...nonDeterministic] },
+    rules: { "no-restricted-syntax": [...azureContextRules["no-restricted-syntax"], ...nonDeterministic] },
   },
   {
     files: ["test/**/*.ts"],

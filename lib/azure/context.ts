@@ -76,7 +76,6 @@ export const AZURE_CLOUDS = {
 export type AzureCloudName = keyof typeof AZURE_CLOUDS;
 
 export const STORAGE_AUDIENCE = "https://storage.azure.com";
-const EVENT_GRID_AUDIENCE = "https://eventgrid.azure.net";
 
 /** Environment variable holding the static bearer token for a loopback ARM endpoint (never used for Azure). */
 export const ARM_TOKEN_ENV = "AKS_PLATFORM_ARM_TOKEN";
