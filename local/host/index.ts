@@ -210,8 +210,11 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     // The local CA the stand-ins' certificates chain to is trusted like Azure's public CAs are.
     if (process.env.AKS_PLATFORM_ARM_CA_FILE) trustLocalCa(readFileSync(process.env.AKS_PLATFORM_ARM_CA_FILE, "utf8"));
     if (options.keyVaults) {
-      const resolved = await resolveKeyVaultReferences({ ...process.env } as Record<string, string>, azureContext(), options.keyVaults, (m) =>
-        log("warning", "host", m),
+      const resolved = await resolveKeyVaultReferences(
+        { ...process.env } as Record<string, string>,
+        azureContext(),
+        options.keyVaults,
+        (m) => log("warning", "host", m),
       );
       for (const [name, value] of Object.entries(resolved)) if (process.env[name] !== value) setEnv(name, value);
     }

@@ -111,7 +111,9 @@ async function completed(name: string, match: (instanceId: string) => boolean, t
   throw new Error(`no ${name} instance started`);
 }
 
-const teams = () => sink.requestsTo("/teams").map((r) => r.body);
+/** Messages at both channels (Teams and Slack webhooks, both Key Vault references) with `title`. */
+const delivered = (title: string) =>
+  ["/teams", "/slack"].map((channel) => sink.requestsTo(channel).filter((r) => r.body.includes(title)).length);
 
 describe("the app with the settings infra/main.json deploys (identity-based storage on Azurite OAuth)", () => {
   it("derives the settings from the template: identity-based storage, the app's client id, Key Vault references", () => {
@@ -133,7 +135,7 @@ describe("the app with the settings infra/main.json deploys (identity-based stor
     expect((await api(`environments/${ENV}/provision`, { method: "POST" })).status).toBe(202);
     const done = await completed(Orchestrations.provisionPlatform, (id) => id === ENV, 240_000);
     expect(done.runtimeStatus, JSON.stringify(done.output)).toBe("Completed");
-    expect(teams().filter((b) => b.includes(ENV) && /built|succeeded|complete/i.test(b)).length).toBeGreaterThan(0);
+    expect(delivered(`Platform ${ENV} provisioned`)).toEqual([1, 1]);
   }, 300_000);
 
   it("an eviction message reaches the sink", async () => {
@@ -153,7 +155,7 @@ describe("the app with the settings infra/main.json deploys (identity-based stor
     expect(posted.status).toBe(200);
     const done = await completed(Orchestrations.evictionWatch, (id) => id.includes("-mgmt-"), 120_000);
     expect(done.runtimeStatus).toBe("Completed");
-    expect(teams().filter((b) => b.includes("Spot node evicted in mgmt"))).toHaveLength(1);
+    expect(delivered("Spot node evicted in mgmt")).toEqual([1, 1]);
   }, 150_000);
 
   it("the nightly backup summary reaches the sink", async () => {
@@ -165,7 +167,7 @@ describe("the app with the settings infra/main.json deploys (identity-based stor
     expect(started.status).toBe(202);
     const done = await completed(Orchestrations.backupVerification, (id) => id.startsWith("backup-verify:"), 120_000);
     expect(done.runtimeStatus, JSON.stringify(done.output)).toBe("Completed");
-    expect(teams().filter((b) => /backup/i.test(b)).length).toBeGreaterThan(0);
+    expect(delivered("Nightly backup check:")).toEqual([1, 1]);
   }, 150_000);
 
   it("a client built without the context's credential is refused, as Azure refuses it, and its alert is lost", async () => {
