@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { Client, ClientOptions } from "@azure-rest/core-client";
-import type { PipelineRetryOptions } from "@azure/core-rest-pipeline";
+import type { HttpClient, PipelineRetryOptions } from "@azure/core-rest-pipeline";
 import { z } from "zod";
 import { createAzureContext, type AzureCloudName } from "./context";
 
@@ -31,6 +31,8 @@ export interface ArmConnectionOptions {
   ca?: string;
   /** Retry tuning passed to every client's pipeline (the SDK's throttling policy always honours Retry-After). */
   retryOptions?: PipelineRetryOptions;
+  /** The transport (default: Node's https); a proxy or a recording transport. */
+  httpClient?: HttpClient;
 }
 
 /** Options every generated ARM client and `@azure-rest/core-client` accepts. */
@@ -43,6 +45,7 @@ export interface ArmClientOptions {
   additionalPolicies?: ClientOptions["additionalPolicies"];
   tlsOptions?: { ca: string };
   retryOptions?: PipelineRetryOptions;
+  httpClient?: HttpClient;
 }
 
 export interface ArmConnection {

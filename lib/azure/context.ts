@@ -302,7 +302,10 @@ export function createAzureContext(options: AzureContextOptions = {}): AzureCont
   // A loopback stand-in's calls are ARM calls all the same: the token audience stays the cloud's.
   const credentialScopes = [`${cloud.armAudience}/.default`];
   const credential = options.credential ?? chooseCredential(options, cloud, isLocal, endpoint);
-  const guarded = (audience: Audience) => ({ additionalPolicies: tokenHostPolicies(cloud, audience) });
+  const guarded = (audience: Audience) => ({
+    additionalPolicies: tokenHostPolicies(cloud, audience),
+    ...(options.httpClient !== undefined ? { httpClient: options.httpClient } : {}),
+  });
   const clientOptions: ArmClientOptions = {
     endpoint,
     credentials: { scopes: credentialScopes },
@@ -310,6 +313,7 @@ export function createAzureContext(options: AzureContextOptions = {}): AzureCont
     ...guarded("arm"),
     ...(options.ca !== undefined ? { tlsOptions: { ca: options.ca } } : {}),
     ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
+    ...(options.httpClient !== undefined ? { httpClient: options.httpClient } : {}),
   };
   const arm: ArmConnection = {
     cloud: cloud.name,
