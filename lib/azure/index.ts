@@ -1,6 +1,6 @@
 // Adapters over Azure: one connection factory, typed results, transient failures thrown for Durable retries.
 export { createArmConnection } from "./connection";
-export { azureContext } from "./app-context";
+export { azureContext, prepareAzureContext } from "./app-context";
 export type { ArmConnection, ArmConnectionOptions, ArmClientOptions } from "./connection";
 export {
   createAzureContext,

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { HttpRequest, HttpResponse, type Cookie, type Timer } from "@azure/functions";
 import { readFileSync } from "node:fs";
-import { azureContext, type HostStorage } from "../../lib/azure";
+import { azureContext, prepareAzureContext, type HostStorage } from "../../lib/azure";
 import { startAzurite, type AzuriteHandle } from "../azurite";
 import { trustLocalCa } from "../trust";
 import { resolveKeyVaultReferences } from "./deployed-settings";
@@ -209,6 +209,8 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     for (const [name, value] of Object.entries(options.appSettings ?? {})) setEnv(name, value);
     // The local CA the stand-ins' certificates chain to is trusted like Azure's public CAs are.
     if (process.env.AKS_PLATFORM_ARM_CA_FILE) trustLocalCa(readFileSync(process.env.AKS_PLATFORM_ARM_CA_FILE, "utf8"));
+    // An ARM-compatible endpoint of no known cloud: its metadata names the token audience (read once, here).
+    if (process.env.AKS_PLATFORM_ARM_ENDPOINT) await prepareAzureContext();
     if (options.keyVaults) {
       const resolved = await resolveKeyVaultReferences(
         { ...process.env } as Record<string, string>,
