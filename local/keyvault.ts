@@ -3,6 +3,7 @@
 // 401 with a Bearer challenge unless the token's audience is the vault's, 404 SecretNotFound, the secret bundle.
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
+import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ensureSandboxTls } from "./sandbox/tls";
 
@@ -55,7 +56,7 @@ export async function startKeyVaultStandIn(options: {
   const requests: string[] = [];
   const tls = ensureSandboxTls(options.tlsDir);
   let url = "";
-  const json = (res: import("node:http").ServerResponse, status: number, body: unknown, headers = {}) => {
+  const json = (res: ServerResponse, status: number, body: unknown, headers = {}) => {
     res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
     res.end(JSON.stringify(body));
   };

@@ -25,7 +25,6 @@ import { E2E_SPEED } from "./harness";
 
 const ENV = defaultSpec.name;
 const KEY = "deployed-settings-key";
-const ALL = ["mgmt", "app1", "app2"];
 
 let dir: string;
 let sandbox: SandboxArm;
