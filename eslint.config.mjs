@@ -29,7 +29,7 @@ const nonDeterministic = [
 ];
 
 // One Azure context per process (lib/azure/context.ts) builds the credential and every Azure client; elsewhere in the
-// app a credential or client made on the spot would bypass its cloud, its identity and its token-host guard.
+// app and its local tools a credential or client made on the spot would bypass its cloud, identity and token-host guard.
 const azureClients =
   "DefaultAzureCredential|ManagedIdentityCredential|AzureCliCredential|ClientSecretCredential|WorkloadIdentityCredential|ChainedTokenCredential|AzureKeyCredential|BlobServiceClient|ContainerClient|TableClient|TableServiceClient|QueueServiceClient|QueueClient|EventGridPublisherClient|SecretClient|ContainerServiceClient|DeploymentsClient|ResourceManagementClient|AuthorizationManagementClient|StaticTokenCredential|LocalTokenIssuer";
 const contextOnly = "only lib/azure/context.ts constructs credentials and Azure clients: take them from azureContext()";
@@ -79,7 +79,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["lib/**/*.ts", "functions/**/*.ts", "orchestrations/**/*.ts"],
+    files: ["lib/**/*.ts", "functions/**/*.ts", "orchestrations/**/*.ts", "local/**/*.ts"],
     ignores: ["lib/azure/context.ts"],
     rules: azureContextRules,
   },
