@@ -5,8 +5,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DeferredValue, expandTemplate } from "../../lib/arm";
 import { findDeferred } from "../../lib/arm/deferred";
-import type { AzureContext } from "../../lib/azure";
+import { LOCAL_CLIENT_ID, type AzureContext } from "../../lib/azure";
 import { repoRoot } from "../../lib/config";
+import { startAzurite, type AzuriteHandle } from "../azurite";
+import { startKeyVaultStandIn, type KeyVaultStandIn } from "../keyvault";
 
 export interface DeployedSettingsInput {
   /** main.json's parameters (environmentName, location, teamsWebhookUrl, …), as `azd provision` passes them. */
@@ -116,4 +118,76 @@ export async function resolveKeyVaultReferences(
     resolved[name] = ((await response.json()) as { value: string }).value;
   }
   return resolved;
+}
+
+/** The local stand-ins the deployed settings run against, and the settings and vault map for startLocalHost. */
+export interface DeployedLocalRun {
+  deployed: DeployedSettings;
+  /** The deployed settings plus how the local run mirrors Azure (service URIs, the sandbox as ARM). */
+  appSettings: Record<string, string>;
+  /** Vault host → the Key Vault stand-in's URL (startLocalHost's `keyVaults`). */
+  keyVaults: Record<string, string>;
+  azurite: AzuriteHandle;
+  keyVault: KeyVaultStandIn;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts what the deployed settings need locally: Azurite in OAuth mode over HTTPS serving the account infra/ names,
+ * and the Key Vault stand-in holding the secrets the template writes, both with certificates from the sandbox's CA.
+ * The settings are those infra/main.json deploys; the only additions say where the account and ARM are locally
+ * (in Azure the service URIs derive from `__accountName`, and ARM is the cloud's).
+ */
+export async function startDeployedLocalRun(options: {
+  sandbox: { url: string; token: string; caPath: string; tenantId: string; subscriptionId: string };
+  /** main.json's parameters (environmentName, location, webhook URLs). */
+  parameters: Record<string, unknown>;
+  /** Settings the deployment leaves to the operator (e.g. AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS). */
+  extraSettings?: Record<string, string>;
+}): Promise<DeployedLocalRun> {
+  const tlsDir = path.dirname(options.sandbox.caPath);
+  const deployed = deployedAppSettings({
+    parameters: options.parameters,
+    subscriptionId: options.sandbox.subscriptionId,
+    tenantId: options.sandbox.tenantId,
+    references: {
+      clientId: LOCAL_CLIENT_ID,
+      // The custom topic has no local stand-in: a loopback https endpoint answers nothing.
+      topicEndpoint: "https://127.0.0.1:9/api/events",
+      insightsConnectionString: "InstrumentationKey=00000000-0000-4000-8000-000000000000",
+    },
+  });
+  const azurite = await startAzurite({ oauth: { tlsDir }, account: deployed.storageAccount });
+  let keyVault: KeyVaultStandIn;
+  try {
+    keyVault = await startKeyVaultStandIn({ tlsDir, secrets: deployed.secrets });
+  } catch (err) {
+    await azurite.stop();
+    throw err;
+  }
+  const keyVaults: Record<string, string> = {};
+  for (const value of Object.values(deployed.settings)) {
+    const uri = KEY_VAULT_REFERENCE.exec(value.trim())?.[1];
+    if (uri !== undefined) keyVaults[new URL(uri).host] = keyVault.url;
+  }
+  return {
+    deployed,
+    appSettings: {
+      ...deployed.settings,
+      AzureWebJobsStorage__blobServiceUri: azurite.blobEndpoint,
+      AzureWebJobsStorage__queueServiceUri: azurite.queueEndpoint,
+      AzureWebJobsStorage__tableServiceUri: azurite.tableEndpoint,
+      AKS_PLATFORM_ARM_ENDPOINT: options.sandbox.url,
+      AKS_PLATFORM_ARM_TOKEN: options.sandbox.token,
+      AKS_PLATFORM_ARM_CA_FILE: options.sandbox.caPath,
+      ...options.extraSettings,
+    },
+    keyVaults,
+    azurite,
+    keyVault,
+    async stop() {
+      await keyVault.close();
+      await azurite.stop();
+    },
+  };
 }

@@ -9,10 +9,14 @@ import { Orchestrations } from "../../lib/function-names";
 import { createNotifierFromEnv } from "../../lib/notify";
 import { PLAN_TENANT_ID } from "../../lib/plan";
 import { defaultSpec } from "../../lib/spec";
-import { startAzurite, type AzuriteHandle } from "../../local/azurite";
+import type { AzuriteHandle } from "../../local/azurite";
 import { startLocalHost, type LocalHost } from "../../local/host";
-import { deployedAppSettings, type DeployedSettings } from "../../local/host/deployed-settings";
-import { startKeyVaultStandIn, type KeyVaultStandIn } from "../../local/keyvault";
+import {
+  startDeployedLocalRun,
+  type DeployedLocalRun,
+  type DeployedSettings,
+} from "../../local/host/deployed-settings";
+import type { KeyVaultStandIn } from "../../local/keyvault";
 import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
 import { startSink, type Sink } from "../helpers/sink";
 import { evictionEvent, SUBSCRIPTION } from "../reactions/helpers";
@@ -31,6 +35,7 @@ let sandbox: SandboxArm;
 let sink: Sink;
 let azurite: AzuriteHandle;
 let keyVault: KeyVaultStandIn;
+let run: DeployedLocalRun;
 let deployed: DeployedSettings;
 let host: LocalHost;
 
@@ -45,26 +50,17 @@ beforeAll(async () => {
     throttle: false,
   });
   sink = await startSink({ defaultResponse: { status: 200, body: "ok" } });
-  deployed = deployedAppSettings({
+  run = await startDeployedLocalRun({
+    sandbox,
     parameters: {
       environmentName: "aksops",
       location: defaultSpec.location,
       teamsWebhookUrl: `${sink.url}/teams`,
       slackWebhookUrl: `${sink.url}/slack`,
     },
-    subscriptionId: defaultSpec.subscriptionId,
-    tenantId: sandbox.tenantId,
-    references: {
-      clientId: LOCAL_CLIENT_ID,
-      // Not exercised here (no Azure Monitor alert is posted); a loopback https endpoint as the topic would have.
-      topicEndpoint: "https://127.0.0.1:9/api/events",
-      insightsConnectionString: "InstrumentationKey=00000000-0000-4000-8000-000000000000",
-    },
+    extraSettings: { AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host },
   });
-  // The account infra/ names, served by Azurite with OAuth over HTTPS (certificate from the sandbox's local CA).
-  azurite = await startAzurite({ oauth: { tlsDir: stateDir }, account: deployed.storageAccount });
-  keyVault = await startKeyVaultStandIn({ tlsDir: stateDir, secrets: deployed.secrets });
-  const vaultHost = new URL(/SecretUri=([^)]+)/.exec(deployed.settings.AKS_PLATFORM_TEAMS_WEBHOOK_URL!)![1]!).host;
+  ({ deployed, azurite, keyVault } = run);
   const settingsFile = path.join(dir, "local.settings.json");
   writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: {}, FunctionKeys: { default: KEY } }));
   host = await startLocalHost({
@@ -73,26 +69,14 @@ beforeAll(async () => {
     timeScale: E2E_SPEED,
     timers: false,
     log: () => undefined,
-    appSettings: {
-      ...deployed.settings,
-      // How the local run mirrors Azure: the account's service URIs are Azurite's (Azure derives them from
-      // __accountName), ARM is the sandbox, the sink's loopback host is an allowed webhook host.
-      AzureWebJobsStorage__blobServiceUri: azurite.blobEndpoint,
-      AzureWebJobsStorage__queueServiceUri: azurite.queueEndpoint,
-      AzureWebJobsStorage__tableServiceUri: azurite.tableEndpoint,
-      AKS_PLATFORM_ARM_ENDPOINT: sandbox.url,
-      AKS_PLATFORM_ARM_TOKEN: sandbox.token,
-      AKS_PLATFORM_ARM_CA_FILE: sandbox.caPath,
-      AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host,
-    },
-    keyVaults: { [vaultHost]: keyVault.url },
+    appSettings: run.appSettings,
+    keyVaults: run.keyVaults,
   });
 }, 120_000);
 
 afterAll(async () => {
   await host?.stop();
-  await keyVault?.close();
-  await azurite?.stop();
+  await run?.stop();
   await sink?.close();
   await sandbox?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
