@@ -114,6 +114,17 @@ describe("http:// endpoints are refused at start-up, naming the setting", () => 
     expect(() => createAzureContext({ armEndpoint: "http://127.0.0.1:8080", token: "t" })).toThrow(/armEndpoint/);
   });
 
+  it("the identity-based storage and Key Vault settings", () => {
+    for (const setting of [
+      "AzureWebJobsStorage__blobServiceUri",
+      "AzureWebJobsStorage__tableServiceUri",
+      "AKS_PLATFORM_KEYVAULT_URL",
+    ])
+      expect(() => loadAppConfig({ [setting]: "http://127.0.0.1:10000/st1" })).toThrow(
+        new RegExp(`${setting} must be an https URL`),
+      );
+  });
+
   it("identity-based storage, Key Vault and Event Grid endpoints", async () => {
     const context = createAzureContext({ credential: recordingCredential("t") });
     const storage = context.hostStorage({
