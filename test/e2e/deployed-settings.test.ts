@@ -115,8 +115,10 @@ describe("the app with the settings infra/main.json deploys (identity-based stor
   });
 
   it("a build's result reaches the sink", async () => {
-    expect((await api(`environments/${ENV}/provision`, { method: "POST" })).status).toBe(202);
-    const done = await completed(Orchestrations.provisionPlatform, (id) => id === ENV, 240_000);
+    const started = await api(`environments/${ENV}/provision`, { method: "POST" });
+    expect(started.status).toBe(202);
+    const { instanceId } = (await started.json()) as { instanceId: string };
+    const done = await completed(Orchestrations.provisionPlatform, (id) => id === instanceId, 240_000);
     expect(done.runtimeStatus, JSON.stringify(done.output)).toBe("Completed");
     expect(delivered(`Platform ${ENV} provisioned`)).toEqual([1, 1]);
   }, 300_000);
