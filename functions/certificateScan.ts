@@ -1,16 +1,12 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import { app } from "@azure/functions";
+import { azureContext } from "../lib/azure";
 import * as df from "durable-functions";
 import { Functions } from "../lib/function-names";
 import { react, type ReactionClient } from "../lib/ops/reactions-dispatch";
 import { certificateEventFromScan, TLS_CERT_SECRET, type ReactionOptions } from "../lib/ops/reactions";
 import { defaultSpec } from "../lib/spec";
-import {
-  keyVaultCredential,
-  readTlsSecret,
-  vaultUrl,
-  type TlsSecretState,
-} from "../orchestrations/reactions/activities/scanTlsSecrets";
+import { readTlsSecret, vaultUrl, type TlsSecretState } from "../orchestrations/reactions/activities/scanTlsSecrets";
 import { durableReactionClient } from "./eventgrid";
 
 /**
@@ -57,7 +53,7 @@ export function certificateScanHandler(options: ReactionOptions = optionsFromEnv
     const signal = AbortSignal.timeout(60_000);
     try {
       const summary = await scanCertificates(
-        (name) => readTlsSecret(url, name, keyVaultCredential(), now, signal),
+        (name) => readTlsSecret(url, name, azureContext(), now, signal),
         durableReactionClient(df.getClient(context)),
         options,
         now,

@@ -1,8 +1,5 @@
-import { AzureKeyCredential } from "@azure/core-auth";
-import { EventGridPublisherClient } from "@azure/eventgrid";
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
-import { DefaultAzureCredential } from "@azure/identity";
-import { isLoopbackUrl } from "../lib/azure";
+import { azureContext } from "../lib/azure";
 import { normalizeMonitorAlert } from "../lib/events";
 import { Functions } from "../lib/function-names";
 
@@ -25,12 +22,12 @@ export function publisherFromEnv(env: Readonly<Record<string, string | undefined
   const endpoint = env[TOPIC_ENDPOINT_SETTING]?.trim();
   if (!endpoint) return `${TOPIC_ENDPOINT_SETTING} is not set`;
   const key = env[TOPIC_KEY_SETTING]?.trim();
-  const credential = key ? new AzureKeyCredential(key) : new DefaultAzureCredential();
   const schema = env[TOPIC_SCHEMA_SETTING]?.trim() || "EventGrid";
-  // Plain http only for a loopback stand-in of the topic (local runs and tests).
-  const clientOptions = { allowInsecureConnection: isLoopbackUrl(endpoint) };
+  // The topic key, or the app's credential; plain http only for a loopback stand-in with a key (lib/azure/context).
+  const publisher = <T extends "CloudEvent" | "EventGrid">(inputSchema: T) =>
+    azureContext().eventGridPublisher(endpoint, inputSchema, TOPIC_ENDPOINT_SETTING, key || undefined);
   if (schema === "CloudEvent") {
-    const client = new EventGridPublisherClient(endpoint, "CloudEvent", credential, clientOptions);
+    const client = publisher("CloudEvent");
     return async ({ event }) => {
       await client.send([
         {
@@ -46,7 +43,7 @@ export function publisherFromEnv(env: Readonly<Record<string, string | undefined
     };
   }
   if (schema !== "EventGrid") return `${TOPIC_SCHEMA_SETTING} must be EventGrid or CloudEvent`;
-  const client = new EventGridPublisherClient(endpoint, "EventGrid", credential, clientOptions);
+  const client = publisher("EventGrid");
   return async ({ event }) => {
     await client.send([event]);
   };

@@ -1,8 +1,7 @@
 import { Functions } from "../lib/function-names";
-import type { TokenCredential } from "@azure/core-auth";
-import { DefaultAzureCredential } from "@azure/identity";
 import type { InvocationContext, Timer } from "@azure/functions";
 import { app } from "@azure/functions";
+import { azureContext } from "../lib/azure";
 import { createNotifierFromEnv, type NotifyLogger } from "../lib/notify";
 import { defaultSpec, type NotificationsSpec } from "../lib/spec";
 
@@ -11,18 +10,14 @@ import { defaultSpec, type NotificationsSpec } from "../lib/spec";
  * deliveries kept after a failure. Wiring only; the work is `Notifier.flushDue` in lib/notify.
  */
 
-let credential: TokenCredential | undefined;
-
 export function notifyRetryHandler(
   env: Readonly<Record<string, string | undefined>> = process.env,
   notifications: NotificationsSpec = defaultSpec.notifications,
 ) {
   return async (timer: Timer, context: InvocationContext): Promise<void> => {
-    // Identity-based storage (no connection string) needs the process credential; created once, on first use.
-    if (!env["AzureWebJobsStorage"]) credential ??= new DefaultAzureCredential();
     const notifier = await createNotifierFromEnv(env, notifications, {
       logger: contextLogger(context),
-      ...(credential ? { credential } : {}),
+      storage: azureContext().hostStorage(env),
     });
     const summary = await notifier.flushDue();
     context.log(

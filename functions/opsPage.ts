@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import { azureContext } from "../lib/azure";
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
 import { BackupReportStore } from "../lib/backup";
@@ -10,12 +11,7 @@ import { handleOpsData, type BackupHistory, type OverviewSources } from "../lib/
 import { opsPageHeaders, renderOpsPage, type OpsPageAssets } from "../lib/api/overview-page";
 import { methodNotAllowed } from "../lib/api/http";
 import { TLS_CERT_SECRET } from "../lib/ops/reactions";
-import {
-  KEYVAULT_URL_SETTING,
-  keyVaultCredential,
-  readTlsSecret,
-  vaultUrl,
-} from "../orchestrations/reactions/activities/scanTlsSecrets";
+import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "../orchestrations/reactions/activities/scanTlsSecrets";
 import { reportContainer } from "../orchestrations/backup/activities/writeBackupReport";
 import { DRIFT_REPORT_CONTAINER, DriftReportStore } from "../lib/drift";
 import { durableBuildInstances } from "./shared/durableBuilds";
@@ -121,7 +117,7 @@ export function overviewSources(client: DurableClient): OverviewSources {
             const secret = await readTlsSecret(
               vaultUrl(spec.shared.keyVault.name),
               TLS_CERT_SECRET,
-              keyVaultCredential(),
+              azureContext(),
               now,
               AbortSignal.timeout(10_000),
             );

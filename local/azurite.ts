@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { ensureSandboxTls } from "./sandbox/tls";
 
 /** Azurite's well-known development account (public, documented; not a secret). */
 export const DEV_ACCOUNT = "devstoreaccount1";
@@ -13,6 +14,10 @@ export interface AzuriteHandle {
   tableEndpoint: string;
   /** A connection string for @azure/storage-blob, @azure/data-tables and the Functions host (`AzureWebJobsStorage`). */
   connectionString: string;
+  /** The account the service URIs name (`devstoreaccount1`, or the `account` option). */
+  account: string;
+  /** True when Azurite runs with `--oauth basic` over HTTPS: bearer tokens (aud https://storage.azure.com) accepted. */
+  oauth: boolean;
   /** The folder holding Azurite's data (persisted across restarts when given as `location`). */
   location: string;
   /** Process id of the Azurite server. */
@@ -26,9 +31,16 @@ export interface StartAzuriteOptions {
   /** Fixed ports (e.g. to reuse data after a restart); 0 or omitted = free ports chosen by the OS. */
   ports?: { blob?: number; queue?: number; table?: number };
   startTimeoutMs?: number;
+  /**
+   * Azurite's OAuth mode over HTTPS (`--oauth basic --cert --key`), the certificate issued by the local CA in
+   * `tlsDir` (the sandbox's): identity-based clients work, as against Azure Storage with Entra ID.
+   */
+  oauth?: { tlsDir: string };
+  /** An extra storage account (Azurite's AZURITE_ACCOUNTS), e.g. the one infra/main.json names. */
+  account?: string;
 }
 
-const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/;
+const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at (https?:\/\/\S+)/;
 
 /**
  * Runs Azurite's script so that it ends when the process that started it dies, however it dies (a killed build
@@ -57,16 +69,31 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     ...["--tablePort", String(options.ports?.table ?? 0)],
     ...["--location", location, "--skipApiVersionCheck", "--disableTelemetry", "--loose"],
   ];
-  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+  if (options.oauth) {
+    const tls = ensureSandboxTls(options.oauth.tlsDir);
+    const cert = path.join(location, "azurite-cert.pem");
+    const key = path.join(location, "azurite-key.pem");
+    writeFileSync(cert, tls.certPem);
+    writeFileSync(key, tls.keyPem, { mode: 0o600 });
+    args.push("--oauth", "basic", "--cert", cert, "--key", key);
+  }
+  const account = options.account ?? DEV_ACCOUNT;
+  const env = { ...process.env };
+  // The development account stays (connection-string users); the extra one is what the deployed settings name.
+  if (options.account) env.AZURITE_ACCOUNTS = `${DEV_ACCOUNT}:${DEV_KEY};${options.account}:${DEV_KEY}`;
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"], env });
   const endpoints = await waitForEndpoints(child, options.startTimeoutMs ?? 30_000);
   const { Blob: blob, Queue: queue, Table: table } = endpoints;
-  const suffix = `/${DEV_ACCOUNT}`;
+  const suffix = `/${account}`;
+  const protocol = options.oauth ? "https" : "http";
   return {
+    account,
+    oauth: options.oauth !== undefined,
     blobEndpoint: blob + suffix,
     queueEndpoint: queue + suffix,
     tableEndpoint: table + suffix,
     connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
+      `DefaultEndpointsProtocol=${protocol};AccountName=${account};AccountKey=${DEV_KEY};` +
       `BlobEndpoint=${blob}${suffix};QueueEndpoint=${queue}${suffix};TableEndpoint=${table}${suffix};`,
     location,
     pid: child.pid!,

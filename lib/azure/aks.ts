@@ -23,7 +23,7 @@ export class AksAdapter {
   private readonly client: ContainerServiceClient;
 
   constructor(connection: ArmConnection, subscriptionId: string) {
-    this.client = new ContainerServiceClient(connection.credential, subscriptionId, connection.clientOptions);
+    this.client = connection.client(ContainerServiceClient, subscriptionId);
   }
 
   /**

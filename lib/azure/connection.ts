@@ -1,34 +1,20 @@
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import type { PipelineRetryOptions } from "@azure/core-rest-pipeline";
-import { AzureAuthorityHosts, DefaultAzureCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/core-auth";
+import type { Client, ClientOptions } from "@azure-rest/core-client";
+import type { HttpClient, PipelineRetryOptions } from "@azure/core-rest-pipeline";
 import { z } from "zod";
+import { createAzureContext, type AzureCloudName } from "./context";
 
 /**
- * The one place that decides where ARM calls go and how they authenticate: the public cloud, a sovereign
- * cloud, or a loopback stand-in (the sandbox ARM server) with a static token. Every client in lib/azure and
- * every CLI `--arm-endpoint` goes through `createArmConnection`.
+ * Where ARM calls go and how they authenticate: the ARM part of the process's Azure context (lib/azure/context),
+ * for the public cloud, a sovereign cloud, or a loopback stand-in (the sandbox ARM server) with a static token.
  */
-
-export const AZURE_CLOUDS = {
-  AzureCloud: { arm: "https://management.azure.com", authorityHost: AzureAuthorityHosts.AzurePublicCloud },
-  AzureChinaCloud: { arm: "https://management.chinacloudapi.cn", authorityHost: AzureAuthorityHosts.AzureChina },
-  AzureUSGovernment: {
-    arm: "https://management.usgovcloudapi.net",
-    authorityHost: AzureAuthorityHosts.AzureGovernment,
-  },
-} as const;
-
-export type AzureCloudName = keyof typeof AZURE_CLOUDS;
-
-/** Environment variable holding the static bearer token for a loopback ARM endpoint (never used for Azure). */
-export const ARM_TOKEN_ENV = "AKS_PLATFORM_ARM_TOKEN";
 
 export const armConnectionOptionsSchema = z.object({
   cloud: z.enum(["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"]).optional(),
   armEndpoint: z
     .url({
       protocol: /^https$/,
-      error: "armEndpoint must be an https URL (the Azure SDK refuses bearer tokens over http)",
+      error: "armEndpoint must be an https URL (bearer tokens are never sent over http)",
     })
     .optional(),
   token: z.string().min(1).optional(),
@@ -37,7 +23,7 @@ export const armConnectionOptionsSchema = z.object({
 
 export interface ArmConnectionOptions {
   cloud?: AzureCloudName;
-  /** Overrides the cloud's ARM endpoint (https only). A loopback host selects the static-token credential. */
+  /** Overrides the cloud's ARM endpoint (https only). A loopback host selects the local token issuer. */
   armEndpoint?: string;
   /** Static bearer token for a loopback endpoint; defaults to the AKS_PLATFORM_ARM_TOKEN environment variable. */
   token?: string;
@@ -45,6 +31,8 @@ export interface ArmConnectionOptions {
   ca?: string;
   /** Retry tuning passed to every client's pipeline (the SDK's throttling policy always honours Retry-After). */
   retryOptions?: PipelineRetryOptions;
+  /** The transport (default: Node's https); a proxy or a recording transport. */
+  httpClient?: HttpClient;
 }
 
 /** Options every generated ARM client and `@azure-rest/core-client` accepts. */
@@ -53,67 +41,36 @@ export interface ArmClientOptions {
   credentials: { scopes: string[] };
   /** Older generated clients read the scopes from here. */
   credentialScopes: string[];
+  /** The token-host guard (bearer tokens only to the cloud's ARM host or loopback). */
+  additionalPolicies?: ClientOptions["additionalPolicies"];
   tlsOptions?: { ca: string };
   retryOptions?: PipelineRetryOptions;
+  httpClient?: HttpClient;
 }
 
 export interface ArmConnection {
-  cloud: AzureCloudName;
+  cloud: string;
   endpoint: string;
   credential: TokenCredential;
   credentialScopes: string[];
-  /** True when the endpoint is a loopback stand-in authenticated with a static token. */
+  /** True when the endpoint is a loopback stand-in authenticated by the local token issuer. */
   isLocal: boolean;
   clientOptions: ArmClientOptions;
+  /** An ARM SDK client (`new Client(credential, subscriptionId, options)`) on this connection. */
+  client<T>(
+    Client: new (credential: TokenCredential, subscriptionId: string, options: ArmClientOptions) => T,
+    subscriptionId: string,
+  ): T;
+  /** An `@azure-rest/core-client` client on this connection (e.g. with its own `apiVersion`). */
+  rest(extra?: ClientOptions): Client;
 }
 
-/** A fixed token for a local stand-in; it never expires so the SDK does not try to refresh it. */
-export class StaticTokenCredential implements TokenCredential {
-  constructor(private readonly token: string) {}
-  getToken(): Promise<AccessToken> {
-    return Promise.resolve({ token: this.token, expiresOnTimestamp: Date.now() + 24 * 3600_000 });
-  }
-}
-
-// One credential per process and cloud: DefaultAzureCredential caches tokens internally.
-const azureCredentials = new Map<AzureCloudName, TokenCredential>();
-
-export function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
+/** The ARM connection of a context built from these options (CLI `--arm-endpoint`, tests). */
 export function createArmConnection(options: ArmConnectionOptions = {}): ArmConnection {
   const parsed = armConnectionOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`invalid ARM connection option ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
   }
-  const cloud = options.cloud ?? "AzureCloud";
-  const settings = AZURE_CLOUDS[cloud];
-  const endpoint = (options.armEndpoint ?? settings.arm).replace(/\/+$/, "");
-  // The token audience is the cloud's ARM resource even when a stand-in or proxy serves the calls.
-  const credentialScopes = [`${settings.arm}/.default`];
-  const isLocal = isLoopbackUrl(endpoint);
-  let credential: TokenCredential;
-  if (isLocal) {
-    const token = options.token ?? process.env[ARM_TOKEN_ENV];
-    if (!token) {
-      throw new Error(
-        `ARM endpoint ${endpoint} is a local stand-in: set ${ARM_TOKEN_ENV} (or pass token) to its static token`,
-      );
-    }
-    credential = new StaticTokenCredential(token);
-  } else {
-    credential = azureCredentials.get(cloud) ?? new DefaultAzureCredential({ authorityHost: settings.authorityHost });
-    azureCredentials.set(cloud, credential);
-  }
-  const clientOptions: ArmClientOptions = {
-    endpoint,
-    credentials: { scopes: credentialScopes },
-    credentialScopes,
-    ...(options.ca !== undefined ? { tlsOptions: { ca: options.ca } } : {}),
-    ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
-  };
-  return { cloud, endpoint, credential, credentialScopes, isLocal, clientOptions };
+  return createAzureContext(options).arm;
 }

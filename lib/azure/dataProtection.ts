@@ -1,4 +1,4 @@
-import { getClient, type Client } from "@azure-rest/core-client";
+import type { Client } from "@azure-rest/core-client";
 import { createRestError } from "@azure-rest/core-client";
 import { z } from "zod";
 import type { ArmConnection } from "./connection";
@@ -116,10 +116,7 @@ export class DataProtectionClient {
     connection: ArmConnection,
     private readonly subscriptionId: string,
   ) {
-    this.client = getClient(connection.endpoint, connection.credential, {
-      ...connection.clientOptions,
-      apiVersion: DATA_PROTECTION_API_VERSION,
-    });
+    this.client = connection.rest({ apiVersion: DATA_PROTECTION_API_VERSION });
   }
 
   private vaultPath(v: DataProtectionVault): string {

@@ -164,7 +164,7 @@ export class DeploymentsAdapter {
   private readonly client: DeploymentsClient;
 
   constructor(connection: ArmConnection, subscriptionId: string) {
-    this.client = new DeploymentsClient(connection.credential, subscriptionId, connection.clientOptions);
+    this.client = connection.client(DeploymentsClient, subscriptionId);
   }
 
   /** Submits the deployment and returns once ARM accepted it (201/200), without waiting for it to finish. */

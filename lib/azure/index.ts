@@ -1,6 +1,24 @@
 // Adapters over Azure: one connection factory, typed results, transient failures thrown for Durable retries.
-export { createArmConnection, isLoopbackUrl, StaticTokenCredential, AZURE_CLOUDS, ARM_TOKEN_ENV } from "./connection";
-export type { ArmConnection, ArmConnectionOptions, ArmClientOptions, AzureCloudName } from "./connection";
+export { createArmConnection } from "./connection";
+export { azureContext, prepareAzureContext } from "./app-context";
+export type { ArmConnection, ArmConnectionOptions, ArmClientOptions } from "./connection";
+export {
+  createAzureContext,
+  discoverCloud,
+  isLoopbackUrl,
+  knownCloudOf,
+  storageFromConnectionString,
+  tokenMayGoTo,
+  LocalTokenIssuer,
+  StaticTokenCredential,
+  TokenHostError,
+  AZURE_CLOUDS,
+  ARM_TOKEN_ENV,
+  LOCAL_CLIENT_ID,
+  LOCAL_TENANT_ID,
+  STORAGE_AUDIENCE,
+} from "./context";
+export type { AzureCloudName, AzureContext, AzureContextOptions, CloudSettings, HostStorage } from "./context";
 export { TransientArmError, ArmContractError, classifyArmError, isTransientStatus, armCall } from "./errors";
 export type { ArmResult, ArmFailure, ArmFailureKind, ArmErrorDetail } from "./errors";
 export { DeploymentsAdapter } from "./deployments";

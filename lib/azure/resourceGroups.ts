@@ -16,7 +16,7 @@ export class ResourceGroupsAdapter {
   private readonly client: ResourceManagementClient;
 
   constructor(connection: ArmConnection, subscriptionId: string) {
-    this.client = new ResourceManagementClient(connection.credential, subscriptionId, connection.clientOptions);
+    this.client = connection.client(ResourceManagementClient, subscriptionId);
   }
 
   async ensure(

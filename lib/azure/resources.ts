@@ -1,4 +1,4 @@
-import { createRestError, getClient, type Client } from "@azure-rest/core-client";
+import { createRestError, type Client } from "@azure-rest/core-client";
 import { z } from "zod";
 import type { ArmConnection } from "./connection";
 import type { CallOptions } from "./deployments";
@@ -54,7 +54,7 @@ export class ResourcesAdapter {
 
   /** No subscription: it is part of every id and scope the calls take. */
   constructor(connection: ArmConnection) {
-    this.client = getClient(connection.endpoint, connection.credential, connection.clientOptions);
+    this.client = connection.rest();
   }
 
   /** A resource as ARM returns it (unparsed: callers read what they need), or `undefined` when it does not exist. */

@@ -10,7 +10,7 @@ export async function clusterExists(
   name: string,
   options: CallOptions = {},
 ): Promise<ArmResult<boolean>> {
-  const client = new ContainerServiceClient(connection.credential, subscriptionId, connection.clientOptions);
+  const client = connection.client(ContainerServiceClient, subscriptionId);
   const result = await armCall("get cluster", `${name} in resource group ${resourceGroup}`, async () => {
     await client.managedClusters.get(resourceGroup, name, { abortSignal: options.abortSignal });
     return true;
@@ -29,7 +29,7 @@ export async function forgetDeployments(
   refs: ReadonlyArray<{ name: string; scope: "subscription" | "resourceGroup"; resourceGroup?: string }>,
   options: CallOptions = {},
 ): Promise<ArmResult<string[]>> {
-  const client = new DeploymentsClient(connection.credential, subscriptionId, connection.clientOptions);
+  const client = connection.client(DeploymentsClient, subscriptionId);
   const forgotten: string[] = [];
   for (const ref of refs) {
     const result = await armCall("delete deployment record", ref.name, async () => {

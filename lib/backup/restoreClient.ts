@@ -1,4 +1,4 @@
-import { createRestError, getClient, type Client } from "@azure-rest/core-client";
+import { createRestError, type Client } from "@azure-rest/core-client";
 import { z } from "zod";
 import {
   ArmContractError,
@@ -95,10 +95,7 @@ export class RestoreClient {
     private readonly subscriptionId: string,
   ) {
     this.dp = new DataProtectionClient(connection, subscriptionId);
-    this.client = getClient(connection.endpoint, connection.credential, {
-      ...connection.clientOptions,
-      apiVersion: DATA_PROTECTION_API_VERSION,
-    });
+    this.client = connection.rest({ apiVersion: DATA_PROTECTION_API_VERSION });
   }
 
   private vaultPath(v: DataProtectionVault): string {

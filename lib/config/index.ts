@@ -33,6 +33,8 @@ const optional = (value: string | undefined): string | undefined =>
 /** Six-field NCRONTAB (seconds first), as Functions timer triggers take it. */
 const NCRONTAB = /^\s*\S+(\s+\S+){5}\s*$/;
 
+const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https URL (bearer tokens are never sent over http)" });
+
 const settingsSchema = z.object({
   AKS_PLATFORM_ARM_SCHEMAS_DIR: z.string().optional(),
   AKS_PLATFORM_TEMPLATES_DIR: z.string().optional(),
@@ -42,9 +44,15 @@ const settingsSchema = z.object({
     .regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, "must be 3–45 letters and digits, starting with a letter")
     .default("aksplatform"),
   AKS_PLATFORM_ARM_ENDPOINT: z
-    .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://management.azure.com" })
+    // Bearer tokens never travel over http: an http:// endpoint is refused here, at start-up.
+    .url({ protocol: /^https$/, error: "must be an https URL such as https://management.azure.com" })
     .default("https://management.azure.com"),
   AKS_PLATFORM_ARM_TOKEN: z.string().optional(),
+  // Endpoints the app sends its bearer tokens to: https only, refused here at start-up naming the setting.
+  AKS_PLATFORM_KEYVAULT_URL: httpsUrl.optional(),
+  AzureWebJobsStorage__blobServiceUri: httpsUrl.optional(),
+  AzureWebJobsStorage__queueServiceUri: httpsUrl.optional(),
+  AzureWebJobsStorage__tableServiceUri: httpsUrl.optional(),
   AKS_PLATFORM_ARM_CA_FILE: z.string().optional(),
   AKS_PLATFORM_BACKUP_VERIFY_SCHEDULE: z
     .string()

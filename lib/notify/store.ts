@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { TokenCredential } from "@azure/core-auth";
 import type { TableEntityResult } from "@azure/data-tables";
-import { odata, RestError, TableClient } from "@azure/data-tables";
+import { odata, RestError, type TableClient } from "@azure/data-tables";
+import type { HostStorage } from "../azure/context";
 import type { NotifyMessage } from "./message";
 import { parseNotifyMessage } from "./message";
 import { fitMessage } from "./fit";
@@ -70,11 +70,8 @@ export function urlFingerprint(url: string): string {
 }
 
 export interface StoreConnection {
-  /** A storage connection string (Azurite, or `AzureWebJobsStorage` with a key). */
-  connectionString?: string;
-  /** Table endpoint for identity-based access, with the process's credential. */
-  tableServiceUrl?: string;
-  credential?: TokenCredential;
+  /** The Functions host's storage, from the process's Azure context (connection string or identity-based). */
+  storage: HostStorage;
   tableName?: string;
 }
 
@@ -83,18 +80,7 @@ export class NotifyStore {
 
   /** Opens (and creates when missing) the table. */
   static async open(connection: StoreConnection): Promise<NotifyStore> {
-    const tableName = connection.tableName ?? NOTIFY_TABLE;
-    let client: TableClient;
-    if (connection.connectionString) {
-      const insecure = /(^|;)\s*(DefaultEndpointsProtocol=http|TableEndpoint=http:)/i.test(connection.connectionString);
-      client = TableClient.fromConnectionString(connection.connectionString, tableName, {
-        allowInsecureConnection: insecure,
-      });
-    } else if (connection.tableServiceUrl && connection.credential) {
-      client = new TableClient(connection.tableServiceUrl, tableName, connection.credential);
-    } else {
-      throw new Error("notify store: needs a storage connection string, or a table service URL and a credential");
-    }
+    const client = connection.storage.table(connection.tableName ?? NOTIFY_TABLE);
     await client.createTable();
     return new NotifyStore(client);
   }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { prepareAzureContext } from "../../lib/azure";
 import { buildModeInstanceId, isActive, mergedStatus, type BuildInstances } from "../../lib/api/builds";
 import { Orchestrations } from "../../lib/function-names";
 import type { BuildInput, BuildMode, BuildStatus } from "../../lib/plan/progress";
@@ -69,6 +70,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     process.env.AzureWebJobsStorage = azurite.connectionString;
 
     await loadApp();
+    // Settings checked and the cloud known (an ARM-compatible endpoint's metadata read) before any activity runs.
+    await prepareAzureContext();
     const driver = new DurableDriver({
       connectionString: azurite.connectionString,
       clock: { kind: "scaled", factor: options.timeScale },

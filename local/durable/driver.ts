@@ -3,6 +3,7 @@
 // (Azurite), so a restarted process resumes every unfinished instance where it stopped.
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import type { HostStorage } from "../../lib/azure";
 import { ABORT_SIGNAL_INPUT } from "../../lib/activity-signal";
 import {
   createInvocationContext,
@@ -40,8 +41,8 @@ export type { ClockOptions } from "./clock";
 export type { InstanceFilter, RuntimeStatus } from "./store";
 
 export interface DurableDriverOptions {
-  /** Storage for history and status (Azurite's connection string locally). */
-  connectionString: string;
+  /** Storage for history and status: Azurite's connection string, or identity-based host storage (Azure context). */
+  connectionString: string | HostStorage;
   /** Task hub: names the table and container (default: AKS_PLATFORM_TASK_HUB, else "aksplatform"). */
   taskHub?: string;
   /** Durable timer clock (default: real time, `{ kind: "scaled", factor: 1 }`). */

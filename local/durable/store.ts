@@ -1,7 +1,8 @@
 // Instance state in Azure Storage (Azurite locally): one blob per instance holds the whole document (history,
 // inbox, pending work), and one table row per instance indexes it for listing and filtering.
-import { odata, TableClient } from "@azure/data-tables";
-import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import { odata, type TableClient } from "@azure/data-tables";
+import type { ContainerClient } from "@azure/storage-blob";
+import { storageFromConnectionString, type HostStorage } from "../../lib/azure";
 import type { HistoryEvent, WireRetryOptions } from "./history";
 
 export type RuntimeStatus = "Pending" | "Running" | "Completed" | "ContinuedAsNew" | "Failed" | "Terminated";
@@ -80,11 +81,12 @@ export class InstanceStore {
   private readonly table: TableClient;
   private readonly container: ContainerClient;
 
-  constructor(connectionString: string, taskHub: string) {
+  /** `storage`: a connection string (Azurite's development account), or the host storage of an Azure context. */
+  constructor(storage: string | HostStorage, taskHub: string) {
     const names = storageNames(taskHub);
-    // Azurite serves plain http; the tables SDK refuses shared-key auth over http unless told otherwise.
-    this.table = TableClient.fromConnectionString(connectionString, names.table, { allowInsecureConnection: true });
-    this.container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(names.container);
+    const clients = typeof storage === "string" ? storageFromConnectionString(storage) : storage;
+    this.table = clients.table(names.table);
+    this.container = clients.blobService().getContainerClient(names.container);
   }
 
   async init(): Promise<void> {

@@ -6,7 +6,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { HttpRequest, HttpResponse, type Cookie, type Timer } from "@azure/functions";
+import { readFileSync } from "node:fs";
+import { azureContext, prepareAzureContext, type HostStorage } from "../../lib/azure";
 import { startAzurite, type AzuriteHandle } from "../azurite";
+import { trustLocalCa } from "../trust";
+import { resolveKeyVaultReferences } from "./deployed-settings";
 import { createClock, type ClockOptions } from "../durable/clock";
 import { DurableDriver } from "../durable/driver";
 import { decodeProcessedInput } from "../durable/history";
@@ -55,6 +59,14 @@ export interface LocalHostOptions {
   /** Run timer triggers on their schedules (default true). */
   timers?: boolean;
   log?: FunctionLogger;
+  /**
+   * App settings as the platform sets them (override the environment; e.g. those infra/main.json deploys, see
+   * deployed-settings.ts). Identity-based storage (`AzureWebJobsStorage__accountName`, no connection string) is
+   * then what the durable driver and the app use, through the process's Azure context.
+   */
+  appSettings?: Record<string, string>;
+  /** Vault host → local URL: Key Vault references in settings are resolved from there, as the platform does. */
+  keyVaults?: Record<string, string>;
   /** Runs once everything listens, e.g. to start the sandbox ARM; the returned function runs on stop. */
   onStart?: (host: LocalHost) => Promise<(() => Promise<void>) | void> | (() => Promise<void>) | void;
 }
@@ -194,10 +206,27 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   };
 
   try {
+    for (const [name, value] of Object.entries(options.appSettings ?? {})) setEnv(name, value);
+    // The local CA the stand-ins' certificates chain to is trusted like Azure's public CAs are.
+    if (process.env.AKS_PLATFORM_ARM_CA_FILE) trustLocalCa(readFileSync(process.env.AKS_PLATFORM_ARM_CA_FILE, "utf8"));
+    // An ARM-compatible endpoint of no known cloud: its metadata names the token audience (read once, here).
+    if (process.env.AKS_PLATFORM_ARM_ENDPOINT) await prepareAzureContext();
+    if (options.keyVaults) {
+      const resolved = await resolveKeyVaultReferences(
+        { ...process.env } as Record<string, string>,
+        azureContext(),
+        options.keyVaults,
+        (m) => log("warning", "host", m),
+      );
+      for (const [name, value] of Object.entries(resolved)) if (process.env[name] !== value) setEnv(name, value);
+    }
     if (options.loadApp !== false) await loadApp(options.appRoot ? { root: options.appRoot } : {});
 
-    let connectionString = options.storageConnectionString ?? process.env.AzureWebJobsStorage ?? "";
-    if (connectionString === "" || /UseDevelopmentStorage=true/i.test(connectionString)) {
+    let connectionString: string | HostStorage =
+      options.storageConnectionString ?? process.env.AzureWebJobsStorage ?? "";
+    const identityBased = connectionString === "" && Boolean(process.env.AzureWebJobsStorage__accountName);
+    if (identityBased) connectionString = azureContext().hostStorage(process.env);
+    else if (connectionString === "" || /UseDevelopmentStorage=true/i.test(connectionString)) {
       const azurite: AzuriteHandle = await startAzurite();
       cleanups.push(() => azurite.stop());
       connectionString = azurite.connectionString;

@@ -1,28 +1,11 @@
-import { readFileSync } from "node:fs";
-import { loadAppConfig } from "../../lib/config";
-import { createArmConnection, DeploymentsAdapter, type ArmConnection, type ArmFailure } from "../../lib/azure";
+import { azureContext, DeploymentsAdapter, type ArmConnection, type ArmFailure } from "../../lib/azure";
 import type { ArmErrorInfo } from "../../lib/plan/progress";
 import type { DeploymentRef as AdapterRef } from "../../lib/azure";
 import type { DeploymentRef } from "../build/contracts";
 
-let connection: { key: string; value: ArmConnection } | undefined;
-
-/** The process's ARM connection, from the app settings (public cloud, sovereign cloud or the local sandbox). */
+/** The process's ARM connection: the ARM part of its Azure context (public cloud, sovereign cloud or the sandbox). */
 export function armConnection(): ArmConnection {
-  // Read afresh: a process may point at another endpoint later (tests, `up` after `up`).
-  const config = loadAppConfig();
-  const key = [config.armEndpoint, config.armToken ?? "", config.armCaFile ?? ""].join("|");
-  if (connection?.key !== key) {
-    connection = {
-      key,
-      value: createArmConnection({
-        armEndpoint: config.armEndpoint,
-        ...(config.armToken !== undefined ? { token: config.armToken } : {}),
-        ...(config.armCaFile !== undefined ? { ca: readFileSync(config.armCaFile, "utf8") } : {}),
-      }),
-    };
-  }
-  return connection.value;
+  return azureContext().arm;
 }
 
 export function deploymentsFor(subscriptionId: string): DeploymentsAdapter {

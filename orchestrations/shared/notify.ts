@@ -1,4 +1,5 @@
 import type { InvocationContext } from "@azure/functions";
+import { azureContext } from "../../lib/azure";
 import { createNotifierFromEnv, type NotifyLogger, type NotifyMessage, type NotifyResult } from "../../lib/notify";
 import type { NotificationsSpec } from "../../lib/spec";
 
@@ -18,7 +19,9 @@ export async function sendFromActivity(
     error: (m) => context.error(m),
   };
   try {
-    const notifier = await createNotifierFromEnv(process.env, notifications, { logger });
+    // The host storage with the process's credential: identity-based storage (as infra/ deploys it) needs it.
+    const storage = azureContext().hostStorage(process.env);
+    const notifier = await createNotifierFromEnv(process.env, notifications, { logger, storage });
     return { sent: true, result: await notifier.notify(message, { signal }) };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

@@ -1,6 +1,6 @@
 import { DefaultAzureCredential } from "@azure/identity";
 import { describe, expect, it } from "vitest";
-import { ARM_TOKEN_ENV, createArmConnection, isLoopbackUrl, StaticTokenCredential } from "../../lib/azure";
+import { ARM_TOKEN_ENV, createArmConnection, isLoopbackUrl, LocalTokenIssuer } from "../../lib/azure";
 
 describe("createArmConnection", () => {
   it("targets the public cloud with DefaultAzureCredential by default", () => {
@@ -16,6 +16,11 @@ describe("createArmConnection", () => {
       endpoint: "https://management.azure.com",
       credentials: { scopes: ["https://management.azure.com/.default"] },
       credentialScopes: ["https://management.azure.com/.default"],
+      // The token-host guard, before the token is asked for and again before the request goes out.
+      additionalPolicies: [
+        { policy: expect.objectContaining({ name: "tokenHostGuard-call" }), position: "perCall" },
+        { policy: expect.objectContaining({ name: "tokenHostGuard-retry" }), position: "perRetry" },
+      ],
     });
     expect(createArmConnection().credential).toBe(c.credential);
   });
@@ -31,7 +36,7 @@ describe("createArmConnection", () => {
     });
   });
 
-  it("uses a static token and the extra CA for a loopback stand-in", async () => {
+  it("uses the local token issuer (the static token for ARM) and the extra CA for a loopback stand-in", async () => {
     const c = createArmConnection({
       armEndpoint: "https://127.0.0.1:8443/",
       token: "local-token",
@@ -42,7 +47,7 @@ describe("createArmConnection", () => {
       isLocal: true,
       clientOptions: { tlsOptions: { ca: "-----BEGIN CERTIFICATE-----" } },
     });
-    expect(c.credential).toBeInstanceOf(StaticTokenCredential);
+    expect(c.credential).toBeInstanceOf(LocalTokenIssuer);
     expect((await c.credential.getToken(c.credentialScopes))?.token).toBe("local-token");
   });
 
@@ -51,7 +56,11 @@ describe("createArmConnection", () => {
     try {
       process.env[ARM_TOKEN_ENV] = "from-env";
       expect(
-        (await createArmConnection({ armEndpoint: "https://localhost:9000" }).credential.getToken([]))?.token,
+        (
+          await createArmConnection({ armEndpoint: "https://localhost:9000" }).credential.getToken(
+            "https://management.azure.com/.default",
+          )
+        )?.token,
       ).toBe("from-env");
       delete process.env[ARM_TOKEN_ENV];
       expect(() => createArmConnection({ armEndpoint: "https://[::1]:9000" })).toThrow(/AKS_PLATFORM_ARM_TOKEN/);

@@ -10,6 +10,7 @@ import {
   type NotifyLogger,
   type NotifyMessage,
 } from "../../lib/notify";
+import { storageFromConnectionString } from "../../lib/azure";
 import type { NotificationsSpec } from "../../lib/spec";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
 import { startSink, type Sink } from "../helpers/sink";
@@ -77,13 +78,13 @@ async function setup(overrides: Partial<NotificationsSpec> = {}) {
     new Notifier({
       notifications: spec,
       settings: loadNotifySettings(env(), spec),
-      store: await NotifyStore.open({ connectionString: azurite.connectionString, tableName }),
+      store: await NotifyStore.open({ storage: storageFromConnectionString(azurite.connectionString), tableName }),
       logger,
       delivery: { timeoutMs: 1_000, maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
       outbox: { retryBaseMs: 1_000, retryMaxMs: 60_000, leaseMs: 30_000, digestSettleMs: 0 },
       now: () => clock,
     });
-  const store = await NotifyStore.open({ connectionString: azurite.connectionString, tableName });
+  const store = await NotifyStore.open({ storage: storageFromConnectionString(azurite.connectionString), tableName });
   return { notifier: await make(), reopen: make, store, tableName };
 }
 
@@ -255,7 +256,7 @@ describe("Notifier", () => {
     const slackOnly = new Notifier({
       notifications,
       settings: loadNotifySettings({ ...env(), AKS_PLATFORM_TEAMS_WEBHOOK_URL: "" }, notifications),
-      store: await NotifyStore.open({ connectionString: azurite.connectionString, tableName }),
+      store: await NotifyStore.open({ storage: storageFromConnectionString(azurite.connectionString), tableName }),
       logger,
       now: () => clock,
     });
@@ -268,7 +269,7 @@ describe("Notifier", () => {
     const noSlack = new Notifier({
       notifications,
       settings: loadNotifySettings({ ...env(), AKS_PLATFORM_SLACK_WEBHOOK_URL: "" }, notifications),
-      store: await NotifyStore.open({ connectionString: azurite.connectionString, tableName }),
+      store: await NotifyStore.open({ storage: storageFromConnectionString(azurite.connectionString), tableName }),
       logger,
       now: () => new Date("2026-11-25T08:00:00Z"),
     });
@@ -278,7 +279,7 @@ describe("Notifier", () => {
 
   it("the notifyRetry timer function flushes kept deliveries", async () => {
     // The function uses the default table of the Functions host's storage account.
-    const store = await NotifyStore.open({ connectionString: azurite.connectionString });
+    const store = await NotifyStore.open({ storage: storageFromConnectionString(azurite.connectionString) });
     const target = urlFingerprint(`${sink.url}${SLACK_PATH}`);
     const dueAt = new Date(Date.now() - 1000);
     await store.addPending(

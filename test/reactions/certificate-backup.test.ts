@@ -6,8 +6,7 @@ import "../../orchestrations/reactions/activities/renewCertificate";
 import "../../orchestrations/reactions/activities/restartIngressGateway";
 import "../../orchestrations/reactions/activities/retryBackup";
 import "../../orchestrations/reactions/activities/notifyEvent";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { scanCertificates } from "../../functions/certificateScan";
 import { handleEventGridEvent } from "../../functions/eventgrid";
 import {
@@ -15,11 +14,13 @@ import {
   DataProtectionClient,
   DeploymentsAdapter,
   ResourceGroupsAdapter,
-  StaticTokenCredential,
+  createAzureContext,
 } from "../../lib/azure";
 import { EventClassifier } from "../../lib/events";
 import { driverReactionClient, type ReactionClient } from "../../lib/ops/reactions-dispatch";
 import type { DurableDriver } from "../../local/durable/driver";
+import { startKeyVaultStandIn } from "../../local/keyvault";
+import { trustLocalCa } from "../../local/trust";
 import { waitForDeployment } from "../sandbox/helpers";
 import { readTlsSecret } from "../../orchestrations/reactions/activities/scanTlsSecrets";
 import { makeCertificatePem, spec, SUBSCRIPTION } from "./helpers";
@@ -233,41 +234,34 @@ describe("daily certificate scan", () => {
       notBefore: new Date(now - 60 * day),
       notAfter: new Date(now + 10 * day),
     });
-    const seen: string[] = [];
-    // A local stand-in for the Key Vault secrets REST API (GET /secrets/{name}).
-    const vaultServer = createServer((req, res) => {
-      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
-      if (req.headers.authorization !== "Bearer kv-token") return void res.writeHead(401).end();
-      if (!req.url?.startsWith("/secrets/ingress-tls-crt?api-version=")) return void res.writeHead(404).end();
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({
-          value: pem,
-          id: `https://${vault}.vault.azure.net/secrets/ingress-tls-crt/v9`,
-          attributes: { enabled: true },
-        }),
-      );
+    // The local Key Vault stand-in (HTTPS, checks the token's audience) read through the context's credential.
+    const vaultServer = await startKeyVaultStandIn({
+      tlsDir: path.dirname(h.sandbox.caPath),
+      secrets: { "ingress-tls-crt": pem },
     });
-    await new Promise<void>((resolve) => vaultServer.listen(0, "127.0.0.1", resolve));
+    trustLocalCa(h.sandbox.caPem);
     try {
-      const url = `http://127.0.0.1:${(vaultServer.address() as AddressInfo).port}`;
+      const keyVault = createAzureContext({ armEndpoint: h.sandbox.url, token: h.sandbox.token });
       const read = (name: string) =>
-        readTlsSecret(url, name, new StaticTokenCredential("kv-token"), new Date(now), AbortSignal.timeout(10_000));
+        readTlsSecret(vaultServer.url, name, keyVault, new Date(now), AbortSignal.timeout(10_000));
       const secret = await read("ingress-tls-crt");
-      expect(secret).toMatchObject({ name: "ingress-tls-crt", version: "v9", state: "near-expiry" });
+      expect(secret).toMatchObject({
+        name: "ingress-tls-crt",
+        version: expect.stringMatching(/^[0-9a-f]{32}$/),
+        state: "near-expiry",
+      });
       expect(secret.attributeExpiresAt).toBeUndefined();
       // The seed spec names no subscription and a scan finding no resource: the sandbox's is configured.
       const options = { spec, defaultSubscriptionId: SUBSCRIPTION };
       const first = await scanCertificates(read, client, options, new Date(now));
       expect(first).toMatch(/near-expiry → started certificate-[0-9a-f]{24}$/);
       expect(await scanCertificates(read, client, options, new Date(now + day))).toMatch(/near-expiry → duplicate/);
-      expect(seen[0]).toMatch(/^GET \/secrets\/ingress-tls-crt\?api-version=7\.5 Bearer kv-token$/);
+      expect(vaultServer.requests[0]).toBe("GET /secrets/ingress-tls-crt https://vault.azure.net");
       const id = /started (\S+)$/.exec(first)![1]!;
       const done = await driver.waitForCompletion(id, { timeoutMs: 90_000 });
       expect(done.output).toMatchObject({ action: "renew", renewalTriggered: true });
     } finally {
-      vaultServer.closeAllConnections();
-      await new Promise((resolve) => vaultServer.close(resolve));
+      await vaultServer.close();
     }
   }, 120_000);
 });

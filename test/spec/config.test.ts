@@ -97,7 +97,7 @@ describe("loadAppConfig", () => {
     expect(error).toBeInstanceOf(AppConfigError);
     expect((error as AppConfigError).problems).toEqual([
       { setting: "AKS_PLATFORM_TASK_HUB", message: "must be 3–45 letters and digits, starting with a letter" },
-      { setting: "AKS_PLATFORM_ARM_ENDPOINT", message: "must be an http(s) URL such as https://management.azure.com" },
+      { setting: "AKS_PLATFORM_ARM_ENDPOINT", message: "must be an https URL such as https://management.azure.com" },
       {
         setting: "AKS_PLATFORM_BACKUP_VERIFY_SCHEDULE",
         message: "must be a six-field NCRONTAB expression such as 0 0 3 * * *",

@@ -1,7 +1,7 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
-import { AksAdapter } from "../../../lib/azure";
+import { AksAdapter, azureContext } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import {
   INGRESS_GATEWAY,
@@ -11,7 +11,7 @@ import {
   type ClusterTarget,
 } from "../../../lib/ops/reactions";
 import { armConnection } from "../../shared/arm";
-import { keyVaultCredential, KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "./scanTlsSecrets";
+import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "./scanTlsSecrets";
 
 export interface CheckCertificateRolloutInput {
   vaultName: string;
@@ -50,7 +50,7 @@ export async function checkCertificateRollout(
       const secret = await readTlsSecret(
         vaultUrl(input.vaultName),
         TLS_CERT_SECRET,
-        keyVaultCredential(),
+        azureContext(),
         new Date(input.now),
         signal,
       );

@@ -22,7 +22,7 @@ export async function restartIngressGateway(
   const connection = armConnection();
   let revision = input.istioRevision;
   if (revision === undefined) {
-    const client = new ContainerServiceClient(connection.credential, input.subscriptionId, connection.clientOptions);
+    const client = connection.client(ContainerServiceClient, input.subscriptionId);
     const cluster = await client.managedClusters.get(input.resourceGroup, input.aksName, { abortSignal: signal });
     revision = cluster.serviceMeshProfile?.istio?.revisions?.at(-1);
   }

@@ -1,17 +1,15 @@
-import type { TokenCredential } from "@azure/core-auth";
-import { DefaultAzureCredential } from "@azure/identity";
 import { z } from "zod";
+import { azureContext, type AzureContext } from "../../../lib/azure";
 import { expiryState, leafCertificate, type CertificateFacts, type ExpiryState } from "../../../lib/ops/reactions";
 
 /**
- * Key Vault TLS secrets read over REST with the process credential (`@azure/keyvault-secrets` needs Node 22).
+ * Key Vault TLS secrets read over REST with the process's Azure context (its credential, the cloud's vault audience).
  * ESO pushes the certificate chain as a plain secret, often without an `exp` attribute, so the expiry is read from
  * the certificate itself.
  */
 
 export const KEYVAULT_URL_SETTING = "AKS_PLATFORM_KEYVAULT_URL";
 const KEYVAULT_API_VERSION = "7.5";
-const KEYVAULT_SCOPE = "https://vault.azure.net/.default";
 
 const secretBundleSchema = z.object({
   value: z.string(),
@@ -29,36 +27,24 @@ export interface TlsSecretState {
   attributeExpiresAt?: string;
 }
 
-/** The vault URL: the setting when given, else the public-cloud URL of the spec's vault. */
-export function vaultUrl(vaultName: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+/** The vault URL: the setting when given, else the spec's vault in the configured cloud. */
+export function vaultUrl(vaultName: string, env: NodeJS.ProcessEnv = process.env): string {
   const configured = env[KEYVAULT_URL_SETTING]?.trim();
-  return (configured !== undefined && configured !== "" ? configured : `https://${vaultName}.vault.azure.net`).replace(
-    /\/+$/,
-    "",
-  );
-}
-
-let defaultCredential: TokenCredential | undefined;
-
-export function keyVaultCredential(): TokenCredential {
-  return (defaultCredential ??= new DefaultAzureCredential());
+  const inCloud = () => `https://${vaultName}.${azureContext(env).cloud.keyVaultSuffix}`;
+  return (configured !== undefined && configured !== "" ? configured : inCloud()).replace(/\/+$/, "");
 }
 
 /** Reads the current version of one TLS secret and parses its certificate; errors name the vault and secret. */
 export async function readTlsSecret(
   url: string,
   name: string,
-  credential: TokenCredential,
+  keyVault: Pick<AzureContext, "keyVaultGet">,
   now: Date,
   signal: AbortSignal,
 ): Promise<TlsSecretState> {
   const where = `Key Vault secret ${name} at ${new URL(url).host}`;
-  const token = await credential.getToken(KEYVAULT_SCOPE, { abortSignal: signal });
-  if (!token) throw new Error(`${where}: no access token for Key Vault`);
-  const response = await fetch(`${url}/secrets/${encodeURIComponent(name)}?api-version=${KEYVAULT_API_VERSION}`, {
-    headers: { authorization: `Bearer ${token.token}` },
-    signal,
-  });
+  const path = `/secrets/${encodeURIComponent(name)}?api-version=${KEYVAULT_API_VERSION}`;
+  const response = await keyVault.keyVaultGet(url, path, KEYVAULT_URL_SETTING, signal);
   if (!response.ok) throw new Error(`${where}: HTTP ${response.status}`);
   const bundle = secretBundleSchema.safeParse(await response.json());
   if (!bundle.success)
