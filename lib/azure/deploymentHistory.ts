@@ -18,7 +18,7 @@ export class DeploymentHistoryAdapter {
   private readonly client: DeploymentsClient;
 
   constructor(connection: ArmConnection, subscriptionId: string) {
-    this.client = new DeploymentsClient(connection.credential, subscriptionId, connection.clientOptions);
+    this.client = connection.client(DeploymentsClient, subscriptionId);
   }
 
   async list(
