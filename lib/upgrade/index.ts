@@ -1,0 +1,5 @@
+export * from "./versions";
+export * from "./gates";
+export * from "./settings";
+export * from "./windows";
+export * from "./plan";
