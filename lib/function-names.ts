@@ -26,6 +26,9 @@ export const Orchestrations = {
   backupVerification: "backupVerification",
   restoreCluster: "restoreCluster",
   teardownCluster: "teardownCluster",
+  upgradePlatform: "upgradePlatform",
+  upgradeCluster: "upgradeCluster",
+  upgradeProposal: "upgradeProposal",
 } as const satisfies NameTable;
 
 /** Activity functions (`df.app.activity`). */
@@ -57,6 +60,13 @@ export const Activities = {
   planClusterTeardown: "planClusterTeardown",
   deleteResource: "deleteResource",
   notifyTeardownResult: "notifyTeardownResult",
+  planUpgradeRun: "planUpgradeRun",
+  writeMaintenanceWindows: "writeMaintenanceWindows",
+  startUpgradeStep: "startUpgradeStep",
+  getUpgradeStepState: "getUpgradeStepState",
+  runHealthGates: "runHealthGates",
+  moveIstioWorkloads: "moveIstioWorkloads",
+  notifyUpgrade: "notifyUpgrade",
 } as const satisfies NameTable;
 
 /** Trigger functions: HTTP, Event Grid and timer (`app.*` / `df.app.client.*`). */
@@ -75,6 +85,8 @@ export const Functions = {
   opsData: "opsData",
   restoreClusterRequest: "restoreClusterRequest",
   deleteCluster: "deleteCluster",
+  upgrades: "upgrades",
+  upgradeAction: "upgradeAction",
 } as const satisfies NameTable;
 
 export type OrchestrationName = NameOf<typeof Orchestrations>;

@@ -3,3 +3,4 @@ export * from "./gates";
 export * from "./settings";
 export * from "./windows";
 export * from "./plan";
+export * from "./istio";

@@ -86,6 +86,8 @@ export interface PlanUpgradeInput {
   states: ClusterUpgradeState[];
   /** The region's Istio revisions with their Kubernetes compatibility (`meshRevisionProfiles/istio`). */
   meshRevisions: MeshRevisionCompatibility[];
+  /** Clusters whose state could not be read, with AKS's error. */
+  unreadable?: Record<string, string>;
 }
 
 export function targetIsEmpty(target: UpgradeTarget): boolean {
@@ -121,7 +123,7 @@ export function planUpgrade(input: PlanUpgradeInput): UpgradePlan {
           changes: [],
           steps: [],
           approvalReasons: [],
-          refused: [`cluster ${name} could not be read (is it built?)`],
+          refused: [`could not be read: ${input.unreadable?.[name] ?? "no state (is the cluster built?)"}`],
           finalKubernetesVersion: "",
         });
         continue;

@@ -434,7 +434,9 @@ function runOne(ctx: SandboxContext, c: ClusterSim, tokens: string[]): CommandOu
   const f = parseFlags(rest);
   const ns = flag(f, "-n", "--namespace") ?? "default";
   const now = ctx.clock.now();
-  if (tool === "kubectl" && verb === "get" && (f.positional[0] ?? "").includes(",")) return getMany(ctx, c, f);
+  const kind = f.positional[0] ?? "";
+  if (tool === "kubectl" && verb === "get" && kind && !/^(nodes?|no|pods?|po|events?|ev)$/.test(kind))
+    return getMany(ctx, c, f);
   if (tool === "kubectl" && verb === "label" && /^(namespaces?|ns)$/.test(f.positional[0] ?? "") && f.positional[1])
     return labelNamespace(ctx, c, f.positional[1], f.positional.slice(2));
   if (

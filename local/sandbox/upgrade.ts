@@ -649,6 +649,20 @@ export function upgradeObjects(ctx: SandboxContext, c: ClusterSim, kind: string)
     case "helmreleases.helm.toolkit.fluxcd.io":
     case "helmreleases":
       return ["cert-manager", "external-secrets", "reloader"].map((n) => fluxObject("HelmRelease", n));
+    case "namespaces":
+    case "namespace":
+    case "ns":
+      return ["default", "kube-system", "flux-system", "aks-istio-system", "aks-istio-ingress", "apps"].map((name) => ({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: {
+          name,
+          labels: {
+            "kubernetes.io/metadata.name": name,
+            ...(m.namespaceRevisions[name] !== undefined ? { "istio.io/rev": m.namespaceRevisions[name] } : {}),
+          },
+        },
+      }));
     case "deployments":
     case "deployment": {
       const canary = m.istioRevisions.length > 1 ? m.istioRevisions.at(-1) : undefined;
