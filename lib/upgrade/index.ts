@@ -4,3 +4,4 @@ export * from "./settings";
 export * from "./windows";
 export * from "./plan";
 export * from "./istio";
+export * from "./messages";

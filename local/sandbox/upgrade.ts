@@ -88,7 +88,10 @@ export function upgradeModel(ctx: SandboxContext, c: ClusterSim): ClusterUpgrade
   if (c.upgrade) return c.upgrade;
   const r = clusterResource(ctx, c);
   const props = obj(r.request.properties);
-  const version = String(r.computed.properties.currentKubernetesVersion ?? ctx.settings.kubernetesVersions[0]);
+  const version =
+    typeof r.computed.properties.currentKubernetesVersion === "string"
+      ? r.computed.properties.currentKubernetesVersion
+      : ctx.settings.kubernetesVersions[0]!;
   const pools: Record<string, SimPoolVersion> = {};
   const addPool = (name: string, p: Record<string, unknown>, mode: "System" | "User") => {
     pools[name] = {
@@ -100,7 +103,11 @@ export function upgradeModel(ctx: SandboxContext, c: ClusterSim): ClusterUpgrade
     };
   };
   for (const p of Array.isArray(props.agentPoolProfiles) ? (props.agentPoolProfiles as unknown[]) : [])
-    addPool(String(obj(p).name ?? "nodepool1"), obj(p), obj(p).mode === "User" ? "User" : "System");
+    addPool(
+      typeof obj(p).name === "string" ? (obj(p).name as string) : "nodepool1",
+      obj(p),
+      obj(p).mode === "User" ? "User" : "System",
+    );
   const prefix = key(c.id) + "/agentpools/";
   for (const [k, child] of Object.entries(ctx.data.resources))
     if (k.startsWith(prefix))

@@ -70,8 +70,6 @@ export interface UpgradeClusterInput {
   plan: ClusterUpgradePlan;
   window?: MaintenanceWindowSpec;
   maxPendingPods: number;
-  /** The parent's instance: progress (NodePoolRolling events) is attributed to it. */
-  parentInstanceId: string;
 }
 
 export interface UpgradeClusterResult {
@@ -161,7 +159,6 @@ export interface UpgradeRunStatus {
       steps: StepProgress[];
       gates: GateResult[];
       reason?: string;
-      events: string[];
     }[];
   }[];
   /** What the run waits for from a person, if anything. */
@@ -176,5 +173,4 @@ export type ResumeDecision = { action: "resume" | "stop"; by?: string };
 export const UpgradeEvents = {
   approval: "approval",
   resume: "resume",
-  nodePoolRolling: "nodePoolRolling",
 } as const;
