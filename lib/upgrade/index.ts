@@ -5,3 +5,4 @@ export * from "./windows";
 export * from "./plan";
 export * from "./istio";
 export * from "./messages";
+export * from "./run";

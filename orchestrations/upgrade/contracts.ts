@@ -1,40 +1,13 @@
-import { z } from "zod";
 import type { GateExpectations, GateResult, UpgradePlan, UpgradeTarget, WindowState } from "../../lib/upgrade";
 import type { ClusterUpgradePlan } from "../../lib/upgrade";
-import { platformSpecSchema, type MaintenanceWindowSpec, type PlatformSpec } from "../../lib/spec";
+import type { MaintenanceWindowSpec, PlatformSpec } from "../../lib/spec";
 
 /**
  * Shapes that cross the Durable boundary in the upgrade room: the run's input (zod, it comes from HTTP and the
  * CLI), the cluster sub-orchestration's input and result, and each activity's input and result.
  */
 
-export const upgradeTargetSchema = z
-  .strictObject({
-    kubernetesVersion: z
-      .string()
-      .regex(/^\d+\.\d+(\.\d+)?$/, "a version such as 1.34 or 1.34.1")
-      .optional(),
-    nodeImage: z.boolean().optional(),
-    istioRevision: z
-      .string()
-      .regex(/^asm-\d+-\d+$/, "an Istio add-on revision such as asm-1-27")
-      .optional(),
-  })
-  .refine((t) => t.kubernetesVersion !== undefined || t.nodeImage === true || t.istioRevision !== undefined, {
-    message: "give a target: kubernetesVersion, istioRevision and/or nodeImage: true",
-  });
-
-export const upgradeRunInputSchema = z.strictObject({
-  /** Shown to people and used in approval links; unique per run. */
-  runId: z.string().regex(/^[A-Za-z0-9._:-]{1,80}$/),
-  spec: platformSpecSchema,
-  target: upgradeTargetSchema,
-  /** Approved up front (CLI `--yes`, or the API body's `approved: true`). */
-  approved: z.boolean().default(false),
-  requestedBy: z.string().max(200).optional(),
-});
-
-export type UpgradeRunInput = z.input<typeof upgradeRunInputSchema>;
+export { upgradeRunInputSchema, upgradeTargetSchema, type UpgradeRunInput } from "../../lib/upgrade";
 
 /** One cluster as the upgrade activities address it. */
 export interface UpgradeClusterRef {
