@@ -57,9 +57,9 @@ export interface ClusterInstances {
 export { teardownInstanceId };
 
 /** The spec an environment was last built with; the seed default for the default environment never built here. */
-export async function specOfEnvironment(
+export async function specOfEnvironment<T extends Pick<ClusterInstances, "get">>(
   env: string,
-  instances: Pick<ClusterInstances, "get">,
+  instances: T,
 ): Promise<PlatformSpec | undefined> {
   const build = await instances.get(buildInstanceId(env));
   const input = build?.input as { spec?: unknown } | undefined;
