@@ -1,7 +1,7 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { Activities, Orchestrations } from "../../lib/function-names";
-import { windowAt, type GateExpectations, type GateResult, type UpgradeStep } from "../../lib/upgrade";
+import { windowAt, type GateExpectations, type GateName, type GateResult, type UpgradeStep } from "../../lib/upgrade";
 import { transientRetry } from "../build/deploymentLoop";
 import {
   type MoveIstioWorkloadsInput,
@@ -31,6 +31,7 @@ const MAX_OPERATION_MINUTES = 240;
 /** Gates may need a little time after an operation (pods rescheduling): checked this often before failing. */
 const GATE_ATTEMPTS = 3;
 const GATE_RECHECK_SECONDS = 60;
+const CANARY_GATES: readonly GateName[] = ["istio-control-plane", "istio-gateways", "pending-pods", "nodes-ready"];
 
 export const upgradeClusterOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<UpgradeClusterInput>();
@@ -73,7 +74,8 @@ export const upgradeClusterOrchestrator: OrchestrationHandler = function* (conte
       ...expect,
     },
   });
-  const checkGates = function* (expect: Partial<GateExpectations>, attempts: number) {
+  /** Runs the gates until they pass (or `attempts` run out); `only` narrows which gates count. */
+  const checkGates = function* (expect: Partial<GateExpectations>, attempts: number, only?: readonly GateName[]) {
     for (let attempt = 1; ; attempt++) {
       const r = (yield context.df.callActivityWithRetry(
         Activities.runHealthGates,
@@ -82,7 +84,8 @@ export const upgradeClusterOrchestrator: OrchestrationHandler = function* (conte
       )) as RunHealthGatesResult;
       gates = r.results;
       publish();
-      if (r.ok || attempt >= attempts) return r.ok;
+      const ok = only ? r.results.every((g) => g.ok || !only.includes(g.gate)) : r.ok;
+      if (ok || attempt >= attempts) return ok;
       yield* sleep(GATE_RECHECK_SECONDS);
     }
   };
@@ -181,7 +184,8 @@ export const upgradeClusterOrchestrator: OrchestrationHandler = function* (conte
       to,
     } satisfies MoveIstioWorkloadsInput)) as string[];
     moveStep.detail = moved.length > 0 ? `namespaces ${moved.join(", ")}` : "no namespace on the old revision";
-    const canaryOk = yield* checkGates({ istioRevisions: [from, to] }, GATE_ATTEMPTS);
+    // The canary is judged on what it changes: both control planes, the gateways, the restarted workloads.
+    const canaryOk = yield* checkGates({ istioRevisions: [from, to] }, GATE_ATTEMPTS, CANARY_GATES);
     if (!canaryOk) {
       // Rollback: workloads back to the old revision, then remove the canary.
       moveStep.state = "rolled-back";
