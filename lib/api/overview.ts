@@ -9,6 +9,8 @@ import { buildGantt, makespanSeconds } from "../plan/timeline";
 import { defaultSpec, type PlatformSpec } from "../spec";
 import { buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
+import type { UpgradeRunStatus } from "../upgrade";
+import { upgradeInstanceId } from "./upgrades";
 
 /**
  * The operations page's data: one JSON panel per part of the page, each read from the app's own records. A panel
@@ -23,6 +25,7 @@ export const PANELS = [
   "events",
   "certificates",
   "backups",
+  "upgrades",
   "runbooks",
 ] as const;
 export type PanelName = (typeof PANELS)[number];
@@ -40,6 +43,8 @@ export const PANEL_SOURCES: Record<PanelName, string> = {
     "The TLS secret read from Key Vault now (in Azure, or when AKS_PLATFORM_KEYVAULT_URL is set), and every certificate event a certificateReaction handled in the last 14 days.",
   backups:
     "The nightly backup verification reports (backup-reports blob container, one JSON per day) of the last 14 days.",
+  upgrades:
+    "The environment's last upgradePlatform instance (instance id upgrade:<env>): its custom status, stage by stage, with each cluster's steps and failed gates.",
   runbooks: "The README runbook section of each OPS requirement (AKS_PLATFORM_RUNBOOK_URL when set).",
 };
 
@@ -243,8 +248,23 @@ const PANEL_READERS: Record<PanelName, (env: string, sources: OverviewSources) =
   events: readEvents,
   certificates: readCertificates,
   backups: readBackups,
+  upgrades: readUpgrades,
   runbooks: (_env, sources) => Promise.resolve({ data: runbooks(sources.runbookBaseUrl) }),
 };
+
+/** The last upgrade run: its stages, clusters, steps and failed gates (the run's own status, unchanged). */
+export interface UpgradesPanel {
+  instanceId: string;
+  runtimeStatus: string;
+  run: UpgradeRunStatus;
+}
+
+async function readUpgrades(env: string, sources: OverviewSources): Promise<Outcome<UpgradesPanel>> {
+  const instanceId = upgradeInstanceId(env);
+  const view = await sources.builds.get(instanceId);
+  if (!view?.customStatus) return noData(`no upgrade run of environment ${env} has been started`);
+  return { data: { instanceId, runtimeStatus: view.runtimeStatus, run: view.customStatus as UpgradeRunStatus } };
+}
 
 // ---- sources ----------------------------------------------------------------------------------------------------
 

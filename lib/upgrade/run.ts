@@ -1,5 +1,8 @@
 import { z } from "zod";
 import { platformSpecSchema } from "../spec";
+import type { GateResult } from "./gates";
+import type { UpgradePlan, UpgradeTarget } from "./plan";
+import type { WindowState } from "./windows";
 
 /** What starts an upgrade run (from the HTTP API, the CLI or a proposal): validated where it enters and again in the run. */
 
@@ -30,3 +33,55 @@ export const upgradeRunInputSchema = z.strictObject({
 });
 
 export type UpgradeRunInput = z.input<typeof upgradeRunInputSchema>;
+
+export type StepState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled-back";
+
+export interface StepProgress {
+  label: string;
+  state: StepState;
+  startedAt?: string;
+  endedAt?: string;
+  detail?: string;
+}
+
+export type ClusterOutcome = "upgraded" | "blocked" | "rolled-back";
+
+/** The run as its custom status shows it (API, CLI, ops panel). */
+export interface UpgradeRunStatus {
+  runId: string;
+  environment: string;
+  target: UpgradeTarget;
+  state:
+    | "planning"
+    | "waiting-approval"
+    | "running"
+    | "soaking"
+    | "blocked"
+    | "succeeded"
+    | "refused"
+    | "rejected"
+    | "stopped";
+  startedAt: string;
+  endedAt?: string;
+  approvalReasons: string[];
+  problems: string[];
+  stages: {
+    name: string;
+    state: "pending" | "running" | "soaking" | "succeeded" | "blocked";
+    soakMinutes: number;
+    clusters: {
+      cluster: string;
+      state: "pending" | "waiting-window" | "running" | ClusterOutcome;
+      instanceId?: string;
+      changes: string[];
+      window?: string;
+      windowState?: WindowState;
+      steps: StepProgress[];
+      gates: GateResult[];
+      reason?: string;
+    }[];
+  }[];
+  /** What the run waits for from a person, if anything. */
+  waitingFor?: "approval" | "resume";
+  plan?: Pick<UpgradePlan, "clusters">;
+}

@@ -1,5 +1,4 @@
-import type { GateExpectations, GateResult, UpgradePlan, UpgradeTarget, WindowState } from "../../lib/upgrade";
-import type { ClusterUpgradePlan } from "../../lib/upgrade";
+import type { ClusterUpgradePlan, GateExpectations, GateResult, UpgradeTarget } from "../../lib/upgrade";
 import type { MaintenanceWindowSpec, PlatformSpec } from "../../lib/spec";
 
 /**
@@ -7,7 +6,16 @@ import type { MaintenanceWindowSpec, PlatformSpec } from "../../lib/spec";
  * CLI), the cluster sub-orchestration's input and result, and each activity's input and result.
  */
 
-export { upgradeRunInputSchema, upgradeTargetSchema, type UpgradeRunInput } from "../../lib/upgrade";
+export {
+  upgradeRunInputSchema,
+  upgradeTargetSchema,
+  type ClusterOutcome,
+  type StepProgress,
+  type StepState,
+  type UpgradeRunInput,
+  type UpgradeRunStatus,
+} from "../../lib/upgrade";
+import type { ClusterOutcome, StepProgress } from "../../lib/upgrade";
 
 /** One cluster as the upgrade activities address it. */
 export interface UpgradeClusterRef {
@@ -24,18 +32,6 @@ export type UpgradeOperation =
   | { kind: "pool"; pool: string; to: string; maxSurge: string }
   | { kind: "node-image"; pool: string; to: string }
   | { kind: "istio-revisions"; revisions: string[] };
-
-export type StepState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled-back";
-
-export interface StepProgress {
-  label: string;
-  state: StepState;
-  startedAt?: string;
-  endedAt?: string;
-  detail?: string;
-}
-
-export type ClusterOutcome = "upgraded" | "blocked" | "rolled-back";
 
 export interface UpgradeClusterInput {
   runId: string;
@@ -97,46 +93,6 @@ export interface MoveIstioWorkloadsInput {
 
 export interface WriteMaintenanceWindowsInput {
   clusters: { cluster: UpgradeClusterRef; window: MaintenanceWindowSpec }[];
-}
-
-/** The run as its custom status shows it (API, CLI, ops panel). */
-export interface UpgradeRunStatus {
-  runId: string;
-  environment: string;
-  target: UpgradeTarget;
-  state:
-    | "planning"
-    | "waiting-approval"
-    | "running"
-    | "soaking"
-    | "blocked"
-    | "succeeded"
-    | "refused"
-    | "rejected"
-    | "stopped";
-  startedAt: string;
-  endedAt?: string;
-  approvalReasons: string[];
-  problems: string[];
-  stages: {
-    name: string;
-    state: "pending" | "running" | "soaking" | "succeeded" | "blocked";
-    soakMinutes: number;
-    clusters: {
-      cluster: string;
-      state: "pending" | "waiting-window" | "running" | ClusterOutcome;
-      instanceId?: string;
-      changes: string[];
-      window?: string;
-      windowState?: WindowState;
-      steps: StepProgress[];
-      gates: GateResult[];
-      reason?: string;
-    }[];
-  }[];
-  /** What the run waits for from a person, if anything. */
-  waitingFor?: "approval" | "resume";
-  plan?: Pick<UpgradePlan, "clusters">;
 }
 
 export type UpgradeDecision = { approved: boolean; by?: string };

@@ -48,7 +48,10 @@ function progress(op: UpgradeOperation, s: AksUpgradeState): UpgradeStepState & 
       };
     case "istio-revisions":
       return {
-        reached: sameSet(s.istioRevisions, op.revisions),
+        // Adding a canary is also behind us once the canary alone remains (a re-run after the canary completed).
+        reached:
+          sameSet(s.istioRevisions, op.revisions) ||
+          (op.revisions.length === 2 && sameSet(s.istioRevisions, [op.revisions[1]!])),
         state: busy(s.provisioningState) ? "running" : s.provisioningState === "Failed" ? "failed" : "succeeded",
         ...(s.error ? { error: s.error } : {}),
       };
