@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { upgradeTargetSchema, type UpgradeRunInput } from "../upgrade";
+import { upgradeInstanceId, upgradeTargetSchema, type UpgradeRunInput } from "../upgrade";
 import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
 import { specOfEnvironment } from "./clusters";
 import { methodNotAllowed, problem, readBody, type ApiRequest, type ApiResponse } from "./http";
@@ -11,9 +11,7 @@ import { buildInstanceId } from "./instance-ids";
  * its Durable instance id is the environment's, the run id (in the status and the links) names one run.
  */
 
-export function upgradeInstanceId(environment: string): string {
-  return `upgrade:${environment}`;
-}
+export { upgradeInstanceId };
 
 export const UPGRADE_EVENTS = { approval: "approval", resume: "resume" } as const;
 

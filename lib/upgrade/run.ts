@@ -6,6 +6,11 @@ import type { WindowState } from "./windows";
 
 /** What starts an upgrade run (from the HTTP API, the CLI or a proposal): validated where it enters and again in the run. */
 
+/** One upgrade run per environment at a time: its Durable instance id. */
+export function upgradeInstanceId(environment: string): string {
+  return `upgrade:${environment}`;
+}
+
 export const upgradeTargetSchema = z
   .strictObject({
     kubernetesVersion: z
