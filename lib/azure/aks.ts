@@ -2,6 +2,7 @@ import { ContainerServiceClient, type ManagedCluster } from "@azure/arm-containe
 import type { ArmConnection } from "./connection";
 import { armCall, type ArmResult } from "./errors";
 import type { CallOptions } from "./deployments";
+import type { ClusterUpgradeState } from "../upgrade/plan";
 
 /**
  * AKS through the real `@azure/arm-containerservice` client: run command, the Istio revision lookup, and upgrades
@@ -241,25 +242,8 @@ export class AksAdapter {
   }
 }
 
-export interface AksUpgradeState {
-  kubernetesVersion: string;
-  provisioningState: string;
-  /** The last operation's error (`status.provisioningError`). */
-  error?: string;
-  controlPlaneUpgrades: string[];
-  pools: {
-    name: string;
-    mode: "System" | "User";
-    kubernetesVersion: string;
-    nodeImageVersion: string;
-    latestNodeImageVersion?: string;
-    count: number;
-    provisioningState: string;
-    error?: string;
-  }[];
-  istioRevisions: string[];
-  istioUpgrades: string[];
-}
+/** What AKS reports about a cluster's versions (the plan's input without the spec's cluster name). */
+export type AksUpgradeState = Omit<ClusterUpgradeState, "cluster">;
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -33,6 +33,8 @@ export interface PoolUpgradeState {
   latestNodeImageVersion?: string;
   count: number;
   provisioningState: string;
+  /** The pool's last operation error (`status.provisioningError`). */
+  error?: string;
 }
 
 /** What the AKS API says about one cluster (read by an activity). */
@@ -40,6 +42,8 @@ export interface ClusterUpgradeState {
   cluster: string;
   kubernetesVersion: string;
   provisioningState: string;
+  /** The cluster's last operation error (`status.provisioningError`). */
+  error?: string;
   /** `upgradeProfiles/default` control plane upgrades. */
   controlPlaneUpgrades: string[];
   pools: PoolUpgradeState[];

@@ -59,8 +59,8 @@ export interface PlanUpgradeRunInput {
 
 export type StartUpgradeStepResult =
   | { kind: "started" }
-  /** Already where the operation would take it. */
-  | { kind: "done" }
+  /** Already where the operation would take it; `beyond`: an Istio canary already completed (only the new revision left). */
+  | { kind: "done"; beyond?: boolean }
   /** AKS answered 409 OperationNotAllowed: another operation runs on the cluster; wait it out. */
   | { kind: "busy"; message: string }
   | { kind: "failed"; error: string };

@@ -103,6 +103,7 @@ export const upgradeClusterOrchestrator: OrchestrationHandler = function* (conte
   }
 
   let index = 0;
+  let beyond = false;
   /** Starts one AKS operation and follows it to its end; returns the AKS error when it failed. */
   const operate = function* (operation: UpgradeOperation) {
     const step = steps[index++]!;
@@ -118,6 +119,7 @@ export const upgradeClusterOrchestrator: OrchestrationHandler = function* (conte
         stepInput,
       )) as StartUpgradeStepResult;
       if (started.kind === "done") {
+        beyond = started.beyond === true;
         step.state = "skipped";
         step.detail = "already done";
         step.endedAt = iso();
@@ -174,6 +176,16 @@ export const upgradeClusterOrchestrator: OrchestrationHandler = function* (conte
     const { from, to } = planned;
     const added = yield* operate({ kind: "istio-revisions", revisions: [from, to] });
     if (added !== undefined) return finish("blocked", added);
+    if (beyond) {
+      // A re-run after this canary completed: nothing left of it to do.
+      for (const rest of steps.slice(index, index + 2)) {
+        rest.state = "skipped";
+        rest.detail = "already done";
+      }
+      index += 2;
+      publish();
+      continue;
+    }
     const moveStep = steps[index++]!;
     moveStep.state = "running";
     moveStep.startedAt = iso();

@@ -1,10 +1,9 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
-import { AksAdapter, TransientArmError } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import { ISTIO_NAMESPACES_COMMAND, istioMoveCommand, namespacesOnRevision } from "../../../lib/upgrade";
-import { armConnection } from "../../shared/arm";
+import { aksFor, retryable } from "./aks";
 import type { MoveIstioWorkloadsInput } from "../contracts";
 
 /**
@@ -14,19 +13,10 @@ import type { MoveIstioWorkloadsInput } from "../contracts";
  */
 export async function moveIstioWorkloads(input: MoveIstioWorkloadsInput, signal: AbortSignal): Promise<string[]> {
   const { cluster } = input;
-  const aks = new AksAdapter(armConnection(), cluster.subscriptionId);
+  const aks = aksFor(cluster);
   const run = async (command: string) => {
     const r = await aks.runCommand(cluster.resourceGroup, cluster.aksName, command, { abortSignal: signal });
-    if (!r.ok)
-      throw new TransientArmError(
-        r.error.operation,
-        r.error.target,
-        r.error.code,
-        r.error.status,
-        r.error.correlationId,
-        undefined,
-        r.error.message,
-      );
+    if (!r.ok) throw retryable(r.error);
     if (r.value.exitCode !== 0)
       throw new Error(
         `cluster ${cluster.name}: '${command.slice(0, 80)}…' exited ${r.value.exitCode}: ${r.value.logs.slice(0, 300)}`,

@@ -1,10 +1,9 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
-import { AksAdapter, TransientArmError } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import { planUpgrade, type ClusterUpgradeState, type UpgradePlan } from "../../../lib/upgrade";
-import { armConnection } from "../../shared/arm";
+import { aksFor, retryable } from "./aks";
 import type { PlanUpgradeRunInput } from "../contracts";
 
 /**
@@ -12,7 +11,7 @@ import type { PlanUpgradeRunInput } from "../contracts";
  * (lib/upgrade). A cluster that cannot be read is a refusal naming AKS's error, not a crash.
  */
 export async function planUpgradeRun(input: PlanUpgradeRunInput, signal: AbortSignal): Promise<UpgradePlan> {
-  const aks = new AksAdapter(armConnection(), input.spec.subscriptionId);
+  const aks = aksFor(input.spec);
   const [revisions, ...states] = await Promise.all([
     aks.istioRevisions(input.spec.location, { abortSignal: signal }),
     ...input.spec.clusters.map((c) => aks.upgradeState(c.resourceGroup, c.aksName, { abortSignal: signal })),
@@ -24,16 +23,7 @@ export async function planUpgradeRun(input: PlanUpgradeRunInput, signal: AbortSi
     if (s.ok) read.push({ cluster: c.name, ...s.value });
     else unreadable[c.name] = `${s.error.code}: ${s.error.message}`;
   });
-  if (!revisions.ok)
-    throw new TransientArmError(
-      "plan upgrade",
-      input.spec.location,
-      revisions.error.code,
-      revisions.error.status,
-      revisions.error.correlationId,
-      undefined,
-      revisions.error.message,
-    );
+  if (!revisions.ok) throw retryable(revisions.error);
   return planUpgrade({
     spec: input.spec,
     target: input.target,

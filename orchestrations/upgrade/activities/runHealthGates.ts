@@ -1,31 +1,18 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
-import { AksAdapter, TransientArmError } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import { evaluateGates, failedGates, GATE_COMMAND, parseKubectlList } from "../../../lib/upgrade";
-import { armConnection } from "../../shared/arm";
+import { aksFor, retryable } from "./aks";
 import type { RunHealthGatesInput, RunHealthGatesResult } from "../contracts";
 
 /** One kubectl read through AKS run command, judged by the pure gates of lib/upgrade. */
 export async function runHealthGates(input: RunHealthGatesInput, signal: AbortSignal): Promise<RunHealthGatesResult> {
   const { cluster } = input;
-  const outcome = await new AksAdapter(armConnection(), cluster.subscriptionId).runCommand(
-    cluster.resourceGroup,
-    cluster.aksName,
-    GATE_COMMAND,
-    { abortSignal: signal },
-  );
-  if (!outcome.ok)
-    throw new TransientArmError(
-      outcome.error.operation,
-      outcome.error.target,
-      outcome.error.code,
-      outcome.error.status,
-      outcome.error.correlationId,
-      undefined,
-      outcome.error.message,
-    );
+  const outcome = await aksFor(cluster).runCommand(cluster.resourceGroup, cluster.aksName, GATE_COMMAND, {
+    abortSignal: signal,
+  });
+  if (!outcome.ok) throw retryable(outcome.error);
   if (outcome.value.exitCode !== 0) {
     const evidence = outcome.value.logs.trim().split("\n").slice(0, 5);
     return {

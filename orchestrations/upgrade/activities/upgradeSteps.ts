@@ -1,10 +1,10 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
-import { AksAdapter, TransientArmError, type AksUpgradeState, type ArmFailure } from "../../../lib/azure";
+import type { AksUpgradeState } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import { versionMatches } from "../../../lib/upgrade";
-import { armConnection } from "../../shared/arm";
+import { aksFor, retryable } from "./aks";
 import type { StartUpgradeStepResult, UpgradeOperation, UpgradeStepInput, UpgradeStepState } from "../contracts";
 
 /**
@@ -13,20 +13,12 @@ import type { StartUpgradeStepResult, UpgradeOperation, UpgradeStepInput, Upgrad
  * AKS's 409 `OperationNotAllowed` (another operation on the cluster) is `busy`: the workflow waits it out.
  */
 
-function aks(input: UpgradeStepInput): AksAdapter {
-  return new AksAdapter(armConnection(), input.cluster.subscriptionId);
-}
-
 async function readState(input: UpgradeStepInput, signal: AbortSignal): Promise<AksUpgradeState> {
-  const state = await aks(input).upgradeState(input.cluster.resourceGroup, input.cluster.aksName, {
+  const state = await aksFor(input.cluster).upgradeState(input.cluster.resourceGroup, input.cluster.aksName, {
     abortSignal: signal,
   });
-  if (!state.ok) throw transient(state.error);
+  if (!state.ok) throw retryable(state.error);
   return state.value;
-}
-
-function transient(e: ArmFailure): TransientArmError {
-  return new TransientArmError(e.operation, e.target, e.code, e.status, e.correlationId, undefined, e.message);
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -48,10 +40,7 @@ function progress(op: UpgradeOperation, s: AksUpgradeState): UpgradeStepState & 
       };
     case "istio-revisions":
       return {
-        // Adding a canary is also behind us once the canary alone remains (a re-run after the canary completed).
-        reached:
-          sameSet(s.istioRevisions, op.revisions) ||
-          (op.revisions.length === 2 && sameSet(s.istioRevisions, [op.revisions[1]!])),
+        reached: sameSet(s.istioRevisions, op.revisions) || canaryCompleted(op, s),
         state: busy(s.provisioningState) ? "running" : s.provisioningState === "Failed" ? "failed" : "succeeded",
         ...(s.error ? { error: s.error } : {}),
       };
@@ -69,14 +58,21 @@ function progress(op: UpgradeOperation, s: AksUpgradeState): UpgradeStepState & 
   }
 }
 
+/** Adding a canary is behind us once the canary alone remains (a re-run after the canary completed). */
+function canaryCompleted(op: UpgradeOperation, s: AksUpgradeState): boolean {
+  return op.kind === "istio-revisions" && op.revisions.length === 2 && sameSet(s.istioRevisions, [op.revisions[1]!]);
+}
+
 export async function startUpgradeStep(input: UpgradeStepInput, signal: AbortSignal): Promise<StartUpgradeStepResult> {
-  const before = progress(input.operation, await readState(input, signal));
+  const state = await readState(input, signal);
+  const before = progress(input.operation, state);
   if (before.state === "running") return { kind: "started" };
-  if (before.reached && before.state === "succeeded") return { kind: "done" };
+  if (before.reached && before.state === "succeeded")
+    return { kind: "done", ...(canaryCompleted(input.operation, state) ? { beyond: true } : {}) };
   const { resourceGroup, aksName } = input.cluster;
   const op = input.operation;
   const o = { abortSignal: signal };
-  const a = aks(input);
+  const a = aksFor(input.cluster);
   const result =
     op.kind === "control-plane"
       ? await a.startControlPlaneUpgrade(resourceGroup, aksName, op.to, o)

@@ -1,9 +1,8 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
-import { AksAdapter, TransientArmError } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
-import { armConnection } from "../../shared/arm";
+import { aksFor, retryable } from "./aks";
 import type { WriteMaintenanceWindowsInput } from "../contracts";
 
 /**
@@ -19,22 +18,13 @@ export async function writeMaintenanceWindows(
 ): Promise<string[]> {
   const written: string[] = [];
   for (const { cluster, window } of input.clusters) {
-    const aks = new AksAdapter(armConnection(), cluster.subscriptionId);
+    const aks = aksFor(cluster);
     for (const name of AKS_MANAGED_SCHEDULES) {
       const r = await aks.putMaintenanceWindow(cluster.resourceGroup, cluster.aksName, name, window, {
         abortSignal: signal,
       });
       if (!r.ok) {
-        if (r.error.kind === "failed")
-          throw new TransientArmError(
-            r.error.operation,
-            r.error.target,
-            r.error.code,
-            r.error.status,
-            r.error.correlationId,
-            undefined,
-            r.error.message,
-          );
+        if (r.error.kind === "failed") throw retryable(r.error);
         throw new Error(`cluster ${cluster.name}: ${r.error.operation}: ${r.error.code}: ${r.error.message}`);
       }
       written.push(`${cluster.name}/${name}`);
