@@ -5,7 +5,7 @@ import type { ApiRequest } from "../../../lib/api/http";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
 import { renderUpgradePlan, type UpgradeTarget } from "../../../lib/upgrade";
 import type { UpgradeRunStatus } from "../../../orchestrations/upgrade/contracts";
-import { planUpgradeRun } from "../../../orchestrations/upgrade/activities/planUpgradeRun";
+import { planUpgradeRun } from "../../../orchestrations/upgrade/planRun";
 import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { driverUpgradeInstances } from "../../upgrade/instances";
 import { CliUsageError } from "../errors";
