@@ -35,7 +35,7 @@ function client(statuses: Record<string, string> = {}): ReactionClient & { start
   const started: string[] = [];
   return {
     started,
-    status: (id) => Promise.resolve(statuses[id] !== undefined ? { runtimeStatus: statuses[id]! } : undefined),
+    status: (id) => Promise.resolve(statuses[id] !== undefined ? { runtimeStatus: statuses[id] } : undefined),
     start(_orchestration, id) {
       started.push(id);
       statuses[id] = "Running";
