@@ -2,7 +2,7 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { Activities, Orchestrations } from "../../lib/function-names";
 import { windowAt, type GateExpectations, type GateName, type GateResult, type UpgradeStep } from "../../lib/upgrade";
-import { transientRetry } from "../build/deploymentLoop";
+import { transientRetry } from "../shared/longRunning";
 import {
   type MoveIstioWorkloadsInput,
   type RunHealthGatesInput,

@@ -3,7 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler } from "durable-functio
 import { Activities, Orchestrations } from "../../lib/function-names";
 import { upgradeSettings, type ClusterUpgradePlan, type UpgradePlan } from "../../lib/upgrade";
 import type { UpgradeMessageBody } from "../../lib/upgrade/messages";
-import { settleAll, transientRetry } from "../build/deploymentLoop";
+import { settleAll, transientRetry } from "../shared/longRunning";
 import type { NotifyUpgradeInput } from "./activities/notifyUpgrade";
 import {
   UpgradeEvents,

@@ -3,7 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler } from "durable-functio
 import { Activities, Orchestrations } from "../../lib/function-names";
 import type { UpgradeProposalInput } from "../../lib/ops/reactions";
 import type { UpgradePlan } from "../../lib/upgrade";
-import { settleAll, transientRetry } from "../build/deploymentLoop";
+import { settleAll, transientRetry } from "../shared/longRunning";
 import type { NotifyUpgradeInput } from "./activities/notifyUpgrade";
 import type { PlanUpgradeRunInput } from "./contracts";
 
