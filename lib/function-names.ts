@@ -28,6 +28,9 @@ export const Orchestrations = {
   teardownCluster: "teardownCluster",
   driftWatch: "driftWatch",
   driftCheck: "driftCheck",
+  upgradePlatform: "upgradePlatform",
+  upgradeCluster: "upgradeCluster",
+  upgradeProposal: "upgradeProposal",
 } as const satisfies NameTable;
 
 /** Activity functions (`df.app.activity`). */
@@ -64,6 +67,13 @@ export const Activities = {
   notifyDrift: "notifyDrift",
   checkRemediationGate: "checkRemediationGate",
   cleanDeploymentHistory: "cleanDeploymentHistory",
+  planUpgradeRun: "planUpgradeRun",
+  writeMaintenanceWindows: "writeMaintenanceWindows",
+  startUpgradeStep: "startUpgradeStep",
+  getUpgradeStepState: "getUpgradeStepState",
+  runHealthGates: "runHealthGates",
+  moveIstioWorkloads: "moveIstioWorkloads",
+  notifyUpgrade: "notifyUpgrade",
 } as const satisfies NameTable;
 
 /** Trigger functions: HTTP, Event Grid and timer (`app.*` / `df.app.client.*`). */
@@ -85,6 +95,8 @@ export const Functions = {
   eventgridResources: "eventgridResources",
   driftSweep: "driftSweep",
   driftReport: "driftReport",
+  upgrades: "upgrades",
+  upgradeAction: "upgradeAction",
 } as const satisfies NameTable;
 
 export type OrchestrationName = NameOf<typeof Orchestrations>;

@@ -13,6 +13,7 @@ import type {
   PanelResult,
   ProvisioningPanel,
   RunbookRow,
+  UpgradesPanel,
 } from "../lib/api/overview";
 import "./ops.css";
 
@@ -435,6 +436,50 @@ function drift(data: DriftPanel): Node[] {
   return nodes;
 }
 
+function upgrades(data: UpgradesPanel): Node[] {
+  const run = data.run;
+  const state = run.state;
+  const bannerClass =
+    state === "succeeded"
+      ? "succeeded"
+      : ["blocked", "refused", "rejected", "stopped"].includes(state)
+        ? "failed"
+        : "running";
+  const nodes: Node[] = [
+    h(
+      "p",
+      { class: `banner ${bannerClass}`, ...(bannerClass === "failed" ? { role: "alert" } : {}) },
+      `Upgrade ${run.runId}: ${state}${run.waitingFor ? ` — waiting for ${run.waitingFor}` : ""}`,
+    ),
+    h(
+      "p",
+      {},
+      `Started ${utc(run.startedAt)}${run.endedAt ? `, ended ${utc(run.endedAt)}` : ""}. ${run.problems.join(" ")}`,
+    ),
+  ];
+  const rows = run.stages.flatMap((stage) =>
+    stage.clusters.map((c) =>
+      row(
+        [
+          `${stage.name} (${stage.state})`,
+          c.cluster,
+          badge(c.state),
+          [...c.changes].join("; "),
+          c.steps.map((s) => `${s.state}: ${s.label}`).join(" · "),
+          [c.reason ?? "", ...c.gates.filter((g) => !g.ok).flatMap((g) => [`${g.gate}: ${g.summary}`, ...g.evidence])]
+            .filter(Boolean)
+            .join(" — "),
+        ],
+        { "data-state": c.state },
+      ),
+    ),
+  );
+  nodes.push(
+    table("Stages and clusters of the run", ["stage", "cluster", "state", "changes", "steps", "evidence"], rows),
+  );
+  return nodes;
+}
+
 function runbooks(data: RunbookRow[]): Node[] {
   return [h("ul", {}, ...data.map((r) => h("li", {}, h("a", { href: r.href, rel: "noreferrer" }, r.heading))))];
 }
@@ -447,6 +492,7 @@ const RENDERERS: Record<PanelName, (data: never) => Node[] | Promise<Node[]>> = 
   certificates,
   backups,
   drift,
+  upgrades,
   runbooks,
 };
 

@@ -57,7 +57,10 @@ export interface ClusterInstances {
 export { teardownInstanceId };
 
 /** The spec an environment was last built with; the seed default for the default environment never built here. */
-export async function specOfEnvironment(env: string, instances: ClusterInstances): Promise<PlatformSpec | undefined> {
+export async function specOfEnvironment<T extends Pick<ClusterInstances, "get">>(
+  env: string,
+  instances: T,
+): Promise<PlatformSpec | undefined> {
   const build = await instances.get(buildInstanceId(env));
   const input = build?.input as { spec?: unknown } | undefined;
   if (input?.spec !== undefined) {

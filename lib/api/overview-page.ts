@@ -18,6 +18,7 @@ export interface OpsPageAssets {
 const TITLES: Record<PanelName, string> = {
   architecture: "Architecture",
   provisioning: "Last provisioning run",
+  upgrades: "Last upgrade run",
   clusters: "Clusters, pools and Spot capacity",
   events: "Recent events and what the app did",
   certificates: "Certificates",
@@ -26,7 +27,7 @@ const TITLES: Record<PanelName, string> = {
   runbooks: "Runbooks",
 };
 
-const WIDE = new Set<PanelName>(["architecture", "provisioning", "clusters", "events"]);
+const WIDE = new Set<PanelName>(["architecture", "provisioning", "clusters", "events", "upgrades"]);
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

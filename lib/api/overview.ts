@@ -10,6 +10,8 @@ import { buildGantt, makespanSeconds } from "../plan/timeline";
 import { defaultSpec, type PlatformSpec } from "../spec";
 import { buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
+import type { UpgradeRunStatus } from "../upgrade";
+import { upgradeInstanceId } from "./upgrades";
 
 /**
  * The operations page's data: one JSON panel per part of the page, each read from the app's own records. A panel
@@ -25,6 +27,7 @@ export const PANELS = [
   "certificates",
   "backups",
   "drift",
+  "upgrades",
   "runbooks",
 ] as const;
 export type PanelName = (typeof PANELS)[number];
@@ -44,6 +47,8 @@ export const PANEL_SOURCES: Record<PanelName, string> = {
     "The nightly backup verification reports (backup-reports blob container, one JSON per day) of the last 14 days.",
   drift:
     "The newest drift report of the environment (drift-reports blob container, latest.json): written by every drift check (events, sweep, remediation).",
+  upgrades:
+    "The environment's last upgradePlatform instance (instance id upgrade:<env>): its custom status, stage by stage, with each cluster's steps and failed gates.",
   runbooks: "The README runbook section of each OPS requirement (AKS_PLATFORM_RUNBOOK_URL when set).",
 };
 
@@ -250,8 +255,23 @@ const PANEL_READERS: Record<PanelName, (env: string, sources: OverviewSources) =
   certificates: readCertificates,
   backups: readBackups,
   drift: readDrift,
+  upgrades: readUpgrades,
   runbooks: (_env, sources) => Promise.resolve({ data: runbooks(sources.runbookBaseUrl) }),
 };
+
+/** The last upgrade run: its stages, clusters, steps and failed gates (the run's own status, unchanged). */
+export interface UpgradesPanel {
+  instanceId: string;
+  runtimeStatus: string;
+  run: UpgradeRunStatus;
+}
+
+async function readUpgrades(env: string, sources: OverviewSources): Promise<Outcome<UpgradesPanel>> {
+  const instanceId = upgradeInstanceId(env);
+  const view = await sources.builds.get(instanceId);
+  if (!view?.customStatus) return noData(`no upgrade run of environment ${env} has been started`);
+  return { data: { instanceId, runtimeStatus: view.runtimeStatus, run: view.customStatus as UpgradeRunStatus } };
+}
 
 // ---- sources ----------------------------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ export type {
 export { ResourceGroupsAdapter } from "./resourceGroups";
 export type { ResourceGroupInfo } from "./resourceGroups";
 export { AksAdapter } from "./aks";
-export type { RunCommandOutcome, MeshRevisionInfo } from "./aks";
+export type { RunCommandOutcome, MeshRevisionInfo, AksUpgradeState } from "./aks";
 export { DataProtectionClient, DATA_PROTECTION_API_VERSION } from "./dataProtection";
 export type { BackupInstanceInfo, RecoveryPointInfo, BackupJobInfo, DataProtectionVault } from "./dataProtection";
 export * from "./resources";

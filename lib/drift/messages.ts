@@ -2,7 +2,7 @@ import type { NotifyMessage } from "../notify/message";
 import type { DriftReport } from "./report";
 
 /**
- * One message per detection: the drifted resources with their changes (worst first) and the runbook (OPS-8);
+ * One message per detection: the drifted resources with their changes (worst first) and the runbook (OPS-9);
  * a remediation that ran says what it re-deployed and what the check after it found.
  */
 
@@ -47,8 +47,8 @@ export function driftDetectedMessage(
     nextStep:
       input.remediation === "will-remediate"
         ? "Nothing unless the remediation message reports a failure."
-        : "Decide whether the change is wanted: put it in the spec, or re-deploy the unit (OPS-8 runbook).",
-    runbook: "OPS-8",
+        : "Decide whether the change is wanted: put it in the spec, or re-deploy the unit (OPS-9 runbook).",
+    runbook: "OPS-9",
     correlationId: input.correlationId,
     occurredAt: report.checkedAt,
   };
@@ -70,8 +70,8 @@ export function driftRemediatedMessage(
     ],
     lines: [...input.failures, ...changeLines(after)],
     whatWasDone: `Re-deployed ${input.units.join(", ")} from the spec through the build path, then checked again.`,
-    ...(ok ? {} : { nextStep: "Read the deployment errors and the remaining drift; follow the OPS-8 runbook." }),
-    runbook: "OPS-8",
+    ...(ok ? {} : { nextStep: "Read the deployment errors and the remaining drift; follow the OPS-9 runbook." }),
+    runbook: "OPS-9",
     correlationId: input.correlationId,
     occurredAt: after.checkedAt,
   };

@@ -1,4 +1,5 @@
 import type { DomainEvent, SpotEvictionEvent } from "../events";
+import { upgradeInstanceId } from "../upgrade/run";
 import { Orchestrations, type OrchestrationName } from "../function-names";
 import {
   EVICTION_EVENT,
@@ -70,6 +71,16 @@ export async function react(
     return { ...base, ...(await startOrJoinWatch(event, reaction.input, client)) };
   }
   if (reaction.type !== "start") return { ...base, action: "none" };
+  if (event.kind === "cluster-lifecycle" && event.change.startsWith("node-pool-rolling")) {
+    // During an upgrade run the pool's rolling is the run's own progress (its status follows each pool), not news.
+    const run = await client.status(upgradeInstanceId(options.spec.name));
+    if (run && RUNNING.has(run.runtimeStatus.toLowerCase()))
+      return {
+        ...base,
+        action: "none",
+        reason: `${event.reason}: part of upgrade run ${upgradeInstanceId(options.spec.name)}, whose status reports it`,
+      };
+  }
   const existing = await client.status(reaction.instanceId);
   if (existing && !RESTARTABLE.has(existing.runtimeStatus.toLowerCase())) {
     return { ...base, action: "duplicate", instanceId: reaction.instanceId };

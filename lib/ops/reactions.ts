@@ -124,6 +124,38 @@ export interface LifecycleNoticeInput {
   notifications: NotificationsSpec;
 }
 
+/** `NewKubernetesVersionAvailable` / `ClusterSupportEnding` propose an upgrade run (issue 20). */
+export interface UpgradeProposalInput {
+  spec: PlatformSpec;
+  cluster: string;
+  reason: string;
+  target: { kubernetesVersion: string };
+}
+
+/**
+ * One proposal per environment and announced minor: the instance id holds no event id, so duplicates and the same
+ * announcement for each cluster start nothing more.
+ */
+function upgradeProposalFor(event: ClusterLifecycleEvent, spec: PlatformSpec): Reaction | undefined {
+  if (event.change !== "new-kubernetes-version-available" && event.change !== "support-ending") return undefined;
+  const version =
+    event.latestStableKubernetesVersion ?? event.latestSupportedKubernetesVersion ?? event.kubernetesVersion;
+  if (version === undefined || !/^\d+\.\d+/.test(version)) return undefined;
+  const minor = version.split(".").slice(0, 2).join(".");
+  const input: UpgradeProposalInput = {
+    spec,
+    cluster: event.cluster ?? "unknown",
+    reason: event.reason,
+    target: { kubernetesVersion: minor },
+  };
+  return {
+    type: "start",
+    orchestration: Orchestrations.upgradeProposal,
+    instanceId: `upgrade-proposal:${spec.name}:${minor}`,
+    input,
+  };
+}
+
 export type Reaction =
   | { type: "eviction-watch"; instanceId: string; input: EvictionWatchInput }
   | { type: "start"; orchestration: OrchestrationName; instanceId: string; input: unknown }
@@ -161,6 +193,8 @@ export function reactionFor(event: DomainEvent, options: ReactionOptions): React
     case "backup-failure":
       return backupReaction(event, options);
     case "cluster-lifecycle": {
+      const proposal = upgradeProposalFor(event, spec);
+      if (proposal) return proposal;
       const input: LifecycleNoticeInput = { environment: spec.name, event, notifications: spec.notifications };
       return { type: "start", orchestration: Orchestrations.lifecycleNotice, instanceId: event.dedupeKey, input };
     }

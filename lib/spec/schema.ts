@@ -6,7 +6,10 @@ import { z } from "zod";
  * naming rules, references between sections) live in ./validate.ts so that every problem is reported at once.
  */
 
-const zones = z.array(z.enum(["1", "2", "3"])).min(1).describe("availability zones");
+const zones = z
+  .array(z.enum(["1", "2", "3"]))
+  .min(1)
+  .describe("availability zones");
 const severity = z.enum(["info", "warning", "critical"]);
 
 export const poolSchema = z.strictObject({
@@ -48,7 +51,9 @@ export const clusterAddonsSchema = z.strictObject({
 
 export const clusterSchema = z.strictObject({
   /** Short name used in resource names and in the GitOps path `clusters/<name>`. */
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,11}$/, "lower-case letters, digits and hyphens, 1–12 characters, starting with a letter"),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,11}$/, "lower-case letters, digits and hyphens, 1–12 characters, starting with a letter"),
   role: z.enum(["management", "workload"]),
   /** The AKS resource name. */
   aksName: z.string(),
@@ -56,7 +61,10 @@ export const clusterSchema = z.strictObject({
   /** Set explicitly so events can be mapped from a VM to its cluster (azure-notes: Spot eviction). */
   nodeResourceGroup: z.string(),
   /** Empty = the region's default version at deploy time. */
-  kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "a version such as 1.33 or 1.33.2").optional(),
+  kubernetesVersion: z
+    .string()
+    .regex(/^\d+\.\d+(\.\d+)?$/, "a version such as 1.33 or 1.33.2")
+    .optional(),
   tier: z.enum(["Free", "Standard", "Premium"]),
   zones,
   network: clusterNetworkSchema,
@@ -173,6 +181,58 @@ export const driftSchema = z.strictObject({
   sweepIntervalHours: z.int().min(1).max(168).default(6),
 });
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM");
+
+/**
+ * A weekly maintenance window of one cluster. The same shape AKS takes in `maintenanceConfigurations`
+ * (`maintenanceWindow.schedule.weekly`, `startTime`, `durationHours` 4–24, `utcOffset`), which the upgrade run
+ * writes to the cluster as `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule` so that AKS's
+ * own auto-upgrades keep to it too (learn.microsoft.com/azure/aks/planned-maintenance).
+ */
+export const maintenanceWindowSchema = z.strictObject({
+  dayOfWeek: z.enum(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]),
+  startTime: hhmm,
+  durationHours: z.int().min(4).max(24),
+  utcOffset: z
+    .string()
+    .regex(/^[+-]([01]\d|2[0-3]):[0-5]\d$/, "a UTC offset such as +09:00")
+    .default("+00:00"),
+});
+
+/** How upgrade runs roll through the platform (issue 20); every field has a default (lib/upgrade `upgradeSettings`). */
+export const upgradesSchema = z.strictObject({
+  /** In order; clusters of one stage are upgraded in parallel. Default: one stage per cluster, in spec order. */
+  stages: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, "lower-case letters, digits and hyphens"),
+        clusters: z.array(z.string()).min(1),
+        /** Wait after the stage's gates passed, before the next stage starts. */
+        soakMinutes: z.int().min(0).max(10080).default(30),
+      }),
+    )
+    .min(1)
+    .optional(),
+  /** Which changes wait for a person's approval. Default: minor versions and Istio revisions do, patches and node images do not. */
+  approval: z
+    .strictObject({
+      kubernetesMinor: z.boolean().default(true),
+      kubernetesPatch: z.boolean().default(false),
+      nodeImage: z.boolean().default(false),
+      istioRevision: z.boolean().default(true),
+    })
+    .optional(),
+  /** Per cluster name; a cluster without one is upgraded at any time. */
+  maintenanceWindows: z.record(z.string(), maintenanceWindowSchema).optional(),
+  /** Agent pool `upgradeSettings.maxSurge` (a node count or a percentage); AKS's default is 10%. */
+  maxSurge: z
+    .string()
+    .regex(/^([1-9]\d*|([1-9]\d?|100)%)$/, "a node count such as 1 or a percentage such as 33%")
+    .default("33%"),
+  /** Health gate: Pending pods tolerated after a cluster's upgrade. */
+  maxPendingPods: z.int().min(0).default(0),
+});
+
 export const platformSpecSchema = z.strictObject({
   /** Environment name: resource group names, the build's instance id and GitOps substitutions derive from it. */
   name: z.string().regex(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/, "3–24 lower-case letters, digits and hyphens"),
@@ -189,11 +249,16 @@ export const platformSpecSchema = z.strictObject({
   defenderForContainers: z.boolean(),
   istio: z.strictObject({
     /** Pinned revision such as `asm-1-26`; absent = looked up at deploy time (meshRevisionProfiles). */
-    revision: z.string().regex(/^asm-\d+-\d+$/, "an Istio add-on revision such as asm-1-26").optional(),
+    revision: z
+      .string()
+      .regex(/^asm-\d+-\d+$/, "an Istio add-on revision such as asm-1-26")
+      .optional(),
   }),
   gitops: gitopsSchema,
   notifications: notificationsSchema,
   drift: driftSchema.default({ mode: "report", autoRemediate: [], quietPeriodSeconds: 120, sweepIntervalHours: 6 }),
+  /** Staged upgrades (stages, approvals, maintenance windows, surge); absent = the defaults. */
+  upgrades: upgradesSchema.optional(),
 });
 
 export type PlatformSpec = z.infer<typeof platformSpecSchema>;
@@ -202,3 +267,5 @@ export type PoolSpec = z.infer<typeof poolSchema>;
 export type NotificationsSpec = z.infer<typeof notificationsSchema>;
 export type DriftSpec = z.infer<typeof driftSchema>;
 export type Severity = z.infer<typeof severity>;
+export type UpgradesSpec = z.infer<typeof upgradesSchema>;
+export type MaintenanceWindowSpec = z.infer<typeof maintenanceWindowSchema>;

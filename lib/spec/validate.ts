@@ -7,8 +7,9 @@ import {
   notificationsSchema,
   platformSpecSchema,
   sharedServicesSchema,
+  upgradesSchema,
 } from "./schema";
-import type { ClusterSpec, NotificationsSpec, PlatformSpec } from "./schema";
+import type { ClusterSpec, NotificationsSpec, PlatformSpec, UpgradesSpec } from "./schema";
 
 /**
  * Spec validation: zod type rules plus the rules that relate fields to each other (address space, references
@@ -161,10 +162,16 @@ interface SpecView {
   shared: Partial<Shared>;
   gitops: Partial<Gitops>;
   notifications: Partial<NotificationsSpec>;
+  upgrades: Partial<UpgradesSpec>;
 }
 
 function viewOf(spec: PlatformSpec): SpecView {
-  return { ...spec, clusters: spec.clusters.map((cluster, index) => ({ index, cluster })), clusterNamesKnown: true };
+  return {
+    ...spec,
+    upgrades: spec.upgrades ?? {},
+    clusters: spec.clusters.map((cluster, index) => ({ index, cluster })),
+    clusterNamesKnown: true,
+  };
 }
 
 /** The fields of an object that pass their own type rules (the rest are already reported). */
@@ -194,6 +201,7 @@ function partialView(input: Record<string, unknown>): SpecView {
     shared: salvage<Shared>(sharedServicesSchema, input.shared),
     gitops: salvage<Gitops>(gitopsSchema, input.gitops),
     notifications: salvage<NotificationsSpec>(notificationsSchema, input.notifications),
+    upgrades: salvage<UpgradesSpec>(upgradesSchema, input.upgrades),
   };
 }
 
@@ -207,6 +215,7 @@ function checkSemantics(view: SpecView, report: Report): void {
   checkClusterOptions(view, report);
   checkShared(view, report);
   checkNotifications(view, report);
+  checkUpgrades(view, report);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -771,5 +780,45 @@ function checkNotifications(view: SpecView, report: Report): void {
         `${JSON.stringify(quietHours.timeZone)} is not an IANA time zone such as Asia/Seoul.`,
       );
     }
+  }
+}
+
+function checkUpgrades(view: SpecView, report: Report): void {
+  if (!view.clusterNamesKnown) return;
+  const names = view.clusters.map((c) => c.cluster.name).filter((n): n is string => n !== undefined);
+  const known = `clusters: ${names.join(", ")}`;
+  const staged = new Map<string, number>();
+  view.upgrades.stages?.forEach((stage, s) => {
+    stage.clusters.forEach((cluster, c) => {
+      const path: PathSegment[] = ["upgrades", "stages", s, "clusters", c];
+      if (!names.includes(cluster))
+        report(
+          path,
+          `Stage ${stage.name} names the cluster ${JSON.stringify(cluster)}, which does not exist (${known}).`,
+        );
+      else if (staged.has(cluster))
+        report(
+          path,
+          `Cluster ${cluster} is already in stage ${view.upgrades.stages![staged.get(cluster)!]!.name}; a cluster belongs to one stage.`,
+        );
+      else staged.set(cluster, s);
+    });
+  });
+  if (view.upgrades.stages) {
+    const missing = names.filter((n) => !staged.has(n));
+    if (missing.length > 0)
+      report(["upgrades", "stages"], `Every cluster needs a stage; missing: ${missing.join(", ")}.`);
+    checkUnique(
+      view.upgrades.stages.map((st, i) => ({
+        value: st.name,
+        path: ["upgrades", "stages", i, "name"],
+        what: "Stage name",
+      })),
+      report,
+    );
+  }
+  for (const cluster of Object.keys(view.upgrades.maintenanceWindows ?? {})) {
+    if (!names.includes(cluster))
+      report(["upgrades", "maintenanceWindows", cluster], `No cluster is named ${JSON.stringify(cluster)} (${known}).`);
   }
 }

@@ -1,5 +1,6 @@
 import type { ClusterSim, SandboxContext, SimNode, SimPod, SnapshotPod, StoredResource } from "./state";
 import { guidFrom, key } from "./ids";
+import { labelNamespace, nodeState, upgradeObjects } from "./upgrade";
 
 /**
  * A small simulated Kubernetes state per AKS cluster: nodes per agent pool, Karpenter (NAP) spot nodes,
@@ -275,7 +276,24 @@ function nodeJson(ctx: SandboxContext, c: ClusterSim, n: SimNode): unknown {
     kind: "Node",
     metadata: { name: n.name, labels: nodeLabels(c, n), creationTimestamp: new Date(n.createdAt).toISOString() },
     spec: { providerID },
-    status: { conditions: [{ type: "Ready", status: "True" }] },
+    status: nodeStatus(ctx, c, n),
+  };
+}
+
+function nodeStatus(ctx: SandboxContext, c: ClusterSim, n: SimNode): unknown {
+  const s = nodeState(ctx, c, n);
+  return {
+    conditions: [
+      s.ready
+        ? { type: "Ready", status: "True", reason: "KubeletReady" }
+        : {
+            type: "Ready",
+            status: "Unknown",
+            reason: "NodeStatusUnknown",
+            message: "Kubelet stopped posting node status.",
+          },
+    ],
+    nodeInfo: { kubeletVersion: s.kubeletVersion, ...(s.image !== undefined ? { osImage: s.image } : {}) },
   };
 }
 
@@ -394,11 +412,44 @@ function patchCertificate(c: ClusterSim, f: Flags, ns: string, now: number): Com
   return { exitCode: 0, logs: `certificate.cert-manager.io/${name} patched\n` };
 }
 
+/** `kubectl get kind1,kind2,… -A -o json`: one List of every kind (what the upgrade gates read). */
+function getMany(ctx: SandboxContext, c: ClusterSim, f: Flags): CommandOutcome {
+  if (flag(f, "-o", "--output") !== "json")
+    return { exitCode: 1, logs: "error: the sandbox lists several kinds only with -o json\n" };
+  const items: unknown[] = [];
+  for (const kind of f.positional[0]!.split(",")) {
+    if (/^(nodes?|no)$/.test(kind)) items.push(...c.nodes.map((n) => nodeJson(ctx, c, n)));
+    else if (/^(pods?|po)$/.test(kind)) items.push(...c.pods.map(podJson));
+    else {
+      const objects = upgradeObjects(ctx, c, kind);
+      if (!objects) return { exitCode: 1, logs: `error: the server doesn't have a resource type "${kind}"\n` };
+      items.push(...objects);
+    }
+  }
+  return { exitCode: 0, logs: list(items) };
+}
+
 function runOne(ctx: SandboxContext, c: ClusterSim, tokens: string[]): CommandOutcome {
   const [tool, verb, ...rest] = tokens;
   const f = parseFlags(rest);
   const ns = flag(f, "-n", "--namespace") ?? "default";
   const now = ctx.clock.now();
+  const kind = f.positional[0] ?? "";
+  if (tool === "kubectl" && verb === "get" && kind && !/^(nodes?|no|pods?|po|events?|ev)$/.test(kind))
+    return getMany(ctx, c, f);
+  if (tool === "kubectl" && verb === "label" && /^(namespaces?|ns)$/.test(f.positional[0] ?? "") && f.positional[1])
+    return labelNamespace(ctx, c, f.positional[1], f.positional.slice(2));
+  if (
+    tool === "kubectl" &&
+    verb === "rollout" &&
+    f.positional[0] === "restart" &&
+    /^deployments?$/.test(f.positional[1] ?? "") &&
+    f.positional[2] === undefined
+  ) {
+    // Every deployment of the namespace (the Istio canary moves workloads this way).
+    c.rolloutRestarts.push({ namespace: ns, kind: "deployment", name: "*", at: now });
+    return { exitCode: 0, logs: `deployments in ${ns} restarted\n` };
+  }
   if (tool === "kubectl" && verb === "get" && /^(nodes?|no)$/.test(f.positional[0] ?? "")) return getNodes(ctx, c, f);
   if (tool === "kubectl" && verb === "get" && /^(pods?|po)$/.test(f.positional[0] ?? "")) return getPods(c, f);
   if (tool === "kubectl" && verb === "get" && /^(events?|ev)$/.test(f.positional[0] ?? "")) return getEvents(ctx, c, f);

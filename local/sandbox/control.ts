@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { injectBackupFailures, setProtection } from "./backup";
 import { evictNodes, setSpotCapacity } from "./cluster";
+import { setUpgradeFaults, upgradeFaultSchema, type ClusterUpgradeSim } from "./upgrade";
 import { advance } from "./engine";
 import type { EventSubscription } from "./events";
 import type { FaultRule, FaultRuleInput } from "./faults";
@@ -141,6 +142,11 @@ export class SandboxControl {
     this.changed(undefined);
   }
 
+  setUpgradeFaults(cluster: string, input: z.input<typeof upgradeFaultSchema>): ClusterUpgradeSim["faults"] {
+    advance(this.ctx);
+    return this.changed(setUpgradeFaults(this.ctx, this.cluster(cluster), input));
+  }
+
   injectBackupFailures(input: z.input<typeof backupFailureSchema> = {}): void {
     const f = backupFailureSchema.parse(input);
     advance(this.ctx);
@@ -249,6 +255,8 @@ export function routeControl(
     case "POST clusters/:id/spot-capacity":
       control.setSpotCapacity(id!, parse(z.record(z.string(), z.boolean()), body));
       return ok(control.cluster(id!).spotCapacity);
+    case "POST clusters/:id/upgrade-faults":
+      return ok(control.setUpgradeFaults(id!, parse(upgradeFaultSchema, body)));
     case "POST backup/:id":
       if (id === "failures") {
         control.injectBackupFailures(parse(backupFailureSchema, body));

@@ -5,6 +5,7 @@ import { ArmHttpError } from "./http";
 import { key } from "./ids";
 import { deleteResourceTree } from "./resources";
 import { nextId, type SandboxContext, type TimedOp } from "./state";
+import { finishUpgradeOp } from "./upgrade";
 
 /**
  * Moves the simulation forward to the current simulated time, processing every due event in time order:
@@ -71,6 +72,9 @@ function finishOp(ctx: SandboxContext, op: TimedOp): void {
       };
       break;
     }
+    case "clusterUpgrade":
+      finishUpgradeOp(ctx, op);
+      return;
     case "whatIf":
     case "adhocBackup":
     case "validateRestore":

@@ -100,6 +100,18 @@ export const sandboxOptionsSchema = z
     restoreSeconds: z.number().min(0).default(600),
     backupHourUtc: z.number().int().min(0).max(23).default(2),
     backupRetentionDays: z.number().int().positive().default(7),
+    kubernetesVersions: z
+      .array(z.string().regex(/^\d+\.\d+\.\d+$/))
+      .min(1)
+      .default(["1.33.2", "1.33.5", "1.34.1"]),
+    nodeImageVersions: z
+      .array(z.string())
+      .min(1)
+      .default(["AKSUbuntu-2204gen2containerd-202611.02.0", "AKSUbuntu-2204gen2containerd-202611.23.0"]),
+    /** Simulated durations of AKS upgrades (typical values: control plane ~10 min, ~5 min per surge batch). */
+    controlPlaneUpgradeSeconds: z.number().min(0).default(600),
+    nodeUpgradeSeconds: z.number().min(0).default(300),
+    meshUpgradeSeconds: z.number().min(0).default(180),
   })
   .strict();
 
@@ -140,6 +152,8 @@ export interface SandboxArm {
     setSpotCapacity: SandboxControl["setSpotCapacity"];
     injectBackupFailures: SandboxControl["injectBackupFailures"];
     setProtection: SandboxControl["setProtection"];
+    /** Upgrade faults of a cluster: a drain blocked by a PDB, a node that does not come back, an unhealthy Istio canary. */
+    setUpgradeFaults: SandboxControl["setUpgradeFaults"];
     /** Writes the state file now (also done automatically as state changes). */
     save(): void;
   };
@@ -212,6 +226,11 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
     restoreSeconds: o.restoreSeconds,
     backupHourUtc: o.backupHourUtc,
     backupRetentionDays: o.backupRetentionDays,
+    kubernetesVersions: o.kubernetesVersions,
+    nodeImageVersions: o.nodeImageVersions,
+    controlPlaneUpgradeSeconds: o.controlPlaneUpgradeSeconds,
+    nodeUpgradeSeconds: o.nodeUpgradeSeconds,
+    meshUpgradeSeconds: o.meshUpgradeSeconds,
   };
   const ctx: SandboxContext = {
     data: loaded ?? emptyData(startMs),
@@ -389,6 +408,7 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
       cluster: (name) => control.cluster(name),
       evict: (cluster, select) => control.evict(cluster, select),
       setSpotCapacity: (cluster, capacity) => control.setSpotCapacity(cluster, capacity),
+      setUpgradeFaults: (cluster, faults) => control.setUpgradeFaults(cluster, faults),
       injectBackupFailures: (input) => control.injectBackupFailures(input),
       setProtection: (input) => control.setProtection(input),
       save,

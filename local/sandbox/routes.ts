@@ -37,6 +37,20 @@ import {
   type StoredResourceGroup,
   type TimedOp,
 } from "./state";
+import {
+  agentPoolView,
+  agentPoolsView,
+  CLUSTER_TYPE,
+  clusterUpgradeProfile,
+  getMaintenanceConfiguration,
+  meshUpgradeProfiles,
+  overlayClusterView,
+  poolUpgradeProfile,
+  putAgentPool,
+  putMaintenanceConfiguration,
+  putManagedCluster,
+  upgradeNodeImage,
+} from "./upgrade";
 
 /** The subset of the ARM REST API the app uses, routed by path (case-insensitive, as ARM is). */
 
@@ -490,6 +504,7 @@ const routes: [string, string, Handler][] = [
     `${S}(?:/.*)?/providers/microsoft\\.authorization/roleassignments$`,
     (ctx, req) => page(ctx, req, listRoleAssignments(ctx, req.path, req.url.searchParams.get("$filter"))),
   ],
+  ...upgradeRoutes(),
   ["GET", `${S}/(?:resourcegroups/[^/]+/)?providers/.+$`, (ctx, req) => getById(ctx, req)],
   ["PUT", `${S}/resourcegroups/[^/]+/providers/.+$`, (ctx, req) => putById(ctx, req)],
   ["DELETE", `${S}/(?:resourcegroups/[^/]+/)?providers/.+$`, (ctx, req) => deleteById(ctx, req)],
@@ -528,7 +543,93 @@ function getById(ctx: SandboxContext, req: ArmRequest): Reply {
       `The Resource '${parsed?.type ?? "resource"}/${parsed?.name ?? id}' under resource group '${parsed?.resourceGroup ?? ""}' was not found.`,
     );
   }
-  return { status: 200, body: resourceView(r) };
+  const cluster = r.type.toLowerCase() === CLUSTER_TYPE.toLowerCase() ? ctx.data.clusters[key(r.id)] : undefined;
+  return { status: 200, body: cluster ? overlayClusterView(ctx, cluster, resourceView(r)) : resourceView(r) };
+}
+
+/**
+ * AKS upgrades outside deployments (./upgrade.ts): cluster and agent pool PUTs that change versions or Istio
+ * revisions answer at once with an Azure-AsyncOperation; the resource shows `Upgrading` until the operation ends.
+ */
+function upgradeRoutes(): [string, string, Handler][] {
+  const lro = (ctx: SandboxContext, req: ArmRequest, started: { op?: TimedOp }, body: unknown): Reply => {
+    const op = started.op;
+    if (!op) return { status: 200, body };
+    const status = `/subscriptions/${ctx.settings.subscriptionId}/providers/Microsoft.ContainerService/locations/${typeof (body as { location?: unknown }).location === "string" ? (body as { location: string }).location : "global"}/operationStatuses/${op.id}`;
+    return {
+      status: 200,
+      body,
+      headers: { "azure-asyncoperation": withApi(req, status), "retry-after": retryAfter(ctx, op.finishAt) },
+    };
+  };
+  const clusterView = (ctx: SandboxContext, req: ArmRequest) =>
+    getById(ctx, { ...req, path: req.path.replace(/\/agentpools\/.*$/i, "") }).body;
+  const POOL = `${AKS}/agentpools/([^/]+)`;
+  return [
+    [
+      "PUT",
+      `${AKS}$`,
+      (ctx, req, m) => {
+        if (!findResource(ctx, req.path))
+          throw new ArmHttpError(400, "SandboxUnsupported", "The sandbox creates clusters through deployments only.");
+        const started = putManagedCluster(ctx, m[2]!, m[3]!, req.body);
+        return lro(ctx, req, started, clusterView(ctx, req));
+      },
+    ],
+    ["GET", `${AKS}/agentpools$`, (ctx, req, m) => page(ctx, req, agentPoolsView(ctx, m[2]!, m[3]!))],
+    ["GET", `${POOL}$`, (ctx, _req, m) => ({ status: 200, body: agentPoolView(ctx, m[2]!, m[3]!, m[4]!) })],
+    [
+      "PUT",
+      `${POOL}$`,
+      (ctx, req, m) => {
+        const started = putAgentPool(ctx, m[2]!, m[3]!, m[4]!, req.body);
+        const view = agentPoolView(ctx, m[2]!, m[3]!, m[4]!);
+        return lro(ctx, req, started, {
+          ...(view as object),
+          location: (clusterView(ctx, req) as { location?: unknown }).location,
+        });
+      },
+    ],
+    [
+      "POST",
+      `${POOL}/upgradenodeimageversion$`,
+      (ctx, req, m) => {
+        const { op } = upgradeNodeImage(ctx, m[2]!, m[3]!, m[4]!);
+        return lroLocation(ctx, req, op, opResultsPath(ctx, op));
+      },
+    ],
+    [
+      "GET",
+      `${POOL}/upgradeprofiles/default$`,
+      (ctx, _req, m) => ({ status: 200, body: poolUpgradeProfile(ctx, m[2]!, m[3]!, m[4]!) }),
+    ],
+    [
+      "GET",
+      `${AKS}/upgradeprofiles/default$`,
+      (ctx, _req, m) => ({ status: 200, body: clusterUpgradeProfile(ctx, m[2]!, m[3]!) }),
+    ],
+    ["GET", `${AKS}/meshupgradeprofiles$`, (ctx, req, m) => page(ctx, req, meshUpgradeProfiles(ctx, m[2]!, m[3]!))],
+    [
+      "GET",
+      `${AKS}/meshupgradeprofiles/([^/]+)$`,
+      (ctx, _req, m) => {
+        const profile = meshUpgradeProfiles(ctx, m[2]!, m[3]!).find(() => m[4]!.toLowerCase() === "istio");
+        if (!profile)
+          throw new ArmHttpError(404, "NotFound", `No mesh upgrade profile '${m[4]!}' on cluster '${m[3]!}'.`);
+        return { status: 200, body: profile };
+      },
+    ],
+    [
+      "PUT",
+      `${AKS}/maintenanceconfigurations/([^/]+)$`,
+      (ctx, req, m) => ({ status: 200, body: putMaintenanceConfiguration(ctx, m[2]!, m[3]!, m[4]!, req.body) }),
+    ],
+    [
+      "GET",
+      `${AKS}/maintenanceconfigurations/([^/]+)$`,
+      (ctx, _req, m) => ({ status: 200, body: getMaintenanceConfiguration(ctx, m[2]!, m[3]!, m[4]!) }),
+    ],
+  ];
 }
 
 function deleteById(ctx: SandboxContext, req: ArmRequest): Reply {

@@ -6,6 +6,7 @@ import type { ResourceEvents, SandboxCaller } from "./events";
 import type { ArmErrorBody } from "./http";
 import { key } from "./ids";
 import type { Counters } from "./throttle";
+import type { ClusterUpgradeSim } from "./upgrade";
 
 /** Everything the sandbox remembers, as plain JSON so it can persist to a file between runs. */
 
@@ -93,7 +94,14 @@ export interface StoredDeployment {
 export interface TimedOp {
   id: string;
   kind:
-    "deleteResourceGroup" | "deleteResource" | "runCommand" | "whatIf" | "adhocBackup" | "validateRestore" | "restore";
+    | "deleteResourceGroup"
+    | "deleteResource"
+    | "runCommand"
+    | "whatIf"
+    | "adhocBackup"
+    | "validateRestore"
+    | "restore"
+    | "clusterUpgrade";
   target: string;
   startedAt: number;
   finishAt: number;
@@ -145,6 +153,8 @@ export interface ClusterSim {
   /** `reason` is the Issuing condition's reason the status patch set (cmctl's is ManuallyTriggered). */
   certificateRenewals: { namespace: string; name: string; at: number; reason: string }[];
   rolloutRestarts: { namespace: string; kind: string; name: string; at: number }[];
+  /** Versions, Istio revisions and upgrade operations (./upgrade.ts); created on first use. */
+  upgrade?: ClusterUpgradeSim;
 }
 
 export interface BackupJob {
@@ -256,6 +266,14 @@ export interface SandboxSettings {
   /** Daily backup time, UTC hour. */
   backupHourUtc: number;
   backupRetentionDays: number;
+  /** Kubernetes versions AKS offers, oldest first; a cluster deployed without a version gets the first. */
+  kubernetesVersions: string[];
+  /** Node image versions, oldest first; new pools get the first, upgrades bring the last. */
+  nodeImageVersions: string[];
+  controlPlaneUpgradeSeconds: number;
+  /** One batch of surge nodes: create, drain the old ones, delete. */
+  nodeUpgradeSeconds: number;
+  meshUpgradeSeconds: number;
 }
 
 /** What every handler works with. */

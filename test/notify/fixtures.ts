@@ -1,4 +1,5 @@
 import { messages, type NotifyMessage } from "../../lib/notify";
+import { upgradeMessage } from "../../lib/upgrade";
 
 /** One sample of every message the app sends, with fixed times and ids so renderings are stable. */
 
@@ -140,4 +141,64 @@ export const samples: Record<string, NotifyMessage> = {
     occurredAt: at,
   }),
   "notify-test": messages.testMessage({ environment: env, channel: "slack", correlationId: "test-1", occurredAt: at }),
+  ...upgradeSamples(),
 };
+
+function upgradeSamples(): Record<string, NotifyMessage> {
+  const header = {
+    environment: env,
+    runId: "k8s-demo-20261207T060000Z",
+    target: { kubernetesVersion: "1.34" },
+    correlationId: "upgrade:k8s-demo",
+    occurredAt: at,
+  };
+  const base = "https://func-k8s-demo.azurewebsites.net";
+  return {
+    "upgrade-approval": upgradeMessage(
+      {
+        ...header,
+        kind: "approval",
+        reasons: ["Kubernetes minor upgrade 1.33 → 1.34.1"],
+        changes: ["mgmt: Kubernetes 1.33.2 → 1.34.1"],
+      },
+      base,
+    ),
+    "upgrade-proposed": upgradeMessage(
+      {
+        ...header,
+        kind: "proposed",
+        cluster: "mgmt",
+        reason: "cluster mgmt: new kubernetes version available",
+        changes: ["app1: Kubernetes 1.33.2 → 1.34.1"],
+      },
+      base,
+    ),
+    "upgrade-blocked": upgradeMessage(
+      {
+        ...header,
+        kind: "blocked",
+        cluster: "app1",
+        reason: "pool system 1.33.2 → 1.34.1 (surge 33%): UpgradeFailed: Drain node aks-system-vmss000000 failed",
+        gates: [
+          {
+            gate: "pdb-not-blocking",
+            ok: false,
+            summary: "1 PodDisruptionBudgets block drains",
+            evidence: ["PodDisruptionBudget apps/payments allows 0 disruptions"],
+          },
+        ],
+      },
+      base,
+    ),
+    "upgrade-finished": upgradeMessage(
+      {
+        ...header,
+        kind: "finished",
+        outcome: "succeeded",
+        lines: ["mgmt: Kubernetes 1.33.2 → 1.34.1"],
+        severity: "info",
+      },
+      base,
+    ),
+  };
+}

@@ -11,6 +11,7 @@ import { register as backup } from "./backup";
 import { register as restore } from "./restore";
 import { register as down } from "./down";
 import { register as drift } from "./drift";
+import { register as upgrade } from "./upgrade";
 
 /**
  * Each command module exports `register(program, setExitCode)`. Add one line here per command module;
@@ -31,4 +32,5 @@ export const commands: RegisterCommand[] = [
   restore,
   down,
   drift,
+  upgrade,
 ];

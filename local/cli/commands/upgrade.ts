@@ -1,0 +1,248 @@
+import type { Command } from "commander";
+import { isLoopbackUrl } from "../../../lib/azure";
+import { handleUpgradeAction, handleUpgrades, upgradeInstanceId } from "../../../lib/api/upgrades";
+import type { ApiRequest } from "../../../lib/api/http";
+import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
+import { renderUpgradePlan, type UpgradeTarget } from "../../../lib/upgrade";
+import type { UpgradeRunStatus } from "../../../orchestrations/upgrade/contracts";
+import { planUpgradeRun } from "../../../orchestrations/upgrade/planRun";
+import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
+import { driverUpgradeInstances } from "../../upgrade/instances";
+import { CliUsageError } from "../errors";
+import type { RegisterCommand } from "./index";
+import { stateDirFor } from "./up";
+
+/**
+ * `aks-platform upgrade plan|start|status|approve|reject|resume|cancel` (issue 20): the upgrade run driven in this
+ * process through the local durable driver, on the sandbox platform `up --sandbox` built (`--sandbox`) or on Azure
+ * (`--subscription`). `start` follows the run until it ends, waits for approval or is blocked; the run is kept in
+ * the build's state folder, so `approve`/`resume` pick it up in a later call. Exit 0 when the run succeeded,
+ * 1 when it is refused, blocked, waiting for approval, rejected or stopped, 2 on a usage error.
+ */
+
+/** Upgrades take hours of simulated time: the sandbox runs them faster than a build by default. */
+const DEFAULT_UPGRADE_TIME_SCALE = 1200;
+
+interface TargetOptions {
+  sandbox?: boolean;
+  subscription?: string;
+  armEndpoint?: string;
+  timeScale: string;
+  env: string;
+}
+
+interface StartOptions extends TargetOptions {
+  kubernetesVersion?: string;
+  istioRevision?: string;
+  nodeImage?: boolean;
+  yes?: boolean;
+  format?: string;
+}
+
+function targetOptions(cmd: Command): Command {
+  return cmd
+    .option("--sandbox", "the sandbox platform built by `aks-platform up --sandbox`")
+    .option("--subscription <id>", "Azure subscription of the platform")
+    .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
+    .option("--env <name>", "environment", defaultSpec.name)
+    .option("--time-scale <factor>", "sandbox: simulated seconds per real second", String(DEFAULT_UPGRADE_TIME_SCALE));
+}
+
+function specFor(options: TargetOptions): PlatformSpec {
+  if (Boolean(options.sandbox) === (options.subscription !== undefined))
+    throw new CliUsageError(
+      "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
+    );
+  if (options.sandbox && options.armEndpoint !== undefined)
+    throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
+  if (options.env !== defaultSpec.name)
+    throw new CliUsageError(`--env: only the default environment ${defaultSpec.name} is known to this command`);
+  const spec =
+    options.subscription !== undefined ? { ...defaultSpec, subscriptionId: options.subscription } : defaultSpec;
+  if (!options.sandbox && spec.subscriptionId === UNSET_SUBSCRIPTION_ID)
+    throw new CliUsageError("--subscription needs a real subscription id");
+  if (options.armEndpoint !== undefined) {
+    if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN)
+      throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
+    process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
+  }
+  return spec;
+}
+
+async function runtimeFor(options: TargetOptions, spec: PlatformSpec): Promise<LocalRuntime> {
+  const timeScale = Number(options.timeScale);
+  if (!Number.isFinite(timeScale) || timeScale <= 0)
+    throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
+  return startLocalRuntime({
+    stateDir: stateDirFor(spec.name),
+    timeScale: options.sandbox ? timeScale : 1,
+    ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: spec.subscriptionId } } : {}),
+  });
+}
+
+function targetOf(options: StartOptions): UpgradeTarget {
+  const target: UpgradeTarget = {
+    ...(options.kubernetesVersion !== undefined ? { kubernetesVersion: options.kubernetesVersion } : {}),
+    ...(options.istioRevision !== undefined ? { istioRevision: options.istioRevision } : {}),
+    ...(options.nodeImage ? { nodeImage: true } : {}),
+  };
+  if (Object.keys(target).length === 0)
+    throw new CliUsageError("give a target: --kubernetes-version, --istio-revision and/or --node-image");
+  return target;
+}
+
+function apiRequest(method: string, params: Record<string, string>, body?: unknown): ApiRequest {
+  return {
+    method,
+    url: `cli:/environments/${params.env}/upgrades${params.id ? `/${params.id}` : ""}`,
+    params,
+    query: new URLSearchParams(),
+    headers: { get: () => null },
+    text: () => Promise.resolve(body === undefined ? "" : JSON.stringify(body)),
+  };
+}
+
+/** The run as lines: per stage and cluster, the steps, failed gates with their evidence. */
+export function renderRunStatus(s: UpgradeRunStatus): string {
+  const lines = [
+    `upgrade ${s.runId} (${s.environment}): ${s.state.toUpperCase()}${s.waitingFor ? ` — waiting for ${s.waitingFor}` : ""}`,
+  ];
+  for (const p of s.problems) lines.push(`  refused: ${p}`);
+  if (s.approvalReasons.length > 0) lines.push(`  approval: ${s.approvalReasons.join("; ")}`);
+  for (const stage of s.stages) {
+    lines.push(`  stage ${stage.name}: ${stage.state}`);
+    for (const c of stage.clusters) {
+      lines.push(`    ${c.cluster}: ${c.state}${c.window ? ` (window ${c.window})` : ""}`);
+      for (const step of c.steps)
+        lines.push(`      ${step.state.padEnd(11)} ${step.label}${step.detail ? ` — ${step.detail}` : ""}`);
+      for (const g of c.gates.filter((x) => !x.ok)) {
+        lines.push(`      gate ${g.gate} FAILED: ${g.summary}`);
+        for (const e of g.evidence) lines.push(`        ${e}`);
+      }
+      if (c.reason) lines.push(`      ${c.reason}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Follows the run until it ends or waits for a person; prints stage changes as they happen. */
+async function follow(runtime: LocalRuntime, env: string): Promise<{ status: UpgradeRunStatus; ended: boolean }> {
+  const instances = driverUpgradeInstances(runtime.driver);
+  let last = "";
+  for (;;) {
+    const view = await instances.get(upgradeInstanceId(env));
+    const s = view?.customStatus as UpgradeRunStatus | undefined;
+    if (view?.runtimeStatus === "Failed") throw new Error(`the upgrade run failed: ${JSON.stringify(view.output)}`);
+    if (view?.runtimeStatus === "Terminated") throw new Error("the upgrade run was cancelled");
+    if (s) {
+      const line = `${s.state} ${s.stages.map((st) => `${st.name}:${st.state}`).join(" ")}`;
+      if (line !== last) process.stderr.write(`… ${line}\n`);
+      last = line;
+      if (view?.runtimeStatus === "Completed") return { status: s, ended: true };
+      if (s.waitingFor !== undefined) return { status: s, ended: false };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function finishWith(runtime: LocalRuntime, env: string, setExitCode: (c: number) => void): Promise<void> {
+  const { status, ended } = await follow(runtime, env);
+  process.stdout.write(`${renderRunStatus(status)}\n`);
+  if (!ended && status.waitingFor === "approval")
+    process.stdout.write(`approve with: aks-platform upgrade approve ${status.runId} (same target options)\n`);
+  if (!ended && status.waitingFor === "resume")
+    process.stdout.write(`fix the cause, then: aks-platform upgrade resume ${status.runId} (or cancel)\n`);
+  setExitCode(ended && status.state === "succeeded" ? 0 : 1);
+}
+
+export const register: RegisterCommand = (program, setExitCode) => {
+  const upgrade = program
+    .command("upgrade")
+    .description("Staged upgrades of Kubernetes, node images and the Istio revision (OPS-8).");
+  const withTarget = (cmd: Command) =>
+    cmd
+      .option("--kubernetes-version <version>", "target Kubernetes version, e.g. 1.34 (the newest patch) or 1.34.1")
+      .option("--istio-revision <revision>", "target Istio add-on revision, e.g. asm-1-27 (canary)")
+      .option("--node-image", "bring every pool to the newest node image");
+
+  withTarget(targetOptions(upgrade.command("plan")))
+    .description(
+      "Per cluster: current → target versions, Istio compatibility, the stages and windows; exit 1 when refused.",
+    )
+    .option("--format <format>", "text or json", "text")
+    .action(async (options: StartOptions) => {
+      const spec = specFor(options);
+      const target = targetOf(options);
+      const runtime = await runtimeFor(options, spec);
+      try {
+        const plan = await planUpgradeRun({ spec, target }, new AbortController().signal);
+        process.stdout.write(
+          options.format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : `${renderUpgradePlan(plan)}\n`,
+        );
+        setExitCode(plan.problems.length > 0 ? 1 : 0);
+      } finally {
+        await runtime.stop();
+      }
+    });
+
+  withTarget(targetOptions(upgrade.command("start")))
+    .description("Start an upgrade run and follow it (approval asked unless --yes).")
+    .option("--yes", "approve up front what the spec says needs approval")
+    .action(async (options: StartOptions) => {
+      const spec = specFor(options);
+      const target = targetOf(options);
+      const runtime = await runtimeFor(options, spec);
+      try {
+        const res = await handleUpgrades(
+          apiRequest("POST", { env: spec.name }, { target, approved: Boolean(options.yes), requestedBy: "cli" }),
+          driverUpgradeInstances(runtime.driver),
+          () => new Date(),
+        );
+        if (res.status !== 202) throw new Error((res.jsonBody as { error?: string }).error ?? `HTTP ${res.status}`);
+        process.stderr.write(`upgrade run ${(res.jsonBody as { runId: string }).runId} started\n`);
+        await finishWith(runtime, spec.name, setExitCode);
+      } finally {
+        await runtime.stop();
+      }
+    });
+
+  targetOptions(upgrade.command("status"))
+    .description("The environment's last upgrade run (exit 0 when it succeeded).")
+    .action(async (options: TargetOptions) => {
+      const spec = specFor(options);
+      const runtime = await runtimeFor({ ...options, sandbox: false, subscription: "status" }, spec);
+      try {
+        const view = await driverUpgradeInstances(runtime.driver).get(upgradeInstanceId(spec.name));
+        if (!view?.customStatus) throw new Error(`no upgrade run of ${spec.name} on this machine`);
+        const s = view.customStatus as UpgradeRunStatus;
+        process.stdout.write(`${renderRunStatus(s)}\n`);
+        setExitCode(s.state === "succeeded" ? 0 : 1);
+      } finally {
+        await runtime.stop();
+      }
+    });
+
+  for (const [action, text] of [
+    ["approve", "Approve a run waiting for approval and follow it."],
+    ["reject", "Reject a run waiting for approval."],
+    ["resume", "Resume a blocked run after the fix and follow it."],
+    ["cancel", "Stop a run (a blocked one ends cleanly; AKS operations already started finish on their own)."],
+  ] as const) {
+    targetOptions(upgrade.command(`${action} <runId>`))
+      .description(text)
+      .action(async (runId: string, options: TargetOptions) => {
+        const spec = specFor(options);
+        const runtime = await runtimeFor(options, spec);
+        try {
+          const res = await handleUpgradeAction(
+            apiRequest("POST", { env: spec.name, id: runId, action }),
+            driverUpgradeInstances(runtime.driver),
+          );
+          if (res.status !== 202) throw new Error((res.jsonBody as { error?: string }).error ?? `HTTP ${res.status}`);
+          await finishWith(runtime, spec.name, setExitCode);
+        } finally {
+          await runtime.stop();
+        }
+      });
+  }
+};
