@@ -1,6 +1,7 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
 import {
   failureCauses,
+  type BuildCancellation,
   type BuildInput,
   type BuildMode,
   type BuildResult,
@@ -214,17 +215,24 @@ async function buildStatusResponse(env: string, mode: BuildMode, instances: Buil
     return problem(404, `no ${mode === "whatif" ? "what-if" : "build"} of environment ${env} has been started`);
   const progress = await mergedStatus(view, instances);
   const answer = instanceStatusResponse(view, progress);
-  const canceled = (view.output as Partial<BuildResult> | undefined)?.canceled;
+  const canceled = buildCancellation(view);
   const causes = failureCauses(progress?.deployments ?? []);
   return {
     ...answer,
     jsonBody: {
       ...(answer.jsonBody as object),
-      // Durable has no Canceled status of its own: a cancelled build completes with `canceled` in its result.
       ...(canceled ? { runtimeStatus: "Canceled", canceled } : {}),
       ...(causes.length > 0 ? { causes } : {}),
     },
   };
+}
+
+/**
+ * What a cancel left of a build that ended cancelled. Durable has no Canceled status of its own: a cancelled build
+ * completes with `canceled` in its result, and every reader (the API, the ops page) shows it as `Canceled`.
+ */
+export function buildCancellation(view: InstanceView): BuildCancellation | undefined {
+  return view.runtimeStatus === "Completed" ? (view.output as Partial<BuildResult> | undefined)?.canceled : undefined;
 }
 
 /** `GET` of a long-running operation: its runtime status, progress, and its result or failure once it ended. */

@@ -4,10 +4,16 @@ import { Orchestrations, type OrchestrationName } from "../function-names";
 import { RUNBOOKS, runbookLink, type OpsId } from "../notify/message";
 import { expiryState, type ExpiryState } from "../ops/reactions";
 import { buildPlan, PlanError, renderArchitectureMermaid } from "../plan";
-import { rootCauses, type ArmErrorInfo, type DeploymentProgress, type DeploymentState } from "../plan/progress";
+import {
+  rootCauses,
+  type ArmErrorInfo,
+  type BuildCancellation,
+  type DeploymentProgress,
+  type DeploymentState,
+} from "../plan/progress";
 import { buildGantt, makespanSeconds } from "../plan/timeline";
 import { defaultSpec, type PlatformSpec } from "../spec";
-import { buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
+import { buildCancellation, buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
@@ -117,7 +123,10 @@ export interface DeploymentRow {
 
 export interface ProvisioningPanel {
   instanceId: string;
+  /** Durable's status, except `Canceled` for a build a person cancelled (it completes with `canceled`). */
   runtimeStatus: string;
+  /** What the cancel did to the work that was running: cancelled in ARM, awaited, never started. */
+  canceled?: BuildCancellation;
   mode: string;
   startedAt?: string;
   lastUpdatedTime?: string;
@@ -306,10 +315,12 @@ async function readProvisioning(env: string, sources: OverviewSources): Promise<
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<DeploymentState, number>;
   for (const d of deployments) counts[d.state]++;
   const started = deployments.filter((d) => d.startedAt !== undefined);
+  const canceled = buildCancellation(view);
   return {
     data: {
       instanceId,
-      runtimeStatus: view.runtimeStatus,
+      runtimeStatus: canceled ? "Canceled" : view.runtimeStatus,
+      ...(canceled ? { canceled } : {}),
       mode: status?.mode ?? "unknown",
       ...(status?.startedAt !== undefined ? { startedAt: status.startedAt } : {}),
       ...(view.lastUpdatedTime !== undefined ? { lastUpdatedTime: view.lastUpdatedTime } : {}),
