@@ -8,6 +8,7 @@ import {
   type BuildStatus,
   type DeploymentProgress,
 } from "../plan/progress";
+import { cancelRequestFrom } from "./cancel-request";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import {
   BUILD_CANCEL_EVENT,
@@ -159,7 +160,7 @@ export async function handleCancel(request: ApiRequest, instances: BuildInstance
       }
       if (!isActive(view)) continue;
       try {
-        await instances.raise(id, BUILD_CANCEL_EVENT, { reason: "cancelled through the API" });
+        await instances.raise(id, BUILD_CANCEL_EVENT, cancelRequestFrom(request));
         reached.add(id);
       } catch (err) {
         // It ended between the read and the raise: nothing left to stop there.

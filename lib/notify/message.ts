@@ -45,6 +45,7 @@ export const MESSAGE_KINDS = [
   "backup.nightlySummary",
   "provisioning.done",
   "provisioning.failed",
+  "provisioning.canceled",
   "cluster.lifecycle",
   "notify.test",
   /** Several events of one kind collected within the digest window. */

@@ -110,6 +110,11 @@ export class EventListener {
     return this.open.some((t) => t.isCompleted);
   }
 
+  /** The payload of the event once heard (whichever wait caught it). */
+  get payload(): unknown {
+    return this.open.find((t) => t.isCompleted)?.result;
+  }
+
   /** A fresh event task for the next `Task.any`. */
   next(): Task {
     const task = this.context.df.waitForExternalEvent(this.eventName);
