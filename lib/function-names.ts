@@ -75,6 +75,7 @@ export const Functions = {
   opsData: "opsData",
   restoreClusterRequest: "restoreClusterRequest",
   deleteCluster: "deleteCluster",
+  deleteClusterCancel: "deleteClusterCancel",
 } as const satisfies NameTable;
 
 export type OrchestrationName = NameOf<typeof Orchestrations>;

@@ -13,7 +13,7 @@ import {
 } from "../plan/progress";
 import { buildGantt, makespanSeconds } from "../plan/timeline";
 import { defaultSpec, type PlatformSpec } from "../spec";
-import { buildCancellation, buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
+import { cancellationOf, buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
@@ -315,7 +315,7 @@ async function readProvisioning(env: string, sources: OverviewSources): Promise<
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<DeploymentState, number>;
   for (const d of deployments) counts[d.state]++;
   const started = deployments.filter((d) => d.startedAt !== undefined);
-  const canceled = buildCancellation(view);
+  const canceled = cancellationOf(view);
   return {
     data: {
       instanceId,

@@ -1,7 +1,7 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { Activities, Orchestrations } from "../../lib/function-names";
-import { BUILD_CANCEL_EVENT, buildChildInstanceId } from "../../lib/api/instance-ids";
+import { CANCEL_EVENT, buildChildInstanceId } from "../../lib/api/instance-ids";
 import { parseCancelRequest } from "../../lib/api/cancel-request";
 import {
   describeFailures,
@@ -121,7 +121,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
         }
       : loop.canceled;
   };
-  const cancel = new EventListener(context, BUILD_CANCEL_EVENT);
+  const cancel = new EventListener(context, CANCEL_EVENT);
   const loopOptions = { environment: spec.name, target, mode: input.mode, maxDeploymentSeconds, cancel, onCancel };
 
   // Stage 1: every deployment whose dependencies are met (shared ones, and early per-cluster ones such as the

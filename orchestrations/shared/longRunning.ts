@@ -122,6 +122,18 @@ export class EventListener {
     return task;
   }
 
+  /**
+   * Whether the event has arrived by now, also one not yet caught by any wait (durable-js holds an event back
+   * until a task of its name is yielded): a timer due at once raced with a fresh event task.
+   */
+  *check(): Generator<Task, boolean, unknown> {
+    if (this.heard) return true;
+    const timer: TimerTask = this.context.df.createTimer(this.context.df.currentUtcDateTime);
+    if (!(yield* this.race(timer))) return false;
+    timer.cancel();
+    return true;
+  }
+
   /** Waits for `task` or the event, whichever comes first: true when the event did. */
   *race(task: Task): Generator<Task, boolean, unknown> {
     if (this.heard) return true;
