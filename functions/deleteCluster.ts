@@ -1,22 +1,33 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { handleClusterTeardown, type ClusterInstances } from "../lib/api/clusters";
+import type { BuildInstances } from "../lib/api/builds";
+import { handleClusterTeardown, handleClusterTeardownCancel, type ClusterInstances } from "../lib/api/clusters";
 import { Functions, Orchestrations } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
-/** RG-1: `DELETE` tears one cluster down (its group and what points at it); `GET` reports the teardown. */
-export async function deleteCluster(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+/** The cluster API's view of Durable Functions, over the durable client binding. */
+function clusterInstances(context: InvocationContext): ClusterInstances & Pick<BuildInstances, "raise"> {
   const client = df.getClient(context);
   const builds = durableBuildInstances(client);
-  const instances: ClusterInstances = {
+  return {
     get: (instanceId) => builds.get(instanceId),
     async startTeardown(instanceId, input) {
       await client.startNew(Orchestrations.teardownCluster, { instanceId, input });
     },
+    raise: (instanceId, eventName, data) => builds.raise(instanceId, eventName, data),
     managementUrls: (instanceId) => builds.managementUrls(instanceId),
   };
-  return toHttpResponse(await handleClusterTeardown(toApiRequest(request), instances));
+}
+
+/** RG-1: `DELETE` tears one cluster down (its group and what points at it); `GET` reports the teardown. */
+export async function deleteCluster(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return toHttpResponse(await handleClusterTeardown(toApiRequest(request), clusterInstances(context)));
+}
+
+/** Stops a running teardown of one cluster before its next delete. */
+export async function deleteClusterCancel(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return toHttpResponse(await handleClusterTeardownCancel(toApiRequest(request), clusterInstances(context)));
 }
 
 app.http(Functions.deleteCluster, {
@@ -26,4 +37,12 @@ app.http(Functions.deleteCluster, {
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
   handler: deleteCluster,
+});
+
+app.http(Functions.deleteClusterCancel, {
+  route: "environments/{env}/clusters/{cluster}/teardown/cancel",
+  methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+  authLevel: "function",
+  extraInputs: [df.input.durableClient()],
+  handler: deleteClusterCancel,
 });

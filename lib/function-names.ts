@@ -97,6 +97,7 @@ export const Functions = {
   driftReport: "driftReport",
   upgrades: "upgrades",
   upgradeAction: "upgradeAction",
+  deleteClusterCancel: "deleteClusterCancel",
 } as const satisfies NameTable;
 
 export type OrchestrationName = NameOf<typeof Orchestrations>;

@@ -82,6 +82,7 @@ const SYMBOLS: Record<string, string> = {
   warning: "▲",
   skipped: "–",
   terminated: "–",
+  canceled: "⊘",
   unknown: "?",
 };
 
@@ -160,11 +161,26 @@ async function architecture(data: ArchitecturePanel): Promise<Node[]> {
   ];
 }
 
+/** A cancelled build: when it was cancelled and what the cancel did to the work that was running. */
+function canceledBanner(canceled: NonNullable<ProvisioningPanel["canceled"]>): HTMLElement {
+  const list = (names: string[]) => (names.length > 0 ? names.join(", ") : "none");
+  return h(
+    "p",
+    { class: "banner canceled", role: "status" },
+    `⊘ Build canceled (requested ${utc(canceled.requestedAt)}). `,
+    `Cancelled in ARM: ${list(canceled.cancelledInArm)}. `,
+    `Awaited to their end: ${list(canceled.awaited)}. `,
+    `Never started: ${list(canceled.notStarted)}. `,
+    "Post the build again to finish it.",
+  );
+}
+
 async function provisioning(data: ProvisioningPanel): Promise<Node[]> {
   const failed = data.deployments.filter((d) => d.state === "failed");
   const status = data.runtimeStatus.toLowerCase();
-  const banner =
-    failed.length > 0 || status === "failed"
+  const banner = data.canceled
+    ? canceledBanner(data.canceled)
+    : failed.length > 0 || status === "failed"
       ? h(
           "p",
           { class: "banner failed", role: "alert" },

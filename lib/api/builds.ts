@@ -1,15 +1,16 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
 import {
   failureCauses,
+  type BuildCancellation,
   type BuildInput,
   type BuildMode,
-  type BuildResult,
   type BuildStatus,
   type DeploymentProgress,
 } from "../plan/progress";
+import { cancelRequestFrom } from "./cancel-request";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import {
-  BUILD_CANCEL_EVENT,
+  CANCEL_EVENT,
   buildInstanceId,
   isActiveStatus,
   restoreInstanceId,
@@ -158,7 +159,7 @@ export async function handleCancel(request: ApiRequest, instances: BuildInstance
       }
       if (!isActive(view)) continue;
       try {
-        await instances.raise(id, BUILD_CANCEL_EVENT, { reason: "cancelled through the API" });
+        await instances.raise(id, CANCEL_EVENT, cancelRequestFrom(request));
         reached.add(id);
       } catch (err) {
         // It ended between the read and the raise: nothing left to stop there.
@@ -214,26 +215,38 @@ async function buildStatusResponse(env: string, mode: BuildMode, instances: Buil
     return problem(404, `no ${mode === "whatif" ? "what-if" : "build"} of environment ${env} has been started`);
   const progress = await mergedStatus(view, instances);
   const answer = instanceStatusResponse(view, progress);
-  const canceled = (view.output as Partial<BuildResult> | undefined)?.canceled;
   const causes = failureCauses(progress?.deployments ?? []);
   return {
     ...answer,
     jsonBody: {
       ...(answer.jsonBody as object),
-      // Durable has no Canceled status of its own: a cancelled build completes with `canceled` in its result.
-      ...(canceled ? { runtimeStatus: "Canceled", canceled } : {}),
       ...(causes.length > 0 ? { causes } : {}),
     },
   };
 }
 
-/** `GET` of a long-running operation: its runtime status, progress, and its result or failure once it ended. */
+/**
+ * What a cancel left of a workflow (a build, a teardown) that ended cancelled. Durable has no Canceled status of
+ * its own: a cancelled workflow completes with `canceled` in its result, and every reader (the API, the ops page)
+ * shows it as `Canceled`.
+ */
+export function cancellationOf<T = BuildCancellation>(view: InstanceView): T | undefined {
+  const output = view.output as { canceled?: T } | null | undefined;
+  return view.runtimeStatus === "Completed" ? (output?.canceled ?? undefined) : undefined;
+}
+
+/**
+ * `GET` of a long-running operation: its runtime status (`Canceled` for one a person cancelled, with what the
+ * cancel did), progress, and its result or failure once it ended.
+ */
 export function instanceStatusResponse(view: InstanceView, progress: unknown): ApiResponse {
+  const canceled = cancellationOf<unknown>(view);
   return {
     status: 200,
     jsonBody: {
       instanceId: view.instanceId,
-      runtimeStatus: view.runtimeStatus,
+      runtimeStatus: canceled ? "Canceled" : view.runtimeStatus,
+      ...(canceled ? { canceled } : {}),
       createdTime: view.createdTime,
       lastUpdatedTime: view.lastUpdatedTime,
       ...(progress !== undefined && progress !== null ? { progress } : {}),

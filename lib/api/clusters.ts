@@ -1,6 +1,7 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
-import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
-import { buildInstanceId, restoreInstanceId, teardownInstanceId } from "./instance-ids";
+import { instanceStatusResponse, isActive, type BuildInstances, type InstanceView } from "./builds";
+import { cancelRequestFrom } from "./cancel-request";
+import { buildInstanceId, CANCEL_EVENT, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
@@ -26,11 +27,13 @@ export interface TeardownStep {
 export interface TeardownStatus {
   environment: string;
   cluster: string;
-  stage: "planning" | "forgetting deployments" | "detaching" | "deleting resource group" | "done";
+  stage: "planning" | "forgetting deployments" | "detaching" | "deleting resource group" | "cancelling" | "done";
   startedAt: string;
   steps: TeardownStep[];
   /** What stays on purpose, with why. */
   kept: string[];
+  /** Set when a cancel reached the teardown: no delete starts after it; deletes ARM accepted are awaited. */
+  cancelRequestedAt?: string;
 }
 
 export interface TeardownResult {
@@ -45,6 +48,19 @@ export interface TeardownResult {
   forgottenDeployments: string[];
   /** Why the teardown stopped before deleting anything (reading the cluster or forgetting its deployments failed). */
   reason?: string;
+  /** Present when a person cancelled it: it stopped before its next delete, on purpose (run it again to finish). */
+  canceled?: TeardownCancellation;
+}
+
+/** What a cancel did to a teardown: deletes ARM had accepted were awaited, none started after. */
+export interface TeardownCancellation {
+  requestedAt: string;
+  request?: string;
+  requestedBy?: string;
+  /** What was deleted (before the cancel, or by a delete ARM had already accepted). */
+  deleted: string[];
+  /** What is still there: never started, or a delete that failed. */
+  left: string[];
 }
 
 /** What the cluster API needs from Durable Functions (the durable client in Azure, the local driver outside). */
@@ -125,6 +141,44 @@ export async function handleClusterTeardown(request: ApiRequest, instances: Clus
       statusUrl: request.url,
       management: instances.managementUrls(instanceId),
     },
+  };
+}
+
+/**
+ * `POST /environments/{env}/clusters/{cluster}/teardown/cancel` stops a running teardown before its next delete:
+ * it raises the cancel event the teardown waits on. Deletes ARM has accepted cannot be cancelled (a resource group
+ * delete runs to its end) and are awaited; nothing starts after; the teardown completes `Canceled` naming what was
+ * deleted and what is left, and a new `DELETE` finishes it.
+ */
+export async function handleClusterTeardownCancel(
+  request: ApiRequest,
+  instances: Pick<ClusterInstances, "get"> & Pick<BuildInstances, "raise">,
+): Promise<ApiResponse> {
+  if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
+  const route = routeNames(request, ["env", "cluster"]);
+  if (!route.ok) return route.response;
+  const { env, cluster } = route.names;
+  const instanceId = teardownInstanceId(env, cluster);
+  const view = await instances.get(instanceId);
+  if (!isActive(view))
+    return problem(409, `no teardown of cluster ${cluster} in environment ${env} is running`, {
+      runtimeStatus: view?.runtimeStatus ?? "none",
+    });
+  try {
+    await instances.raise(instanceId, CANCEL_EVENT, cancelRequestFrom(request));
+  } catch (err) {
+    // It ended between the read and the raise: nothing left to stop.
+    const now = await instances.get(instanceId);
+    if (isActive(now)) throw err;
+    return problem(409, `the teardown of cluster ${cluster} in environment ${env} ended before the cancel`, {
+      runtimeStatus: now?.runtimeStatus ?? "none",
+    });
+  }
+  const statusUrl = request.url.replace(/\/teardown\/cancel(?=$|\?)/, "");
+  return {
+    status: 202,
+    headers: { Location: statusUrl },
+    jsonBody: { instanceId, environment: env, cluster, cancelling: [instanceId], statusUrl },
   };
 }
 

@@ -28,8 +28,11 @@ export function teardownInstanceId(environment: string, cluster: string): string
   return `teardown:${environment}:${cluster}`;
 }
 
-/** The event a build and its sub-orchestrations wait on alongside their timers: start nothing, cancel what runs. */
-export const BUILD_CANCEL_EVENT = "cancel";
+/**
+ * The event a build and its sub-orchestrations, and a teardown, wait on alongside their timers: start nothing,
+ * cancel (or await) what runs. Its payload is lib/api/cancel-request.
+ */
+export const CANCEL_EVENT = "cancel";
 
 const ACTIVE = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
 

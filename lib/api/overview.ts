@@ -5,10 +5,16 @@ import { Orchestrations, type OrchestrationName } from "../function-names";
 import { RUNBOOKS, runbookLink, type OpsId } from "../notify/message";
 import { expiryState, type ExpiryState } from "../ops/reactions";
 import { buildPlan, PlanError, renderArchitectureMermaid } from "../plan";
-import { rootCauses, type ArmErrorInfo, type DeploymentProgress, type DeploymentState } from "../plan/progress";
+import {
+  rootCauses,
+  type ArmErrorInfo,
+  type BuildCancellation,
+  type DeploymentProgress,
+  type DeploymentState,
+} from "../plan/progress";
 import { buildGantt, makespanSeconds } from "../plan/timeline";
 import { defaultSpec, type PlatformSpec } from "../spec";
-import { buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
+import { cancellationOf, buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import type { UpgradeRunStatus } from "../upgrade";
 import { upgradeInstanceId } from "./upgrades";
@@ -128,7 +134,10 @@ export interface DeploymentRow {
 
 export interface ProvisioningPanel {
   instanceId: string;
+  /** Durable's status, except `Canceled` for a build a person cancelled (it completes with `canceled`). */
   runtimeStatus: string;
+  /** What the cancel did to the work that was running: cancelled in ARM, awaited, never started. */
+  canceled?: BuildCancellation;
   mode: string;
   startedAt?: string;
   lastUpdatedTime?: string;
@@ -333,10 +342,12 @@ async function readProvisioning(env: string, sources: OverviewSources): Promise<
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<DeploymentState, number>;
   for (const d of deployments) counts[d.state]++;
   const started = deployments.filter((d) => d.startedAt !== undefined);
+  const canceled = cancellationOf(view);
   return {
     data: {
       instanceId,
-      runtimeStatus: view.runtimeStatus,
+      runtimeStatus: canceled ? "Canceled" : view.runtimeStatus,
+      ...(canceled ? { canceled } : {}),
       mode: status?.mode ?? "unknown",
       ...(status?.startedAt !== undefined ? { startedAt: status.startedAt } : {}),
       ...(view.lastUpdatedTime !== undefined ? { lastUpdatedTime: view.lastUpdatedTime } : {}),

@@ -1,3 +1,4 @@
+import type { BuildCancellation } from "../plan/progress";
 import type { Severity } from "../spec";
 import type { Fact, MessageKind, NotifyMessage } from "./message";
 import { buildDigest } from "./digest";
@@ -352,6 +353,38 @@ export function provisioningFailed(
     lines: input.failures.map((f) => `${f.phase} / ${f.unit}${f.resource ? ` (${f.resource})` : ""}: ${f.message}`),
     whatWasDone: "Stopped the phases that depend on the failed units; independent units finished.",
     nextStep: "Fix the cause of each failure, then start the build again with the same spec.",
+    runbook: "OPS-1",
+  };
+}
+
+export function provisioningCanceled(
+  input: MessageContext & { instanceId: string; canceled: BuildCancellation; succeeded: number },
+): NotifyMessage {
+  const c = input.canceled;
+  const names = (list: string[]) => (list.length > 0 ? list.join(", ") : "none");
+  return {
+    ...base(input),
+    kind: "provisioning.canceled",
+    severity: input.severity ?? "warning",
+    title: `Build of ${input.environment} cancelled`,
+    summary:
+      `Cancelled ${c.requestedBy !== undefined ? `by ${c.requestedBy}` : "on request"}` +
+      `${c.request !== undefined ? ` (${c.request})` : ""}; nothing of this build runs any more.`,
+    facts: facts([
+      ["Build", input.instanceId],
+      ["Requested at", c.requestedAt],
+      ["Requested by", c.requestedBy],
+      ["Request", c.request],
+      ["Succeeded before the cancel", input.succeeded],
+    ]),
+    lines: [
+      `Cancelled in ARM: ${names(c.cancelledInArm)}`,
+      `Awaited to their end (ARM would not cancel them): ${names(c.awaited)}`,
+      `Never started: ${names(c.notStarted)}`,
+    ],
+    whatWasDone:
+      "Started nothing new, asked ARM to cancel every running deployment and waited until each had ended; deployments that succeeded stay in place.",
+    nextStep: `Post the build again (POST /api/environments/${input.environment}/provision, or aks-platform up): it reuses what succeeded and deploys the rest.`,
     runbook: "OPS-1",
   };
 }

@@ -47,6 +47,7 @@ export const MESSAGE_KINDS = [
   "backup.nightlySummary",
   "provisioning.done",
   "provisioning.failed",
+  "provisioning.canceled",
   "cluster.lifecycle",
   "drift.detected",
   "drift.remediated",

@@ -87,6 +87,10 @@ export interface BuildResult {
 /** What a cancel did to the work that was running when it arrived. */
 export interface BuildCancellation {
   requestedAt: string;
+  /** The request that asked for the cancel (`POST /api/…/provision/cancel`), when the event said. */
+  request?: string;
+  /** Who asked, when the request named its caller (App Service authentication). */
+  requestedBy?: string;
   /** Deployments ARM accepted a cancel for (they ended Canceled, or finished before the cancel took effect). */
   cancelledInArm: string[];
   /** Deployments ARM would not cancel (already finishing): they were awaited to their end, which is reported. */

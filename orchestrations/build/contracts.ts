@@ -1,6 +1,12 @@
 import type { NotificationsSpec, PlatformSpec } from "../../lib/spec";
 import type { DeploymentUnit } from "../../lib/plan/types";
-import type { ArmErrorInfo, BuildMode, DeploymentProgress, WhatIfSummary } from "../../lib/plan/progress";
+import type {
+  ArmErrorInfo,
+  BuildCancellation,
+  BuildMode,
+  DeploymentProgress,
+  WhatIfSummary,
+} from "../../lib/plan/progress";
 
 /**
  * Inputs and results of the provisioning activities: the one place both the orchestrators and the activity
@@ -70,4 +76,6 @@ export interface NotifyBuildInput {
   deployments: DeploymentProgress[];
   /** Why the build failed before any deployment (the Istio look-up or the plan threw). */
   planningFailure?: string;
+  /** The build was cancelled: what the cancel did (the message says so instead of success or failure). */
+  canceled?: BuildCancellation;
 }

@@ -4,7 +4,7 @@ import { Orchestrations } from "../../lib/function-names";
 import type { BuildMode, DeploymentProgress, OutputsByDeployment } from "../../lib/plan/progress";
 import type { DeploymentUnit } from "../../lib/plan/types";
 import type { DeploymentTarget } from "./contracts";
-import { BUILD_CANCEL_EVENT } from "../../lib/api/instance-ids";
+import { CANCEL_EVENT } from "../../lib/api/instance-ids";
 import { EventListener } from "../shared/longRunning";
 import { runDeploymentLoop, type DeploymentLoopResult } from "./deploymentLoop";
 
@@ -40,7 +40,7 @@ export const deployUnitsOrchestrator: OrchestrationHandler = function* (context:
       maxDeploymentSeconds: input.maxDeploymentSeconds,
       onProgress: (deployments) => context.df.setCustomStatus({ label: input.label, deployments }),
       // The cancel API raises the event on this instance too: it stops here as it does in the parent.
-      cancel: new EventListener(context, BUILD_CANCEL_EVENT),
+      cancel: new EventListener(context, CANCEL_EVENT),
     },
   );
   // A failed deployment is a result, not an exception: the parent lists every failure of every group.

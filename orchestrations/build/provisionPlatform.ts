@@ -1,7 +1,8 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { Activities, Orchestrations } from "../../lib/function-names";
-import { BUILD_CANCEL_EVENT, buildChildInstanceId } from "../../lib/api/instance-ids";
+import { CANCEL_EVENT, buildChildInstanceId } from "../../lib/api/instance-ids";
+import { parseCancelRequest } from "../../lib/api/cancel-request";
 import {
   describeFailures,
   phaseProgress,
@@ -64,6 +65,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
         endedAt: result.endedAt,
         deployments: result.deployments,
         ...(planningFailure !== undefined ? { planningFailure } : {}),
+        ...(result.canceled ? { canceled: result.canceled } : {}),
       } satisfies NotifyBuildInput),
     ]);
   }
@@ -119,7 +121,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
         }
       : loop.canceled;
   };
-  const cancel = new EventListener(context, BUILD_CANCEL_EVENT);
+  const cancel = new EventListener(context, CANCEL_EVENT);
   const loopOptions = { environment: spec.name, target, mode: input.mode, maxDeploymentSeconds, cancel, onCancel };
 
   // Stage 1: every deployment whose dependencies are met (shared ones, and early per-cluster ones such as the
@@ -241,6 +243,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   }
 
   status.stage = "done";
+  if (canceled) Object.assign(canceled, parseCancelRequest(cancel.payload));
   const deployments = status.deployments;
   const failures = deployments.filter((d) => d.state === "failed" || d.state === "skipped");
   const result: BuildResult = {
@@ -253,10 +256,10 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
     ...(canceled ? { canceled } : {}),
   };
   context.df.setCustomStatus(status);
-  // A person cancelled it and the API answered them: the build completes with `canceled`, no alert, no "done".
-  if (canceled) return result;
   // A notification that cannot be delivered now is kept and retried by lib/notify; it never fails the build.
+  // A cancelled build says so once (not failed, not done) and completes with `canceled`: it ended on purpose.
   yield* notify(result);
+  if (canceled) return result;
   if (!result.succeeded) throw new Error(describeFailures(spec.name, failures));
   return result;
 };

@@ -110,11 +110,28 @@ export class EventListener {
     return this.open.some((t) => t.isCompleted);
   }
 
+  /** The payload of the event once heard (whichever wait caught it). */
+  get payload(): unknown {
+    return this.open.find((t) => t.isCompleted)?.result;
+  }
+
   /** A fresh event task for the next `Task.any`. */
   next(): Task {
     const task = this.context.df.waitForExternalEvent(this.eventName);
     this.open.push(task);
     return task;
+  }
+
+  /**
+   * Whether the event has arrived by now, also one not yet caught by any wait (durable-js holds an event back
+   * until a task of its name is yielded): a timer due at once raced with a fresh event task.
+   */
+  *check(): Generator<Task, boolean, unknown> {
+    if (this.heard) return true;
+    const timer: TimerTask = this.context.df.createTimer(this.context.df.currentUtcDateTime);
+    if (!(yield* this.race(timer))) return false;
+    timer.cancel();
+    return true;
   }
 
   /** Waits for `task` or the event, whichever comes first: true when the event did. */

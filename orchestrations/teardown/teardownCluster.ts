@@ -1,6 +1,8 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
+import { parseCancelRequest } from "../../lib/api/cancel-request";
 import type { TeardownClusterInput, TeardownResult, TeardownStatus, TeardownStep } from "../../lib/api/clusters";
+import { CANCEL_EVENT } from "../../lib/api/instance-ids";
 import type { DeletePoll } from "../../lib/azure";
 import { Activities, Orchestrations } from "../../lib/function-names";
 import type { DeleteResourceInput, DeleteResourceResult } from "./activities/deleteResource";
@@ -8,6 +10,7 @@ import type { ForgetClusterDeploymentsInput } from "./activities/forgetClusterDe
 import type { NotifyTeardownResultInput } from "./activities/notifyTeardownResult";
 import type { ClusterTeardownPlan, PlanClusterTeardownResult, TeardownTarget } from "./activities/planClusterTeardown";
 import {
+  EventListener,
   PollSchedule,
   settleAll,
   transientExhausted,
@@ -23,7 +26,9 @@ import {
  * common group (backup instance, role assignments of its identities, peerings to and from its VNet), and last,
  * when all of that is gone, deletes its resource group. The common group is never deleted. Deletes are started and
  * then polled through the shared long-running-operation scheduler (orchestrations/shared/longRunning); those on one
- * VNet run one after another.
+ * VNet run one after another. The cancel event (raised by the teardown cancel API) is looked for before every
+ * delete starts: after it nothing new starts, deletes ARM already accepted (which ARM cannot cancel) are awaited, and
+ * the teardown completes with `canceled` naming what was deleted and what is left; running it again finishes it.
  */
 
 /** Longest one delete may take before it is reported as failed (a cluster's group takes 10–20 minutes). */
@@ -41,6 +46,13 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
   };
   const publish = () => context.df.setCustomStatus(status);
   publish();
+  const cancel = new EventListener(context, CANCEL_EVENT);
+  const noteCancel = () => {
+    if (status.cancelRequestedAt !== undefined) return;
+    status.cancelRequestedAt = context.df.currentUtcDateTime.toISOString();
+    status.stage = "cancelling";
+    publish();
+  };
 
   const notify = (result: TeardownResult) =>
     settleAll(context, [
@@ -64,6 +76,12 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
     const targets = [...plan.detach, plan.resourceGroup];
     status.steps = targets.map((t) => ({ what: t.what, id: t.id, state: "pending" }));
     status.kept = plan.kept;
+    publish();
+    // Cancelled while reading: nothing was changed, not even the deployment records.
+    if (yield* cancel.check()) {
+      noteCancel();
+      return yield* finish(plan, { forgotten: [] });
+    }
     status.stage = "forgetting deployments";
     publish();
     forgotten = (yield context.df.callActivityWithRetry(Activities.forgetClusterDeployments, transientRetry, {
@@ -93,42 +111,58 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
   };
   status.stage = "detaching";
   publish();
-  yield* deleteAll(context, plan.detach, update, publish);
+  yield* deleteAll(context, plan.detach, update, publish, { listener: cancel, noteCancel });
   // The group goes last, and only once nothing points at it any more: after a failed detach step the cluster and
   // its identities are still there, so a person can look and a second teardown still finds every principal.
   if (status.steps.every((s) => s.id === plan.resourceGroup.id || s.state === "deleted")) {
-    status.stage = "deleting resource group";
+    if (status.cancelRequestedAt === undefined) status.stage = "deleting resource group";
     publish();
-    yield* deleteAll(context, [plan.resourceGroup], update, publish);
+    yield* deleteAll(context, [plan.resourceGroup], update, publish, { listener: cancel, noteCancel });
   }
+  return yield* finish(plan, forgotten);
 
-  status.stage = "done";
-  publish();
-  const result: TeardownResult = {
-    environment: plan.environment,
-    cluster: plan.cluster,
-    succeeded: status.steps.every((s) => s.state === "deleted"),
-    startedAt: status.startedAt,
-    endedAt: context.df.currentUtcDateTime.toISOString(),
-    steps: status.steps,
-    kept: plan.kept,
-    forgottenDeployments: forgotten.forgotten,
-  };
-  // A notification that cannot be delivered now is kept and retried by lib/notify; it never fails the teardown.
-  yield* notify(result);
-  if (!result.succeeded) {
-    const left = result.steps.filter((s) => s.state !== "deleted");
-    throw new Error(
-      `teardown of cluster ${plan.cluster} (${plan.environment}) left ${left.length} resource(s): ` +
-        left
-          .map(
-            (s) =>
-              `${s.what}: ${s.error ? `${s.error.code}: ${s.error.message}` : "not deleted (an earlier step failed)"}`,
-          )
-          .join("; "),
-    );
+  function* finish(plan: ClusterTeardownPlan, forgotten: { forgotten: string[] }): Generator<Task, TeardownResult> {
+    const canceled = status.cancelRequestedAt !== undefined;
+    status.stage = "done";
+    publish();
+    const result: TeardownResult = {
+      environment: plan.environment,
+      cluster: plan.cluster,
+      succeeded: !canceled && status.steps.every((s) => s.state === "deleted"),
+      startedAt: status.startedAt,
+      endedAt: context.df.currentUtcDateTime.toISOString(),
+      steps: status.steps,
+      kept: plan.kept,
+      forgottenDeployments: forgotten.forgotten,
+      ...(canceled
+        ? {
+            canceled: {
+              requestedAt: status.cancelRequestedAt!,
+              ...parseCancelRequest(cancel.payload),
+              deleted: status.steps.filter((s) => s.state === "deleted").map((s) => s.what),
+              left: status.steps.filter((s) => s.state !== "deleted").map((s) => s.what),
+            },
+          }
+        : {}),
+    };
+    // A notification that cannot be delivered now is kept and retried by lib/notify; it never fails the teardown.
+    yield* notify(result);
+    // Cancelled on purpose: it completes (as Canceled) and says what is left; running it again finishes it.
+    if (canceled) return result;
+    if (!result.succeeded) {
+      const left = result.steps.filter((s) => s.state !== "deleted");
+      throw new Error(
+        `teardown of cluster ${plan.cluster} (${plan.environment}) left ${left.length} resource(s): ` +
+          left
+            .map(
+              (s) =>
+                `${s.what}: ${s.error ? `${s.error.code}: ${s.error.message}` : "not deleted (an earlier step failed)"}`,
+            )
+            .join("; "),
+      );
+    }
+    return result;
   }
-  return result;
 };
 
 /**
@@ -140,6 +174,8 @@ function* deleteAll(
   targets: readonly TeardownTarget[],
   update: (id: string, patch: Partial<TeardownStep>) => void,
   publish: () => void,
+  /** The cancel event (looked for before each round of starts and during waits) and what to do once it is heard. */
+  cancel: { listener: EventListener; noteCancel: () => void },
 ): Generator<Task, void, unknown> {
   const queues = new Map<string, TeardownTarget[]>();
   for (const t of targets) {
@@ -175,11 +211,13 @@ function* deleteAll(
     update(target.id, { state: "deleting" });
   };
 
+  let canceled = false;
   for (;;) {
-    const startable: TeardownTarget[] = [];
-    for (const [lock, queue] of queues) {
-      if (queue.length > 0 && !busy(lock)) startable.push(queue.shift()!);
-    }
+    // A cancel stops the teardown before its next delete: what is still queued is never started.
+    const ready = [...queues].filter(([lock, queue]) => queue.length > 0 && !busy(lock));
+    canceled ||= ready.length > 0 && (yield* cancel.listener.check());
+    if (canceled) cancel.noteCancel();
+    const startable = canceled ? [] : ready.map(([, queue]) => queue.shift()!);
     if (startable.length > 0) {
       const settled = yield* settleAll(
         context,
@@ -196,7 +234,11 @@ function* deleteAll(
     }
     if (running.size === 0) return;
 
-    yield* waitForNextPoll(context, running);
+    // Until a cancel arrives, it ends the wait early; after it, deletes ARM accepted (it cannot cancel them) are awaited.
+    if ((yield* waitForNextPoll(context, running, canceled ? undefined : cancel.listener)) === "cancel") {
+      canceled = true;
+      cancel.noteCancel();
+    }
     const due = running.due().map(([, r]) => r);
     const settled = yield* settleAll(
       context,

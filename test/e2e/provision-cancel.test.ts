@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildInstanceId } from "../../lib/api/instance-ids";
 import { Orchestrations } from "../../lib/function-names";
 import { defaultSpec } from "../../lib/spec";
+import { startSink, type Sink } from "../helpers/sink";
 import { startApiHarness, type ApiHarness } from "./harness";
 
 /**
@@ -16,20 +17,53 @@ const PROVISION = `environments/${ENV}/provision`;
 interface StatusBody {
   runtimeStatus: string;
   progress?: { stage: string; deployments: { name: string; state: string; error?: { code: string } }[] };
-  canceled?: { cancelledInArm: string[]; awaited: string[]; notStarted: string[] };
+  canceled?: {
+    cancelledInArm: string[];
+    awaited: string[];
+    notStarted: string[];
+    requestedBy?: string;
+    request?: string;
+  };
+}
+
+/** The cancel messages each channel received: exactly what a person reads in Teams and Slack. */
+async function cancelMessages(sink: Sink): Promise<Record<"teams" | "slack", string[]>> {
+  // Both channels hear it; give the notify activity a moment to deliver.
+  await sink.waitForRequests(2, 10_000);
+  const cancelled = (prefix: string) =>
+    sink
+      .requestsTo(prefix)
+      .map((r) => r.body)
+      .filter((b) => b.includes("cancelled"));
+  return { teams: cancelled("/teams"), slack: cancelled("/slack") };
 }
 
 describe("cancel, single flight and route parameters (local host + sandbox ARM)", () => {
   let h: ApiHarness;
+  let sink: Sink;
+  let saved: (readonly [string, string | undefined])[] = [];
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const status = async () => (await (await h.api(PROVISION)).json()) as StatusBody;
 
   beforeAll(async () => {
+    sink = await startSink();
+    const settings = {
+      AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host,
+      AKS_PLATFORM_TEAMS_WEBHOOK_URL: `${sink.url}/teams`,
+      AKS_PLATFORM_SLACK_WEBHOOK_URL: `${sink.url}/slack`,
+    };
+    saved = Object.keys(settings).map((k) => [k, process.env[k]] as const);
+    Object.assign(process.env, settings);
     h = await startApiHarness({ taskHub: "e2ecancel" });
   });
 
   afterAll(async () => {
     await h?.stop();
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await sink?.close();
   });
 
   it("refuses route parameters that are not environment or cluster names, naming the parameter", async () => {
@@ -66,12 +100,32 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
       if (i > 600) throw new Error("the shared deployments never started");
       await sleep(50);
     }
-    expect((await h.api(`${PROVISION}/cancel`, { method: "POST" })).status).toBe(202);
+    sink.reset();
+    const byWhom = { "x-ms-client-principal-name": "ops@example.com" };
+    expect((await h.api(`${PROVISION}/cancel`, { method: "POST", headers: byWhom })).status).toBe(202);
     const final = (await h.waitForRun(PROVISION)) as unknown as StatusBody & { progress: { children: unknown[] } };
     expect(final.runtimeStatus).toBe("Canceled");
     expect(final.progress.children).toEqual([]);
     expect(final.progress.deployments.filter((d) => d.state === "running" || d.state === "pending")).toEqual([]);
     expect(final.canceled!.notStarted).toContain(`${ENV}-aks-app1`);
+    expect(final.canceled).toMatchObject({
+      requestedBy: "ops@example.com",
+      request: `POST /api/${PROVISION}/cancel`,
+    });
+    // One message per channel (before: none): cancelled, by whom, what never started, how to resume, OPS-1.
+    const sent = await cancelMessages(sink);
+    for (const bodies of [sent.teams, sent.slack]) {
+      expect(bodies).toHaveLength(1);
+      for (const text of [
+        "ops@example.com",
+        `${ENV}-aks-app1`,
+        "Never started",
+        "Post the build again",
+        "ops-1-provisioning",
+      ])
+        expect(bodies[0]).toContain(text);
+    }
+    expect(sink.requests.filter((r) => r.body.includes("failed"))).toEqual([]);
     const writes = h.sandbox.counters.snapshot().writes;
     await sleep(1000);
     expect(h.sandbox.counters.snapshot().writes).toBe(writes);
@@ -107,6 +161,7 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
       await sleep(100);
     }
 
+    sink.reset();
     const cancel = await h.api(`${PROVISION}/cancel`, { method: "POST" });
     expect(cancel.status).toBe(202);
     const answer = (await cancel.json()) as { cancelling: string[]; statusUrl: string };
@@ -125,6 +180,14 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
     const deployments = final.progress!.deployments;
     expect(deployments.filter((d) => d.state === "running" || d.state === "pending")).toEqual([]);
     expect(deployments.some((d) => d.error?.code === "BuildCanceled")).toBe(true);
+    // One warning per channel naming what ARM cancelled or what was awaited (no caller named: a function key alone).
+    const sent = await cancelMessages(sink);
+    const named = [...final.canceled!.cancelledInArm, ...final.canceled!.awaited][0]!;
+    for (const bodies of [sent.teams, sent.slack]) {
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0]).toContain(named);
+      expect(bodies[0]).not.toContain("Requested by");
+    }
 
     const tree = (await h.host.driver.list()).filter((s) => s.instanceId.startsWith(buildInstanceId(ENV)));
     expect(tree.length).toBeGreaterThan(1);

@@ -132,6 +132,21 @@ export const samples: Record<string, NotifyMessage> = {
     correlationId: "build-2",
     occurredAt: at,
   }),
+  "provisioning-canceled": messages.provisioningCanceled({
+    environment: env,
+    instanceId: "build:k8s-demo",
+    succeeded: 9,
+    canceled: {
+      requestedAt: "2026-11-24T05:10:00.000Z",
+      request: "POST /api/environments/k8s-demo/provision/cancel",
+      requestedBy: "ops@example.com",
+      cancelledInArm: ["k8s-demo-aks-app1"],
+      awaited: ["k8s-demo-aks-app2"],
+      notStarted: ["k8s-demo-addons-app1"],
+    },
+    correlationId: "build-3",
+    occurredAt: at,
+  }),
   "cluster-lifecycle": messages.clusterLifecycle({
     environment: env,
     cluster: "app2",

@@ -66,6 +66,11 @@ describe("DELETE /api/environments/{env}/clusters/{cluster} (local host + sandbo
       (h.sandbox.state.resources() as { id: string }[]).filter((r) => r.id.toLowerCase().startsWith(groupId));
     expect(inGroup().length).toBeGreaterThan(0);
 
+    // Peering deletes answer slowly, so the cancel below arrives while the teardown is detaching.
+    h.sandbox.faults.add({
+      match: { method: "DELETE", path: "virtualNetworkPeerings" },
+      effect: { kind: "latency", ms: 1500 },
+    });
     const started = await api(clusterUrl("app2"), { method: "DELETE" });
     expect(started.status).toBe(202);
     const body = (await started.json()) as { instanceId: string; statusUrl: string; cluster: string };
@@ -76,6 +81,31 @@ describe("DELETE /api/environments/{env}/clusters/{cluster} (local host + sandbo
     expect(again.status).toBe(409);
     expect(((await again.json()) as Problem).error).toContain("teardown");
 
+    // Cancel: it stops before its next delete (never the resource group half-way) and ends Canceled listing what
+    // was deleted and what is left (before: no cancel route, the teardown could not be stopped).
+    const cancel = await api(`${clusterUrl("app2")}/teardown/cancel`, {
+      method: "POST",
+      headers: { "x-ms-client-principal-name": "ops@example.com" },
+    });
+    expect(cancel.status).toBe(202);
+    expect(((await cancel.json()) as { cancelling: string[] }).cancelling).toEqual([body.instanceId]);
+    const canceled = await waitFor(clusterUrl("app2"));
+    h.sandbox.faults.clear();
+    expect(canceled.runtimeStatus, JSON.stringify(canceled.failure)).toBe("Canceled");
+    const what = canceled.canceled as { deleted: string[]; left: string[]; requestedBy?: string };
+    expect(what.requestedBy).toBe("ops@example.com");
+    expect(what.left).toContain(`resource group ${app2.resourceGroup}`);
+    expect(what.left.length).toBeGreaterThan(0);
+    expect(inGroup().length).toBeGreaterThan(0);
+    // Nothing of the cancelled teardown writes any more: 600 simulated seconds per real second pass.
+    const writes = h.sandbox.counters.snapshot().writes;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(h.sandbox.counters.snapshot().writes).toBe(writes);
+    // A cancel with nothing running is a 409 naming that.
+    expect((await api(`${clusterUrl("app2")}/teardown/cancel`, { method: "POST" })).status).toBe(409);
+
+    // Run again, it finishes.
+    expect((await api(clusterUrl("app2"), { method: "DELETE" })).status).toBe(202);
     const final = await waitFor(clusterUrl("app2"));
     expect(final.runtimeStatus, JSON.stringify(final.failure)).toBe("Completed");
     const result = final.result as { succeeded: boolean; forgottenDeployments: string[] };

@@ -244,6 +244,26 @@ describe("operations page data (lib/api/overview)", () => {
     expect(clusters.find((c) => c.name === "app1")?.buildState).toBe("failed");
   });
 
+  it("a cancelled build shows Canceled with what the cancel left: cancelled in ARM, awaited, never started", async () => {
+    const canceled = {
+      requestedAt: "2026-11-24T05:10:00.000Z",
+      cancelledInArm: ["k8s-demo-aks-app1"],
+      awaited: ["k8s-demo-network"],
+      notStarted: ["k8s-demo-aks-app2"],
+    };
+    const [build, child] = failedBuild();
+    // Durable's view of a cancelled build: Completed, with `canceled` in its result.
+    const views = [{ ...build!, runtimeStatus: "Completed", output: { succeeded: false, canceled } }, child!];
+    const run = ok<ProvisioningPanel>(await readPanel("provisioning", ENV, sources({}, views).value));
+    expect(run.runtimeStatus).toBe("Canceled");
+    expect(run.canceled).toEqual(canceled);
+    // A build that completed normally stays Completed and carries no cancellation.
+    const done = [{ ...build!, runtimeStatus: "Completed", output: { succeeded: true } }, child!];
+    const plain = ok<ProvisioningPanel>(await readPanel("provisioning", ENV, sources({}, done).value));
+    expect(plain.runtimeStatus).toBe("Completed");
+    expect(plain.canceled).toBeUndefined();
+  });
+
   it("recent events: this environment's reactions of the last 14 days, newest first, with what the app did", async () => {
     const { value, asked } = sources({}, [], reactions());
     const rows = ok<EventRow[]>(await readPanel("events", ENV, value));

@@ -8,10 +8,20 @@ import { PHASES } from "../../../lib/plan/types";
 import type { NotifyBuildInput } from "../contracts";
 import { sendFromActivity } from "../../shared/notify";
 
-/** OPS-1/OPS-6: tells the channels that a build finished, and on failure lists every failed deployment. */
+/**
+ * OPS-1/OPS-6: tells the channels that a build finished, and on failure lists every failed deployment; a cancelled
+ * build gets one message saying what the cancel did and how to resume.
+ */
 export function buildResultMessage(input: NotifyBuildInput): NotifyMessage {
   const context = { environment: input.environment, correlationId: input.instanceId, occurredAt: input.endedAt };
   const minutes = Math.round((Date.parse(input.endedAt) - Date.parse(input.startedAt)) / 6000) / 10;
+  if (input.canceled)
+    return messages.provisioningCanceled({
+      ...context,
+      instanceId: input.instanceId,
+      canceled: input.canceled,
+      succeeded: input.deployments.filter((d) => d.state === "succeeded").length,
+    });
   if (input.succeeded) {
     const clusters = [...new Set(input.deployments.flatMap((d) => (d.cluster ? [d.cluster] : [])))];
     return messages.provisioningDone({

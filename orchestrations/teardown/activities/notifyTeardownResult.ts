@@ -13,11 +13,38 @@ export interface NotifyTeardownResultInput {
   correlationId: string;
 }
 
-/** RG-1/OPS-6: the teardown's one message: what was removed, what stays, and on failure what is left over. */
+/**
+ * RG-1/OPS-6: the teardown's one message: what was removed, what stays, and on failure what is left over; when a
+ * person cancelled it, who and what the cancel left.
+ */
 export function teardownMessage(input: Omit<NotifyTeardownResultInput, "notifications">): NotifyMessage {
   const r = input.result;
   const left = r.steps.filter((s) => s.state !== "deleted");
   const deleted = r.steps.filter((s) => s.state === "deleted");
+  if (r.canceled) {
+    const c = r.canceled;
+    return {
+      kind: "cluster.lifecycle",
+      severity: "warning",
+      title: `Teardown of cluster ${r.cluster} cancelled`,
+      environment: r.environment,
+      cluster: r.cluster,
+      summary:
+        `Cancelled ${c.requestedBy !== undefined ? `by ${c.requestedBy}` : "on request"}` +
+        `${c.request !== undefined ? ` (${c.request})` : ""}; no delete started after it, deletes ARM had accepted were awaited.`,
+      facts: [
+        { name: "Deleted", value: String(c.deleted.length) },
+        { name: "Left", value: String(c.left.length) },
+        { name: "Requested at", value: c.requestedAt },
+      ],
+      lines: [...c.deleted.map((w) => `deleted: ${w}`), ...c.left.map((w) => `left: ${w}`)],
+      whatWasDone: `Removed ${c.deleted.join(", ") || "nothing"}; stopped before the next delete.`,
+      nextStep: `Run the teardown again (DELETE /api/environments/${r.environment}/clusters/${r.cluster}, or aks-platform down --cluster ${r.cluster}) to finish it, or build again to bring back what was removed.`,
+      runbook: "OPS-1",
+      correlationId: input.correlationId,
+      occurredAt: r.endedAt,
+    };
+  }
   return {
     kind: "cluster.lifecycle",
     severity: r.succeeded ? "info" : "warning",
