@@ -3,6 +3,7 @@ import * as df from "durable-functions";
 import { handleClusterTeardown, type ClusterInstances } from "../lib/api/clusters";
 import { Functions, Orchestrations } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
+import { environmentRegistry } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /** RG-1: `DELETE` tears one cluster down (its group and what points at it); `GET` reports the teardown. */
@@ -16,7 +17,7 @@ export async function deleteCluster(request: HttpRequest, context: InvocationCon
     },
     managementUrls: (instanceId) => builds.managementUrls(instanceId),
   };
-  return toHttpResponse(await handleClusterTeardown(toApiRequest(request), instances));
+  return toHttpResponse(await handleClusterTeardown(toApiRequest(request), instances, await environmentRegistry()));
 }
 
 app.http(Functions.deleteCluster, {

@@ -75,6 +75,8 @@ export const Functions = {
   opsData: "opsData",
   restoreClusterRequest: "restoreClusterRequest",
   deleteCluster: "deleteCluster",
+  environments: "environments",
+  environmentRemove: "environmentRemove",
 } as const satisfies NameTable;
 
 export type OrchestrationName = NameOf<typeof Orchestrations>;

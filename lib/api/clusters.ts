@@ -1,12 +1,13 @@
-import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
+import type { PlatformSpec } from "../spec";
 import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
+import { findEnvironmentOr404, type Environments } from "./environments";
 import { buildInstanceId, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
  * `DELETE /environments/{env}/clusters/{cluster}` tears one cluster down (RG-1: per-cluster groups come and go
- * independently); `GET` on the same URL reports the teardown. The environment's spec is the one its last build
- * ran with (else the seed default for the default environment), so the teardown removes what was built.
+ * independently); `GET` on the same URL reports the teardown. The environment's spec is the registry's (the one it
+ * was last submitted with, else the offered seed), so the teardown removes what was built.
  */
 
 export interface TeardownClusterInput {
@@ -56,17 +57,6 @@ export interface ClusterInstances {
 
 export { teardownInstanceId };
 
-/** The spec an environment was last built with; the seed default for the default environment never built here. */
-export async function specOfEnvironment(env: string, instances: ClusterInstances): Promise<PlatformSpec | undefined> {
-  const build = await instances.get(buildInstanceId(env));
-  const input = build?.input as { spec?: unknown } | undefined;
-  if (input?.spec !== undefined) {
-    const validated = validateSpec(input.spec);
-    if (validated.ok && validated.spec.name === env) return validated.spec;
-  }
-  return env === defaultSpec.name ? defaultSpec : undefined;
-}
-
 /** Why a teardown of `cluster` cannot start now (409), or undefined when nothing is in its way. */
 export async function teardownBlocker(
   env: string,
@@ -90,7 +80,11 @@ export async function teardownBlocker(
   return undefined;
 }
 
-export async function handleClusterTeardown(request: ApiRequest, instances: ClusterInstances): Promise<ApiResponse> {
+export async function handleClusterTeardown(
+  request: ApiRequest,
+  instances: ClusterInstances,
+  environments: Pick<Environments, "find" | "list">,
+): Promise<ApiResponse> {
   if (request.method !== "DELETE" && request.method !== "GET")
     return methodNotAllowed(request.method, ["DELETE", "GET"]);
   const route = routeNames(request, ["env", "cluster"]);
@@ -99,9 +93,9 @@ export async function handleClusterTeardown(request: ApiRequest, instances: Clus
   const instanceId = teardownInstanceId(env, clusterName);
   if (request.method === "GET") return teardownStatusResponse(env, clusterName, instanceId, instances);
 
-  const spec = await specOfEnvironment(env, instances);
-  if (!spec)
-    return problem(404, `environment ${env} has not been built here and is not the default (${defaultSpec.name})`);
+  const found = await findEnvironmentOr404(environments, env);
+  if (!found.ok) return found.response;
+  const { spec } = found;
   if (!spec.clusters.some((c) => c.name === clusterName))
     return problem(
       404,

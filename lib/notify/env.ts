@@ -33,14 +33,18 @@ export function storeConnectionFromEnv(
   );
 }
 
-/** A Notifier configured from app settings; fails fast naming the setting that is wrong. */
+/**
+ * The Notifier of one environment, configured from app settings with that environment's channels, routes, quiet
+ * hours and digest window, over that environment's outbox; fails fast naming the setting that is wrong.
+ */
 export async function createNotifierFromEnv(
   env: Readonly<Record<string, string | undefined>>,
+  environment: string,
   notifications: NotificationsSpec,
   options: Omit<NotifierOptions, "notifications" | "settings" | "store"> & { credential?: TokenCredential } = {},
 ): Promise<Notifier> {
   const { credential, ...rest } = options;
   const settings = loadNotifySettings(env, notifications);
-  const store = await NotifyStore.open(storeConnectionFromEnv(env, credential));
+  const store = await NotifyStore.open(storeConnectionFromEnv(env, credential), environment);
   return new Notifier({ ...rest, notifications, settings, store });
 }

@@ -18,7 +18,7 @@ export async function sendFromActivity(
     error: (m) => context.error(m),
   };
   try {
-    const notifier = await createNotifierFromEnv(process.env, notifications, { logger });
+    const notifier = await createNotifierFromEnv(process.env, message.environment, notifications, { logger });
     return { sent: true, result: await notifier.notify(message, { signal }) };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

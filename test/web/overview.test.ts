@@ -42,8 +42,11 @@ function records(views: InstanceView[]): BuildInstances {
 
 function sources(overrides: Partial<OverviewSources> = {}, views: InstanceView[] = [], listed: ListedInstance[] = []) {
   const asked: Date[] = [];
+  const builds = records(views);
   const value: OverviewSources = {
-    builds: records(views),
+    builds,
+    // Without the app's registry, the environments the build records hold (what the CLI's local runs use).
+    environments: buildRecordEnvironments(builds),
     instancesSince: (since) => {
       asked.push(since);
       return Promise.resolve(listed.filter((i) => i.createdTime >= since.toISOString()));

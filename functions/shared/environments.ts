@@ -1,0 +1,56 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { DefaultAzureCredential } from "@azure/identity";
+import type { BuildAcceptance } from "../../lib/api/environments";
+import { ResourceGroupsAdapter } from "../../lib/azure";
+import { EnvironmentRegistry, offeredSeed } from "../../lib/environments";
+import { buildStartProblem } from "../../lib/environments/start";
+import { createNotifierFromEnv, messages, storeConnectionFromEnv } from "../../lib/notify";
+import { armConnection } from "../../orchestrations/shared/arm";
+
+let credential: TokenCredential | undefined;
+
+/** The process credential for identity-based storage (no connection string); created once, on first use. */
+export function storageCredential(env: Readonly<Record<string, string | undefined>>): { credential?: TokenCredential } {
+  if (!env["AzureWebJobsStorage"]) credential ??= new DefaultAzureCredential();
+  return credential ? { credential } : {};
+}
+
+/** The app's registry of environments, in the Functions host's own storage account (Azurite locally). */
+export function environmentRegistry(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<EnvironmentRegistry> {
+  return EnvironmentRegistry.open(storeConnectionFromEnv(env, storageCredential(env).credential), env);
+}
+
+/** The registry and ARM behind a build's acceptance: the offered seed, the start check, the record, one alert. */
+export function buildAcceptance(
+  registry: EnvironmentRegistry,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): BuildAcceptance {
+  return {
+    offered: () => offeredSeed(env),
+    cannotStart: (spec) =>
+      buildStartProblem(spec, () =>
+        new ResourceGroupsAdapter(armConnection(), spec.subscriptionId).list({ abortSignal: AbortSignal.timeout(20_000) }),
+      ),
+    async accepted(spec) {
+      await registry.recordBuildAccepted(spec, new Date());
+    },
+    async refused(spec, cause) {
+      const now = new Date();
+      await registry.recordBuildAccepted(spec, now);
+      await registry.recordBuildEnded(spec.name, { succeeded: false, error: cause }, now);
+      const notifier = await createNotifierFromEnv(env, spec.name, spec.notifications, storageCredential(env));
+      await notifier.notify(
+        messages.provisioningFailed({
+          environment: spec.name,
+          correlationId: `refused:${spec.name}:${now.toISOString()}`,
+          occurredAt: now.toISOString(),
+          instanceId: "(not started)",
+          completedPhases: 0,
+          failures: [{ phase: "start", unit: "subscription", message: cause }],
+        }),
+      );
+    },
+  };
+}
