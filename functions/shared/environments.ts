@@ -2,7 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { BuildAcceptance } from "../../lib/api/environments";
 import { ResourceGroupsAdapter } from "../../lib/azure";
-import { EnvironmentRegistry, offeredSeed } from "../../lib/environments";
+import { EnvironmentRegistry, offeredSeed, withSubscription } from "../../lib/environments";
 import { buildStartProblem } from "../../lib/environments/start";
 import { createNotifierFromEnv, messages, storeConnectionFromEnv } from "../../lib/notify";
 import { armConnection } from "../../orchestrations/shared/arm";
@@ -29,6 +29,7 @@ export function buildAcceptance(
 ): BuildAcceptance {
   return {
     offered: () => offeredSeed(env),
+    prepare: (spec) => withSubscription(spec, env),
     cannotStart: (spec) =>
       buildStartProblem(spec, () =>
         new ResourceGroupsAdapter(armConnection(), spec.subscriptionId).list({ abortSignal: AbortSignal.timeout(20_000) }),

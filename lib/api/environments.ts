@@ -153,6 +153,8 @@ export async function handleEnvironments(
 export interface BuildAcceptance {
   /** The spec of an empty-body POST: the seed default with `AKS_PLATFORM_SUBSCRIPTION_ID` applied. */
   offered(): PlatformSpec;
+  /** The spec as it is built: `AKS_PLATFORM_SUBSCRIPTION_ID` for a spec that names no subscription. */
+  prepare(spec: PlatformSpec): PlatformSpec;
   /** Why a build of this spec cannot start at all (no subscription, one ARM does not know), or undefined. */
   cannotStart(spec: PlatformSpec): Promise<string | undefined>;
   /** The build was started: the registry records the spec, its subscription and `building`. */

@@ -66,15 +66,23 @@ export class EnvironmentRecordError extends Error {
 }
 
 /**
- * The seed default as a fresh install offers it: `AKS_PLATFORM_SUBSCRIPTION_ID` applied when set. A value that is
- * not a subscription GUID is refused naming the setting.
+ * A spec with its subscription: one that names none (the all-zero placeholder) gets `AKS_PLATFORM_SUBSCRIPTION_ID`
+ * when that is set. A value that is not a subscription GUID is refused naming the setting.
  */
-export function offeredSeed(env: Readonly<Record<string, string | undefined>> = process.env): PlatformSpec {
+export function withSubscription(
+  spec: PlatformSpec,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): PlatformSpec {
   const subscription = env[SUBSCRIPTION_SETTING]?.trim();
-  if (!subscription) return defaultSpec;
+  if (!subscription || spec.subscriptionId !== UNSET_SUBSCRIPTION_ID) return spec;
   if (!/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(subscription))
     throw new Error(`${SUBSCRIPTION_SETTING} is not a subscription GUID`);
-  return { ...defaultSpec, subscriptionId: subscription };
+  return { ...spec, subscriptionId: subscription };
+}
+
+/** The seed default as a fresh install offers it (an empty-body POST): `AKS_PLATFORM_SUBSCRIPTION_ID` applied. */
+export function offeredSeed(env: Readonly<Record<string, string | undefined>> = process.env): PlatformSpec {
+  return withSubscription(defaultSpec, env);
 }
 
 export class EnvironmentRegistry {
@@ -220,9 +228,4 @@ function toRecord(row: Record<string, unknown>): EnvironmentRecord {
     ...(r.lastError !== undefined ? { lastError: r.lastError } : {}),
     tornDownClusters: z.array(z.string()).catch([]).parse(torn),
   };
-}
-
-/** Whether the subscription of a spec is the all-zero placeholder (no subscription given). */
-export function hasNoSubscription(spec: PlatformSpec): boolean {
-  return spec.subscriptionId === UNSET_SUBSCRIPTION_ID;
 }
