@@ -124,8 +124,13 @@ describe("two environments side by side (local host + sandbox ARM + Azurite + we
     expect(cli.stdout).toMatch(/^NAME\s+STATE\s+SUBSCRIPTION/);
     expect(cli.stdout).toMatch(/\nlab\s+built\s+11111111-2222-4333-8444-555555555555\s+mgmt,app1\s/);
     // The plan and the ops page of lab are lab's; an unknown environment is a 404 naming the known ones.
-    const plan = (await (await api("environments/lab/plan")).json()) as { units: { cluster?: string }[] };
-    expect(new Set(plan.units.flatMap((u) => (u.cluster ? [u.cluster] : [])))).toEqual(new Set(["mgmt", "app1"]));
+    const plan = (await (await api("environments/lab/plan")).json()) as {
+      environment: string;
+      phases: { deployments: { cluster?: string }[] }[];
+    };
+    expect(plan.environment).toBe("lab");
+    const planned = plan.phases.flatMap((p) => p.deployments.flatMap((d) => (d.cluster ? [d.cluster] : [])));
+    expect(new Set(planned)).toEqual(new Set(["mgmt", "app1"]));
     const unknown = await api("environments/nowhere/plan");
     expect([unknown.status, ((await unknown.json()) as { error: string }).error]).toEqual([
       404,
