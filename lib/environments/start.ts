@@ -20,10 +20,8 @@ export async function buildStartProblem(
     return undefined;
   }
   if (answer.ok || !/^(SubscriptionNotFound|InvalidSubscriptionId)$/i.test(answer.error.code)) return undefined;
+  // Only the code: the SDK's pager replaces ARM's message with its own ("Pagination failed …").
   if (spec.subscriptionId === UNSET_SUBSCRIPTION_ID)
-    return (
-      `no subscription: the spec of ${spec.name} names none and ${SUBSCRIPTION_SETTING} is not set ` +
-      `(ARM: ${answer.error.code}: ${answer.error.message})`
-    );
-  return `subscription ${spec.subscriptionId} is unknown to ARM (${answer.error.code}: ${answer.error.message})`;
+    return `no subscription: the spec of ${spec.name} names none and ${SUBSCRIPTION_SETTING} is not set (ARM: ${answer.error.code})`;
+  return `subscription ${spec.subscriptionId} is unknown to ARM (${answer.error.code})`;
 }
