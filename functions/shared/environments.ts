@@ -32,7 +32,9 @@ export function buildAcceptance(
     prepare: (spec) => withSubscription(spec, env),
     cannotStart: (spec) =>
       buildStartProblem(spec, () =>
-        new ResourceGroupsAdapter(armConnection(), spec.subscriptionId).list({ abortSignal: AbortSignal.timeout(20_000) }),
+        new ResourceGroupsAdapter(armConnection(), spec.subscriptionId).list({
+          abortSignal: AbortSignal.timeout(20_000),
+        }),
       ),
     async accepted(spec) {
       await registry.recordBuildAccepted(spec, new Date());

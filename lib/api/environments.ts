@@ -24,16 +24,22 @@ export interface InstanceStatuses {
   ): Promise<{ runtimeStatus: string; output?: unknown; lastUpdatedTime?: string; createdTime?: string } | undefined>;
 }
 
-export type EnvironmentLookup = { ok: true; record: EnvironmentRecord; spec: PlatformSpec } | { ok: false; response: ApiResponse };
+export type EnvironmentLookup =
+  { ok: true; record: EnvironmentRecord; spec: PlatformSpec } | { ok: false; response: ApiResponse };
 
 /** The environment a URL names, or a 404 naming the known ones. */
-export async function findEnvironmentOr404(environments: Pick<Environments, "find" | "list">, name: string): Promise<EnvironmentLookup> {
+export async function findEnvironmentOr404(
+  environments: Pick<Environments, "find" | "list">,
+  name: string,
+): Promise<EnvironmentLookup> {
   const record = await environments.find(name);
   if (record) return { ok: true, record, spec: record.spec };
   const known = (await environments.list()).map((r) => r.name);
   return {
     ok: false,
-    response: problem(404, `unknown environment ${name} (known: ${known.join(", ") || "none"})`, { environments: known }),
+    response: problem(404, `unknown environment ${name} (known: ${known.join(", ") || "none"})`, {
+      environments: known,
+    }),
   };
 }
 
@@ -136,9 +142,13 @@ export async function handleEnvironments(
     return problem(404, `environment ${name} is not registered: it is only offered as the seed default`);
   const running = await runningWork(found.record, instances);
   if (running.length > 0)
-    return problem(409, `environment ${name} cannot be removed while its ${running.map((r) => r.what).join(", ")} runs`, {
-      running: running.map((r) => r.instanceId),
-    });
+    return problem(
+      409,
+      `environment ${name} cannot be removed while its ${running.map((r) => r.what).join(", ")} runs`,
+      {
+        running: running.map((r) => r.instanceId),
+      },
+    );
   await environments.remove(name);
   return {
     status: 200,

@@ -936,10 +936,14 @@ export const REQUIREMENTS: readonly Requirement[] = [
   },
   {
     id: "AKS-12",
-    summary: "Istio add-on with an external ingress gateway where the spec says (mgmt, app1); no Istio at all elsewhere (app2)",
+    summary:
+      "Istio add-on with an external ingress gateway where the spec says (mgmt, app1); no Istio at all elsewhere (app2)",
     arm: {
       templates: ["cluster.json", "cluster-addons.json"],
-      resourceTypes: ["Microsoft.ContainerService/managedClusters", "Microsoft.KubernetesConfiguration/fluxConfigurations"],
+      resourceTypes: [
+        "Microsoft.ContainerService/managedClusters",
+        "Microsoft.KubernetesConfiguration/fluxConfigurations",
+      ],
       verify: (plan, spec) =>
         forClusters(spec, (c, p) => {
           const mesh = at(aksOf(plan, c, p), "properties", "serviceMeshProfile");
@@ -950,7 +954,14 @@ export const REQUIREMENTS: readonly Requirement[] = [
             const flux = planResources(plan).find(
               (r) => r.cluster === c.name && r.type === "Microsoft.KubernetesConfiguration/fluxConfigurations",
             );
-            const revision = at(flux?.properties, "kustomizations", "cluster", "postBuild", "substitute", "ISTIO_REVISION");
+            const revision = at(
+              flux?.properties,
+              "kustomizations",
+              "cluster",
+              "postBuild",
+              "substitute",
+              "ISTIO_REVISION",
+            );
             if (revision !== "") p.push("an empty ISTIO_REVISION expected in its GitOps variables");
             return;
           }

@@ -204,7 +204,8 @@ function toRow(record: EnvironmentRecord): Record<string, string> & { partitionK
 function toRecord(row: Record<string, unknown>): EnvironmentRecord {
   const name = typeof row["rowKey"] === "string" ? row["rowKey"] : "(unnamed)";
   const parsed = rowSchema.safeParse(row);
-  if (!parsed.success) throw new EnvironmentRecordError(name, parsed.error.issues.map((i) => i.path.join(".")).join(", "));
+  if (!parsed.success)
+    throw new EnvironmentRecordError(name, parsed.error.issues.map((i) => i.path.join(".")).join(", "));
   const r = parsed.data;
   let specJson: unknown;
   let torn: unknown;

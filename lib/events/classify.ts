@@ -433,7 +433,10 @@ export class EnvironmentsClassifier {
   private readonly classifiers: { name: string; classifier: EventClassifier }[];
 
   constructor(specs: readonly PlatformSpec[], options: Omit<ClassifierOptions, "spec"> = {}) {
-    this.classifiers = specs.map((spec) => ({ name: spec.name, classifier: new EventClassifier({ ...options, spec }) }));
+    this.classifiers = specs.map((spec) => ({
+      name: spec.name,
+      classifier: new EventClassifier({ ...options, spec }),
+    }));
   }
 
   classify(envelope: EventEnvelope): DomainEvent {

@@ -136,7 +136,9 @@ export class NotifyStore {
   }
 
   async listPending(dueBy?: Date): Promise<PendingDelivery[]> {
-    const filter = dueBy ? odata`PartitionKey eq ${this.pending} and dueAt le ${dueBy}` : odata`PartitionKey eq ${this.pending}`;
+    const filter = dueBy
+      ? odata`PartitionKey eq ${this.pending} and dueAt le ${dueBy}`
+      : odata`PartitionKey eq ${this.pending}`;
     const out: PendingDelivery[] = [];
     for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
       out.push(toPending(e, this.pending));
@@ -146,9 +148,13 @@ export class NotifyStore {
   /** Takes a due delivery for this process by pushing its due time to `until`; undefined when another took it. */
   async claim(entry: PendingDelivery, until: Date): Promise<PendingDelivery | undefined> {
     try {
-      const res = await this.table.updateEntity({ partitionKey: this.pending, rowKey: entry.id, dueAt: until }, "Merge", {
-        etag: entry.etag,
-      });
+      const res = await this.table.updateEntity(
+        { partitionKey: this.pending, rowKey: entry.id, dueAt: until },
+        "Merge",
+        {
+          etag: entry.etag,
+        },
+      );
       return { ...entry, dueAt: until, etag: res.etag ?? entry.etag };
     } catch (err) {
       if (isStatus(err, 412) || isStatus(err, 404)) return undefined;

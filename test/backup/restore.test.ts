@@ -267,7 +267,10 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
   let specs: EnvironmentRegistry;
   beforeAll(async () => {
     // The registry as a build accepted by the API leaves it: the environment with the spec it was built from.
-    specs = await EnvironmentRegistry.open({ connectionString: azurite.connectionString, tableName: "restoreenvs" }, {});
+    specs = await EnvironmentRegistry.open(
+      { connectionString: azurite.connectionString, tableName: "restoreenvs" },
+      {},
+    );
     await specs.recordBuildAccepted(spec, new Date());
   });
 

@@ -80,7 +80,10 @@ describe("requirement traceability", () => {
       ).serviceMeshProfile;
     expect(meshOf("app2")).toEqual({ mode: "Disabled" });
     for (const cluster of ["mgmt", "app1"])
-      expect(meshOf(cluster)).toMatchObject({ mode: "Istio", istio: { components: { ingressGateways: [{ mode: "External", enabled: true }] } } });
+      expect(meshOf(cluster)).toMatchObject({
+        mode: "Istio",
+        istio: { components: { ingressGateways: [{ mode: "External", enabled: true }] } },
+      });
   });
 
   it("a requirement check notices a changed property, not only a missing resource", () => {
@@ -95,7 +98,7 @@ describe("requirement traceability", () => {
     live.properties.serviceMeshProfile = { mode: "Istio", istio: { revisions: ["asm-1-26"] } };
     const aks12 = verifyRequirements(plan, specWith()).find((r) => r.id === "AKS-12")!;
     expect(aks12.problems).toEqual([
-      "cluster app2: mode: expected \"Disabled\", got \"Istio\"",
+      'cluster app2: mode: expected "Disabled", got "Istio"',
       "cluster app2: no Istio settings expected on a cluster without Istio",
     ]);
   });

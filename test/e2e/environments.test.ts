@@ -70,7 +70,7 @@ describe("two environments side by side (local host + sandbox ARM + Azurite + we
     expect(response.status).toBe(202);
   };
   const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
-    for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
+    for (const end = Date.now() + timeoutMs; Date.now() < end;) {
       if (await check()) return;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -249,7 +249,10 @@ describe("two environments side by side (local host + sandbox ARM + Azurite + we
 
   it("env remove forgets lab once nothing of it runs", async () => {
     const cli = await runCli(["env", "remove", "lab", "--host", h.host.url, "--key", h.key]);
-    expect([cli.code, cli.stdout]).toEqual([0, "removed lab from the registry; its Azure resources were not touched\n"]);
+    expect([cli.code, cli.stdout]).toEqual([
+      0,
+      "removed lab from the registry; its Azure resources were not touched\n",
+    ]);
     expect((await environments()).map((e) => e.name)).toEqual(["k8s-demo"]);
     const again = await runCli(["env", "remove", "lab", "--host", h.host.url, "--key", h.key]);
     expect(again.code).toBe(1);

@@ -54,7 +54,13 @@ describe("the registry of environments", () => {
   it("offers the seed on a fresh install, with AKS_PLATFORM_SUBSCRIPTION_ID applied", async () => {
     const registry = await openRegistry({ [SUBSCRIPTION_SETTING]: SUBSCRIPTION });
     expect(await registry.list()).toEqual([
-      { name: "k8s-demo", spec: { ...defaultSpec, subscriptionId: SUBSCRIPTION }, subscriptionId: SUBSCRIPTION, state: "offered", tornDownClusters: [] },
+      {
+        name: "k8s-demo",
+        spec: { ...defaultSpec, subscriptionId: SUBSCRIPTION },
+        subscriptionId: SUBSCRIPTION,
+        state: "offered",
+        tornDownClusters: [],
+      },
     ]);
     expect(await registry.registered()).toEqual([]);
     expect(await registry.find("lab")).toBeUndefined();
@@ -69,7 +75,11 @@ describe("the registry of environments", () => {
       registeredAt: "2026-12-01T10:00:00.000Z",
       lastBuildAt: "2026-12-01T10:00:00.000Z",
     });
-    await registry.recordBuildEnded("lab", { succeeded: false, error: "Failed: quota" }, new Date("2026-12-01T10:30:00Z"));
+    await registry.recordBuildEnded(
+      "lab",
+      { succeeded: false, error: "Failed: quota" },
+      new Date("2026-12-01T10:30:00Z"),
+    );
     expect(await registry.find("lab")).toMatchObject({ state: "failed", lastError: "Failed: quota" });
     await registry.recordBuildAccepted(lab, new Date("2026-12-02T10:00:00Z"));
     await registry.recordBuildEnded("lab", { succeeded: true }, new Date("2026-12-02T10:40:00Z"));
@@ -146,7 +156,9 @@ describe("classification across environments", () => {
   const at = "2026-12-01T03:14:07Z";
 
   it("maps an eviction to the environment whose node resource group holds the VM", async () => {
-    const inLab = await classify(evictionEvent("app1", "aks-spot-a", at, "e1", { spec: lab, subscription: SUBSCRIPTION }));
+    const inLab = await classify(
+      evictionEvent("app1", "aks-spot-a", at, "e1", { spec: lab, subscription: SUBSCRIPTION }),
+    );
     expect(inLab).toMatchObject({ kind: "spot-eviction", environment: "lab", cluster: "app1" });
     expect(inLab.kind === "spot-eviction" && inLab.watchKey).toBe("eviction-lab-app1-20261201T0300Z");
     const inSeed = await classify(evictionEvent("app1", "aks-spot-a", at, "e2"));

@@ -278,7 +278,10 @@ describe("Notifier", () => {
 
   it("the notifyRetry timer function flushes kept deliveries", async () => {
     // The function uses the default table of the Functions host's storage account, one outbox per environment.
-    const store = await NotifyStore.open({ connectionString: azurite.connectionString }, samples["backup-failed"]!.environment);
+    const store = await NotifyStore.open(
+      { connectionString: azurite.connectionString },
+      samples["backup-failed"]!.environment,
+    );
     const target = urlFingerprint(`${sink.url}${SLACK_PATH}`);
     const dueAt = new Date(Date.now() - 1000);
     await store.addPending(

@@ -16,7 +16,11 @@ interface HostOptions {
 
 function hostOptions(command: Command): Command {
   return command
-    .option("--host <url>", "base URL of the app: `aks-platform serve` or https://<app>.azurewebsites.net", "http://127.0.0.1:7071")
+    .option(
+      "--host <url>",
+      "base URL of the app: `aks-platform serve` or https://<app>.azurewebsites.net",
+      "http://127.0.0.1:7071",
+    )
     .option("--key <key>", "function key (x-functions-key); default AKS_PLATFORM_FUNCTION_KEY");
 }
 
@@ -57,7 +61,14 @@ export function formatEnvironments(environments: readonly EnvironmentSummary[]):
   ]);
   const header = ["NAME", "STATE", "SUBSCRIPTION", "CLUSTERS", "BUILT", "RUNNING"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 export const register: RegisterCommand = (program, setExitCode) => {
