@@ -12,6 +12,8 @@ import { methodNotAllowed, problem, type ApiRequest, type ApiResponse } from "./
 export interface Environments {
   find(name: string): Promise<EnvironmentRecord | undefined>;
   list(): Promise<EnvironmentRecord[]>;
+  /** The list and the stored rows that no longer read as an environment (reported, never silently skipped). */
+  listAll(): Promise<{ records: EnvironmentRecord[]; unreadable: { environment: string; message: string }[] }>;
   recordBuildEnded(name: string, outcome: { succeeded: boolean; error?: string }, now: Date): Promise<void>;
   recordClusterTornDown(name: string, cluster: string): Promise<void>;
   remove(name: string): Promise<boolean>;
@@ -129,11 +131,20 @@ export async function handleEnvironments(
   if (name === undefined || name === "") {
     if (request.method !== "GET") return methodNotAllowed(request.method, ["GET"]);
     const out: EnvironmentSummary[] = [];
-    for (const stored of await environments.list()) {
+    const { records, unreadable } = await environments.listAll();
+    for (const stored of records) {
       const record = await refreshEnvironment(stored, environments, instances);
       out.push(environmentSummary(record, record.state === "offered" ? [] : await runningWork(record, instances)));
     }
-    return { status: 200, jsonBody: { environments: out } };
+    return {
+      status: 200,
+      jsonBody: {
+        environments: out,
+        ...(unreadable.length > 0
+          ? { unreadable: unreadable.map((e) => ({ name: e.environment, error: e.message })) }
+          : {}),
+      },
+    };
   }
   if (request.method !== "DELETE") return methodNotAllowed(request.method, ["DELETE"]);
   const found = await findEnvironmentOr404(environments, name);

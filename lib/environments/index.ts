@@ -111,13 +111,29 @@ export class EnvironmentRegistry {
 
   /** Every registered environment by name, plus the offered seed while it is not registered. */
   async list(): Promise<EnvironmentRecord[]> {
-    const out: EnvironmentRecord[] = [];
+    return (await this.listAll()).records;
+  }
+
+  /**
+   * The list and the rows that no longer read as an environment: one bad row must not stop every other
+   * environment's timers, so readers skip it and the list endpoint reports it.
+   */
+  async listAll(): Promise<{ records: EnvironmentRecord[]; unreadable: EnvironmentRecordError[] }> {
+    const records: EnvironmentRecord[] = [];
+    const unreadable: EnvironmentRecordError[] = [];
     for await (const row of this.table.listEntities<Record<string, unknown>>({
       queryOptions: { filter: `PartitionKey eq '${PARTITION}'` },
-    }))
-      out.push(toRecord(row));
-    if (!out.some((r) => r.name === defaultSpec.name)) out.push(this.seed());
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    })) {
+      try {
+        records.push(toRecord(row));
+      } catch (err) {
+        if (!(err instanceof EnvironmentRecordError)) throw err;
+        unreadable.push(err);
+      }
+    }
+    const known = new Set([...records.map((r) => r.name), ...unreadable.map((e) => e.environment)]);
+    if (!known.has(defaultSpec.name)) records.push(this.seed());
+    return { records: records.sort((a, b) => a.name.localeCompare(b.name)), unreadable };
   }
 
   /** Environments that exist in Azure (a build was accepted): what timers and event classification care for. */

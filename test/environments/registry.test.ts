@@ -101,11 +101,15 @@ describe("the registry of environments", () => {
     expect(await registry.find("lab")).toBeUndefined();
   });
 
-  it("refuses a stored record whose spec no longer validates, naming the environment", async () => {
+  it("refuses a stored record whose spec no longer validates, naming the environment; lists the others", async () => {
     const registry = await openRegistry();
     await registry.recordBuildAccepted({ ...lab, location: "Not A Region" }, new Date());
     await expect(registry.find("lab")).rejects.toThrow(EnvironmentRecordError);
     await expect(registry.find("lab")).rejects.toThrow(/environment lab: .*location/);
+    // The others' timers go on: the list skips the row and says so.
+    const { records, unreadable } = await registry.listAll();
+    expect(records.map((r) => r.name)).toEqual(["k8s-demo"]);
+    expect(unreadable.map((e) => e.environment)).toEqual(["lab"]);
   });
 
   it("gives a spec that names no subscription the setting's, and refuses a setting that is no GUID", () => {
