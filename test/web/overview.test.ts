@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildInstanceId, type BuildInstances, type InstanceView } from "../../lib/api/builds";
+import { buildRecordEnvironments } from "../../lib/api/environments";
 import type { ApiRequest } from "../../lib/api/http";
 import {
   handleOpsData,
@@ -112,7 +113,12 @@ function failedBuild(): InstanceView[] {
     ],
   };
   return [
-    { instanceId: buildInstanceId(ENV), runtimeStatus: "Failed", input: { spec: defaultSpec, mode: "deploy" }, customStatus: status },
+    {
+      instanceId: buildInstanceId(ENV),
+      runtimeStatus: "Failed",
+      input: { spec: defaultSpec, mode: "deploy" },
+      customStatus: status,
+    },
     { instanceId: `${ENV}-app1`, runtimeStatus: "Completed", customStatus: child },
   ];
 }
