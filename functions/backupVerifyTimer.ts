@@ -2,28 +2,61 @@ import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { appConfig } from "../lib/config";
 import { Functions, Orchestrations } from "../lib/function-names";
-import { defaultSpec } from "../lib/spec";
+import type { PlatformSpec } from "../lib/spec";
 import type { BackupVerificationInput } from "../orchestrations/backup/backupVerification";
+import { environmentRegistry } from "./shared/environments";
 
-/** OPS-5: after the 02:00 UTC backup (03:00 UTC by default, AKS_PLATFORM_BACKUP_VERIFY_SCHEDULE), verify every backup. */
+/**
+ * OPS-5: after the 02:00 UTC backup (03:00 UTC by default, AKS_PLATFORM_BACKUP_VERIFY_SCHEDULE), verifies the
+ * backups of every registered environment: one orchestration, one report and one summary per environment.
+ */
+
+/** Durable's view of one instance: its runtime status, undefined when there is none. */
+export type StatusOf = (instanceId: string) => Promise<string | undefined>;
+export type StartVerification = (instanceId: string, input: BackupVerificationInput) => Promise<void>;
+
+export function backupVerifyInstanceId(environment: string, day: string): string {
+  return `backup-verify:${environment}:${day}`;
+}
+
+/** Starts tonight's verification of each environment that has none running or done; returns what it did. */
+export async function startNightlyVerifications(
+  specs: readonly PlatformSpec[],
+  now: Date,
+  statusOf: StatusOf,
+  start: StartVerification,
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const spec of specs) {
+    // One run per environment and night: a second trigger the same night finds the instance and does nothing.
+    const instanceId = backupVerifyInstanceId(spec.name, now.toISOString().slice(0, 10));
+    const existing = await statusOf(instanceId);
+    if (existing !== undefined && existing !== "Failed" && existing !== "Terminated") {
+      lines.push(`backup verification ${instanceId} already ${existing}`);
+      continue;
+    }
+    await start(instanceId, { spec });
+    lines.push(`started backup verification ${instanceId}`);
+  }
+  return lines;
+}
+
 export async function backupVerifyTimer(_timer: Timer, context: InvocationContext): Promise<void> {
   const client = df.getClient(context);
-  // One run per environment and night: a second trigger the same night finds the instance and does nothing.
-  const instanceId = `backup-verify:${defaultSpec.name}:${new Date().toISOString().slice(0, 10)}`;
-  const existing = await client.getStatus(instanceId).catch(() => undefined);
-  if (
-    existing?.runtimeStatus !== undefined &&
-    String(existing.runtimeStatus) !== "Failed" &&
-    String(existing.runtimeStatus) !== "Terminated"
-  ) {
-    context.info(`backup verification ${instanceId} already ${String(existing.runtimeStatus)}`);
-    return;
-  }
-  await client.startNew(Orchestrations.backupVerification, {
-    instanceId,
-    input: { spec: defaultSpec } satisfies BackupVerificationInput,
-  });
-  context.info(`started backup verification ${instanceId}`);
+  const registered = await (await environmentRegistry()).registered();
+  if (registered.length === 0) context.info("backup verification: no environment is registered yet");
+  const lines = await startNightlyVerifications(
+    registered.map((r) => r.spec),
+    new Date(),
+    async (instanceId) => {
+      const status = await client.getStatus(instanceId).catch(() => undefined);
+      return status?.runtimeStatus !== undefined ? String(status.runtimeStatus) : undefined;
+    },
+    async (instanceId, input) => {
+      await client.startNew(Orchestrations.backupVerification, { instanceId, input });
+    },
+  );
+  for (const line of lines) context.info(line);
 }
 
 app.timer(Functions.backupVerifyTimer, {

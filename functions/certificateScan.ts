@@ -5,9 +5,10 @@ import * as df from "durable-functions";
 import { Functions } from "../lib/function-names";
 import { react, type ReactionClient } from "../lib/ops/reactions-dispatch";
 import { certificateEventFromScan, TLS_CERT_SECRET, type ReactionOptions } from "../lib/ops/reactions";
-import { defaultSpec } from "../lib/spec";
 import { readTlsSecret, vaultUrl, type TlsSecretState } from "../orchestrations/reactions/activities/scanTlsSecrets";
 import { durableReactionClient } from "./eventgrid";
+import { SUBSCRIPTION_SETTING } from "../lib/environments";
+import { environmentRegistry } from "./shared/environments";
 
 /**
  * OPS-3 safety net, daily: reads the TLS secret ESO pushes to Key Vault and parses the certificate itself, because
@@ -38,30 +39,38 @@ export async function scanCertificates(
   return `${where}: ${secret.state} → ${outcome.action}${outcome.instanceId ? ` ${outcome.instanceId}` : ""}`;
 }
 
-/** Subscription of the platform when the spec names none (the sandbox spec): the scan's finding carries no resource id. */
-export const SUBSCRIPTION_SETTING = "AKS_PLATFORM_SUBSCRIPTION_ID";
-
-function optionsFromEnv(env: Readonly<Record<string, string | undefined>>): ReactionOptions {
-  const subscription = env[SUBSCRIPTION_SETTING]?.trim();
-  return { spec: defaultSpec, ...(subscription ? { defaultSubscriptionId: subscription } : {}) };
-}
-
-export function certificateScanHandler(options: ReactionOptions = optionsFromEnv(process.env)) {
+/**
+ * The scan of every registered environment's vault, each with its own reaction options; one environment whose
+ * vault cannot be read does not stop the others.
+ */
+export function certificateScanHandler(
+  environments: () => Promise<ReactionOptions[]> = async () => {
+    // The scan's finding carries no resource id: the subscription of a spec that names none comes from the setting.
+    const subscription = process.env[SUBSCRIPTION_SETTING]?.trim();
+    return (await (await environmentRegistry()).registered()).map((r) => ({
+      spec: r.spec,
+      ...(subscription ? { defaultSubscriptionId: subscription } : {}),
+    }));
+  },
+) {
   return async (_timer: Timer, context: InvocationContext): Promise<void> => {
-    const url = vaultUrl(options.spec.shared.keyVault.name);
     const now = new Date();
-    const signal = AbortSignal.timeout(60_000);
-    try {
-      const summary = await scanCertificates(
-        (name) => readTlsSecret(url, name, azureContext(), now, signal),
-        durableReactionClient(df.getClient(context)),
-        options,
-        now,
-      );
-      context.log(`certificateScan: ${summary}`);
-    } catch (err) {
-      // Logged, not thrown: a timer retry would not help, tomorrow's run tries again.
-      context.error(`certificateScan: ${err instanceof Error ? err.message : String(err)}`);
+    const client = durableReactionClient(df.getClient(context));
+    for (const options of await environments()) {
+      const url = vaultUrl(options.spec.shared.keyVault.name);
+      const signal = AbortSignal.timeout(60_000);
+      try {
+        const summary = await scanCertificates(
+          (name) => readTlsSecret(url, name, azureContext(), now, signal),
+          client,
+          options,
+          now,
+        );
+        context.log(`certificateScan ${options.spec.name}: ${summary}`);
+      } catch (err) {
+        // Logged, not thrown: a timer retry would not help, tomorrow's run tries again.
+        context.error(`certificateScan ${options.spec.name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
   };
 }

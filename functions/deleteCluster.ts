@@ -4,6 +4,7 @@ import type { BuildInstances } from "../lib/api/builds";
 import { handleClusterTeardown, handleClusterTeardownCancel, type ClusterInstances } from "../lib/api/clusters";
 import { Functions, Orchestrations } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
+import { environmentRegistry } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /** The cluster API's view of Durable Functions, over the durable client binding. */
@@ -22,7 +23,7 @@ function clusterInstances(context: InvocationContext): ClusterInstances & Pick<B
 
 /** RG-1: `DELETE` tears one cluster down (its group and what points at it); `GET` reports the teardown. */
 export async function deleteCluster(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return toHttpResponse(await handleClusterTeardown(toApiRequest(request), clusterInstances(context)));
+  return toHttpResponse(await handleClusterTeardown(toApiRequest(request), clusterInstances(context), await environmentRegistry()));
 }
 
 /** Stops a running teardown of one cluster before its next delete. */

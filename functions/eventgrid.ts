@@ -1,17 +1,19 @@
 import { app, type EventGridEvent, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
-import { classifyDelivery, EventClassifier } from "../lib/events";
+import { classifyDelivery, EnvironmentsClassifier, type DomainEvent, type EventClassifier } from "../lib/events";
 import { Functions } from "../lib/function-names";
 import { react, type ReactionClient, type ReactionOutcome } from "../lib/ops/reactions-dispatch";
 import type { ReactionOptions } from "../lib/ops/reactions";
-import { defaultSpec } from "../lib/spec";
+import type { PlatformSpec } from "../lib/spec";
+import { environmentRegistry } from "./shared/environments";
 
 /**
  * Event Grid triggers for the Health Resources (Spot evictions), Key Vault (TLS certificates) and the app's custom
- * topic (backup failures bridged from Azure Monitor). Thin: parse and classify (lib/events), react (lib/ops), map.
+ * topic (backup failures bridged from Azure Monitor). Thin: parse and classify across every environment of the
+ * registry (lib/events), react with the options of the environment the event belongs to (lib/ops), map.
  * Garbage is classified `ignored` and logged with its reason, never thrown: Event Grid would retry it for a day.
- * Only failures to reach the durable store throw, so that Event Grid redelivers.
+ * Only failures to reach the durable store or the registry throw, so that Event Grid redelivers.
  */
 
 /** The durable client as lib/ops needs it; the client reports unknown instances as HTTP 404 errors. */
@@ -33,28 +35,59 @@ export function durableReactionClient(client: DurableClient): ReactionClient {
   };
 }
 
+/** The reaction options of the environment an event was classified into. */
+export type OptionsOf = (event: DomainEvent) => ReactionOptions | undefined;
+
 export async function handleEventGridEvent(
   event: unknown,
   client: ReactionClient,
-  classifier: EventClassifier,
-  options: ReactionOptions,
+  classifier: Pick<EventClassifier, "classify">,
+  optionsOf: OptionsOf,
 ): Promise<{ outcomes: ReactionOutcome[]; rejected: string[] }> {
   const delivery = await classifyDelivery(JSON.stringify(event ?? null), classifier);
   if (!delivery.ok) return { outcomes: [], rejected: [`${delivery.problem.code}: ${delivery.problem.message}`] };
   const outcomes: ReactionOutcome[] = [];
   const rejected: string[] = [];
   for (const item of delivery.items) {
-    if (!item.ok) rejected.push(`event ${item.index}: ${item.error}`);
-    else outcomes.push(await react(item.event, client, options));
+    if (!item.ok) {
+      rejected.push(`event ${item.index}: ${item.error}`);
+      continue;
+    }
+    const options = optionsOf(item.event);
+    if (options) outcomes.push(await react(item.event, client, options));
+    else {
+      // Ignored events and handshakes belong to no environment: nothing to react with.
+      const { kind, eventId, dedupeKey, reason } = item.event;
+      outcomes.push({ kind, eventId, dedupeKey, reason, action: "none" });
+    }
   }
   return { outcomes, rejected };
 }
 
-export function eventGridHandler(options: ReactionOptions = { spec: defaultSpec }) {
-  const classifier = new EventClassifier({ spec: options.spec });
+/** The classifier over a set of specs, rebuilt only when the registry's specs change. */
+function classifierCache() {
+  let cached: { key: string; classifier: EnvironmentsClassifier; specs: Map<string, PlatformSpec> } | undefined;
+  return (specs: readonly PlatformSpec[]) => {
+    const key = JSON.stringify(specs);
+    if (cached?.key !== key)
+      cached = { key, classifier: new EnvironmentsClassifier(specs), specs: new Map(specs.map((s) => [s.name, s])) };
+    return cached;
+  };
+}
+
+export function eventGridHandler(
+  environments: () => Promise<PlatformSpec[]> = async () =>
+    (await (await environmentRegistry()).list()).map((r) => r.spec),
+) {
+  const classifierFor = classifierCache();
   return async (event: EventGridEvent, context: InvocationContext): Promise<void> => {
+    const { classifier, specs } = classifierFor(await environments());
     const client = durableReactionClient(df.getClient(context));
-    const { outcomes, rejected } = await handleEventGridEvent(event, client, classifier, options);
+    const optionsOf: OptionsOf = (e) => {
+      const spec = e.environment !== undefined ? specs.get(e.environment) : undefined;
+      return spec ? { spec } : undefined;
+    };
+    const { outcomes, rejected } = await handleEventGridEvent(event, client, classifier, optionsOf);
     for (const r of rejected) context.warn(`${context.functionName}: ignored, not an event: ${r}`);
     for (const o of outcomes) {
       context.log(

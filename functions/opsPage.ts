@@ -15,6 +15,7 @@ import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "../orchestrations
 import { reportContainer } from "../orchestrations/backup/activities/writeBackupReport";
 import { DRIFT_REPORT_CONTAINER, DriftReportStore } from "../lib/drift";
 import { durableBuildInstances } from "./shared/durableBuilds";
+import { environmentRegistry } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /**
@@ -81,9 +82,10 @@ function keyVaultReadable(): boolean {
   return Boolean(process.env["WEBSITE_INSTANCE_ID"] || process.env[KEYVAULT_URL_SETTING]?.trim());
 }
 
-export function overviewSources(client: DurableClient): OverviewSources {
+export function overviewSources(client: DurableClient, environments: OverviewSources["environments"]): OverviewSources {
   return {
     builds: durableBuildInstances(client),
+    environments,
     async instancesSince(since) {
       const list = await client.getStatusBy({ createdTimeFrom: since });
       return list.map((s) => ({
@@ -139,7 +141,8 @@ export function overviewSources(client: DurableClient): OverviewSources {
 }
 
 export async function opsData(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return toHttpResponse(await handleOpsData(toApiRequest(request), overviewSources(df.getClient(context))));
+  const sources = overviewSources(df.getClient(context), await environmentRegistry());
+  return toHttpResponse(await handleOpsData(toApiRequest(request), sources));
 }
 
 app.http(Functions.opsPage, {

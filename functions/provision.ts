@@ -3,12 +3,14 @@ import * as df from "durable-functions";
 import { handleProvision } from "../lib/api/builds";
 import { Functions } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
+import { buildAcceptance, environmentRegistry } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /** OPS-1: `POST` starts the build of an environment (`?mode=whatif` changes nothing), `GET` reports its progress. */
 export async function provision(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const instances = durableBuildInstances(df.getClient(context));
-  return toHttpResponse(await handleProvision(toApiRequest(request), instances));
+  const acceptance = buildAcceptance(await environmentRegistry());
+  return toHttpResponse(await handleProvision(toApiRequest(request), instances, acceptance));
 }
 
 app.http(Functions.provision, {

@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { handleRestore, type RestoreInstances } from "../lib/backup";
+import { handleRestore, type RestoreInstances } from "../lib/api/restore";
 import { Functions, Orchestrations } from "../lib/function-names";
-import { defaultSpec } from "../lib/spec";
+import { environmentRegistry } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /** OPS-7: `POST /api/environments/{env}/clusters/{cluster}/restore` starts the restore orchestration (202 + status URL). */
@@ -23,13 +23,7 @@ export async function restoreCluster(request: HttpRequest, context: InvocationCo
     },
     managementUrls: (instanceId) => ({ ...client.createHttpManagementPayload(instanceId) }),
   };
-  return toHttpResponse(
-    await handleRestore(
-      toApiRequest(request),
-      (env) => (env === defaultSpec.name ? defaultSpec : undefined),
-      instances,
-    ),
-  );
+  return toHttpResponse(await handleRestore(toApiRequest(request), await environmentRegistry(), instances));
 }
 
 app.http(Functions.restoreClusterRequest, {

@@ -98,6 +98,8 @@ export const Functions = {
   upgrades: "upgrades",
   upgradeAction: "upgradeAction",
   deleteClusterCancel: "deleteClusterCancel",
+  environments: "environments",
+  environmentRemove: "environmentRemove",
 } as const satisfies NameTable;
 
 export type OrchestrationName = NameOf<typeof Orchestrations>;

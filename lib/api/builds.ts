@@ -1,4 +1,5 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
+import type { BuildAcceptance } from "./environments";
 import {
   failureCauses,
   type BuildCancellation,
@@ -54,8 +55,15 @@ export function buildModeInstanceId(env: string, mode: BuildMode): string {
   return mode === "whatif" ? whatIfInstanceId(env) : buildInstanceId(env);
 }
 
-/** `POST /environments/{env}/provision` starts a build; `GET` reports its progress. */
-export async function handleProvision(request: ApiRequest, instances: BuildInstances): Promise<ApiResponse> {
+/**
+ * `POST /environments/{env}/provision` starts a build; `GET` reports its progress. `acceptance` is the registry:
+ * the seed it offers for an empty body, the check that the build can start at all, and the record of it.
+ */
+export async function handleProvision(
+  request: ApiRequest,
+  instances: BuildInstances,
+  acceptance?: BuildAcceptance,
+): Promise<ApiResponse> {
   const route = routeNames(request, ["env"]);
   if (!route.ok) return route.response;
   const { env } = route.names;
@@ -69,8 +77,9 @@ export async function handleProvision(request: ApiRequest, instances: BuildInsta
 
   const body = await readBody(request);
   if (!body.ok) return body.response;
-  const spec = specFromBody(env, body.text);
-  if (!spec.ok) return spec.response;
+  const parsed = specFromBody(env, body.text, acceptance?.offered());
+  if (!parsed.ok) return parsed.response;
+  const spec = { ok: true, spec: acceptance ? acceptance.prepare(parsed.spec) : parsed.spec } as const;
 
   const instanceId = buildModeInstanceId(env, modeParam);
   const running = async () => {
@@ -105,6 +114,11 @@ export async function handleProvision(request: ApiRequest, instances: BuildInsta
       }
     }
   }
+  const cause = await acceptance?.cannotStart(spec.spec);
+  if (cause !== undefined) {
+    await acceptance!.refused(spec.spec, cause);
+    return problem(422, `the build of ${env} cannot start: ${cause}`, { environment: env, cause });
+  }
   try {
     await instances.start(instanceId, { spec: spec.spec, mode: modeParam satisfies BuildMode });
   } catch (err) {
@@ -113,6 +127,8 @@ export async function handleProvision(request: ApiRequest, instances: BuildInsta
     if (lost) return lost;
     throw err;
   }
+  // A what-if changes nothing in Azure, so it registers nothing either.
+  if (modeParam === "deploy") await acceptance?.accepted(spec.spec);
   const urls = instances.managementUrls(instanceId);
   return {
     status: 202,
@@ -279,10 +295,10 @@ export async function mergedStatus(view: InstanceView, instances: BuildInstances
 
 type SpecOutcome = { ok: true; spec: PlatformSpec } | { ok: false; response: ApiResponse };
 
-/** An empty body means the seed default; a spec must name the environment of the URL. */
-export function specFromBody(env: string, text: string): SpecOutcome {
+/** An empty body means the seed default (as the registry offers it); a spec must name the environment of the URL. */
+export function specFromBody(env: string, text: string, seed: PlatformSpec = defaultSpec): SpecOutcome {
   if (text.trim() === "") {
-    if (env === defaultSpec.name) return { ok: true, spec: defaultSpec };
+    if (env === seed.name) return { ok: true, spec: seed };
     return {
       ok: false,
       response: problem(

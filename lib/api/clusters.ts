@@ -1,13 +1,14 @@
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
 import { instanceStatusResponse, isActive, type BuildInstances, type InstanceView } from "./builds";
 import { cancelRequestFrom } from "./cancel-request";
+import { findEnvironmentOr404, type Environments } from "./environments";
 import { buildInstanceId, CANCEL_EVENT, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
  * `DELETE /environments/{env}/clusters/{cluster}` tears one cluster down (RG-1: per-cluster groups come and go
- * independently); `GET` on the same URL reports the teardown. The environment's spec is the one its last build
- * ran with (else the seed default for the default environment), so the teardown removes what was built.
+ * independently); `GET` on the same URL reports the teardown. The environment's spec is the registry's (the one it
+ * was last submitted with, else the offered seed), so the teardown removes what was built.
  */
 
 export interface TeardownClusterInput {
@@ -109,7 +110,11 @@ export async function teardownBlocker(
   return undefined;
 }
 
-export async function handleClusterTeardown(request: ApiRequest, instances: ClusterInstances): Promise<ApiResponse> {
+export async function handleClusterTeardown(
+  request: ApiRequest,
+  instances: ClusterInstances,
+  environments: Pick<Environments, "find" | "list">,
+): Promise<ApiResponse> {
   if (request.method !== "DELETE" && request.method !== "GET")
     return methodNotAllowed(request.method, ["DELETE", "GET"]);
   const route = routeNames(request, ["env", "cluster"]);
@@ -118,9 +123,9 @@ export async function handleClusterTeardown(request: ApiRequest, instances: Clus
   const instanceId = teardownInstanceId(env, clusterName);
   if (request.method === "GET") return teardownStatusResponse(env, clusterName, instanceId, instances);
 
-  const spec = await specOfEnvironment(env, instances);
-  if (!spec)
-    return problem(404, `environment ${env} has not been built here and is not the default (${defaultSpec.name})`);
+  const found = await findEnvironmentOr404(environments, env);
+  if (!found.ok) return found.response;
+  const { spec } = found;
   if (!spec.clusters.some((c) => c.name === clusterName))
     return problem(
       404,

@@ -15,6 +15,7 @@ import {
 import { buildGantt, makespanSeconds } from "../plan/timeline";
 import { defaultSpec, type PlatformSpec } from "../spec";
 import { cancellationOf, buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
+import type { Environments } from "./environments";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import type { UpgradeRunStatus } from "../upgrade";
 import { upgradeInstanceId } from "./upgrades";
@@ -40,11 +41,11 @@ export type PanelName = (typeof PANELS)[number];
 
 export const PANEL_SOURCES: Record<PanelName, string> = {
   architecture:
-    "The plan of the spec the environment was last built from (the provisionPlatform instance's input), or the seed default.",
+    "The plan of the spec the environment was last submitted with (the registry of environments), or the seed default.",
   provisioning:
     "The last provisionPlatform instance: its custom status merged with its cluster sub-orchestrations' progress.",
   clusters:
-    "Clusters and pools from the spec of the last build; Spot signals from evictionWatch instances of the last 14 days; build state from the last build.",
+    "Clusters and pools from the environment's registered spec; Spot signals from evictionWatch instances of the last 14 days; build state from the last build.",
   events:
     "Instances of the reaction orchestrations (evictionWatch, certificateReaction, backupFailureReaction, lifecycleNotice) created in the last 14 days: their input event, status and result.",
   certificates:
@@ -94,6 +95,8 @@ export interface CertificateReading {
 /** Where the page's data comes from: the durable client in Azure, the local driver outside; tests pass their own. */
 export interface OverviewSources {
   builds: BuildInstances;
+  /** The registry of environments: which ones exist, and the spec each was last submitted with. */
+  environments: Pick<Environments, "find" | "list">;
   /** Instances of any orchestration created at or after `since`. */
   instancesSince(since: Date): Promise<ListedInstance[]>;
   /** Backup verification reports of `environment` for the `days` days up to `today` (YYYY-MM-DD). */
@@ -289,29 +292,26 @@ interface SpecOfEnvironment {
   from: "last build" | "seed default";
 }
 
-async function specOf(env: string, builds: BuildInstances): Promise<SpecOfEnvironment | undefined> {
-  const view = await builds.get(buildInstanceId(env));
-  const input = buildInputSchema.safeParse(view?.input);
-  // The build's input was validated when it was accepted; only its presence is checked here.
-  if (input.success && input.data.spec.name === env)
-    return { spec: input.data.spec as PlatformSpec, from: "last build" };
-  return env === defaultSpec.name ? { spec: defaultSpec, from: "seed default" } : undefined;
+async function specOf(env: string, sources: OverviewSources): Promise<SpecOfEnvironment | undefined> {
+  const record = await sources.environments.find(env);
+  if (!record) return undefined;
+  return { spec: record.spec, from: record.state === "offered" ? "seed default" : "last build" };
 }
-
-const buildInputSchema = z.object({ spec: z.looseObject({ name: z.string() }) });
 
 function since(sources: OverviewSources): Date {
   return new Date(sources.now().getTime() - HISTORY_DAYS * 86_400_000);
 }
 
-const noSpec = (env: string) =>
-  noData(`no build of environment ${env} is known and it is not the default (${defaultSpec.name})`);
+const noSpec = async (env: string, sources: OverviewSources) =>
+  noData(
+    `unknown environment ${env} (known: ${(await sources.environments.list()).map((r) => r.name).join(", ") || "none"})`,
+  );
 
 // ---- architecture -----------------------------------------------------------------------------------------------
 
 async function readArchitecture(env: string, sources: OverviewSources): Promise<Outcome<ArchitecturePanel>> {
-  const found = await specOf(env, sources.builds);
-  if (!found) return noSpec(env);
+  const found = await specOf(env, sources);
+  if (!found) return noSpec(env, sources);
   try {
     const plan = buildPlan(found.spec);
     return {
@@ -552,8 +552,8 @@ async function readEvents(env: string, sources: OverviewSources): Promise<Outcom
 // ---- clusters -----------------------------------------------------------------------------------------------------
 
 async function readClusters(env: string, sources: OverviewSources): Promise<Outcome<ClusterRow[]>> {
-  const found = await specOf(env, sources.builds);
-  if (!found) return noSpec(env);
+  const found = await specOf(env, sources);
+  if (!found) return noSpec(env, sources);
   const view = await sources.builds.get(buildInstanceId(env));
   const deployments = (view && (await mergedStatus(view, sources.builds))?.deployments) ?? [];
   const watches = (await reactionInstances(env, sources)).filter((i) => i.name === Orchestrations.evictionWatch);
@@ -641,7 +641,7 @@ async function readCertificates(env: string, sources: OverviewSources): Promise<
   const problems: string[] = [];
   const now = sources.now();
   if (sources.currentCertificate) {
-    const found = await specOf(env, sources.builds);
+    const found = await specOf(env, sources);
     if (found) {
       try {
         const c = await sources.currentCertificate(found.spec);

@@ -1,35 +1,25 @@
 import { buildPlan, criticalPath, estimatedDeploymentSeconds, PlanError } from "../plan";
-import { defaultSpec, type PlatformSpec } from "../spec";
-import { buildInstanceId, type BuildInstances } from "./builds";
+import { findEnvironmentOr404, type Environments } from "./environments";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
- * `GET /environments/{env}/plan`: the expanded plan of the spec the environment was last built from (or is being
- * built from), or of the seed default for the default environment.
+ * `GET /environments/{env}/plan`: the expanded plan of the spec the environment was last submitted with (the
+ * registry), or of the offered seed default.
  */
-export async function handlePlan(request: ApiRequest, instances: BuildInstances): Promise<ApiResponse> {
+export async function handlePlan(
+  request: ApiRequest,
+  environments: Pick<Environments, "find" | "list">,
+): Promise<ApiResponse> {
   if (request.method !== "GET") return methodNotAllowed(request.method, ["GET"]);
   const route = routeNames(request, ["env"]);
   if (!route.ok) return route.response;
-  const { env } = route.names;
-  const spec = await specOf(env, instances);
-  if (!spec)
-    return problem(
-      404,
-      `no build of environment ${env} is known and it is not the default (${defaultSpec.name}); start one first`,
-    );
+  const found = await findEnvironmentOr404(environments, route.names.env);
+  if (!found.ok) return found.response;
   try {
-    const plan = buildPlan(spec);
+    const plan = buildPlan(found.spec);
     return { status: 200, jsonBody: { ...plan, criticalPath: criticalPath(plan, estimatedDeploymentSeconds) } };
   } catch (err) {
     if (err instanceof PlanError) return problem(500, err.message, { problems: err.problems });
     throw err;
   }
-}
-
-async function specOf(env: string, instances: BuildInstances): Promise<PlatformSpec | undefined> {
-  const view = await instances.get(buildInstanceId(env));
-  const input = view?.input as { spec?: PlatformSpec } | undefined;
-  if (input?.spec) return input.spec;
-  return env === defaultSpec.name ? defaultSpec : undefined;
 }

@@ -7,4 +7,3 @@ export * from "./restoreClient";
 export * from "./store";
 export * from "./seed";
 export * from "./cluster";
-export * from "./api";

@@ -1,10 +1,19 @@
 import { z } from "zod";
 import type { RecoveryPointInfo } from "../azure";
+import type { PlatformSpec } from "../spec";
 
 /**
  * OPS-7 restore rules as pure functions: which recovery point, the restore request Azure takes for an AKS
  * backup instance, how to read the workload check, and the elapsed time against the seed's ~30 minute target.
  */
+
+/** What the restore orchestration is started with (Durable input). */
+export interface RestoreClusterInput {
+  spec: PlatformSpec;
+  cluster: string;
+  /** Restore from this recovery point (name or id); the newest by default. */
+  recoveryPointId?: string;
+}
 
 /** The seed's target for the cluster-failure scenario (rebuild + restore). */
 export const RESTORE_TARGET_MINUTES = 30;

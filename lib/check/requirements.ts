@@ -936,22 +936,39 @@ export const REQUIREMENTS: readonly Requirement[] = [
   },
   {
     id: "AKS-12",
-    summary: "Istio add-on; external ingress gateway only where the spec says",
+    summary:
+      "Istio add-on with an external ingress gateway where the spec says (mgmt, app1); no Istio at all elsewhere (app2)",
     arm: {
-      templates: ["cluster.json"],
-      resourceTypes: ["Microsoft.ContainerService/managedClusters"],
+      templates: ["cluster.json", "cluster-addons.json"],
+      resourceTypes: [
+        "Microsoft.ContainerService/managedClusters",
+        "Microsoft.KubernetesConfiguration/fluxConfigurations",
+      ],
       verify: (plan, spec) =>
         forClusters(spec, (c, p) => {
           const mesh = at(aksOf(plan, c, p), "properties", "serviceMeshProfile");
+          if (!c.addons.istioIngressGateway) {
+            // The seed: "app2: Ingress/Istio 미배포" — not a mesh without a gateway, no mesh.
+            expect(p, "mode", at(mesh, "mode"), "Disabled");
+            if (at(mesh, "istio") !== undefined) p.push("no Istio settings expected on a cluster without Istio");
+            const flux = planResources(plan).find(
+              (r) => r.cluster === c.name && r.type === "Microsoft.KubernetesConfiguration/fluxConfigurations",
+            );
+            const revision = at(
+              flux?.properties,
+              "kustomizations",
+              "cluster",
+              "postBuild",
+              "substitute",
+              "ISTIO_REVISION",
+            );
+            if (revision !== "") p.push("an empty ISTIO_REVISION expected in its GitOps variables");
+            return;
+          }
           expect(p, "mode", at(mesh, "mode"), "Istio");
           if (arr(at(mesh, "istio", "revisions")).length !== 1) p.push("exactly one Istio revision expected");
           const gateways = arr(at(mesh, "istio", "components", "ingressGateways"));
-          expect(
-            p,
-            "ingress gateways",
-            gateways,
-            c.addons.istioIngressGateway ? [{ mode: "External", enabled: true }] : [],
-          );
+          expect(p, "ingress gateways", gateways, [{ mode: "External", enabled: true }]);
         }),
     },
     elsewhere: [

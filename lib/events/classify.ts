@@ -161,14 +161,7 @@ export class EventClassifier {
   }
 
   classify(envelope: EventEnvelope): DomainEvent {
-    const base: Base = {
-      schema: envelope.schema,
-      eventId: envelope.id,
-      eventType: envelope.type,
-      subject: envelope.subject,
-      source: envelope.source,
-      ...(envelope.time !== undefined ? { occurredAt: envelope.time } : {}),
-    };
+    const base = baseOf(envelope);
     const type = envelope.type.toLowerCase();
     if (type === SUBSCRIPTION_VALIDATION.toLowerCase()) return this.validation(base, envelope.data);
     if (type === HEALTH_ANNOTATED.toLowerCase()) return this.annotated(base, envelope.data);
@@ -427,5 +420,47 @@ function ignored(base: Base, reason: string, resourceId?: string): IgnoredEvent 
     severity: "info",
     dedupeKey: key("ignored", [base.eventType.toLowerCase(), base.eventId]),
     reason,
+  };
+}
+
+/**
+ * Classifies across every environment of the registry: an event belongs to the environment whose spec claims its
+ * resource (node resource group, cluster, vault, backup instance), and carries that environment's name. Environments
+ * are asked in order and the first that does not ignore the event wins; an event no environment claims is ignored
+ * with the reason of each.
+ */
+export class EnvironmentsClassifier {
+  private readonly classifiers: { name: string; classifier: EventClassifier }[];
+
+  constructor(specs: readonly PlatformSpec[], options: Omit<ClassifierOptions, "spec"> = {}) {
+    this.classifiers = specs.map((spec) => ({
+      name: spec.name,
+      classifier: new EventClassifier({ ...options, spec }),
+    }));
+  }
+
+  classify(envelope: EventEnvelope): DomainEvent {
+    const ignoredBy: { name: string; event: DomainEvent }[] = [];
+    for (const { name, classifier } of this.classifiers) {
+      const event = classifier.classify(envelope);
+      if (event.kind === "subscription-validation") return event;
+      if (event.kind !== "ignored") return { ...event, environment: name };
+      ignoredBy.push({ name, event });
+    }
+    const [first] = ignoredBy;
+    if (!first) return ignored(baseOf(envelope), "no environment is registered");
+    if (new Set(ignoredBy.map((i) => i.event.reason)).size === 1) return first.event;
+    return { ...first.event, reason: ignoredBy.map((i) => `${i.name}: ${i.event.reason}`).join("; ") };
+  }
+}
+
+function baseOf(envelope: EventEnvelope): Base {
+  return {
+    schema: envelope.schema,
+    eventId: envelope.id,
+    eventType: envelope.type,
+    subject: envelope.subject,
+    source: envelope.source,
+    ...(envelope.time !== undefined ? { occurredAt: envelope.time } : {}),
   };
 }

@@ -13,7 +13,7 @@ export type ClassifiedDelivery =
 /** Parses and classifies one delivery body (a single event, a batch, or an Azure Monitor alert payload). */
 export async function classifyDelivery(
   body: string | Uint8Array,
-  classifier: EventClassifier,
+  classifier: Pick<EventClassifier, "classify">,
 ): Promise<ClassifiedDelivery> {
   const parsed = await parseDelivery(body);
   if (!parsed.ok) return parsed;

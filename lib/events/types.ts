@@ -36,6 +36,8 @@ interface DomainEventBase {
   occurredAt?: string;
   /** The Azure resource the event is about (VM, vault object, cluster, backup target). */
   resourceId?: string;
+  /** The environment whose resource this is, set when classified across every environment of the registry. */
+  environment?: string;
   /** Spec cluster name (`mgmt`, `app1`, …) when the resource maps to one. */
   cluster?: string;
   pool?: string;

@@ -90,7 +90,8 @@ export function sampleSubstitutions(clusterName: string): FluxSubstitutions {
     CERT_MANAGER_CLIENT_ID: "33333333-3333-3333-3333-333333333333",
     ESO_CLIENT_ID: "44444444-4444-4444-4444-444444444444",
     INGRESS_KV_CLIENT_ID: "55555555-5555-5555-5555-555555555555",
-    ISTIO_REVISION: "asm-1-26",
+    // AKS-12: a cluster without the Istio add-on (app2) has no revision.
+    ISTIO_REVISION: cluster && !cluster.addons.istioIngressGateway ? "" : "asm-1-26",
     SPOT_CPU_LIMIT: String(cluster?.pools.spot.cpuLimit ?? 64),
     NODE_RESOURCE_GROUP: cluster?.nodeResourceGroup ?? `rg-${spec.name}-${clusterName}-nodes`,
   };

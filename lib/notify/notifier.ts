@@ -95,6 +95,11 @@ export class Notifier {
   /** Sends (or holds) one message; accepts unvalidated input, e.g. an activity's payload. */
   async notify(input: unknown, options: { signal?: AbortSignal } = {}): Promise<NotifyResult> {
     const message = parseNotifyMessage(input, "notify");
+    const own = this.options.store.environment;
+    if (own !== undefined && message.environment !== own)
+      throw new Error(
+        `notify: a message of environment ${message.environment} cannot go through the channels of environment ${own}`,
+      );
     const now = this.now();
     const windowMinutes = this.options.notifications.digestWindowMinutes;
     if (message.digestKey && windowMinutes > 0) {

@@ -75,19 +75,40 @@ export interface StoreConnection {
   tableName?: string;
 }
 
-export class NotifyStore {
-  private constructor(private readonly table: TableClient) {}
+/** A table of the app's storage account (through the host storage of the process's Azure context), created when missing. */
+export async function openTable(connection: StoreConnection, tableName: string): Promise<TableClient> {
+  const client = connection.storage.table(tableName);
+  await client.createTable();
+  return client;
+}
 
-  /** Opens (and creates when missing) the table. */
-  static async open(connection: StoreConnection): Promise<NotifyStore> {
-    const client = connection.storage.table(connection.tableName ?? NOTIFY_TABLE);
-    await client.createTable();
-    return new NotifyStore(client);
+export class NotifyStore {
+  private readonly pending: string;
+  private readonly rejected: string;
+  private readonly digest: string;
+
+  private constructor(
+    private readonly table: TableClient,
+    /** The environment whose outbox this is: its rows live in their own partitions (`<environment>:pending`, …). */
+    readonly environment: string | undefined,
+  ) {
+    const scoped = (partition: string) => (environment === undefined ? partition : `${environment}:${partition}`);
+    this.pending = scoped(PENDING);
+    this.rejected = scoped(REJECTED);
+    this.digest = scoped(DIGEST);
+  }
+
+  /**
+   * Opens (and creates when missing) the table; with `environment`, the outbox of that environment only, so one
+   * environment's retries, quiet hours and digests never pick up another's messages.
+   */
+  static async open(connection: StoreConnection, environment?: string): Promise<NotifyStore> {
+    return new NotifyStore(await openTable(connection, connection.tableName ?? NOTIFY_TABLE), environment);
   }
 
   async addPending(entry: Omit<PendingDelivery, "id" | "etag" | "createdAt">, now: Date): Promise<void> {
     await this.table.createEntity({
-      partitionKey: PENDING,
+      partitionKey: this.pending,
       rowKey: randomUUID(),
       channel: entry.channel,
       target: entry.target,
@@ -102,19 +123,25 @@ export class NotifyStore {
   }
 
   async listPending(dueBy?: Date): Promise<PendingDelivery[]> {
-    const filter = dueBy ? odata`PartitionKey eq ${PENDING} and dueAt le ${dueBy}` : odata`PartitionKey eq ${PENDING}`;
+    const filter = dueBy
+      ? odata`PartitionKey eq ${this.pending} and dueAt le ${dueBy}`
+      : odata`PartitionKey eq ${this.pending}`;
     const out: PendingDelivery[] = [];
     for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
-      out.push(toPending(e));
+      out.push(toPending(e, this.pending));
     return out.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
   }
 
   /** Takes a due delivery for this process by pushing its due time to `until`; undefined when another took it. */
   async claim(entry: PendingDelivery, until: Date): Promise<PendingDelivery | undefined> {
     try {
-      const res = await this.table.updateEntity({ partitionKey: PENDING, rowKey: entry.id, dueAt: until }, "Merge", {
-        etag: entry.etag,
-      });
+      const res = await this.table.updateEntity(
+        { partitionKey: this.pending, rowKey: entry.id, dueAt: until },
+        "Merge",
+        {
+          etag: entry.etag,
+        },
+      );
       return { ...entry, dueAt: until, etag: res.etag ?? entry.etag };
     } catch (err) {
       if (isStatus(err, 412) || isStatus(err, 404)) return undefined;
@@ -128,7 +155,7 @@ export class NotifyStore {
   ): Promise<void> {
     await this.table.updateEntity(
       {
-        partitionKey: PENDING,
+        partitionKey: this.pending,
         rowKey: entry.id,
         dueAt: next.dueAt,
         attempts: next.attempts,
@@ -142,7 +169,7 @@ export class NotifyStore {
   }
 
   async remove(entry: PendingDelivery): Promise<void> {
-    await this.deleteQuietly(PENDING, entry.id);
+    await this.deleteQuietly(this.pending, entry.id);
   }
 
   /** Keeps a delivery that cannot succeed (permanent 4xx, blocked host, channel gone) for people to inspect. */
@@ -152,7 +179,7 @@ export class NotifyStore {
     now: Date,
   ): Promise<void> {
     await this.table.upsertEntity({
-      partitionKey: REJECTED,
+      partitionKey: this.rejected,
       rowKey: entry.id ?? randomUUID(),
       channel: entry.channel,
       target: entry.target,
@@ -161,12 +188,12 @@ export class NotifyStore {
       rejectedAt: now,
       message: storedMessage(entry.message),
     });
-    if (entry.id) await this.deleteQuietly(PENDING, entry.id);
+    if (entry.id) await this.deleteQuietly(this.pending, entry.id);
   }
 
   async listRejected(): Promise<RejectedDelivery[]> {
     const out: RejectedDelivery[] = [];
-    const filter = odata`PartitionKey eq ${REJECTED}`;
+    const filter = odata`PartitionKey eq ${this.rejected}`;
     for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
       out.push({
         id: str(e, "rowKey"),
@@ -175,7 +202,7 @@ export class NotifyStore {
         reason: str(e, "reason"),
         attempts: num(e, "attempts"),
         rejectedAt: date(e, "rejectedAt"),
-        message: parseNotifyMessage(JSON.parse(str(e, "message")), `notify store row ${REJECTED}/${e.rowKey}`),
+        message: parseNotifyMessage(JSON.parse(str(e, "message")), `notify store row ${this.rejected}/${e.rowKey}`),
       });
     }
     return out;
@@ -190,7 +217,7 @@ export class NotifyStore {
   ): Promise<DigestWindow | undefined> {
     try {
       const res = await this.table.createEntity({
-        partitionKey: DIGEST,
+        partitionKey: this.digest,
         rowKey: keyHash(groupKey),
         groupKey,
         windowStart,
@@ -206,7 +233,7 @@ export class NotifyStore {
 
   async getDigestWindow(groupKey: string): Promise<DigestWindow | undefined> {
     try {
-      return toWindow(await this.table.getEntity<Record<string, unknown>>(DIGEST, keyHash(groupKey)));
+      return toWindow(await this.table.getEntity<Record<string, unknown>>(this.digest, keyHash(groupKey)));
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
       throw err;
@@ -215,8 +242,8 @@ export class NotifyStore {
 
   async listDigestWindows(endedBy?: Date): Promise<DigestWindow[]> {
     const filter = endedBy
-      ? odata`PartitionKey eq ${DIGEST} and windowEnd le ${endedBy}`
-      : odata`PartitionKey eq ${DIGEST}`;
+      ? odata`PartitionKey eq ${this.digest} and windowEnd le ${endedBy}`
+      : odata`PartitionKey eq ${this.digest}`;
     const out: DigestWindow[] = [];
     for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
       out.push(toWindow(e));
@@ -225,14 +252,14 @@ export class NotifyStore {
 
   async addDigestItem(window: DigestWindow, message: NotifyMessage): Promise<void> {
     await this.table.createEntity({
-      partitionKey: itemsPartition(window),
+      partitionKey: this.itemsPartition(window),
       rowKey: `${message.occurredAt}~${randomUUID()}`,
       message: storedMessage(message),
     });
   }
 
   async listDigestItems(window: DigestWindow): Promise<DigestItem[]> {
-    const partition = itemsPartition(window);
+    const partition = this.itemsPartition(window);
     const out: DigestItem[] = [];
     const filter = odata`PartitionKey eq ${partition}`;
     for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
@@ -246,9 +273,13 @@ export class NotifyStore {
 
   /** Removes the window's items, then the window itself; the next event of the group opens a new window. */
   async closeDigestWindow(window: DigestWindow, items: readonly DigestItem[]): Promise<void> {
-    const partition = itemsPartition(window);
+    const partition = this.itemsPartition(window);
     for (const item of items) await this.deleteQuietly(partition, item.rowKey);
-    await this.deleteQuietly(DIGEST, keyHash(window.groupKey));
+    await this.deleteQuietly(this.digest, keyHash(window.groupKey));
+  }
+
+  private itemsPartition(window: DigestWindow): string {
+    return `${this.digest}-${keyHash(window.groupKey)}-${window.windowStart.getTime()}`;
   }
 
   private async deleteQuietly(partitionKey: string, rowKey: string): Promise<void> {
@@ -271,10 +302,6 @@ function storedMessage(message: NotifyMessage): string {
 
 function keyHash(key: string): string {
   return createHash("sha256").update(key).digest("hex").slice(0, 32);
-}
-
-function itemsPartition(window: DigestWindow): string {
-  return `digest-${keyHash(window.groupKey)}-${window.windowStart.getTime()}`;
 }
 
 function isStatus(err: unknown, status: number): boolean {
@@ -300,10 +327,10 @@ function date(e: Record<string, unknown>, name: string): Date {
   return d;
 }
 
-function toPending(e: TableEntityResult<Record<string, unknown>>): PendingDelivery {
+function toPending(e: TableEntityResult<Record<string, unknown>>, partition: string): PendingDelivery {
   const reason = str(e, "reason");
   if (reason !== "quiet-hours" && reason !== "retry")
-    throw new Error(`notify store: row ${PENDING}/${e.rowKey} has reason ${reason}`);
+    throw new Error(`notify store: row ${partition}/${e.rowKey} has reason ${reason}`);
   const lastError = e["lastError"];
   return {
     id: str(e, "rowKey"),
@@ -315,7 +342,7 @@ function toPending(e: TableEntityResult<Record<string, unknown>>): PendingDelive
     dueAt: date(e, "dueAt"),
     createdAt: date(e, "createdAt"),
     ...(typeof lastError === "string" ? { lastError } : {}),
-    message: parseNotifyMessage(JSON.parse(str(e, "message")), `notify store row ${PENDING}/${e.rowKey}`),
+    message: parseNotifyMessage(JSON.parse(str(e, "message")), `notify store row ${partition}/${e.rowKey}`),
     etag: e.etag,
   };
 }

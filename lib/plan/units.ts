@@ -552,7 +552,7 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
           ? { vmSize: c.pools.ingress.vmSize, count: c.pools.ingress.count, availabilityZones: c.pools.ingress.zones }
           : {},
         ingressAgentPoolName: INGRESS_POOL_NAME,
-        [ISTIO_REVISION_PARAMETER]: istioRevision,
+        [ISTIO_REVISION_PARAMETER]: c.addons.istioIngressGateway ? istioRevision : "",
         istioIngressGateway: c.addons.istioIngressGateway,
         commonResourceGroup: common,
         logAnalyticsName: s.logAnalytics.name,
@@ -608,7 +608,8 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
           SPOT_CPU_LIMIT: String(c.pools.spot.cpuLimit),
           NODE_RESOURCE_GROUP: c.nodeResourceGroup,
         },
-        [ISTIO_REVISION_PARAMETER]: istioRevision,
+        // AKS-12: a cluster without the Istio add-on (app2) has no revision, in ARM or in its GitOps tree.
+        [ISTIO_REVISION_PARAMETER]: c.addons.istioIngressGateway ? istioRevision : "",
         backup: c.addons.backup,
         commonResourceGroup: common,
         backupVaultName: s.backupVault.name,

@@ -230,8 +230,10 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       const azurite: AzuriteHandle = await startAzurite();
       cleanups.push(() => azurite.stop());
       connectionString = azurite.connectionString;
-      setEnv("AzureWebJobsStorage", connectionString);
     }
+    // The functions read their storage (notify outbox, registry of environments, reports) from this setting.
+    if (typeof connectionString === "string" && process.env.AzureWebJobsStorage !== connectionString)
+      setEnv("AzureWebJobsStorage", connectionString);
 
     const driver = new DurableDriver({
       connectionString,

@@ -21,7 +21,7 @@ export async function sendFromActivity(
   try {
     // The host storage with the process's credential: identity-based storage (as infra/ deploys it) needs it.
     const storage = azureContext().hostStorage(process.env);
-    const notifier = await createNotifierFromEnv(process.env, notifications, { logger, storage });
+    const notifier = await createNotifierFromEnv(process.env, message.environment, notifications, { logger, storage });
     return { sent: true, result: await notifier.notify(message, { signal }) };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

@@ -44,7 +44,10 @@ describe("backup and restore trigger functions", () => {
   it("the restore endpoint needs a function key and names what is wrong", async () => {
     expect((await post("/api/environments/k8s-demo/clusters/app2/restore", "{}", null)).status).toBe(401);
     const env = await post("/api/environments/prod/clusters/app2/restore", "{}");
-    expect([env.status, await env.json()]).toEqual([404, { error: "unknown environment prod" }]);
+    expect([env.status, await env.json()]).toEqual([
+      404,
+      { error: "unknown environment prod (known: k8s-demo)", environments: ["k8s-demo"] },
+    ]);
     const cluster = await post("/api/environments/k8s-demo/clusters/app7/restore");
     expect([cluster.status, await cluster.json()]).toEqual([
       404,

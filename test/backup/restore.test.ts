@@ -1,3 +1,4 @@
+import { storageFromConnectionString } from "../../lib/azure";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +13,10 @@ import {
   ResourceGroupsAdapter,
   type ArmConnection,
 } from "../../lib/azure";
-import { handleRestore, restoreInstanceId, vaultOf, type RestoreInstances } from "../../lib/backup";
+import { vaultOf } from "../../lib/backup";
+import { handleRestore, type RestoreInstances } from "../../lib/api/restore";
+import { restoreInstanceId } from "../../lib/api/instance-ids";
+import { EnvironmentRegistry } from "../../lib/environments";
 import type { ApiRequest } from "../../lib/api/http";
 import { Orchestrations } from "../../lib/function-names";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
@@ -261,12 +265,20 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
     headers: { get: () => null },
     text: () => Promise.resolve(body),
   });
-  const specs = (env: string) => (env === spec.name ? spec : undefined);
+  let specs: EnvironmentRegistry;
+  beforeAll(async () => {
+    // The registry as a build accepted by the API leaves it: the environment with the spec it was built from.
+    specs = await EnvironmentRegistry.open(
+      { storage: storageFromConnectionString(azurite.connectionString), tableName: "restoreenvs" },
+      {},
+    );
+    await specs.recordBuildAccepted(spec, new Date());
+  });
 
   it("answers 400 and 404 with messages that say what is wrong", async () => {
     expect(await handleRestore(request("prod", "app2"), specs, instances())).toEqual({
       status: 404,
-      jsonBody: { error: "unknown environment prod" },
+      jsonBody: { error: "unknown environment prod (known: k8s-demo)", environments: ["k8s-demo"] },
     });
     expect(await handleRestore(request("k8s-demo", "app9"), specs, instances())).toEqual({
       status: 404,

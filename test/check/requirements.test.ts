@@ -68,6 +68,24 @@ describe("requirement traceability", () => {
     }
   });
 
+  it("AKS-12: app2 has no Istio at all (mesh Disabled, no revision in its GitOps variables); mgmt and app1 have it", () => {
+    const plan = planCopy();
+    const aks12 = verifyRequirements(plan, specWith()).find((r) => r.id === "AKS-12")!;
+    expect(aks12.problems).toEqual([]);
+    const meshOf = (cluster: string) =>
+      (
+        planResources(plan).find(
+          (r) => r.cluster === cluster && r.type === "Microsoft.ContainerService/managedClusters",
+        )!.properties as { serviceMeshProfile: unknown }
+      ).serviceMeshProfile;
+    expect(meshOf("app2")).toEqual({ mode: "Disabled" });
+    for (const cluster of ["mgmt", "app1"])
+      expect(meshOf(cluster)).toMatchObject({
+        mode: "Istio",
+        istio: { components: { ingressGateways: [{ mode: "External", enabled: true }] } },
+      });
+  });
+
   it("a requirement check notices a changed property, not only a missing resource", () => {
     const plan = planCopy();
     const aks = planResources(plan).find(
@@ -75,11 +93,13 @@ describe("requirement traceability", () => {
     )!;
     const live = planDeployments(plan)
       .flatMap((d) => d.resources)
-      .find((r) => r.id === aks.id) as {
-      properties: { serviceMeshProfile: { istio: { components: { ingressGateways: unknown[] } } } };
-    };
-    live.properties.serviceMeshProfile.istio.components.ingressGateways = [{ mode: "External", enabled: true }];
+      .find((r) => r.id === aks.id) as { properties: { serviceMeshProfile: unknown } };
+    // A mesh without a gateway on app2 is not what the seed asks ("app2: Ingress/Istio 미배포").
+    live.properties.serviceMeshProfile = { mode: "Istio", istio: { revisions: ["asm-1-26"] } };
     const aks12 = verifyRequirements(plan, specWith()).find((r) => r.id === "AKS-12")!;
-    expect(aks12.problems).toEqual([expect.stringContaining("cluster app2: ingress gateways")]);
+    expect(aks12.problems).toEqual([
+      'cluster app2: mode: expected "Disabled", got "Istio"',
+      "cluster app2: no Istio settings expected on a cluster without Istio",
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { buildRecordEnvironments } from "../../lib/api/environments";
 import { readPanel, type OverviewSources } from "../../lib/api/overview";
 import { buildDriftReport } from "../../lib/drift";
 import { defaultSpec } from "../../lib/spec";
@@ -6,14 +7,16 @@ import { defaultSpec } from "../../lib/spec";
 /** The ops page's drift panel: the newest stored report, or "no data" saying why. */
 
 const NOW = new Date("2026-12-07T06:00:00Z");
+const builds: OverviewSources["builds"] = {
+  get: () => Promise.resolve(undefined),
+  start: () => Promise.reject(new Error("no")),
+  terminate: () => Promise.reject(new Error("no")),
+  raise: () => Promise.reject(new Error("no")),
+  managementUrls: () => ({}),
+};
 const base: OverviewSources = {
-  builds: {
-    get: () => Promise.resolve(undefined),
-    start: () => Promise.reject(new Error("no")),
-    terminate: () => Promise.reject(new Error("no")),
-    raise: () => Promise.reject(new Error("no")),
-    managementUrls: () => ({}),
-  },
+  builds,
+  environments: buildRecordEnvironments(builds),
   instancesSince: () => Promise.resolve([]),
   backupHistory: () => Promise.resolve({ trend: [] }),
   now: () => NOW,

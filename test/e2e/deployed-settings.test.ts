@@ -173,7 +173,7 @@ describe("the app with the settings infra/main.json deploys (identity-based stor
     };
     const before = sink.requests.length;
     await expect(
-      createNotifierFromEnv(process.env, defaultSpec.notifications, { storage: withoutCredential }),
+      createNotifierFromEnv(process.env, defaultSpec.name, defaultSpec.notifications, { storage: withoutCredential }),
     ).rejects.toMatchObject({ statusCode: 403 });
     expect(sink.requests.length).toBe(before);
   });

@@ -73,6 +73,8 @@ const ARM_SETTINGS = ["AKS_PLATFORM_ARM_ENDPOINT", "AKS_PLATFORM_ARM_TOKEN", "AK
 export async function startApiHarness(options: {
   taskHub: string;
   sandbox?: Partial<SandboxOptions>;
+  /** App settings of the host (local.settings.json Values). */
+  values?: Record<string, string>;
 }): Promise<ApiHarness> {
   const key = `${options.taskHub}-function-key`;
   const dir = mkdtempSync(path.join(tmpdir(), `${options.taskHub}-`));
@@ -86,7 +88,10 @@ export async function startApiHarness(options: {
   process.env.AKS_PLATFORM_ARM_TOKEN = sandbox.token;
   process.env.AKS_PLATFORM_ARM_CA_FILE = sandbox.caPath;
   const settingsFile = path.join(dir, "local.settings.json");
-  writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: {}, FunctionKeys: { default: key } }));
+  writeFileSync(
+    settingsFile,
+    JSON.stringify({ IsEncrypted: false, Values: options.values ?? {}, FunctionKeys: { default: key } }),
+  );
   const host = await startLocalHost({
     port: 0,
     settingsFile,

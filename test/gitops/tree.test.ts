@@ -231,6 +231,12 @@ describe("per-cluster differences", () => {
       objects.filter((o) => ["Kiali", "SecretProviderClass", "Certificate", "PushSecret"].includes(o.kind)),
     ).toEqual([]);
     expect(objects.filter((o) => o.metadata.namespace === "aks-istio-ingress")).toEqual([]);
+    // No Istio at all (the seed: "app2: Ingress/Istio 미배포"): no sidecar injection, no revision, no mesh object.
+    expect(sampleSubstitutions("app2").ISTIO_REVISION).toBe("");
+    const meshy = objects.filter((o) =>
+      /istio\.io\/rev|istio-injection|sidecar\.istio|asm-\d+-\d+/.test(JSON.stringify(o)),
+    );
+    expect(meshy.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
   });
 
   it.each(["mgmt", "app1"])("%s has the ingress certificate, gateway resources and Kiali", (cluster) => {

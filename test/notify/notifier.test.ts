@@ -278,8 +278,11 @@ describe("Notifier", () => {
   });
 
   it("the notifyRetry timer function flushes kept deliveries", async () => {
-    // The function uses the default table of the Functions host's storage account.
-    const store = await NotifyStore.open({ storage: storageFromConnectionString(azurite.connectionString) });
+    // The function uses the default table of the Functions host's storage account, one outbox per environment.
+    const store = await NotifyStore.open(
+      { storage: storageFromConnectionString(azurite.connectionString) },
+      samples["backup-failed"]!.environment,
+    );
     const target = urlFingerprint(`${sink.url}${SLACK_PATH}`);
     const dueAt = new Date(Date.now() - 1000);
     await store.addPending(
@@ -292,7 +295,8 @@ describe("Notifier", () => {
       logHandler: (_level, ...args) => lines.push(args.map(String).join(" ")),
     });
     const timer = { isPastDue: false } as Timer;
-    await notifyRetryHandler(env(), notifications)(timer, context);
+    const environments = () => Promise.resolve([{ name: samples["backup-failed"]!.environment, notifications }]);
+    await notifyRetryHandler(env(), environments)(timer, context);
     expect(sink.requestsTo("/services/")).toHaveLength(1);
     expect(lines.at(-1)).toBe("notifyRetry: 0 digests, 1 delivered, 0 rescheduled, 0 rejected");
     expect(await store.listPending()).toEqual([]);

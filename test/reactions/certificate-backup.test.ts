@@ -39,7 +39,7 @@ const app1 = spec.clusters[1]!;
 const backupInstance = `bi-${app1.aksName}`;
 
 const deliver = async (raw: unknown) => {
-  const { outcomes, rejected } = await handleEventGridEvent(raw, client, classifier, { spec });
+  const { outcomes, rejected } = await handleEventGridEvent(raw, client, classifier, () => ({ spec }));
   expect(rejected).toEqual([]);
   return outcomes;
 };

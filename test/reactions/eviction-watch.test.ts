@@ -24,7 +24,7 @@ const classifier = new EventClassifier({ spec });
 const options: ReactionOptions = { spec };
 
 const deliver = async (raw: unknown, opts: ReactionOptions = options) => {
-  const { outcomes, rejected } = await handleEventGridEvent(raw, client, classifier, opts);
+  const { outcomes, rejected } = await handleEventGridEvent(raw, client, classifier, () => opts);
   expect(rejected).toEqual([]);
   return outcomes;
 };

@@ -1,5 +1,5 @@
 import forge from "node-forge";
-import { defaultSpec } from "../../lib/spec";
+import { defaultSpec, type PlatformSpec } from "../../lib/spec";
 
 /** A self-signed certificate generated in the test (node-forge), valid from `notBefore` to `notAfter`. */
 export function makeCertificatePem(options: { cn: string; notBefore: Date; notAfter: Date; serial?: string }): string {
@@ -19,11 +19,17 @@ export function makeCertificatePem(options: { cn: string; notBefore: Date; notAf
 export const SUBSCRIPTION = "00000000-0000-4000-8000-000000000001";
 export const spec = defaultSpec;
 
-/** A Health Resources ResourceAnnotated (VirtualMachinePreempted) event for a NAP Spot VM of `cluster`. */
-export function evictionEvent(cluster: string, vm: string, occurredAt: string, id = `${cluster}-${vm}-${occurredAt}`) {
-  const c = spec.clusters.find((x) => x.name === cluster);
-  if (!c) throw new Error(`no cluster ${cluster} in the default spec`);
-  const target = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${c.nodeResourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm}`;
+/** A Health Resources ResourceAnnotated (VirtualMachinePreempted) event for a NAP Spot VM of `cluster` (of `of`). */
+export function evictionEvent(
+  cluster: string,
+  vm: string,
+  occurredAt: string,
+  id = `${cluster}-${vm}-${occurredAt}`,
+  of: { spec: PlatformSpec; subscription: string } = { spec, subscription: SUBSCRIPTION },
+) {
+  const c = of.spec.clusters.find((x) => x.name === cluster);
+  if (!c) throw new Error(`no cluster ${cluster} in spec ${of.spec.name}`);
+  const target = `/subscriptions/${of.subscription}/resourceGroups/${c.nodeResourceGroup}/providers/Microsoft.Compute/virtualMachines/${vm}`;
   return {
     id,
     eventType: "Microsoft.ResourceNotifications.HealthResources.ResourceAnnotated",
@@ -31,7 +37,7 @@ export function evictionEvent(cluster: string, vm: string, occurredAt: string, i
     eventTime: occurredAt,
     dataVersion: "1",
     metadataVersion: "1",
-    topic: `/subscriptions/${SUBSCRIPTION}`,
+    topic: `/subscriptions/${of.subscription}`,
     data: {
       resourceInfo: {
         id: `${target}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`,

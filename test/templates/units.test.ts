@@ -140,7 +140,7 @@ describe("deployment units of the default spec", () => {
         INGRESS_HOST: spec.gitops.ingressHost,
         ACME_EMAIL: spec.gitops.acmeEmail,
         ACME_SERVER: spec.gitops.acmeServer,
-        ISTIO_REVISION: DEFAULT_ISTIO_REVISION,
+        ISTIO_REVISION: cluster.addons.istioIngressGateway ? DEFAULT_ISTIO_REVISION : "",
         SPOT_CPU_LIMIT: "64",
         NODE_RESOURCE_GROUP: cluster.nodeResourceGroup,
         SUBSCRIPTION_ID: spec.subscriptionId,
@@ -186,13 +186,18 @@ describe("deployment units of the default spec", () => {
     expect(fics.filter((f) => f.cluster === "app2").some((f) => f.name.includes("ingress"))).toBe(false);
   });
 
-  it("pass the Istio revision as a parameter: the documented default, or the spec's pinned one", () => {
-    const withRevision = (s: PlatformSpec): unknown[] =>
+  it("pass the Istio revision as a parameter: the documented default or the spec's pinned one; none to app2 (AKS-12)", () => {
+    const withRevision = (s: PlatformSpec): string[] =>
       buildDeploymentUnits(s)
         .filter((u) => "istioRevision" in u.parameters)
-        .map((u) => u.parameters.istioRevision);
-    expect(withRevision(spec)).toEqual(Array(6).fill(DEFAULT_ISTIO_REVISION));
-    expect(withRevision(specWith((s) => (s.istio.revision = "asm-1-25")))).toEqual(Array(6).fill("asm-1-25"));
+        .map((u) => `${u.cluster} ${u.template} ${String(u.parameters.istioRevision)}`)
+        .sort();
+    const expected = (revision: string) =>
+      ["app1", "app2", "mgmt"]
+        .flatMap((c) => ["cluster-addons.json", "cluster.json"].map((t) => `${c} ${t} ${c === "app2" ? "" : revision}`))
+        .sort();
+    expect(withRevision(spec)).toEqual(expected(DEFAULT_ISTIO_REVISION));
+    expect(withRevision(specWith((s) => (s.istio.revision = "asm-1-25")))).toEqual(expected("asm-1-25"));
   });
 
   it("stay within ARM limits (800 resources, 256 parameters, 64 outputs, 4 MB) per deployment and as a whole", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildInstanceId, type BuildInstances, type InstanceView } from "../../lib/api/builds";
+import { buildRecordEnvironments } from "../../lib/api/environments";
 import type { ApiRequest } from "../../lib/api/http";
 import {
   handleOpsData,
@@ -42,8 +43,11 @@ function records(views: InstanceView[]): BuildInstances {
 
 function sources(overrides: Partial<OverviewSources> = {}, views: InstanceView[] = [], listed: ListedInstance[] = []) {
   const asked: Date[] = [];
+  const builds = records(views);
   const value: OverviewSources = {
-    builds: records(views),
+    builds,
+    // Without the app's registry, the environments the build records hold (what the CLI's local runs use).
+    environments: buildRecordEnvironments(builds),
     instancesSince: (since) => {
       asked.push(since);
       return Promise.resolve(listed.filter((i) => i.createdTime >= since.toISOString()));
@@ -109,7 +113,12 @@ function failedBuild(): InstanceView[] {
     ],
   };
   return [
-    { instanceId: buildInstanceId(ENV), runtimeStatus: "Failed", input: { spec: defaultSpec, mode: "deploy" }, customStatus: status },
+    {
+      instanceId: buildInstanceId(ENV),
+      runtimeStatus: "Failed",
+      input: { spec: defaultSpec, mode: "deploy" },
+      customStatus: status,
+    },
     { instanceId: `${ENV}-app1`, runtimeStatus: "Completed", customStatus: child },
   ];
 }

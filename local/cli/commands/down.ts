@@ -1,12 +1,12 @@
 import { Option } from "commander";
 import {
-  specOfEnvironment,
   teardownBlocker,
   teardownInstanceId,
   type ClusterInstances,
   type TeardownResult,
   type TeardownStatus,
 } from "../../../lib/api/clusters";
+import { buildRecordEnvironments } from "../../../lib/api/environments";
 import { isLoopbackUrl } from "../../../lib/azure";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
@@ -98,7 +98,7 @@ async function recordedSpec(stateDir: string, options: DownOptions): Promise<Pla
   const records = await openBuildRecords(stateDir);
   let recorded: PlatformSpec | undefined;
   try {
-    recorded = await specOfEnvironment(options.env, { ...records.instances, startTeardown: () => Promise.resolve() });
+    recorded = (await buildRecordEnvironments(records.instances).find(options.env))?.spec;
   } finally {
     await records.stop();
   }

@@ -300,7 +300,10 @@ export async function deploySandboxClusters(
             dnsPrefix: c.aksName,
             nodeResourceGroup: c.nodeResourceGroup,
             nodeProvisioningProfile: { mode: "Auto", defaultNodePools: "None" },
-            serviceMeshProfile: { mode: "Istio", istio: { revisions: [spec.istio.revision ?? "asm-1-26"] } },
+            // AKS-12: the Istio add-on only where the spec puts the ingress gateway (not on app2).
+            serviceMeshProfile: c.addons.istioIngressGateway
+              ? { mode: "Istio", istio: { revisions: [spec.istio.revision ?? "asm-1-26"] } }
+              : { mode: "Disabled" },
             agentPoolProfiles: [
               {
                 name: "system",

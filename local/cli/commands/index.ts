@@ -12,6 +12,7 @@ import { register as restore } from "./restore";
 import { register as down } from "./down";
 import { register as drift } from "./drift";
 import { register as upgrade } from "./upgrade";
+import { register as env } from "./env";
 
 /**
  * Each command module exports `register(program, setExitCode)`. Add one line here per command module;
@@ -33,4 +34,5 @@ export const commands: RegisterCommand[] = [
   down,
   drift,
   upgrade,
+  env,
 ];

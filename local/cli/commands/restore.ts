@@ -1,5 +1,6 @@
 import { isLoopbackUrl } from "../../../lib/azure";
-import { describeElapsed, restoreInstanceId, type RestoreClusterInput } from "../../../lib/backup";
+import { restoreInstanceId } from "../../../lib/api/instance-ids";
+import { describeElapsed, type RestoreClusterInput } from "../../../lib/backup";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
 import type { RestoreOutcome } from "../../../orchestrations/restore/activities/notifyRestoreResult";

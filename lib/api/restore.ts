@@ -1,19 +1,13 @@
 import { z } from "zod";
-import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "../api/instance-ids";
-import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "../api/http";
-import type { PlatformSpec } from "../spec";
+import type { RestoreClusterInput } from "../backup";
+import { findEnvironmentOr404, type Environments } from "./environments";
+import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "./instance-ids";
+import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
  * `POST /api/environments/{env}/clusters/{cluster}/restore` (OPS-7): checks the request, starts the restore
  * orchestration (one per cluster at a time) and answers 202 with where to follow it.
  */
-
-export interface RestoreClusterInput {
-  spec: PlatformSpec;
-  cluster: string;
-  /** Restore from this recovery point (name or id); the newest by default. */
-  recoveryPointId?: string;
-}
 
 export interface RestoreInstances {
   /** Runtime status of an instance, undefined when there is none. */
@@ -24,19 +18,18 @@ export interface RestoreInstances {
 
 const bodySchema = z.strictObject({ recoveryPointId: z.string().trim().min(1, "must not be empty").optional() });
 
-export { restoreInstanceId };
-
 export async function handleRestore(
   request: ApiRequest,
-  specs: (env: string) => PlatformSpec | undefined,
+  environments: Pick<Environments, "find" | "list">,
   instances: RestoreInstances,
 ): Promise<ApiResponse> {
   if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
   const route = routeNames(request, ["env", "cluster"]);
   if (!route.ok) return route.response;
   const { env, cluster: clusterName } = route.names;
-  const spec = specs(env);
-  if (!spec) return problem(404, `unknown environment ${env}`);
+  const found = await findEnvironmentOr404(environments, env);
+  if (!found.ok) return found.response;
+  const { spec } = found;
   const cluster = spec.clusters.find((c) => c.name === clusterName);
   if (!cluster)
     return problem(

@@ -1,0 +1,51 @@
+import type { BuildAcceptance } from "../../lib/api/environments";
+import { azureContext, ResourceGroupsAdapter } from "../../lib/azure";
+import { EnvironmentRegistry, offeredSeed, withSubscription } from "../../lib/environments";
+import { buildStartProblem } from "../../lib/environments/start";
+import { createNotifierFromEnv, messages } from "../../lib/notify";
+import { armConnection } from "../../orchestrations/shared/arm";
+
+/** The app's registry of environments, in the Functions host's own storage account (Azurite locally). */
+export function environmentRegistry(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<EnvironmentRegistry> {
+  return EnvironmentRegistry.open({ storage: azureContext().hostStorage(env) }, env);
+}
+
+/** The registry and ARM behind a build's acceptance: the offered seed, the start check, the record, one alert. */
+export function buildAcceptance(
+  registry: EnvironmentRegistry,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): BuildAcceptance {
+  return {
+    offered: () => offeredSeed(env),
+    prepare: (spec) => withSubscription(spec, env),
+    cannotStart: (spec) =>
+      buildStartProblem(spec, () =>
+        new ResourceGroupsAdapter(armConnection(), spec.subscriptionId).list({
+          abortSignal: AbortSignal.timeout(20_000),
+        }),
+      ),
+    async accepted(spec) {
+      await registry.recordBuildAccepted(spec, new Date());
+    },
+    async refused(spec, cause) {
+      const now = new Date();
+      await registry.recordBuildAccepted(spec, now);
+      await registry.recordBuildEnded(spec.name, { succeeded: false, error: cause }, now);
+      const notifier = await createNotifierFromEnv(env, spec.name, spec.notifications, {
+        storage: azureContext().hostStorage(env),
+      });
+      await notifier.notify(
+        messages.provisioningFailed({
+          environment: spec.name,
+          correlationId: `refused:${spec.name}:${now.toISOString()}`,
+          occurredAt: now.toISOString(),
+          instanceId: "(not started)",
+          completedPhases: 0,
+          failures: [{ phase: "start", unit: "subscription", message: cause }],
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,223 @@
+import type { EnvironmentRecord } from "../environments";
+import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
+import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "./instance-ids";
+import { methodNotAllowed, problem, type ApiRequest, type ApiResponse } from "./http";
+
+/**
+ * `GET /environments` lists the registry; `DELETE /environments/{env}` forgets one (never while anything of it
+ * runs). `findEnvironmentOr404` is the one way every endpoint turns a URL's environment into its spec.
+ */
+
+/** What the API reads and writes of the registry (lib/environments' EnvironmentRegistry). */
+export interface Environments {
+  find(name: string): Promise<EnvironmentRecord | undefined>;
+  list(): Promise<EnvironmentRecord[]>;
+  /** The list and the stored rows that no longer read as an environment (reported, never silently skipped). */
+  listAll(): Promise<{ records: EnvironmentRecord[]; unreadable: { environment: string; message: string }[] }>;
+  recordBuildEnded(name: string, outcome: { succeeded: boolean; error?: string }, now: Date): Promise<void>;
+  recordClusterTornDown(name: string, cluster: string): Promise<void>;
+  remove(name: string): Promise<boolean>;
+}
+
+/** The runtime status of a Durable instance (with when it ended), undefined when there is none. */
+export interface InstanceStatuses {
+  get(
+    instanceId: string,
+  ): Promise<{ runtimeStatus: string; output?: unknown; lastUpdatedTime?: string; createdTime?: string } | undefined>;
+}
+
+export type EnvironmentLookup =
+  { ok: true; record: EnvironmentRecord; spec: PlatformSpec } | { ok: false; response: ApiResponse };
+
+/** The environment a URL names, or a 404 naming the known ones. */
+export async function findEnvironmentOr404(
+  environments: Pick<Environments, "find" | "list">,
+  name: string,
+): Promise<EnvironmentLookup> {
+  const record = await environments.find(name);
+  if (record) return { ok: true, record, spec: record.spec };
+  const known = (await environments.list()).map((r) => r.name);
+  return {
+    ok: false,
+    response: problem(404, `unknown environment ${name} (known: ${known.join(", ") || "none"})`, {
+      environments: known,
+    }),
+  };
+}
+
+/**
+ * Brings a record up to date with what the Durable instances say (a build that ended, a teardown that succeeded)
+ * and writes that back: the registry follows the builds without a hook in every orchestration.
+ */
+export async function refreshEnvironment(
+  record: EnvironmentRecord,
+  environments: Environments,
+  instances: InstanceStatuses,
+): Promise<EnvironmentRecord> {
+  if (record.state === "offered") return record;
+  let current = record;
+  if (record.state === "building") {
+    const build = await instances.get(buildInstanceId(record.name));
+    if (build && !isActiveStatus(build.runtimeStatus)) {
+      const succeeded = build.runtimeStatus === "Completed";
+      const error = succeeded ? undefined : describeOutput(build.runtimeStatus, build.output);
+      const ended = new Date(build.lastUpdatedTime ?? Date.now());
+      await environments.recordBuildEnded(record.name, { succeeded, ...(error !== undefined ? { error } : {}) }, ended);
+      current = (await environments.find(record.name)) ?? record;
+    }
+  }
+  for (const cluster of current.spec.clusters) {
+    if (current.tornDownClusters.includes(cluster.name)) continue;
+    const teardown = await instances.get(teardownInstanceId(current.name, cluster.name));
+    const since = current.builtAt ?? current.lastBuildAt ?? "";
+    if (teardown?.runtimeStatus === "Completed" && (teardown.createdTime ?? "") > since) {
+      const result = teardown.output as { succeeded?: unknown } | undefined;
+      if (result?.succeeded === true) await environments.recordClusterTornDown(current.name, cluster.name);
+    }
+  }
+  return (await environments.find(current.name)) ?? current;
+}
+
+function describeOutput(runtimeStatus: string, output: unknown): string {
+  const text = typeof output === "string" ? output : output === undefined ? "" : JSON.stringify(output);
+  return `${runtimeStatus}${text ? `: ${text.slice(0, 500)}` : ""}`;
+}
+
+/** The Durable instances of an environment that are running now, by what they are. */
+export async function runningWork(
+  record: EnvironmentRecord,
+  instances: InstanceStatuses,
+): Promise<{ instanceId: string; what: string }[]> {
+  const candidates: [string, string][] = [
+    [buildInstanceId(record.name), "build"],
+    ...record.spec.clusters.flatMap((c): [string, string][] => [
+      [restoreInstanceId(record.name, c.name), `restore of ${c.name}`],
+      [teardownInstanceId(record.name, c.name), `teardown of ${c.name}`],
+    ]),
+  ];
+  const running: { instanceId: string; what: string }[] = [];
+  for (const [instanceId, what] of candidates) {
+    if (isActiveStatus((await instances.get(instanceId))?.runtimeStatus)) running.push({ instanceId, what });
+  }
+  return running;
+}
+
+/** What the list shows of an environment (the spec itself is `GET …/plan`'s business). */
+export function environmentSummary(record: EnvironmentRecord, running: { instanceId: string; what: string }[]) {
+  return {
+    name: record.name,
+    state: record.state,
+    subscriptionId: record.subscriptionId,
+    location: record.spec.location,
+    clusters: record.spec.clusters.map((c) => c.name),
+    ...(record.tornDownClusters.length > 0 ? { tornDownClusters: record.tornDownClusters } : {}),
+    ...(record.registeredAt !== undefined ? { registeredAt: record.registeredAt } : {}),
+    ...(record.lastBuildAt !== undefined ? { lastBuildAt: record.lastBuildAt } : {}),
+    ...(record.builtAt !== undefined ? { builtAt: record.builtAt } : {}),
+    ...(record.lastError !== undefined ? { lastError: record.lastError } : {}),
+    running: running.map((r) => r.what),
+  };
+}
+
+export type EnvironmentSummary = ReturnType<typeof environmentSummary>;
+
+/** `GET /environments`: every environment with its state; `DELETE /environments/{env}`: forget one. */
+export async function handleEnvironments(
+  request: ApiRequest,
+  environments: Environments,
+  instances: InstanceStatuses,
+): Promise<ApiResponse> {
+  const name = request.params["env"];
+  if (name === undefined || name === "") {
+    if (request.method !== "GET") return methodNotAllowed(request.method, ["GET"]);
+    const out: EnvironmentSummary[] = [];
+    const { records, unreadable } = await environments.listAll();
+    for (const stored of records) {
+      const record = await refreshEnvironment(stored, environments, instances);
+      out.push(environmentSummary(record, record.state === "offered" ? [] : await runningWork(record, instances)));
+    }
+    return {
+      status: 200,
+      jsonBody: {
+        environments: out,
+        ...(unreadable.length > 0
+          ? { unreadable: unreadable.map((e) => ({ name: e.environment, error: e.message })) }
+          : {}),
+      },
+    };
+  }
+  if (request.method !== "DELETE") return methodNotAllowed(request.method, ["DELETE"]);
+  const found = await findEnvironmentOr404(environments, name);
+  if (!found.ok) return found.response;
+  if (found.record.state === "offered")
+    return problem(404, `environment ${name} is not registered: it is only offered as the seed default`);
+  const running = await runningWork(found.record, instances);
+  if (running.length > 0)
+    return problem(
+      409,
+      `environment ${name} cannot be removed while its ${running.map((r) => r.what).join(", ")} runs`,
+      {
+        running: running.map((r) => r.instanceId),
+      },
+    );
+  await environments.remove(name);
+  return {
+    status: 200,
+    jsonBody: {
+      removed: name,
+      note: "the registry no longer lists it; its Azure resources were not touched (tear its clusters down first to remove them)",
+    },
+  };
+}
+
+/** What a build's acceptance asks of the registry (functions/provision wires it to the registry and ARM). */
+export interface BuildAcceptance {
+  /** The spec of an empty-body POST: the seed default with `AKS_PLATFORM_SUBSCRIPTION_ID` applied. */
+  offered(): PlatformSpec;
+  /** The spec as it is built: `AKS_PLATFORM_SUBSCRIPTION_ID` for a spec that names no subscription. */
+  prepare(spec: PlatformSpec): PlatformSpec;
+  /** Why a build of this spec cannot start at all (no subscription, one ARM does not know), or undefined. */
+  cannotStart(spec: PlatformSpec): Promise<string | undefined>;
+  /** The build was started: the registry records the spec, its subscription and `building`. */
+  accepted(spec: PlatformSpec): Promise<void>;
+  /** The build could not start: recorded as failed and said once on the environment's channels. */
+  refused(spec: PlatformSpec, cause: string): Promise<void>;
+}
+
+/**
+ * Environments as the build records hold them, for a process without the app's registry (the CLI's own local
+ * runs): the validated spec of an environment's last build input, else the seed for the seed's name.
+ */
+export function buildRecordEnvironments(
+  builds: { get(instanceId: string): Promise<{ input?: unknown; runtimeStatus: string } | undefined> },
+  seed: PlatformSpec = defaultSpec,
+): Pick<Environments, "find" | "list"> {
+  const find = async (name: string): Promise<EnvironmentRecord | undefined> => {
+    const view = await builds.get(buildInstanceId(name));
+    const input = view?.input as { spec?: unknown } | undefined;
+    const validated = input?.spec !== undefined ? validateSpec(input.spec) : undefined;
+    if (view && validated?.ok && validated.spec.name === name) {
+      const state = isActiveStatus(view.runtimeStatus)
+        ? "building"
+        : view.runtimeStatus === "Completed"
+          ? "built"
+          : "failed";
+      return {
+        name,
+        spec: validated.spec,
+        subscriptionId: validated.spec.subscriptionId,
+        state,
+        tornDownClusters: [],
+      };
+    }
+    if (name !== seed.name) return undefined;
+    return { name, spec: seed, subscriptionId: seed.subscriptionId, state: "offered", tornDownClusters: [] };
+  };
+  return {
+    find,
+    async list() {
+      const seedRecord = await find(seed.name);
+      return seedRecord ? [seedRecord] : [];
+    },
+  };
+}
