@@ -25,7 +25,9 @@ export function notifyRetryHandler(
       ...(credential ? { credential } : {}),
     });
     const summary = await notifier.flushDue();
-    context.log(
+    // A heartbeat every minute would drown the log: say something only when something was sent or failed.
+    const acted = summary.digests + summary.delivered + summary.rescheduled + summary.rejected > 0;
+    (acted ? context.log.bind(context) : context.debug.bind(context))(
       `notifyRetry${timer.isPastDue ? " (past due)" : ""}: ${summary.digests} digests, ${summary.delivered} delivered, ` +
         `${summary.rescheduled} rescheduled, ${summary.rejected} rejected`,
     );

@@ -73,6 +73,7 @@ export const Functions = {
   backupVerifyTimer: "backupVerifyTimer",
   opsPage: "opsPage",
   opsData: "opsData",
+  opsAsset: "opsAsset",
   restoreClusterRequest: "restoreClusterRequest",
   deleteCluster: "deleteCluster",
 } as const satisfies NameTable;

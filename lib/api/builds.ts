@@ -1,4 +1,4 @@
-import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
+import { defaultSpec, parseSpecText, validateSpec, type PlatformSpec } from "../spec";
 import {
   failureCauses,
   type BuildInput,
@@ -68,7 +68,7 @@ export async function handleProvision(request: ApiRequest, instances: BuildInsta
 
   const body = await readBody(request);
   if (!body.ok) return body.response;
-  const spec = specFromBody(env, body.text);
+  const spec = specFromBody(env, body.text, request.headers.get("content-type"));
   if (!spec.ok) return spec.response;
 
   const instanceId = buildModeInstanceId(env, modeParam);
@@ -266,8 +266,14 @@ export async function mergedStatus(view: InstanceView, instances: BuildInstances
 
 type SpecOutcome = { ok: true; spec: PlatformSpec } | { ok: false; response: ApiResponse };
 
-/** An empty body means the seed default; a spec must name the environment of the URL. */
-export function specFromBody(env: string, text: string): SpecOutcome {
+/** Media types a YAML spec may be sent as (application/yaml is RFC 9512's; the x- and text/ forms are common). */
+const YAML_MEDIA_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]);
+
+/**
+ * An empty body means the seed default; a spec must name the environment of the URL. JSON by default, YAML with a
+ * YAML content type (the CLI reads either).
+ */
+export function specFromBody(env: string, text: string, contentType: string | null = null): SpecOutcome {
   if (text.trim() === "") {
     if (env === defaultSpec.name) return { ok: true, spec: defaultSpec };
     return {
@@ -278,14 +284,26 @@ export function specFromBody(env: string, text: string): SpecOutcome {
       ),
     };
   }
+  const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return {
-      ok: false,
-      response: problem(400, `body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`),
-    };
+  if (YAML_MEDIA_TYPES.has(mediaType)) {
+    try {
+      parsed = parseSpecText(text, { source: "body", format: "yaml" });
+    } catch (err) {
+      return { ok: false, response: problem(400, err instanceof Error ? err.message : String(err)) };
+    }
+  } else {
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return {
+        ok: false,
+        response: problem(
+          400,
+          `body is not valid JSON: ${err instanceof Error ? err.message : String(err)} (send a YAML spec with Content-Type: application/yaml)`,
+        ),
+      };
+    }
   }
   const result = validateSpec(parsed);
   if (!result.ok) {

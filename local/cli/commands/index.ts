@@ -10,6 +10,7 @@ import { register as sandbox } from "./sandbox";
 import { register as backup } from "./backup";
 import { register as restore } from "./restore";
 import { register as down } from "./down";
+import { register as spec } from "./spec";
 
 /**
  * Each command module exports `register(program, setExitCode)`. Add one line here per command module;
@@ -29,4 +30,5 @@ export const commands: RegisterCommand[] = [
   backup,
   restore,
   down,
+  spec,
 ];
