@@ -45,7 +45,9 @@ export function notifyRetryHandler(
         context.error(`notifyRetry: ${environment.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    context.log(
+    // A heartbeat every minute would drown the log: say something only when something was sent or failed.
+    const acted = total.digests + total.delivered + total.rescheduled + total.rejected + failed.length > 0;
+    (acted ? context.log.bind(context) : context.debug.bind(context))(
       `notifyRetry${timer.isPastDue ? " (past due)" : ""}: ${total.digests} digests, ${total.delivered} delivered, ` +
         `${total.rescheduled} rescheduled, ${total.rejected} rejected` +
         (failed.length > 0 ? `; not flushed: ${failed.join(", ")}` : ""),

@@ -8,7 +8,14 @@ import { BackupReportStore } from "../lib/backup";
 import { Functions } from "../lib/function-names";
 import { SETTING_RUNBOOK_URL } from "../lib/notify/settings";
 import { handleOpsData, type BackupHistory, type OverviewSources } from "../lib/api/overview";
-import { opsPageHeaders, renderOpsPage, type OpsPageAssets } from "../lib/api/overview-page";
+import {
+  assetResponse,
+  OPS_ASSETS_ROUTE,
+  opsPageHeaders,
+  renderOpsPage,
+  versionedAssets,
+  type OpsPageAssets,
+} from "../lib/api/overview-page";
 import { methodNotAllowed } from "../lib/api/http";
 import { TLS_CERT_SECRET } from "../lib/ops/reactions";
 import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "../orchestrations/reactions/activities/scanTlsSecrets";
@@ -21,7 +28,7 @@ import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 /**
  * The operations page (`GET /api/environments/{env}/ops`) and its JSON panels (`…/ops/{panel}`), behind the
  * function key like every other endpoint. The page's script and style are bundled by scripts/build-web.mjs into
- * dist/web and inlined into the page.
+ * dist/web and served as versioned, cacheable assets (`/api/ops-assets/{file}`, static, no key).
  */
 
 /**
@@ -37,34 +44,51 @@ function assetDir(): string {
   return candidates.find((dir) => existsSync(path.join(dir, "ops-page.js"))) ?? candidates[candidates.length - 1]!;
 }
 
-let cached: { mtimeMs: number; assets: OpsPageAssets; headers: Record<string, string> } | undefined;
+let cached: { mtimeMs: number; assets: ReturnType<typeof versionedAssets> } | undefined;
 
-/** The bundled assets, read again only when the bundle was rebuilt. */
-function pageAssets(): { assets: OpsPageAssets; headers: Record<string, string> } | undefined {
+/** The bundled assets, read again (with new names) only when the bundle was rebuilt. */
+function pageAssets(): ReturnType<typeof versionedAssets> | undefined {
   const dir = assetDir();
   const scriptFile = path.join(dir, "ops-page.js");
   if (!existsSync(scriptFile)) return undefined;
   const mtimeMs = statSync(scriptFile).mtimeMs;
   if (cached?.mtimeMs !== mtimeMs) {
-    const assets = {
+    const assets: OpsPageAssets = {
       script: readFileSync(scriptFile, "utf8"),
       style: readFileSync(path.join(dir, "ops-page.css"), "utf8"),
     };
-    cached = { mtimeMs, assets, headers: opsPageHeaders(assets.script) };
+    cached = { mtimeMs, assets: versionedAssets(assets) };
   }
-  return cached;
+  return cached.assets;
 }
+
+const NOT_BUILT = {
+  status: 503,
+  jsonBody: { error: "the operations page is not built: run `npm run build` (scripts/build-web.mjs)" },
+};
 
 export function opsPage(request: HttpRequest): HttpResponseInit {
   if (request.method.toUpperCase() !== "GET") return toHttpResponse(methodNotAllowed(request.method, ["GET"]));
-  const page = pageAssets();
-  if (!page) {
-    return {
-      status: 503,
-      jsonBody: { error: "the operations page is not built: run `npm run build` (scripts/build-web.mjs)" },
-    };
-  }
-  return { status: 200, headers: page.headers, body: renderOpsPage(request.params["env"] ?? "", page.assets) };
+  const assets = pageAssets();
+  if (!assets) return NOT_BUILT;
+  return {
+    status: 200,
+    headers: opsPageHeaders(),
+    body: renderOpsPage(request.params["env"] ?? "", { script: assets.script.name, style: assets.style.name }),
+  };
+}
+
+/** `GET /api/ops-assets/{file}`: the page's versioned script or style; an outdated or unknown name is 404. */
+export function opsAsset(request: HttpRequest): HttpResponseInit {
+  if (request.method.toUpperCase() !== "GET") return toHttpResponse(methodNotAllowed(request.method, ["GET"]));
+  const assets = pageAssets();
+  if (!assets) return NOT_BUILT;
+  const asset = [assets.script, assets.style].find((a) => a.name === request.params["file"]);
+  if (!asset) return { status: 404, jsonBody: { error: `no asset ${request.params["file"] ?? ""}` } };
+  return assetResponse(asset, {
+    acceptEncoding: request.headers.get("accept-encoding"),
+    ifNoneMatch: request.headers.get("if-none-match"),
+  });
 }
 
 /** The README's web address for runbook links, when set to an https URL. */
@@ -150,6 +174,14 @@ app.http(Functions.opsPage, {
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
   handler: opsPage,
+});
+
+app.http(Functions.opsAsset, {
+  route: `${OPS_ASSETS_ROUTE}/{file}`,
+  methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+  // Static script and style of the page, the same for every environment: no data, so no key.
+  authLevel: "anonymous",
+  handler: opsAsset,
 });
 
 app.http(Functions.opsData, {

@@ -90,6 +90,7 @@ export const Functions = {
   backupVerifyTimer: "backupVerifyTimer",
   opsPage: "opsPage",
   opsData: "opsData",
+  opsAsset: "opsAsset",
   restoreClusterRequest: "restoreClusterRequest",
   deleteCluster: "deleteCluster",
   eventgridResources: "eventgridResources",

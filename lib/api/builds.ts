@@ -1,4 +1,4 @@
-import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
+import { defaultSpec, parseSpecText, validateSpec, type PlatformSpec } from "../spec";
 import type { BuildAcceptance } from "./environments";
 import {
   failureCauses,
@@ -77,7 +77,7 @@ export async function handleProvision(
 
   const body = await readBody(request);
   if (!body.ok) return body.response;
-  const parsed = specFromBody(env, body.text, acceptance?.offered());
+  const parsed = specFromBody(env, body.text, request.headers.get("content-type"), acceptance?.offered());
   if (!parsed.ok) return parsed.response;
   const spec = { ok: true, spec: acceptance ? acceptance.prepare(parsed.spec) : parsed.spec } as const;
 
@@ -295,8 +295,19 @@ export async function mergedStatus(view: InstanceView, instances: BuildInstances
 
 type SpecOutcome = { ok: true; spec: PlatformSpec } | { ok: false; response: ApiResponse };
 
-/** An empty body means the seed default (as the registry offers it); a spec must name the environment of the URL. */
-export function specFromBody(env: string, text: string, seed: PlatformSpec = defaultSpec): SpecOutcome {
+/** Media types a YAML spec may be sent as (application/yaml is RFC 9512's; the x- and text/ forms are common). */
+const YAML_MEDIA_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]);
+
+/**
+ * An empty body means the seed default (as the registry offers it); a spec must name the environment of the URL. JSON by default, YAML with a
+ * YAML content type (the CLI reads either).
+ */
+export function specFromBody(
+  env: string,
+  text: string,
+  contentType: string | null = null,
+  seed: PlatformSpec = defaultSpec,
+): SpecOutcome {
   if (text.trim() === "") {
     if (env === seed.name) return { ok: true, spec: seed };
     return {
@@ -307,14 +318,26 @@ export function specFromBody(env: string, text: string, seed: PlatformSpec = def
       ),
     };
   }
+  const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return {
-      ok: false,
-      response: problem(400, `body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`),
-    };
+  if (YAML_MEDIA_TYPES.has(mediaType)) {
+    try {
+      parsed = parseSpecText(text, { source: "body", format: "yaml" });
+    } catch (err) {
+      return { ok: false, response: problem(400, err instanceof Error ? err.message : String(err)) };
+    }
+  } else {
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return {
+        ok: false,
+        response: problem(
+          400,
+          `body is not valid JSON: ${err instanceof Error ? err.message : String(err)} (send a YAML spec with Content-Type: application/yaml)`,
+        ),
+      };
+    }
   }
   const result = validateSpec(parsed);
   if (!result.ok) {

@@ -109,6 +109,13 @@ function header(headers: { get(name: string): string | undefined } | undefined, 
   return headers?.get(name) ?? undefined;
 }
 
+/** Error names @azure/identity gives a failed token request (https://learn.microsoft.com/javascript/api/@azure/identity). */
+const CREDENTIAL_ERRORS = new Set([
+  "CredentialUnavailableError",
+  "AuthenticationError",
+  "AggregateAuthenticationError",
+]);
+
 /**
  * Turns whatever an SDK call threw into an `ArmFailure` value, or throws `TransientArmError` for retryable
  * failures. Aborts are rethrown unchanged (cancellation is neither).
@@ -116,6 +123,11 @@ function header(headers: { get(name: string): string | undefined } | undefined, 
 export function classifyArmError(err: unknown, operation: string, target: string): ArmFailure {
   if (err instanceof Error && err.name === "AbortError") throw err;
   if (err instanceof ArmContractError) return malformed(operation, target, err.message);
+  // @azure/identity's errors when no credential can give a token (not logged in, expired, no managed identity):
+  // retrying cannot fix a missing login, so it is a failure naming the credential problem, never "transient".
+  if (err instanceof Error && CREDENTIAL_ERRORS.has(err.name)) {
+    return { kind: "unauthorized", operation, target, code: err.name, message: err.message, details: [] };
+  }
   if (!isRestError(err)) {
     // core-lro reports a long-running operation that ended in Failed as a plain Error ("… has failed. CODE. message").
     const message = err instanceof Error ? err.message : "";

@@ -21,8 +21,9 @@ import { ENUM_EXTENSIONS, SCHEMA_ALLOWLIST } from "./schema-allowlist";
 const SCHEMA_URL = "https://schema.management.azure.com/schemas/";
 
 export const SCHEMAS_HELP =
-  "ARM JSON schemas not found: set AKS_PLATFORM_ARM_SCHEMAS_DIR to a folder laid out like https://schema.management.azure.com/schemas/ " +
-  "(the `schemas/` folder of the Azure/azure-resource-manager-schemas repository), or put it at ../shared/arm-schemas next to the repository.";
+  "The official ARM JSON schemas are the `schemas/` folder of https://github.com/Azure/azure-resource-manager-schemas " +
+  "(e.g. `git clone --depth 1 https://github.com/Azure/azure-resource-manager-schemas`); point --schemas DIR or the " +
+  "setting AKS_PLATFORM_ARM_SCHEMAS_DIR at that `schemas/` folder (default: ../shared/arm-schemas beside the repository).";
 
 /** The schemas folder of the app settings (AKS_PLATFORM_ARM_SCHEMAS_DIR, default ../shared/arm-schemas); undefined if absent. */
 export function resolveSchemasDir(env: NodeJS.ProcessEnv = process.env): string | undefined {

@@ -4,20 +4,32 @@ import type { ClusterSpec, PlatformSpec } from "./schema";
 export const UNSET_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000";
 
 const env = "k8s-demo";
-const systemPool = { vmSize: "Standard_D2s_v5", count: 3, zones: ["1", "2", "3"] } satisfies ClusterSpec["pools"]["system"];
+const systemPool = {
+  vmSize: "Standard_D2s_v5",
+  count: 3,
+  zones: ["1", "2", "3"],
+} satisfies ClusterSpec["pools"]["system"];
 const spot = { skuFamilies: ["D"], zones: ["1", "2", "3"], cpuLimit: 64 } satisfies ClusterSpec["pools"]["spot"];
 
-function cluster(name: string, index: number, role: ClusterSpec["role"], ingress: boolean, kyverno: boolean): ClusterSpec {
+/** The seed's cluster `name` of environment `env`, its address space numbered by `index` (10.<index>.0.0/16). */
+export function seedCluster(
+  name: string,
+  index: number,
+  role: ClusterSpec["role"],
+  ingress: boolean,
+  kyverno: boolean,
+  environment = env,
+): ClusterSpec {
   return {
     name,
     role,
-    aksName: `aks-${env}-${name}`,
-    resourceGroup: `rg-${env}-${name}`,
-    nodeResourceGroup: `rg-${env}-${name}-nodes`,
+    aksName: `aks-${environment}-${name}`,
+    resourceGroup: `rg-${environment}-${name}`,
+    nodeResourceGroup: `rg-${environment}-${name}-nodes`,
     tier: "Standard",
     zones: ["1", "2", "3"],
     network: {
-      vnetName: `vnet-${env}-${name}`,
+      vnetName: `vnet-${environment}-${name}`,
       vnetCidr: `10.${index}.0.0/16`,
       nodeSubnetCidr: `10.${index}.0.0/22`,
       // Overlay pod space per cluster, outside 10.0.0.0/8 (the VNet address budget, NET-1/NET-5); distinct per
@@ -39,9 +51,9 @@ export const defaultSpec: PlatformSpec = {
   commonResourceGroup: `rg-${env}-common`,
   tags: { environment: env, "managed-by": "aks-platform-automation" },
   clusters: [
-    cluster("mgmt", 1, "management", true, false),
-    cluster("app1", 2, "workload", true, true),
-    cluster("app2", 3, "workload", false, true),
+    seedCluster("mgmt", 1, "management", true, false),
+    seedCluster("app1", 2, "workload", true, true),
+    seedCluster("app2", 3, "workload", false, true),
   ],
   access: {
     hostCluster: "mgmt",

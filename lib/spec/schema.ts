@@ -6,14 +6,39 @@ import { z } from "zod";
  * naming rules, references between sections) live in ./validate.ts so that every problem is reported at once.
  */
 
-const zones = z
-  .array(z.enum(["1", "2", "3"]))
-  .min(1)
-  .describe("availability zones");
+/** A zone as a string; YAML's `zones: [1, 2, 3]` gives numbers, which mean the same zones. */
+const zone = z.union([
+  z.enum(["1", "2", "3"]),
+  z.union([z.literal(1), z.literal(2), z.literal(3)]).transform((n) => String(n) as "1" | "2" | "3"),
+]);
+const zones = z.array(zone).min(1).describe("availability zones: 1, 2, 3");
+
+/**
+ * Azure VM size names follow `Standard_<family><vCPUs>[-<constrained vCPUs>][<features>][_<accelerator>][_v<version>]`,
+ * e.g. Standard_D2s_v5, Standard_E4ads_v5, Standard_NC24ads_A100_v4
+ * (https://learn.microsoft.com/azure/virtual-machines/vm-naming-conventions).
+ */
+export const VM_SIZE_PATTERN = /^Standard_[A-Z]+(\d+)(-\d+)?[a-z]*(_[A-Z]+\d+[a-z]*)?(_v\d+)?$/;
+
+const vmSize = z
+  .string()
+  .regex(VM_SIZE_PATTERN, "an Azure VM size such as Standard_D2s_v5 (Standard_<family><vCPUs><features>_v<version>)")
+  .describe("Azure VM size, Standard_<family><vCPUs><features>_v<version>");
+
+/** vCPUs of a size name (the number after the family letters). */
+export function vmSizeCpus(size: string): number | undefined {
+  const m = VM_SIZE_PATTERN.exec(size);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** AKS node pools need at least 2 vCPUs and 4 GB (https://learn.microsoft.com/azure/aks/use-system-pools). */
+const aksVmSize = vmSize.refine((size) => (vmSizeCpus(size) ?? 2) >= 2, {
+  message: "AKS node pools need a VM size with at least 2 vCPUs (e.g. Standard_D2s_v5)",
+});
 const severity = z.enum(["info", "warning", "critical"]);
 
 export const poolSchema = z.strictObject({
-  vmSize: z.string().min(1),
+  vmSize: aksVmSize,
   count: z.int().min(1).max(1000),
   zones,
 });
@@ -87,7 +112,7 @@ export const accessSchema = z.strictObject({
   }),
   jumpbox: z.strictObject({
     vmName: z.string(),
-    vmSize: z.string(),
+    vmSize,
     subnetCidr: z.string(),
     adminUsername: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a Linux user name"),
   }),

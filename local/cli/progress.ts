@@ -1,4 +1,5 @@
 import type { BuildStatus, DeploymentProgress } from "../../lib/plan/progress";
+import { paint, type Colour } from "./output";
 
 /**
  * Live build progress for a terminal: a redrawn table on a TTY, one line per state change elsewhere (CI logs,
@@ -31,10 +32,10 @@ export class BuildProgressView {
   private redraw(status: BuildStatus, runtimeStatus: string): void {
     const lines = [`${status.environment} (${status.mode}) ${runtimeStatus}, ${elapsed(this.startedAt)} elapsed`];
     for (const phase of status.phases) {
-      lines.push(`  ${symbol(phase.state)} ${phase.name}`);
+      lines.push(`  ${this.symbol(phase.state)} ${phase.name}`);
       for (const d of status.deployments.filter((x) => x.phase === phase.name)) {
         lines.push(
-          `      ${symbol(d.state)} ${d.name}${d.reused ? " (unchanged)" : ""}${d.error ? `  ${d.error.code}` : ""}`,
+          `      ${this.symbol(d.state)} ${d.name}${d.reused ? " (unchanged)" : ""}${d.error ? `  ${d.error.code}` : ""}`,
         );
       }
     }
@@ -42,11 +43,20 @@ export class BuildProgressView {
     this.out.write(`${lines.join("\n")}\n`);
     this.drawnLines = lines.length;
   }
+
+  private symbol(state: DeploymentProgress["state"]): string {
+    const [mark, colour] = SYMBOLS[state];
+    return colour ? paint(mark, colour, this.out) : mark;
+  }
 }
 
-function symbol(state: DeploymentProgress["state"]): string {
-  return { pending: "·", running: "…", succeeded: "✔", failed: "✖", skipped: "⊘" }[state];
-}
+const SYMBOLS: Record<DeploymentProgress["state"], [string, Colour | undefined]> = {
+  pending: ["·", "dim"],
+  running: ["…", "yellow"],
+  succeeded: ["✔", "green"],
+  failed: ["✖", "red"],
+  skipped: ["⊘", "dim"],
+};
 
 function elapsed(since: number): string {
   const s = Math.round((Date.now() - since) / 1000);

@@ -42,6 +42,13 @@ export interface LocalHostOptions {
   settingsFile?: string;
   /** Keys accepted by function-level HTTP functions (default: local.settings.json FunctionKeys). */
   functionKeys?: Record<string, string>;
+  /**
+   * Refuse function- and admin-level calls without a key (default true). `aks-platform serve` turns it off on
+   * this machine's loopback unless `--require-keys`, so a first `curl` works with no settings file.
+   */
+  requireKeys?: boolean;
+  /** Folder for the Azurite the host starts when no storage is configured (default: a temporary one). */
+  azuriteLocation?: string;
   /** Key of the system webhooks (durabletask, eventgrid); a random one per run when omitted. */
   systemKey?: string;
   /** Timer triggers and durable timers run this many times faster than the wall clock (default 1). */
@@ -227,7 +234,9 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     const identityBased = connectionString === "" && Boolean(process.env.AzureWebJobsStorage__accountName);
     if (identityBased) connectionString = azureContext().hostStorage(process.env);
     else if (connectionString === "" || /UseDevelopmentStorage=true/i.test(connectionString)) {
-      const azurite: AzuriteHandle = await startAzurite();
+      const azurite: AzuriteHandle = await startAzurite(
+        options.azuriteLocation !== undefined ? { location: options.azuriteLocation } : {},
+      );
       cleanups.push(() => azurite.stop());
       connectionString = azurite.connectionString;
     }
@@ -269,7 +278,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       const method = (req.method ?? "GET").toUpperCase();
       const pathname = url.pathname;
       if (pathname.startsWith(WEBHOOK_PREFIX)) {
-        if (!keyMatches(presentedKey(req, url), [systemKey, ...functionKeys])) return unauthorized("durabletask");
+        if (!authorized(req, url, [systemKey, ...functionKeys])) return unauthorized("durabletask");
         return handleDurableApi(
           driver,
           durable.binding!,
@@ -284,6 +293,9 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       if (pathname === "/api" || pathname.startsWith("/api/")) return httpFunction(req, url, method, body);
       return { status: 404, body: { error: `nothing is served at ${pathname}` } };
     };
+
+    const authorized = (req: IncomingMessage, url: URL, keys: readonly string[]): boolean =>
+      options.requireKeys === false || keyMatches(presentedKey(req, url), keys);
 
     const unauthorized = (what: string): Reply => ({
       status: 401,
@@ -300,7 +312,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     };
 
     const eventGrid = async (req: IncomingMessage, url: URL, method: string, body: Buffer): Promise<Reply> => {
-      if (!keyMatches(presentedKey(req, url), [systemKey, ...functionKeys])) return unauthorized("eventgrid");
+      if (!authorized(req, url, [systemKey, ...functionKeys])) return unauthorized("eventgrid");
       const name = url.searchParams.get("functionName") ?? "";
       const fn = getRegistry().find(name);
       if (!fn || fn.triggerType !== "eventGridTrigger") {
@@ -328,7 +340,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
 
     // Core Tools' way to run a non-HTTP function now: POST /admin/functions/{name} with {"input": "..."}.
     const adminInvoke = (req: IncomingMessage, url: URL, method: string, body: Buffer): Reply => {
-      if (!keyMatches(presentedKey(req, url), [systemKey, ...functionKeys])) return unauthorized("admin");
+      if (!authorized(req, url, [systemKey, ...functionKeys])) return unauthorized("admin");
       if (method !== "POST") return { status: 405, headers: { Allow: "POST" } };
       const name = decodeURIComponent(url.pathname.slice(ADMIN_FUNCTIONS_PREFIX.length));
       const fn = getRegistry().find(name);
@@ -371,7 +383,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       const authLevel = (stringOption(match.fn, "authLevel") ?? "anonymous").toLowerCase();
       if (authLevel !== "anonymous") {
         const keys = authLevel === "admin" ? [systemKey] : [systemKey, ...functionKeys];
-        if (!keyMatches(presentedKey(req, url), keys)) return unauthorized(match.fn.name);
+        if (!authorized(req, url, keys)) return unauthorized(match.fn.name);
       }
       const request = new HttpRequest({
         method,
@@ -415,6 +427,30 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * The functions the host serves, one line each as `func start` lists them: HTTP functions with their methods,
+ * URL and auth level, the others with their trigger (Event Grid ones with their webhook).
+ */
+export function describeFunctions(baseUrl: string): string[] {
+  const all = getRegistry()
+    .all()
+    .filter((fn) => fn.triggerType !== "activityTrigger" && fn.triggerType !== "orchestrationTrigger");
+  const http = all.filter((fn) => fn.triggerType === "httpTrigger");
+  const others = all.filter((fn) => fn.triggerType !== "httpTrigger");
+  return [
+    ...http.map((fn) => {
+      const methods = ((fn.trigger.methods as string[] | undefined) ?? ["GET", "POST"]).join(",").toUpperCase();
+      const auth = stringOption(fn, "authLevel") ?? "anonymous";
+      return `${fn.name}: [${methods}] ${baseUrl}/api/${stringOption(fn, "route") ?? fn.name} (${auth})`;
+    }),
+    ...others.map((fn) =>
+      fn.triggerType === "eventGridTrigger"
+        ? `${fn.name}: eventGridTrigger ${baseUrl}${EVENT_GRID_PATH}?functionName=${fn.name}`
+        : `${fn.name}: ${fn.triggerType}${typeof fn.trigger.schedule === "string" ? ` ${fn.trigger.schedule}` : ""}`,
+    ),
+  ];
 }
 
 function listen(port: number, handler: Handler, log: FunctionLogger): Promise<Server> {

@@ -83,7 +83,7 @@ describe("aks-platform arm expand", () => {
 
   it("fails with the engine's message and no stack trace on an invalid template", async () => {
     const result = await runCli(["arm", "expand", fixture("invalid.json")]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr.trim()).toBe(
       "error: template 'invalid.json' at resources[0].properties.addressSpace.addressPrefixes[0]: unknown function 'cidrSubnett' (expression: [cidrSubnett('10.0.0.0/8', 16, 0)])",
@@ -92,7 +92,7 @@ describe("aks-platform arm expand", () => {
 
   it("reports a dependency cycle", async () => {
     const result = await runCli(["arm", "expand", fixture("cycle.json")]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
       /circular dependency: .*virtualNetworks\/a -> .*virtualNetworks\/b -> .*virtualNetworks\/a/,
     );
@@ -101,7 +101,7 @@ describe("aks-platform arm expand", () => {
 
   it("reports a missing required parameter and unreadable files as usage errors", async () => {
     const missing = await runCli(["arm", "expand", fixture("storage.json")]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing value for required parameter 'prefix'");
     const unreadable = await runCli(["arm", "expand", fixture("nope.json")]);
     expect(unreadable.code).toBe(2);

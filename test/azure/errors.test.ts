@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ArmContractError,
   classifyArmError,
+  createArmConnection,
   DataProtectionClient,
   ResourceGroupsAdapter,
   TransientArmError,
@@ -101,6 +102,23 @@ describe("malformed responses", () => {
       details: [],
     });
   });
+
+  it("reports a missing Azure login as an unauthorized failure naming the credential, never as transient", async () => {
+    // The real DefaultAzureCredential on a machine with no login: no AZURE_* variables, no az/azd, no managed identity.
+    const saved = { ...process.env };
+    for (const name of Object.keys(process.env)) if (name.startsWith("AZURE_")) delete process.env[name];
+    process.env.PATH = "/nonexistent";
+    try {
+      const azure = new ResourceGroupsAdapter(createArmConnection({}), "11111111-2222-4333-8444-555555555555");
+      const result = await azure.get("rg-anything");
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.error.kind).toBe("unauthorized");
+      expect(result.error.code).toMatch(/CredentialUnavailableError|AuthenticationError/);
+    } finally {
+      process.env = saved;
+    }
+  }, 60_000);
 
   it("refuses a malformed fault rule that gives both text and json", () => {
     expect(() => f.sandbox.faults.add({ match: {}, effect: { kind: "malformed", text: "x", json: {} } })).toThrow(

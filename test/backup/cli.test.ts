@@ -60,7 +60,18 @@ describe("aks-platform backup verify", () => {
   it("exits 1 with the problems in text when a recovery point is stale", async () => {
     const later = new Date(f.sandbox.clock.now().getTime() + 2 * 86_400_000).toISOString();
     const r = await runCli(
-      ["backup", "verify", "--subscription", f.sandbox.subscriptionId, "--arm-endpoint", f.sandbox.url, "--now", later],
+      [
+        "backup",
+        "verify",
+        "--subscription",
+        f.sandbox.subscriptionId,
+        "--arm-endpoint",
+        f.sandbox.url,
+        "--now",
+        later,
+        "-o",
+        "table",
+      ],
       { env: env() },
     );
     expect(r.code).toBe(1);
@@ -83,7 +94,7 @@ describe("aks-platform backup verify", () => {
       ],
       { env: env() },
     );
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/cannot read Backup vault bvault-nope in rg-k8s-demo-common/);
   });
 

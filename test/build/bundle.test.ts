@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
@@ -88,8 +89,12 @@ describe("deployable bundle", () => {
   it("serves the operations page from the package's web/ folder", async () => {
     const { response } = await listFunctions("--package", outDir, "--get", "opsPage", "/api/environments/k8s-demo/ops");
     expect(response?.status).toBe(200);
-    const script = readFileSync(path.join(outDir, "web", "ops-page.js"), "utf8");
-    expect(response?.body).toContain(script.slice(0, 200));
+    // It links the package's bundle by its content hash (served by opsAsset, cached immutable).
+    const hash = createHash("sha256")
+      .update(readFileSync(path.join(outDir, "web", "ops-page.js")))
+      .digest("hex")
+      .slice(0, 16);
+    expect(response?.body).toContain(`ops-assets/ops-page.${hash}.js`);
   });
 
   it("still loads without the code cache, and says why it starts slower", async () => {

@@ -172,7 +172,7 @@ describe.skipIf(schemasDir === undefined)(
     });
 
     it("`aks-platform check --schemas DIR` passes the default spec and fails a spec that breaks a rule", async () => {
-      const ok = await runCli(["check", "--schemas", schemasDir!]);
+      const ok = await runCli(["check", "--schemas", schemasDir!, "-o", "table"]);
       expect(ok.stderr).toBe("");
       expect(ok.code).toBe(0);
       expect(ok.stdout).toMatch(/schemas \(.*\): \d+ resources validated, 0 problem\(s\), 0 type\(s\) without schema/);
@@ -190,14 +190,22 @@ describe.skipIf(schemasDir === undefined)(
 );
 
 describe("schemas folder", () => {
-  it("says the schemas were not checked, and how to get them, when the folder is missing", async () => {
-    const result = await runCli(["check"], {
-      env: { AKS_PLATFORM_ARM_SCHEMAS_DIR: path.join(tmpdir(), "no-such-schemas-folder") },
+  it("exits 2 without schemas, saying where to get the official ones and which setting points at a copy", async () => {
+    const missing = path.join(tmpdir(), "no-such-schemas-folder");
+    const result = await runCli(["check"], { env: { AKS_PLATFORM_ARM_SCHEMAS_DIR: missing } });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(`no ARM schemas at ${missing}, so nothing was checked`);
+    expect(result.stderr).toContain("https://github.com/Azure/azure-resource-manager-schemas");
+    expect(result.stderr).toContain("AKS_PLATFORM_ARM_SCHEMAS_DIR");
+
+    // The rest of the checks on request, said plainly.
+    const skipped = await runCli(["check", "--skip-schemas", "-o", "table"], {
+      env: { AKS_PLATFORM_ARM_SCHEMAS_DIR: missing },
     });
-    expect(result.stdout).toMatch(
-      /^schemas: NOT CHECKED\. ARM JSON schemas not found: .*azure-resource-manager-schemas/m,
-    );
-    expect(result.stdout).toMatch(/requirements: \d+\/\d+ hold/);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toMatch(/^schemas: skipped \(--skip-schemas\)$/m);
+    expect(skipped.stdout).toMatch(/requirements: \d+\/\d+ hold/);
   });
 
   it("names how to get the schemas when the folder is missing", async () => {

@@ -79,12 +79,14 @@ describe("aks-platform events classify", () => {
     );
   });
 
-  it("exits 0 when every file is usable, and prints text by default", async () => {
+  it("exits 0 when every file is usable, and prints a table with -o table", async () => {
     const result = await runCli([
       "events",
       "classify",
       path.join(fixtures, "keyvault-certificate-expired.cloudevents.json"),
       path.join(fixtures, "unknown-type.eventgrid.json"),
+      "-o",
+      "table",
     ]);
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split("\n");
@@ -117,7 +119,7 @@ describe("aks-platform events classify", () => {
     ]);
   });
 
-  it("refuses a broken spec without printing rows", async () => {
+  it("refuses a broken spec without printing rows (exit 2: input error)", async () => {
     const specFile = path.join(tmp, "broken.yaml");
     writeFileSync(specFile, "name: X\n");
     const result = await runCli([
@@ -129,7 +131,7 @@ describe("aks-platform events classify", () => {
       "--format",
       "json",
     ]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("broken.yaml");
   });

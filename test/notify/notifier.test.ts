@@ -290,17 +290,27 @@ describe("Notifier", () => {
       new Date(),
     );
     const lines: string[] = [];
+    const levels: string[] = [];
     const context = new InvocationContext({
       functionName: "notifyRetry",
-      logHandler: (_level, ...args) => lines.push(args.map(String).join(" ")),
+      logHandler: (level, ...args) => {
+        levels.push(level);
+        lines.push(args.map(String).join(" "));
+      },
     });
     const timer = { isPastDue: false } as Timer;
     const environments = () => Promise.resolve([{ name: samples["backup-failed"]!.environment, notifications }]);
     await notifyRetryHandler(env(), environments)(timer, context);
     expect(sink.requestsTo("/services/")).toHaveLength(1);
     expect(lines.at(-1)).toBe("notifyRetry: 0 digests, 1 delivered, 0 rescheduled, 0 rejected");
+    expect(levels.at(-1)).toBe("information");
     expect(await store.listPending()).toEqual([]);
     logs.push(...lines);
+
+    // Nothing due: the once-a-minute run is a debug line, not an information heartbeat in the log.
+    await notifyRetryHandler(env(), environments)(timer, context);
+    expect(lines.at(-1)).toBe("notifyRetry: 0 digests, 0 delivered, 0 rescheduled, 0 rejected");
+    expect(levels.at(-1)).toBe("debug");
   });
 
   // Runs last (tests in a file run in order): every log line written above, including the function's.

@@ -12,9 +12,9 @@ describe("aks-platform up: choosing where to build", () => {
     },
   );
 
-  it("refuses a bad spec with every problem and no stack trace", async () => {
+  it("refuses a bad spec with every problem and no stack trace (exit 2: input error)", async () => {
     const result = await runCli(["up", "--sandbox", "--spec", "test/fixtures/spec/bad-spec.yaml"]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: .* has \d+ problems:/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });

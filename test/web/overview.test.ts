@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildInstanceId, type BuildInstances, type InstanceView } from "../../lib/api/builds";
 import { buildRecordEnvironments } from "../../lib/api/environments";
@@ -16,7 +17,7 @@ import {
   type ProvisioningPanel,
   type RunbookRow,
 } from "../../lib/api/overview";
-import { escapeHtml, opsPageHeaders, renderOpsPage } from "../../lib/api/overview-page";
+import { assetResponse, escapeHtml, opsPageHeaders, renderOpsPage, versionedAssets } from "../../lib/api/overview-page";
 import { buildReport, vaultOf, verifyPolicyFor } from "../../lib/backup";
 import type { BuildStatus, DeploymentProgress } from "../../lib/plan/progress";
 import { defaultSpec } from "../../lib/spec";
@@ -381,17 +382,37 @@ describe("operations page data (lib/api/overview)", () => {
 });
 
 describe("operations page shell (lib/api/overview-page)", () => {
-  const assets = { script: 'console.log("</script>")', style: "body{}" };
+  const assets = versionedAssets({ script: 'console.log("</script>");'.repeat(2000), style: "body{}" });
 
-  it("escapes the environment, keeps the inline script intact, and allows only that script", () => {
-    const html = renderOpsPage('<img src=x onerror="1">', assets);
+  it("escapes the environment and links the versioned script and style, allowing scripts from this host only", () => {
+    const html = renderOpsPage('<img src=x onerror="1">', { script: assets.script.name, style: assets.style.name });
     expect(html).not.toContain("<img");
     expect(html).toContain(escapeHtml('<img src=x onerror="1">'));
-    expect(html).toContain('console.log("<\\/script>")');
+    expect(html).toMatch(/<script defer src="\.\.\/\.\.\/ops-assets\/ops-page\.[0-9a-f]{16}\.js"><\/script>/);
+    expect(html).toMatch(/<link rel="stylesheet" href="\.\.\/\.\.\/ops-assets\/ops-page\.[0-9a-f]{16}\.css">/);
+    expect(html).not.toContain("console.log");
     for (const panel of PANELS) expect(html).toContain(`aria-labelledby="${panel}-title"`);
-    const headers = opsPageHeaders(assets.script);
-    expect(headers["Content-Security-Policy"]).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    const headers = opsPageHeaders();
+    expect(headers["Content-Security-Policy"]).toContain("script-src 'self'");
     expect(headers["Content-Security-Policy"]).toContain("connect-src 'self'");
     expect(headers["Referrer-Policy"]).toBe("no-referrer");
+  });
+
+  it("serves each asset under its content hash, immutable, compressed as accepted, 304 when the client has it", () => {
+    const other = versionedAssets({ script: "console.log(2)", style: "body{}" });
+    expect(other.script.name).not.toBe(assets.script.name);
+    expect(other.style.name).toBe(assets.style.name);
+
+    const br = assetResponse(assets.script, { acceptEncoding: "gzip, deflate, br", ifNoneMatch: null });
+    expect(br.headers["Cache-Control"]).toBe("public, max-age=31536000, immutable");
+    expect(br.headers["Content-Encoding"]).toBe("br");
+    expect(brotliDecompressSync(br.body!).toString()).toBe(assets.script.body.toString());
+    expect(br.body!.length).toBeLessThan(assets.script.body.length / 10);
+    const gz = assetResponse(assets.script, { acceptEncoding: "gzip", ifNoneMatch: null });
+    expect(gunzipSync(gz.body!).equals(assets.script.body)).toBe(true);
+    const plain = assetResponse(assets.style, { acceptEncoding: null, ifNoneMatch: null });
+    expect(plain.headers["Content-Encoding"]).toBeUndefined();
+    expect(plain.body!.toString()).toBe("body{}");
+    expect(assetResponse(assets.style, { acceptEncoding: null, ifNoneMatch: assets.style.etag }).status).toBe(304);
   });
 });

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ArmTemplateError, DeferredValue, expandTemplate, isSubscriptionTemplate } from "../../../lib/arm";
 import type { DeploymentScope } from "../../../lib/arm";
 import { CliUsageError } from "../errors";
+import { outputFormat, printData } from "../output";
 import type { RegisterCommand } from "./index";
 
 /** `aks-platform arm expand TEMPLATE`: what an ARM template would deploy, expanded offline. */
@@ -84,7 +85,7 @@ function parameterValues(doc: unknown, file: string): Record<string, unknown> {
   return values;
 }
 
-export const register: RegisterCommand = (program, setExitCode) => {
+export const register: RegisterCommand = (program) => {
   const arm = program.command("arm").description("Offline ARM template tools.");
   arm
     .command("expand")
@@ -120,11 +121,12 @@ export const register: RegisterCommand = (program, setExitCode) => {
       };
       try {
         const result = expandTemplate(template, { parameters, scope, templateName: path.basename(templateFile) });
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        // The expansion is a tree; its readable form is the JSON itself, so "table" prints that too.
+        printData(outputFormat(), result, () => `${JSON.stringify(result, null, 2)}\n`);
       } catch (err) {
         if (!(err instanceof ArmTemplateError)) throw err;
-        process.stderr.write(`error: ${err.message}\n`);
-        setExitCode(1);
+        // A template that cannot be expanded is wrong input (exit-code table: 2).
+        throw new CliUsageError(err.message);
       }
     });
 };

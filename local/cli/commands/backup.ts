@@ -15,12 +15,13 @@ import {
 import { defaultSpec, type PlatformSpec } from "../../../lib/spec";
 import { startSandboxArm, type SandboxArm } from "../../sandbox";
 import { CliUsageError } from "../errors";
+import { outputFormat, printData } from "../output";
 import type { RegisterCommand } from "./index";
 
 /**
  * `aks-platform backup verify`: the OPS-5 check on demand, against Azure, any ARM-compatible endpoint, or an
  * in-process sandbox seeded with the default spec's Data Protection state. Exit 0 all healthy, 1 any not, 2 usage
- * or access error.
+ * error, 3 the vault cannot be read.
  */
 
 interface VerifyOptions {
@@ -30,7 +31,7 @@ interface VerifyOptions {
   sandbox?: boolean;
   armEndpoint?: string;
   now?: string;
-  format: "json" | "text";
+  format?: "json" | "text";
   concurrency: string;
   validateRestore?: boolean;
 }
@@ -121,7 +122,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .option("--now <iso-time>", "judge ages as of this time (default: now)")
     .option("--concurrency <n>", "instances read at once", "8")
     .option("--validate-restore", "also validate a restore of tonight's rotating pick")
-    .addOption(new Option("--format <format>", "output format").choices(["json", "text"]).default("text"))
+    .addOption(new Option("--format <format>", "the same as -o json / -o table").choices(["json", "text"]))
     .action(async (options: VerifyOptions) => {
       const now = parseNow(options.now);
       const concurrency = Number(options.concurrency);
@@ -167,14 +168,12 @@ export const register: RegisterCommand = (program, setExitCode) => {
             process.stderr.write(
               `error: cannot read Backup vault ${vault.vault} in ${vault.resourceGroup}: ${err.message}\n`,
             );
-            setExitCode(2);
+            setExitCode(3);
             return;
           }
           throw err;
         }
-        process.stdout.write(
-          options.format === "json" ? `${JSON.stringify(toCliJson(report), null, 2)}\n` : renderText(report),
-        );
+        printData(outputFormat(options.format), toCliJson(report), () => renderText(report));
         setExitCode(reportHealthy(report) ? 0 : 1);
       } finally {
         await sandbox?.close();

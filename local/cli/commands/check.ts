@@ -10,10 +10,10 @@ import {
   type CheckReport,
 } from "../../../lib/check";
 import { loadAppConfig } from "../../../lib/config";
-import { buildPlan, PlanError } from "../../../lib/plan";
-import { defaultSpec, loadSpecFile, SpecParseError, SpecValidationError, validateSpec } from "../../../lib/spec";
-import type { PlatformSpec } from "../../../lib/spec";
+import { buildPlan } from "../../../lib/plan";
 import { CliUsageError } from "../errors";
+import { outputFormat, printData } from "../output";
+import { readSpec } from "../spec-input";
 import type { RegisterCommand } from "./index";
 
 /**
@@ -24,14 +24,8 @@ import type { RegisterCommand } from "./index";
 interface CheckOptions {
   spec?: string;
   schemas?: string;
-  format: "text" | "json";
-}
-
-async function readSpec(file: string | undefined): Promise<PlatformSpec> {
-  if (file !== undefined) return loadSpecFile(file);
-  const result = validateSpec(defaultSpec);
-  if (!result.ok) throw new SpecValidationError(result.problems, "the default spec");
-  return result.spec;
+  skipSchemas?: boolean;
+  format?: "text" | "json";
 }
 
 function renderText(report: CheckReport): string {
@@ -48,7 +42,7 @@ function renderText(report: CheckReport): string {
       );
     for (const a of s.allowed) lines.push(`  allowed without schema: ${a.type} (${a.reason})`);
   } else {
-    lines.push(`schemas: NOT CHECKED. ${SCHEMAS_HELP}`);
+    lines.push("schemas: skipped (--skip-schemas)");
   }
   const failedReqs = report.requirements.filter((r) => r.problems.length > 0);
   lines.push(`requirements: ${report.requirements.length - failedReqs.length}/${report.requirements.length} hold`);
@@ -77,38 +71,29 @@ export const register: RegisterCommand = (program, setExitCode) => {
       "--schemas <dir>",
       "folder laid out like https://schema.management.azure.com/schemas/ (default: AKS_PLATFORM_ARM_SCHEMAS_DIR or ../shared/arm-schemas)",
     )
-    .addOption(new Option("--format <format>", "report format").choices(["text", "json"]).default("text"))
+    .option("--skip-schemas", "run the other checks without the official schemas")
+    .addOption(new Option("--format <format>", "the same as -o json / -o table").choices(["text", "json"]))
     .action(async (options: CheckOptions) => {
       const config = loadAppConfig();
       // --schemas is relative to the working directory, like any path a person types.
       const schemasDir = options.schemas === undefined ? resolveSchemasDir() : path.resolve(options.schemas);
+      if (schemasDir === undefined && !options.skipSchemas)
+        throw new CliUsageError(
+          `no ARM schemas at ${config.armSchemasDir}, so nothing was checked. ${SCHEMAS_HELP} Or run with --skip-schemas.`,
+        );
       let schemas: ArmSchemas | undefined;
       try {
-        schemas = schemasDir === undefined ? undefined : loadArmSchemas(schemasDir);
+        schemas = schemasDir === undefined || options.skipSchemas ? undefined : loadArmSchemas(schemasDir);
       } catch (err) {
         throw new CliUsageError(`--schemas: ${err instanceof Error ? err.message : String(err)}`);
       }
-      let spec: PlatformSpec;
-      let plan: ReturnType<typeof buildPlan>;
-      try {
-        spec = await readSpec(options.spec);
-        plan = buildPlan(spec, { templatesDir: config.templatesDir });
-      } catch (err) {
-        if (err instanceof SpecValidationError) {
-          process.stderr.write(
-            `error: ${err.source ?? "the spec"} is invalid:\n${err.problems.map((p) => `${p.path}: ${p.message}`).join("\n")}\n`,
-          );
-        } else if (err instanceof SpecParseError || err instanceof PlanError) {
-          process.stderr.write(`error: ${err.message}\n`);
-        } else throw err;
-        setExitCode(1);
-        return;
-      }
+      const spec = await readSpec(options.spec);
+      const plan = buildPlan(spec, { templatesDir: config.templatesDir });
       const report = checkPlan(plan, spec, {
         templatesDir: config.templatesDir,
         ...(schemas === undefined ? {} : { schemas }),
       });
-      process.stdout.write(options.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+      printData(outputFormat(options.format), report, () => renderText(report));
       if (checkFailed(report)) setExitCode(1);
     });
 };

@@ -11,10 +11,11 @@ import { isLoopbackUrl } from "../../../lib/azure";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
 import { openBuildRecords, startLocalRuntime, type LocalRuntime } from "../../build/runner";
+import { SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
-import { DEFAULT_SANDBOX_TIME_SCALE, stateDirFor } from "./up";
+import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
 
 /**
  * `aks-platform down --cluster NAME` (RG-1): the teardown orchestration driven in this process through the local
@@ -51,7 +52,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
         String(DEFAULT_SANDBOX_TIME_SCALE),
       ),
     )
-    .option("--state-dir <dir>", "where build state (Azurite, sandbox) is kept (default: .local/builds/<environment>)")
+    .option("--state-dir <dir>", STATE_DIR_HELP)
     .action(async (options: DownOptions) => {
       if (Boolean(options.sandbox) === (options.subscription !== undefined))
         throw new CliUsageError(
@@ -70,7 +71,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
         process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
       }
 
-      const stateDir = options.stateDir ?? stateDirFor(options.env);
+      const stateDir = stateDirOf(options);
       const spec = await recordedSpec(stateDir, options);
       if (!spec) {
         process.stderr.write(`error: environment ${options.env} has not been built here and is not the default\n`);
@@ -80,7 +81,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
       const runtime = await startLocalRuntime({
         stateDir,
         timeScale: options.sandbox ? timeScale : 1,
-        ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: spec.subscriptionId } } : {}),
+        ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
       });
       try {
         setExitCode(await tearDown(runtime, spec, options));

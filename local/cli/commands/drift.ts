@@ -8,7 +8,8 @@ import { runOrchestration, startLocalRuntime, type LocalRuntime } from "../../bu
 import { CliUsageError } from "../errors";
 import { describeSpecFailure, readSpec } from "../spec-input";
 import type { RegisterCommand } from "./index";
-import { DEFAULT_SANDBOX_TIME_SCALE, startAzureRuntime, stateDirFor } from "./up";
+import { inSandbox, SANDBOX_SUBSCRIPTION_ID, stateDirOf } from "../../build/target";
+import { DEFAULT_SANDBOX_TIME_SCALE, startAzureRuntime } from "./up";
 
 /**
  * `aks-platform drift`: the drift check of an environment on demand, through the same `driftCheck` orchestration the
@@ -91,15 +92,16 @@ export const register: RegisterCommand = (program, setExitCode) => {
         throw new CliUsageError(
           `--env ${options.env}: the spec describes environment ${spec.name} (give that environment's spec with --spec)`,
         );
-      if (options.subscription !== undefined) spec = { ...spec, subscriptionId: options.subscription };
+      spec = options.subscription !== undefined ? { ...spec, subscriptionId: options.subscription } : inSandbox(spec);
+      const stateDir = stateDirOf(options);
 
       const runtime = options.sandbox
         ? await startLocalRuntime({
-            stateDir: options.stateDir ?? stateDirFor(spec.name),
+            stateDir,
             timeScale,
-            sandbox: { timeScale, subscriptionId: spec.subscriptionId },
+            sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID },
           })
-        : await startAzureRuntime(spec, options, options.stateDir ?? stateDirFor(spec.name));
+        : await startAzureRuntime(spec, options, stateDir);
       try {
         const { report, remediation } = await runCheck(runtime, spec, options.remediate ?? false);
         // After a remediation, the check that followed it decides the exit code.

@@ -13,16 +13,17 @@ import { startAzurite } from "../../azurite";
 import { DurableDriver } from "../../durable/driver";
 import { loadApp } from "../../registry";
 import { startSandboxArm, type SandboxArm } from "../../sandbox";
-import { defaultSpec, loadSpecFile, SpecParseError, SpecValidationError } from "../../../lib/spec";
 import type { PlatformSpec } from "../../../lib/spec";
 import { CliUsageError } from "../errors";
+import { outputFormat, printData } from "../output";
+import { readSpec } from "../spec-input";
 import type { RegisterCommand } from "./index";
 
 /** `aks-platform events classify FILE…`: what the app would make of delivered events, offline. */
 
 interface ClassifyOptions {
   spec?: string;
-  format: "json" | "text";
+  format?: "json" | "text";
   tlsPattern?: string;
 }
 
@@ -87,10 +88,6 @@ function renderText(rows: Row[]): string {
     .join("\n");
 }
 
-async function readSpec(file: string | undefined): Promise<PlatformSpec> {
-  return file === undefined ? defaultSpec : loadSpecFile(file);
-}
-
 function tlsPattern(text: string | undefined): RegExp | undefined {
   if (text === undefined) return undefined;
   try {
@@ -120,22 +117,14 @@ export const register: RegisterCommand = (program, setExitCode) => {
       "--tls-pattern <regex>",
       "Key Vault object names that are platform TLS material (case-insensitive); default: tls",
     )
-    .addOption(new Option("--format <format>", "output on stdout").choices(["json", "text"]).default("text"))
+    .addOption(new Option("--format <format>", "the same as -o json / -o table").choices(["json", "text"]))
     .action(async (files: string[], options: ClassifyOptions) => {
-      let spec: PlatformSpec;
-      try {
-        spec = await readSpec(options.spec);
-      } catch (err) {
-        if (!(err instanceof SpecParseError || err instanceof SpecValidationError)) throw err;
-        process.stderr.write(`error: ${err.message}\n`);
-        setExitCode(1);
-        return;
-      }
+      const spec: PlatformSpec = await readSpec(options.spec);
       const pattern = tlsPattern(options.tlsPattern);
       const classifier = new EventClassifier({ spec, ...(pattern !== undefined ? { tlsObjectPattern: pattern } : {}) });
       const rows: Row[] = [];
       for (const file of files) rows.push(...(await classifyFile(file, classifier)));
-      process.stdout.write(options.format === "json" ? `${JSON.stringify(rows, null, 2)}\n` : `${renderText(rows)}\n`);
+      printData(outputFormat(options.format), rows, () => `${renderText(rows)}\n`);
       if (rows.some((row) => "error" in row)) setExitCode(1);
     });
   registerReplay(events, setExitCode);
@@ -150,7 +139,7 @@ interface ReplayOptions {
   key?: string;
   spec?: string;
   wait: string;
-  format: "json" | "text";
+  format?: "json" | "text";
 }
 
 interface ReplayRow {
@@ -470,26 +459,21 @@ function registerReplay(
     .option("--key <key>", "function or system key of the host (x-functions-key)")
     .option("--spec <file>", "platform spec (JSON or YAML); default: the seed spec k8s-demo")
     .option("--wait <seconds>", "how long to wait for the reactions to finish", "120")
-    .addOption(new Option("--format <format>", "output on stdout").choices(["json", "text"]).default("text"))
+    .addOption(new Option("--format <format>", "the same as -o json / -o table").choices(["json", "text"]))
     .action(async (files: string[], options: ReplayOptions) => {
       const wait = Number(options.wait);
       if (!Number.isFinite(wait) || wait < 0)
         throw new CliUsageError(`--wait "${options.wait}" is not a number of seconds`);
-      let spec: PlatformSpec;
-      try {
-        spec = await readSpec(options.spec);
-      } catch (err) {
-        if (!(err instanceof SpecParseError || err instanceof SpecValidationError)) throw err;
-        process.stderr.write(`error: ${err.message}\n`);
-        setExitCode(1);
-        return;
-      }
+      const spec: PlatformSpec = await readSpec(options.spec);
       const deadline = Date.now() + wait * 1000;
       const rows = options.host
         ? await replayToHost(files, spec, options, deadline)
         : await replayInProcess(files, spec, deadline);
-      process.stdout.write(
-        options.format === "json" ? `${JSON.stringify(rows, null, 2)}\n` : `${renderReplay(rows)}\n`,
+      printData(
+        outputFormat(options.format),
+        rows,
+        () => `${renderReplay(rows)}
+`,
       );
       if (rows.some((r) => r.error !== undefined || (r.runtimeStatus !== undefined && r.runtimeStatus !== "Completed")))
         setExitCode(1);

@@ -13,6 +13,7 @@ import { register as down } from "./down";
 import { register as drift } from "./drift";
 import { register as upgrade } from "./upgrade";
 import { register as env } from "./env";
+import { register as spec } from "./spec";
 
 /**
  * Each command module exports `register(program, setExitCode)`. Add one line here per command module;
@@ -35,4 +36,5 @@ export const commands: RegisterCommand[] = [
   drift,
   upgrade,
   env,
+  spec,
 ];

@@ -5,9 +5,10 @@ import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
 import type { RestoreOutcome } from "../../../orchestrations/restore/activities/notifyRestoreResult";
 import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
+import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
-import { DEFAULT_SANDBOX_TIME_SCALE, stateDirFor } from "./up";
+import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
 
 /**
  * `aks-platform restore` (OPS-7, cluster failure): the restore orchestration driven in this process through the
@@ -23,6 +24,7 @@ interface RestoreOptions {
   subscription?: string;
   armEndpoint?: string;
   timeScale: string;
+  stateDir?: string;
 }
 
 function printResult(r: RestoreOutcome): void {
@@ -68,6 +70,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .option("--subscription <id>", "Azure subscription of the platform")
     .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
     .option("--time-scale <factor>", "sandbox: simulated seconds per real second", String(DEFAULT_SANDBOX_TIME_SCALE))
+    .option("--state-dir <dir>", STATE_DIR_HELP)
     .action(async (options: RestoreOptions) => {
       if (Boolean(options.sandbox) === (options.subscription !== undefined)) {
         throw new CliUsageError(
@@ -80,7 +83,9 @@ export const register: RegisterCommand = (program, setExitCode) => {
       if (!Number.isFinite(timeScale) || timeScale <= 0)
         throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
       const base: PlatformSpec =
-        options.subscription !== undefined ? { ...defaultSpec, subscriptionId: options.subscription } : defaultSpec;
+        options.subscription !== undefined
+          ? { ...defaultSpec, subscriptionId: options.subscription }
+          : inSandbox(defaultSpec);
       if (!options.sandbox && base.subscriptionId === UNSET_SUBSCRIPTION_ID)
         throw new CliUsageError("--subscription needs a real subscription id");
       const cluster = base.clusters.find((c) => c.name === options.cluster);
@@ -97,10 +102,10 @@ export const register: RegisterCommand = (program, setExitCode) => {
       }
 
       const runtime = await startLocalRuntime({
-        stateDir: stateDirFor(base.name),
+        stateDir: stateDirOf(options),
         timeScale: options.sandbox ? timeScale : 1,
         // The same sandbox (state and subscription) that `up --sandbox` built.
-        ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: base.subscriptionId } } : {}),
+        ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
       });
       try {
         const spec: PlatformSpec = base;

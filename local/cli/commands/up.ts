@@ -36,7 +36,10 @@ import {
 import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import { BuildProgressView } from "../progress";
-import { describeSpecFailure, readSpec } from "../spec-input";
+import { readSpec } from "../spec-input";
+import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
+import { cliConventions } from "../output";
+import { checkAzureLogin } from "../credentials";
 import type { RegisterCommand } from "./index";
 
 /**
@@ -60,10 +63,6 @@ interface UpOptions {
 
 export const DEFAULT_SANDBOX_TIME_SCALE = 120;
 
-export function stateDirFor(environment: string): string {
-  return path.join(repoRoot(), ".local", "builds", environment);
-}
-
 export const register: RegisterCommand = (program, setExitCode) => {
   program
     .command("up")
@@ -81,9 +80,9 @@ export const register: RegisterCommand = (program, setExitCode) => {
         String(DEFAULT_SANDBOX_TIME_SCALE),
       ),
     )
-    .option("--report <dir>", "where to write the report (default: .local/reports/<environment>)")
-    .option("--fresh", "sandbox: forget earlier runs and their simulated resources first")
-    .option("--state-dir <dir>", "where build state (Azurite, sandbox) is kept (default: .local/builds/<environment>)")
+    .option("--report <dir>", "where to write the report (default: .local/reports/<target>/<environment>)")
+    .option("--fresh", "sandbox: forget every earlier sandbox run and its simulated resources first")
+    .option("--state-dir <dir>", STATE_DIR_HELP)
     .action(async (options: UpOptions) => {
       if (Boolean(options.sandbox) === (options.subscription !== undefined)) {
         throw new CliUsageError(
@@ -97,25 +96,17 @@ export const register: RegisterCommand = (program, setExitCode) => {
         throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
       }
 
-      let spec: PlatformSpec;
-      try {
-        spec = await readSpec(options.spec);
-      } catch (err) {
-        const message = describeSpecFailure(err);
-        if (message === undefined) throw err;
-        process.stderr.write(`${message}\n`);
-        setExitCode(1);
-        return;
-      }
-      if (options.subscription !== undefined) spec = { ...spec, subscriptionId: options.subscription };
+      const given = await readSpec(options.spec);
+      const spec: PlatformSpec =
+        options.subscription !== undefined ? { ...given, subscriptionId: options.subscription } : inSandbox(given);
 
-      const stateDir = options.stateDir ?? stateDirFor(spec.name);
+      const stateDir = stateDirOf(options);
       const runtime = options.sandbox
         ? await startLocalRuntime({
             stateDir,
             fresh: options.fresh ?? false,
             timeScale,
-            sandbox: { timeScale, subscriptionId: spec.subscriptionId },
+            sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID },
           })
         : await startAzureRuntime(spec, options, stateDir);
       recordRun(stateDir, process.argv.slice(2));
@@ -134,12 +125,14 @@ export const register: RegisterCommand = (program, setExitCode) => {
 
   program
     .command("status")
-    .description("Show the last build of an environment that `up` ran on this machine (progress, failures).")
+    .description(
+      "Show the last build of an environment on this machine (progress, failures): on the sandbox, a subscription, or every target with a build of it.",
+    )
     .option("--env <name>", "environment name", "k8s-demo")
     .option("--state-dir <dir>", "where build state is kept (default: .local/builds/<environment>)")
     .addOption(new Option("--format <format>", "output").choices(["json", "text"]).default("text"))
     .action(async (options: { env: string; stateDir?: string; format: "json" | "text" }) => {
-      const stateDir = options.stateDir ?? stateDirFor(options.env);
+      const stateDir = stateDirOf({ sandbox: true, ...options });
       const runtime = await openBuildRecords(stateDir);
       try {
         // The build, never a what-if: a preview is not "the last build".
@@ -208,6 +201,8 @@ export async function startAzureRuntime(
     }
     process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
   }
+  // The login first: without it nothing below can work, and it would only show up later as a failed deployment.
+  await checkAzureLogin(process.env.AKS_PLATFORM_ARM_ENDPOINT || undefined);
   // Durable state stays on this machine (Azurite); ARM calls go to Azure with DefaultAzureCredential.
   return startLocalRuntime({ stateDir, timeScale: 1 });
 }
@@ -250,7 +245,9 @@ async function runOnce(
   process.stdout.write(
     `${mode === "whatif" ? "What-if" : "Build"} of ${spec.name} in ${spec.location}${options.sandbox ? " (sandbox ARM, simulated time)" : ""}\n`,
   );
-  const outcome = await runBuild(runtime, spec, mode, { onProgress: (s, r) => view.update(s, r) });
+  const outcome = await runBuild(runtime, spec, mode, {
+    ...(cliConventions().quiet ? {} : { onProgress: (s: BuildStatus | undefined, r: string) => view.update(s, r) }),
+  });
   if (outcome.resumed) process.stdout.write("(resumed an interrupted build of this environment)\n");
   return outcome;
 }

@@ -10,7 +10,7 @@ import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { driverUpgradeInstances } from "../../upgrade/instances";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
-import { stateDirFor } from "./up";
+import { SANDBOX_SUBSCRIPTION_ID, stateDirOf } from "../../build/target";
 
 /**
  * `aks-platform upgrade plan|start|status|approve|reject|resume|cancel` (issue 20): the upgrade run driven in this
@@ -74,9 +74,9 @@ async function runtimeFor(options: TargetOptions, spec: PlatformSpec): Promise<L
   if (!Number.isFinite(timeScale) || timeScale <= 0)
     throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
   return startLocalRuntime({
-    stateDir: stateDirFor(spec.name),
+    stateDir: stateDirOf(options),
     timeScale: options.sandbox ? timeScale : 1,
-    ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: spec.subscriptionId } } : {}),
+    ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
   });
 }
 
