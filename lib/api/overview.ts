@@ -13,7 +13,7 @@ import {
   type DeploymentState,
 } from "../plan/progress";
 import { buildGantt, makespanSeconds } from "../plan/timeline";
-import { defaultSpec, type PlatformSpec } from "../spec";
+import type { PlatformSpec } from "../spec";
 import { cancellationOf, buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
 import type { Environments } from "./environments";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";

@@ -69,14 +69,15 @@ function specFor(options: TargetOptions): PlatformSpec {
   return spec;
 }
 
-async function runtimeFor(options: TargetOptions, spec: PlatformSpec): Promise<LocalRuntime> {
+/** The runtime on the target's state folder; `startSandbox` false only reads it (status). */
+async function runtimeFor(options: TargetOptions, startSandbox = Boolean(options.sandbox)): Promise<LocalRuntime> {
   const timeScale = Number(options.timeScale);
   if (!Number.isFinite(timeScale) || timeScale <= 0)
     throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
   return startLocalRuntime({
     stateDir: stateDirOf(options),
-    timeScale: options.sandbox ? timeScale : 1,
-    ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
+    timeScale: startSandbox ? timeScale : 1,
+    ...(startSandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
   });
 }
 
@@ -173,7 +174,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .action(async (options: StartOptions) => {
       const spec = specFor(options);
       const target = targetOf(options);
-      const runtime = await runtimeFor(options, spec);
+      const runtime = await runtimeFor(options);
       try {
         const plan = await planUpgradeRun({ spec, target }, new AbortController().signal);
         process.stdout.write(
@@ -191,7 +192,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .action(async (options: StartOptions) => {
       const spec = specFor(options);
       const target = targetOf(options);
-      const runtime = await runtimeFor(options, spec);
+      const runtime = await runtimeFor(options);
       try {
         const res = await handleUpgrades(
           apiRequest("POST", { env: spec.name }, { target, approved: Boolean(options.yes), requestedBy: "cli" }),
@@ -210,7 +211,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .description("The environment's last upgrade run (exit 0 when it succeeded).")
     .action(async (options: TargetOptions) => {
       const spec = specFor(options);
-      const runtime = await runtimeFor({ ...options, sandbox: false, subscription: "status" }, spec);
+      const runtime = await runtimeFor(options, false);
       try {
         const view = await driverUpgradeInstances(runtime.driver).get(upgradeInstanceId(spec.name));
         if (!view?.customStatus) throw new Error(`no upgrade run of ${spec.name} on this machine`);
@@ -232,7 +233,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
       .description(text)
       .action(async (runId: string, options: TargetOptions) => {
         const spec = specFor(options);
-        const runtime = await runtimeFor(options, spec);
+        const runtime = await runtimeFor(options);
         try {
           const res = await handleUpgradeAction(
             apiRequest("POST", { env: spec.name, id: runId, action }),
