@@ -18,8 +18,8 @@ export const RUNBOOKS = {
   "OPS-5": { heading: "OPS-5 Nightly backup verification", anchor: "ops-5-nightly-backup-verification" },
   "OPS-6": { heading: "OPS-6 Alerts", anchor: "ops-6-alerts" },
   "OPS-7": { heading: "OPS-7 Restore", anchor: "ops-7-restore" },
-  "OPS-9": { heading: "OPS-9 Drift", anchor: "ops-9-drift" },
   "OPS-8": { heading: "OPS-8 Upgrades", anchor: "ops-8-upgrades" },
+  "OPS-9": { heading: "OPS-9 Drift", anchor: "ops-9-drift" },
 } as const;
 
 export type OpsId = keyof typeof RUNBOOKS;

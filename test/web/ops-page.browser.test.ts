@@ -7,6 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalHost, type LocalHost } from "../../local/host";
 import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
+import { OPS_IDS } from "../../lib/notify";
 import { defaultSpec } from "../../lib/spec";
 import { E2E_SPEED } from "../e2e/harness";
 import { CHROMIUM_LAUNCH, chromiumMissingReason } from "../helpers/chromium";
@@ -239,7 +240,7 @@ describe.skipIf(chromiumMissing !== undefined)(
       expect(await page.locator("#backups .trend svg rect").count()).toBeGreaterThanOrEqual(14);
       expect(await page.locator("#backups").textContent()).toContain("not healthy");
       expect(await page.locator("#certificates .no-data").textContent()).toContain("No data yet");
-      expect(await page.locator("#runbooks a").count()).toBe(7);
+      expect(await page.locator("#runbooks a").count()).toBe(OPS_IDS.length);
 
       expect(errors).toEqual([]);
       await context.close();
