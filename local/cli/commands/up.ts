@@ -129,7 +129,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
       "Show the last build of an environment on this machine (progress, failures): on the sandbox, a subscription, or every target with a build of it.",
     )
     .option("--env <name>", "environment name", "k8s-demo")
-    .option("--state-dir <dir>", "where build state is kept (default: .local/builds/<environment>)")
+    .option("--state-dir <dir>", STATE_DIR_HELP)
     .addOption(new Option("--format <format>", "output").choices(["json", "text"]).default("text"))
     .action(async (options: { env: string; stateDir?: string; format: "json" | "text" }) => {
       const stateDir = stateDirOf({ sandbox: true, ...options });
