@@ -1,4 +1,5 @@
 import { messages, type NotifyMessage } from "../../lib/notify";
+import { buildDriftReport, driftDetectedMessage, driftRemediatedMessage } from "../../lib/drift";
 import { upgradeMessage } from "../../lib/upgrade";
 
 /** One sample of every message the app sends, with fixed times and ids so renderings are stable. */
@@ -157,6 +158,7 @@ export const samples: Record<string, NotifyMessage> = {
   }),
   "notify-test": messages.testMessage({ environment: env, channel: "slack", correlationId: "test-1", occurredAt: at }),
   ...upgradeSamples(),
+  ...driftSamples(),
 };
 
 function upgradeSamples(): Record<string, NotifyMessage> {
@@ -215,5 +217,52 @@ function upgradeSamples(): Record<string, NotifyMessage> {
       },
       base,
     ),
+  };
+}
+
+function driftSamples(): Record<string, NotifyMessage> {
+  const nsg =
+    "/subscriptions/s/resourceGroups/rg-k8s-demo-common/providers/Microsoft.Network/networkSecurityGroups/nsg-k8s-demo-app1";
+  const drifted = buildDriftReport({
+    environment: env,
+    checkedAt: at,
+    trigger: "event",
+    checks: [
+      {
+        unit: "k8s-demo-network",
+        result: {
+          ok: true,
+          changes: [
+            {
+              resourceId: nsg,
+              changeType: "Modify",
+              delta: [
+                {
+                  path: "properties.securityRules",
+                  propertyChangeType: "Array",
+                  children: [
+                    { path: "2", propertyChangeType: "Delete", before: { name: "allow-ssh", properties: {} } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      },
+    ],
+  });
+  const clean = buildDriftReport({
+    environment: env,
+    checkedAt: at,
+    trigger: "after-remediation",
+    checks: [{ unit: "k8s-demo-network", result: { ok: true, changes: [] } }],
+  });
+  return {
+    "drift-detected": driftDetectedMessage(drifted, { correlationId: "drift:k8s-demo:1", remediation: "report-only" }),
+    "drift-remediated": driftRemediatedMessage(clean, {
+      correlationId: "drift:k8s-demo:2",
+      units: ["k8s-demo-network"],
+      failures: [],
+    }),
   };
 }
