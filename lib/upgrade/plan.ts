@@ -212,9 +212,8 @@ function planCluster(
           approvalReasons.push(`Istio revision ${currentRevision} → ${target.istioRevision}`);
       }
     }
-  } else if (target.istioRevision !== undefined && currentRevision === undefined) {
-    refused.push("the cluster has no Istio add-on revision to upgrade");
   }
+  // A cluster without the Istio add-on (AKS-12: app2) takes no part in an Istio revision upgrade.
 
   if (finalRevision !== undefined && !revisionSupports(byRevision.get(finalRevision), finalK8s)) {
     const fits = [...byRevision.values()]

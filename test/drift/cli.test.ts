@@ -41,7 +41,19 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const drift = (...extra: string[]) =>
-  runCli(["drift", "--sandbox", "--spec", specFile, "--state-dir", stateDir, "--time-scale", "600", ...extra]);
+  runCli([
+    "drift",
+    "--sandbox",
+    "--spec",
+    specFile,
+    "--state-dir",
+    stateDir,
+    "--time-scale",
+    "600",
+    "-o",
+    "table",
+    ...extra,
+  ]);
 
 describe("aks-platform drift", () => {
   it("exits 0 on a freshly built platform", async () => {

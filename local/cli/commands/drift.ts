@@ -6,6 +6,7 @@ import type { PlatformSpec } from "../../../lib/spec";
 import type { DriftCheckInput, DriftCheckResult } from "../../../orchestrations/drift/contracts";
 import { runOrchestration, startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { CliUsageError } from "../errors";
+import { outputFormat, printData } from "../output";
 import { describeSpecFailure, readSpec } from "../spec-input";
 import type { RegisterCommand } from "./index";
 import { inSandbox, SANDBOX_SUBSCRIPTION_ID, stateDirOf } from "../../build/target";
@@ -27,7 +28,6 @@ interface DriftOptions {
   armEndpoint?: string;
   stateDir?: string;
   timeScale: string;
-  output: "text" | "json";
   remediate?: boolean;
 }
 
@@ -63,7 +63,6 @@ export const register: RegisterCommand = (program, setExitCode) => {
         String(DEFAULT_SANDBOX_TIME_SCALE),
       ),
     )
-    .addOption(new Option("-o, --output <format>", "output").choices(["text", "json"]).default("text"))
     .option(
       "--remediate",
       "re-deploy every drifted unit from the spec (the build path, incremental: nothing is deleted), then check again",
@@ -106,16 +105,16 @@ export const register: RegisterCommand = (program, setExitCode) => {
         const { report, remediation } = await runCheck(runtime, spec, options.remediate ?? false);
         // After a remediation, the check that followed it decides the exit code.
         const final = remediation?.after ?? report;
-        if (options.output === "json") process.stdout.write(`${JSON.stringify({ ...report, remediation }, null, 2)}\n`);
-        else {
-          process.stdout.write(`${renderDriftText(report)}\n`);
+        printData(outputFormat(), { ...report, remediation }, () => {
+          const lines = [renderDriftText(report)];
           if (remediation) {
-            process.stdout.write(`re-deployed: ${remediation.units.join(", ") || "(nothing)"}\n`);
-            for (const r of remediation.refused) process.stdout.write(`  not re-deployed: ${r.unit}: ${r.reason}\n`);
-            for (const f of remediation.failures) process.stdout.write(`  failed: ${f}\n`);
-            if (remediation.after) process.stdout.write(`after the re-deploy: ${renderDriftText(remediation.after)}\n`);
+            lines.push(`re-deployed: ${remediation.units.join(", ") || "(nothing)"}`);
+            for (const r of remediation.refused) lines.push(`  not re-deployed: ${r.unit}: ${r.reason}`);
+            for (const f of remediation.failures) lines.push(`  failed: ${f}`);
+            if (remediation.after) lines.push(`after the re-deploy: ${renderDriftText(remediation.after)}`);
           }
-        }
+          return `${lines.join("\n")}\n`;
+        });
         const failed = (remediation?.failures.length ?? 0) + (remediation?.refused.length ?? 0) > 0;
         setExitCode(final.findings.length > 0 || failed ? 1 : final.errors.length > 0 ? 2 : 0);
       } finally {
