@@ -141,8 +141,9 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   );
   record(stage1.deployments, all, stage1.outputs);
   noteCancel(stage1);
-  // A cancel that arrived after the loop's last wait still stops the build before any child starts.
-  if (!canceled && cancel.heard) {
+  // A cancel that arrived after the loop's last wait (or while planning, when the first stage had nothing to wait
+  // for) still stops the build before any child starts: `check` also sees an event no wait has caught yet.
+  if (!canceled && (yield* cancel.check())) {
     onCancel(context.df.currentUtcDateTime.toISOString());
     canceled = { requestedAt: status.cancelRequestedAt!, cancelledInArm: [], awaited: [], notStarted: [] };
   }
