@@ -67,10 +67,9 @@ export async function handleProvision(
   const route = routeNames(request, ["env"]);
   if (!route.ok) return route.response;
   const { env } = route.names;
-  const modeParam = request.query.get("mode") ?? "deploy";
-  if (modeParam !== "deploy" && modeParam !== "whatif") {
-    return problem(400, `query parameter mode must be 'deploy' or 'whatif', not '${modeParam}'`);
-  }
+  const mode = modeOf(request);
+  if (!mode.ok) return mode.response;
+  const modeParam = mode.mode;
   const statusUrl = friendlyStatusUrl(request.url, modeParam);
   if (request.method === "GET") return buildStatusResponse(env, modeParam, instances);
   if (request.method !== "POST") return methodNotAllowed(request.method, ["GET", "POST"]);
@@ -140,33 +139,50 @@ export async function handleProvision(
 /**
  * `POST /environments/{env}/provision/cancel` cancels the build as a tree: the build and each of its
  * sub-orchestrations get the cancel event (the Durable extension's terminate does not reach sub-orchestrations,
- * azure-functions-durable-extension#153 and durabletask#446, and would leave deployments running in ARM). Each then starts nothing new, asks ARM to cancel the deployments it
- * has running, waits for them to end, and the build ends with `canceled` naming what was cancelled or awaited.
+ * azure-functions-durable-extension#153 and durabletask#446, and would leave deployments running in ARM). Each then
+ * starts nothing new, asks ARM to cancel the deployments it has running, waits for them to end, and the build ends
+ * with `canceled` naming what was cancelled or awaited. `?mode=whatif` stops the environment's what-if instead
+ * (never its build): a what-if writes nothing to ARM, so its instances are simply terminated.
  */
 export async function handleCancel(request: ApiRequest, instances: BuildInstances): Promise<ApiResponse> {
   if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
   const route = routeNames(request, ["env"]);
   if (!route.ok) return route.response;
   const { env } = route.names;
-  const instanceId = buildInstanceId(env);
-  const statusUrl = friendlyStatusUrl(request.url.replace(/\/cancel(?=$|\?)/, ""), "deploy");
+  const mode = modeOf(request);
+  if (!mode.ok) return mode.response;
+  const instanceId = buildModeInstanceId(env, mode.mode);
+  const statusUrl = friendlyStatusUrl(request.url.replace(/\/cancel(?=$|\?)/, ""), mode.mode);
   const tree = await buildTree(instanceId, instances);
-  if (!tree.some(isActive))
-    return problem(409, `no build of environment ${env} is running`, {
-      runtimeStatus: tree[0]?.runtimeStatus ?? "none",
-    });
+  if (!tree.some(isActive)) {
+    const what = mode.mode === "whatif" ? "what-if" : "build";
+    const last = tree[0] && (cancellationOf(tree[0]) ? "Canceled" : tree[0].runtimeStatus);
+    return problem(
+      409,
+      `no ${what} of environment ${env} is running${last ? ` (the last one ended ${last}; see ${statusUrl})` : ""}`,
+      { runtimeStatus: last ?? "none", statusUrl },
+    );
+  }
+  if (mode.mode === "whatif") {
+    const terminated: string[] = [];
+    for (const view of tree.filter(isActive)) {
+      await instances.terminate(view.instanceId, `cancelled by ${cancelRequestFrom(request).request}`);
+      terminated.push(view.instanceId);
+    }
+    return { status: 202, headers: { Location: statusUrl }, jsonBody: { instanceId, terminated, statusUrl } };
+  }
   const reached = new Set<string>();
   const unreached = new Set<string>();
-  // A sub-orchestration is listed in the build's status in the same step that starts it, so it may not exist yet
-  // when the cancel arrives: look again briefly until every listed child has it.
-  for (let attempt = 0; ; attempt++) {
+  let heard = false;
+  // The build starts its sub-orchestrations in the step that lists them in its status, and it hears the cancel
+  // only at its next wait: a cancel that arrives as it starts them would miss them. So keep reaching what it
+  // lists until the build has heard the cancel (`cancelRequestedAt`), after which it starts nothing new.
+  for (const deadline = Date.now() + CANCEL_REACH_MS; ;) {
     unreached.clear();
     const root = await instances.get(instanceId);
-    const listed = [
-      instanceId,
-      ...((root?.customStatus as Partial<BuildStatus> | undefined)?.children ?? []).map((c) => c.instanceId),
-    ];
-    for (const id of listed) {
+    const rootStatus = root?.customStatus as Partial<BuildStatus> | undefined;
+    heard = !isActive(root) || rootStatus?.cancelRequestedAt !== undefined;
+    for (const id of [instanceId, ...(rootStatus?.children ?? []).map((c) => c.instanceId)]) {
       if (reached.has(id)) continue;
       const view = await instances.get(id);
       if (!view) {
@@ -182,7 +198,7 @@ export async function handleCancel(request: ApiRequest, instances: BuildInstance
         if (isActive(await instances.get(id))) throw err;
       }
     }
-    if (unreached.size === 0 || attempt >= CANCEL_REACH_ATTEMPTS) break;
+    if ((heard && unreached.size === 0) || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, CANCEL_REACH_PAUSE_MS));
   }
   const status = tree[0] && (await mergedStatus(tree[0], instances));
@@ -195,14 +211,23 @@ export async function handleCancel(request: ApiRequest, instances: BuildInstance
       cancelling: [...reached],
       deploymentsBeingCancelledInArm: running,
       statusUrl,
-      // Listed children that never appeared: post the cancel again once they run (it is idempotent).
+      // Listed children that never appeared, or a build busy past the deadline: post the cancel again (it is idempotent).
       ...(unreached.size > 0 ? { notYetStarted: [...unreached] } : {}),
+      ...(heard ? {} : { notYetHeard: true }),
     },
   };
 }
 
-const CANCEL_REACH_ATTEMPTS = 5;
-const CANCEL_REACH_PAUSE_MS = 400;
+/** How long a cancel keeps reaching the tree until the build has heard it, and the pause between looks. */
+const CANCEL_REACH_MS = 10_000;
+const CANCEL_REACH_PAUSE_MS = 250;
+
+/** `?mode=` of the provision routes: `deploy` (the default) or `whatif`. */
+function modeOf(request: ApiRequest): { ok: true; mode: BuildMode } | { ok: false; response: ApiResponse } {
+  const mode = request.query.get("mode") ?? "deploy";
+  if (mode === "deploy" || mode === "whatif") return { ok: true, mode };
+  return { ok: false, response: problem(400, `query parameter mode must be 'deploy' or 'whatif', not '${mode}'`) };
+}
 
 /** The build and the sub-orchestrations its status lists (the tree a cancel must reach and a new build must wait for). */
 async function buildTree(instanceId: string, instances: BuildInstances): Promise<InstanceView[]> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildInstanceId } from "../../lib/api/instance-ids";
+import { buildInstanceId, whatIfInstanceId } from "../../lib/api/instance-ids";
 import { Orchestrations } from "../../lib/function-names";
 import { defaultSpec } from "../../lib/spec";
 import { startSink, type Sink } from "../helpers/sink";
@@ -203,5 +203,53 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
     const rebuilt = await h.waitForRun(PROVISION);
     expect(rebuilt.runtimeStatus, JSON.stringify(rebuilt.failure)).toBe("Completed");
     expect(h.sandbox.counters.snapshot().conflicts).toBe(conflictsBefore);
+  });
+
+  it("cancel while planning: the build starts no sub-orchestration, even when every deployment before them is reused", async () => {
+    // The platform is built (previous test), so the first stage reuses everything without a single wait: the
+    // cancel must still be heard before the clusters' sub-orchestrations start (before: it was heard only after,
+    // they ran to the end and the build said Canceled over a finished platform). The Istio look-up is slowed so
+    // the cancel arrives while the build plans.
+    h.sandbox.faults.add({
+      match: { method: "GET", path: "meshRevisionProfiles" },
+      effect: { kind: "latency", ms: 1500 },
+      times: 1,
+    });
+    expect((await h.api(PROVISION, { method: "POST" })).status).toBe(202);
+    expect((await status()).progress?.stage).toBe("planning");
+    const cancel = await h.api(`${PROVISION}/cancel`, { method: "POST" });
+    expect(cancel.status).toBe(202);
+    const final = (await h.waitForRun(PROVISION)) as unknown as StatusBody & { progress: { children: unknown[] } };
+    expect(final.runtimeStatus).toBe("Canceled");
+    expect(final.progress.children).toEqual([]);
+    expect(final.canceled!.notStarted).toContain(`${ENV}-aks-app1`);
+    const tree = (await h.host.driver.list()).filter((s) => s.instanceId.startsWith(`${buildInstanceId(ENV)}:`));
+    expect(tree.filter((s) => ["Pending", "Running"].includes(s.runtimeStatus))).toEqual([]);
+  });
+
+  it("cancel of a what-if stops the what-if, never the build running beside it", async () => {
+    // Both plan slowly (the Istio look-up), so both are running when the cancel comes.
+    h.sandbox.faults.add({
+      match: { method: "GET", path: "meshRevisionProfiles" },
+      effect: { kind: "latency", ms: 1500 },
+      times: 2,
+    });
+    expect((await h.api(PROVISION, { method: "POST" })).status).toBe(202);
+    expect((await h.api(`${PROVISION}?mode=whatif`, { method: "POST" })).status).toBe(202);
+    expect((await h.api(`${PROVISION}/cancel?mode=bogus`, { method: "POST" })).status).toBe(400);
+    const cancel = await h.api(`${PROVISION}/cancel?mode=whatif`, { method: "POST" });
+    expect(cancel.status).toBe(202);
+    expect(await cancel.json()).toMatchObject({
+      instanceId: whatIfInstanceId(ENV),
+      terminated: [whatIfInstanceId(ENV)],
+    });
+    const whatIf = (await (await h.api(`${PROVISION}?mode=whatif`)).json()) as StatusBody;
+    expect(whatIf.runtimeStatus).toBe("Terminated");
+    // Before: the cancel ignored ?mode and cancelled the build.
+    const build = await h.waitForRun(PROVISION);
+    expect(build.runtimeStatus, JSON.stringify(build.failure)).toBe("Completed");
+    const again = await h.api(`${PROVISION}/cancel?mode=whatif`, { method: "POST" });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ runtimeStatus: "Terminated" });
   });
 });
