@@ -20,6 +20,40 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * `up --sandbox` in a child process, stopped by `signals` (one after another, 100 ms apart) once app1's grants
+ * have succeeded: its exit code and what it printed.
+ */
+async function upStoppedBy(
+  signals: NodeJS.Signals[],
+  args: string[],
+): Promise<{ code: number | null; output: string; errors: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "local/cli/entry.ts"), ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  let errors = "";
+  child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no progress before the deadline:\n${output}`)), 90_000);
+    child.stdout.on("data", (chunk: Buffer) => {
+      const before = output;
+      output += chunk.toString();
+      if (/k8s-demo-grants-mgmt\s+succeeded/.test(output) && !/k8s-demo-grants-mgmt\s+succeeded/.test(before)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+  for (const signal of signals) {
+    child.kill(signal);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { code: await closed, output, errors };
+}
+
 describe("aks-platform up, stopped and previewed", () => {
   it("Ctrl+C says what it left running and how to resume, and status shows the build as interrupted", async () => {
     const stateDir = tempDir("interrupt");
@@ -33,27 +67,7 @@ describe("aks-platform up, stopped and previewed", () => {
       "--report",
       path.join(stateDir, "r"),
     ];
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "local/cli/entry.ts"), ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    let errors = "";
-    child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no progress before the deadline:\n${output}`)), 90_000);
-      child.stdout.on("data", (chunk: Buffer) => {
-        const before = output;
-        output += chunk.toString();
-        // One Ctrl+C (a second one while it shuts down would kill it outright, as a person expects).
-        if (/k8s-demo-grants-mgmt\s+succeeded/.test(output) && !/k8s-demo-grants-mgmt\s+succeeded/.test(before)) {
-          clearTimeout(timer);
-          child.kill("SIGINT");
-          resolve();
-        }
-      });
-    });
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    const { code, errors } = await upStoppedBy(["SIGINT"], args);
     expect(code, errors).toBe(130);
     expect(errors).toContain("SIGINT: stopped driving the build of k8s-demo; it is interrupted, not cancelled.");
     expect(errors).toMatch(/Left running in the sandbox ARM \(its state is kept\): k8s-demo-/);
@@ -64,6 +78,28 @@ describe("aks-platform up, stopped and previewed", () => {
     expect(status.stdout).toContain(`interrupted by SIGINT at `);
     expect(status.stdout).toContain(`resume with: aks-platform ${args.join(" ")}`);
     expect(status.code).toBe(1);
+  }, 180_000);
+
+  it("Ctrl+C twice exits at once, still saying how to resume; status shows the build as interrupted", async () => {
+    const stateDir = tempDir("interrupt-twice");
+    const args = [
+      "up",
+      "--sandbox",
+      "--time-scale",
+      "300",
+      "--state-dir",
+      stateDir,
+      "--report",
+      path.join(stateDir, "r"),
+    ];
+    const { code, errors } = await upStoppedBy(["SIGINT", "SIGINT"], args);
+    // Before: the second Ctrl+C killed it outright (no exit code, no word).
+    expect(code, errors).toBe(130);
+    expect(errors).toContain("SIGINT: stopped driving the build of k8s-demo; it is interrupted, not cancelled.");
+    expect(errors).toContain(`Resume: aks-platform ${args.join(" ")}`);
+    const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir]);
+    expect(status.stdout).toMatch(/^k8s-demo: Interrupted /);
+    expect(status.stdout).toContain(`interrupted by SIGINT at `);
   }, 180_000);
 
   it("--whatif is read-only: no notification, no report, not the last build; its summary counts the changes", async () => {
@@ -88,6 +124,8 @@ describe("aks-platform up, stopped and previewed", () => {
       expect(result.stdout).not.toMatch(/\d+ succeeded/);
       expect(sink.requests).toEqual([]);
       expect(existsSync(reportDir)).toBe(false);
+      // Nor the record of the build's own `up`: a later `status` must not offer the what-if as the resume command.
+      expect(existsSync(path.join(stateDir, "up.json"))).toBe(false);
 
       const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir]);
       expect(status.stderr).toContain("no build of k8s-demo has run on this machine");

@@ -1,4 +1,6 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { reportDirOf } from "../../local/cli/commands/up";
 import { runCli } from "../helpers/cli";
 
 describe("aks-platform up: choosing where to build", () => {
@@ -7,7 +9,9 @@ describe("aks-platform up: choosing where to build", () => {
     async (args) => {
       const result = await runCli(args);
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain("choose exactly one target: --sandbox (local, no account) or --subscription ID (Azure)");
+      expect(result.stderr).toContain(
+        "choose exactly one target: --sandbox (local, no account) or --subscription ID (Azure)",
+      );
       expect(result.stdout).toBe("");
     },
   );
@@ -17,5 +21,14 @@ describe("aks-platform up: choosing where to build", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: .* has \d+ problems:/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("writes each target's report in its own folder, so a sandbox run never replaces a subscription's report", () => {
+    const reports = path.resolve(__dirname, "../../.local/reports");
+    const id = "11111111-2222-3333-4444-555555555555";
+    // Before: both were .local/reports/k8s-demo.
+    expect(reportDirOf({ sandbox: true }, "k8s-demo")).toBe(path.join(reports, "sandbox", "k8s-demo"));
+    expect(reportDirOf({ subscription: id }, "k8s-demo")).toBe(path.join(reports, `subscription-${id}`, "k8s-demo"));
+    expect(reportDirOf({ sandbox: true, report: "out" }, "k8s-demo")).toBe(path.resolve("out"));
   });
 });

@@ -4,15 +4,14 @@ import { isLoopbackUrl } from "../../../lib/azure";
 import {
   buildInstanceId,
   buildModeInstanceId,
+  cancellationOf,
   isActive,
   mergedStatus,
   type InstanceView,
 } from "../../../lib/api/builds";
-import { repoRoot } from "../../../lib/config";
 import {
   describeCause,
   type BuildMode,
-  type BuildResult,
   type BuildStatus,
   type DeploymentProgress,
   type WhatIfSummary,
@@ -37,7 +36,14 @@ import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import { BuildProgressView } from "../progress";
 import { readSpec } from "../spec-input";
-import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
+import {
+  inSandbox,
+  SANDBOX_SUBSCRIPTION_ID,
+  STATE_DIR_HELP,
+  stateDirOf,
+  targetOf,
+  targetReportDir,
+} from "../../build/target";
 import { cliConventions } from "../output";
 import { checkAzureLogin } from "../credentials";
 import type { RegisterCommand } from "./index";
@@ -109,10 +115,16 @@ export const register: RegisterCommand = (program, setExitCode) => {
             sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID },
           })
         : await startAzureRuntime(spec, options, stateDir);
-      recordRun(stateDir, process.argv.slice(2));
-      const stopOnSignal = (signal: NodeJS.Signals) => void interrupted(runtime, stateDir, spec, options, signal);
-      process.once("SIGINT", stopOnSignal);
-      process.once("SIGTERM", stopOnSignal);
+      // A what-if is not the build: it leaves the record of the build's own `up` (and its resume command) alone.
+      if (!options.whatif) recordRun(stateDir, process.argv.slice(2));
+      let stopping = false;
+      const stopOnSignal = (signal: NodeJS.Signals) => {
+        if (stopping) return stopNow(signal, spec, options);
+        stopping = true;
+        void interrupted(runtime, stateDir, spec, options, signal);
+      };
+      process.on("SIGINT", stopOnSignal);
+      process.on("SIGTERM", stopOnSignal);
       try {
         const code = await buildWith(runtime, spec, options);
         setExitCode(code);
@@ -144,7 +156,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
         }
         const status = await mergedStatus(view, runtime.instances);
         const stopped = isActive(view) ? interruption(stateDir) : undefined;
-        const canceled = (view.output as Partial<BuildResult> | undefined)?.canceled;
+        const canceled = cancellationOf(view);
         const shown = shownStatus(view, stopped);
         if (options.format === "json") {
           process.stdout.write(
@@ -162,7 +174,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
 
 function shownStatus(view: InstanceView, stopped: RunRecord | undefined): string {
   if (stopped) return "Interrupted";
-  return (view.output as Partial<BuildResult> | undefined)?.canceled ? "Canceled" : view.runtimeStatus;
+  return cancellationOf(view) ? "Canceled" : view.runtimeStatus;
 }
 
 /** `status` as text: the build's state, why it stopped (interrupted, cancelled, failed) and each deployment's cause. */
@@ -228,11 +240,19 @@ async function buildWith(runtime: LocalRuntime, spec: PlatformSpec, options: UpO
     printWhatIfSummary(spec, outcome);
     return outcome.runtimeStatus === "Completed" ? 0 : 1;
   }
-  const reportDir = path.resolve(options.report ?? path.join(repoRoot(), ".local", "reports", spec.name));
+  const reportDir = reportDirOf(options, spec.name);
   const counters = runtime.sandbox?.counters.snapshot();
   const files = await writeBuildReport(reportDir, spec, outcome, counters ? { sandboxCounters: counters } : {});
   printSummary(spec, outcome, files, runtime.sandbox !== undefined);
   return outcome.runtimeStatus === "Completed" ? 0 : 1;
+}
+
+/** Where `up` writes the build's report: `--report`, else the target's own folder (a sandbox run never overwrites a subscription's report). */
+export function reportDirOf(
+  options: Pick<UpOptions, "report" | "sandbox" | "subscription" | "armEndpoint">,
+  environment: string,
+): string {
+  return path.resolve(options.report ?? targetReportDir(targetOf(options), environment));
 }
 
 async function runOnce(
@@ -290,26 +310,43 @@ async function interrupted(
   options: UpOptions,
   signal: NodeJS.Signals,
 ): Promise<never> {
+  // Recorded before anything is awaited, so that `status` knows even when a second signal ends the process at once.
+  if (!options.whatif) recordInterruption(stateDir, signal, []);
+  process.stderr.write(
+    `\n${signal}: stopped driving the ${options.whatif ? "what-if" : "build"} of ${spec.name}; it is interrupted, not cancelled.\n`,
+  );
   const running = await runningDeployments(
     runtime.instances,
     buildModeInstanceId(spec.name, options.whatif ? "whatif" : "deploy"),
   ).catch(() => [] as string[]);
-  recordInterruption(stateDir, signal, running);
+  if (!options.whatif) recordInterruption(stateDir, signal, running);
   process.stderr.write(
     [
-      "",
-      `${signal}: stopped driving the ${options.whatif ? "what-if" : "build"} of ${spec.name}; it is interrupted, not cancelled.`,
       running.length > 0
         ? `Left running in ${options.sandbox ? "the sandbox ARM (its state is kept)" : "ARM"}: ${running.join(", ")}.`
         : "No deployment was running.",
-      `Resume: aks-platform ${process.argv.slice(2).join(" ")}`,
-      `Status: aks-platform status --env ${spec.name}${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}`,
+      ...resumeLines(spec, options),
       "",
     ].join("\n"),
   );
   await runtime.stop().catch(() => undefined);
-  process.exit(signal === "SIGINT" ? 130 : 143);
+  process.exit(exitCodeOf(signal));
 }
+
+/** A second Ctrl+C while `up` stops: leave at once, still saying how to resume. */
+function stopNow(signal: NodeJS.Signals, spec: PlatformSpec, options: UpOptions): never {
+  process.stderr.write([`${signal} again: exiting now.`, ...resumeLines(spec, options), ""].join("\n"));
+  process.exit(exitCodeOf(signal));
+}
+
+function resumeLines(spec: PlatformSpec, options: UpOptions): string[] {
+  return [
+    `Resume: aks-platform ${process.argv.slice(2).join(" ")}`,
+    `Status: aks-platform status --env ${spec.name}${options.stateDir ? ` --state-dir ${options.stateDir}` : ""}`,
+  ];
+}
+
+const exitCodeOf = (signal: NodeJS.Signals) => (signal === "SIGINT" ? 130 : 143);
 
 function printSummary(spec: PlatformSpec, outcome: BuildOutcome, files: string[], simulated: boolean): void {
   const deployments = outcome.status?.deployments ?? [];
