@@ -16,7 +16,7 @@ import {
   versionedAssets,
   type OpsPageAssets,
 } from "../lib/api/overview-page";
-import { methodNotAllowed } from "../lib/api/http";
+import { methodNotAllowed, routeNames } from "../lib/api/http";
 import { TLS_CERT_SECRET } from "../lib/ops/reactions";
 import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "../orchestrations/reactions/activities/scanTlsSecrets";
 import { reportContainer } from "../orchestrations/backup/activities/writeBackupReport";
@@ -69,12 +69,14 @@ const NOT_BUILT = {
 
 export function opsPage(request: HttpRequest): HttpResponseInit {
   if (request.method.toUpperCase() !== "GET") return toHttpResponse(methodNotAllowed(request.method, ["GET"]));
+  const route = routeNames(toApiRequest(request), ["env"]);
+  if (!route.ok) return toHttpResponse(route.response);
   const assets = pageAssets();
   if (!assets) return NOT_BUILT;
   return {
     status: 200,
     headers: opsPageHeaders(),
-    body: renderOpsPage(request.params["env"] ?? "", { script: assets.script.name, style: assets.style.name }),
+    body: renderOpsPage(route.names.env, { script: assets.script.name, style: assets.style.name }),
   };
 }
 

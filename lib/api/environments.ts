@@ -1,7 +1,7 @@
 import type { EnvironmentRecord } from "../environments";
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
 import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "./instance-ids";
-import { methodNotAllowed, problem, type ApiRequest, type ApiResponse } from "./http";
+import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
  * `GET /environments` lists the registry; `DELETE /environments/{env}` forgets one (never while anything of it
@@ -147,6 +147,8 @@ export async function handleEnvironments(
     };
   }
   if (request.method !== "DELETE") return methodNotAllowed(request.method, ["DELETE"]);
+  const route = routeNames(request, ["env"]);
+  if (!route.ok) return route.response;
   const found = await findEnvironmentOr404(environments, name);
   if (!found.ok) return found.response;
   if (found.record.state === "offered")

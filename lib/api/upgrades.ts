@@ -2,7 +2,7 @@ import { z } from "zod";
 import { upgradeInstanceId, upgradeTargetSchema, type UpgradeRunInput } from "../upgrade";
 import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
 import { specOfEnvironment } from "./clusters";
-import { methodNotAllowed, problem, readBody, type ApiRequest, type ApiResponse } from "./http";
+import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import { buildInstanceId } from "./instance-ids";
 
 /**
@@ -55,7 +55,9 @@ export async function handleUpgrades(
   instances: UpgradeInstances,
   now: () => Date,
 ): Promise<ApiResponse> {
-  const env = request.params["env"] ?? "";
+  const route = routeNames(request, ["env"]);
+  if (!route.ok) return route.response;
+  const { env } = route.names;
   const id = request.params["id"];
   const instanceId = upgradeInstanceId(env);
   if (id !== undefined) {
@@ -117,7 +119,9 @@ const ACTIONS = ["approve", "reject", "resume", "cancel"] as const;
 
 export async function handleUpgradeAction(request: ApiRequest, instances: UpgradeInstances): Promise<ApiResponse> {
   if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
-  const env = request.params["env"] ?? "";
+  const route = routeNames(request, ["env"]);
+  if (!route.ok) return route.response;
+  const { env } = route.names;
   const id = request.params["id"] ?? "";
   const action = request.params["action"] ?? "";
   if (!(ACTIONS as readonly string[]).includes(action))

@@ -73,6 +73,29 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
     const badCluster = await h.api(`environments/${ENV}/clusters/APP1`, { method: "DELETE" });
     expect(badCluster.status).toBe(400);
     expect(await badCluster.json()).toMatchObject({ parameter: "cluster" });
+    // Every route that takes {env} or {cluster} (before: the environment removal, the upgrade routes and the ops
+    // page took any text, e.g. another kind's instance id, and answered 404 or a page for it).
+    const routes: [string, string, "env" | "cluster"][] = [
+      ["DELETE", "environments/build:k8s-demo", "env"],
+      ["DELETE", "environments/Not_An_Env", "env"],
+      ["GET", "environments/Not_An_Env/provision", "env"],
+      ["POST", "environments/whatif:k8s-demo/provision/cancel", "env"],
+      ["GET", "environments/Not_An_Env/plan", "env"],
+      ["GET", "environments/Not_An_Env/ops", "env"],
+      ["GET", "environments/Not_An_Env/ops/clusters", "env"],
+      ["GET", "environments/upgrade:k8s-demo/upgrades", "env"],
+      ["POST", "environments/Not_An_Env/upgrades", "env"],
+      ["GET", "environments/Not_An_Env/upgrades/run1", "env"],
+      ["POST", "environments/Not_An_Env/upgrades/run1/cancel", "env"],
+      ["GET", "environments/Not_An_Env/clusters/app1", "env"],
+      ["POST", `environments/${ENV}/clusters/app1:x/teardown/cancel`, "cluster"],
+      ["POST", `environments/${ENV}/clusters/Not_A_Cluster/restore`, "cluster"],
+    ];
+    for (const [method, route, parameter] of routes) {
+      const answer = await h.api(route, { method });
+      expect(answer.status, `${method} ${route}`).toBe(400);
+      expect(await answer.json(), `${method} ${route}`).toMatchObject({ parameter });
+    }
     expect(h.sandbox.counters.snapshot().writes).toBe(0);
   });
 
