@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildInstanceId, whatIfInstanceId } from "../../lib/api/instance-ids";
 import { Orchestrations } from "../../lib/function-names";
+import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec } from "../../lib/spec";
+import { adapterRef, deploymentsFor } from "../../orchestrations/shared/arm";
 import { startSink, type Sink } from "../helpers/sink";
 import { startApiHarness, type ApiHarness } from "./harness";
 
@@ -210,6 +212,16 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
       expect(bodies).toHaveLength(1);
       expect(bodies[0]).toContain(named);
       expect(bodies[0]).not.toContain("Requested by");
+    }
+
+    // What the cancel kept from starting never reached ARM (not even a deployment record).
+    const units = new Map(buildDeploymentUnits(defaultSpec).map((u) => [u.name, u]));
+    const arm = deploymentsFor(defaultSpec.subscriptionId);
+    const built = await arm.status(adapterRef(units.get(`${ENV}-rg`)!));
+    expect(built.ok && built.value.provisioningState).toBe("Succeeded");
+    for (const name of final.canceled!.notStarted) {
+      const found = await arm.status(adapterRef(units.get(name)!));
+      expect(found.ok ? found.value.provisioningState : "absent", name).toBe("absent");
     }
 
     const tree = (await h.host.driver.list()).filter((s) => s.instanceId.startsWith(buildInstanceId(ENV)));
