@@ -94,7 +94,9 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
       failed.status,
       undefined,
     );
-    expect(text).toMatch(/failed\s+k8s-demo-aks-app2\s+QuotaExceeded: Operation could not be completed/);
+    expect(text).toMatch(
+      /failed\s+k8s-demo-aks-app2\s+QuotaExceeded: Operation could not be completed[^\n]*\(resource [^)]*aks-k8s-demo-app2\)/,
+    );
 
     runtime.sandbox!.faults.remove(fault.id);
     const rerun = await runBuild(runtime, defaultSpec, "deploy");
@@ -146,6 +148,10 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
         /reason: .*failed while planning: .*AuthorizationFailed/,
       );
       const alerts = await sink.waitForRequests(2, 10_000);
+      // Exactly one per channel, also a moment later (nothing retried or sent twice).
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(sink.requestsTo("/teams")).toHaveLength(1);
+      expect(sink.requestsTo("/slack")).toHaveLength(1);
       for (const path of ["/teams", "/slack"]) {
         const body = JSON.stringify(alerts.find((r) => r.path.startsWith(path))?.json());
         expect(body).toContain("AuthorizationFailed");

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { reportDirOf } from "../../local/cli/commands/up";
+import { stateDirOf } from "../../local/build/target";
 import { runCli } from "../helpers/cli";
 
 describe("aks-platform up: choosing where to build", () => {
@@ -23,12 +24,16 @@ describe("aks-platform up: choosing where to build", () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it("writes each target's report in its own folder, so a sandbox run never replaces a subscription's report", () => {
+  it("keeps each target's report and state in its own folder, so a sandbox run never replaces or resumes a subscription's", () => {
     const reports = path.resolve(__dirname, "../../.local/reports");
     const id = "11111111-2222-3333-4444-555555555555";
     // Before: both were .local/reports/k8s-demo.
     expect(reportDirOf({ sandbox: true }, "k8s-demo")).toBe(path.join(reports, "sandbox", "k8s-demo"));
     expect(reportDirOf({ subscription: id }, "k8s-demo")).toBe(path.join(reports, `subscription-${id}`, "k8s-demo"));
     expect(reportDirOf({ sandbox: true, report: "out" }, "k8s-demo")).toBe(path.resolve("out"));
+    // And the state each command opens (durable task hub, sandbox): one per target, so no run resumes another's.
+    const dirs = [{ sandbox: true }, { subscription: id }, { subscription: id, armEndpoint: "https://127.0.0.1:8443" }];
+    expect(new Set(dirs.map((d) => stateDirOf(d))).size).toBe(3);
+    expect(stateDirOf({ subscription: id })).toBe(path.resolve(reports, "../state", `subscription-${id}`));
   });
 });
