@@ -46,6 +46,13 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
   let saved: (readonly [string, string | undefined])[] = [];
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const status = async () => (await (await h.api(PROVISION)).json()) as StatusBody;
+  /** The next `times` builds plan slowly (their Istio look-up waits 1.5 s), so a cancel finds them planning. */
+  const slowPlanning = (times: number) =>
+    h.sandbox.faults.add({
+      match: { method: "GET", path: "meshRevisionProfiles" },
+      effect: { kind: "latency", ms: 1500 },
+      times,
+    });
 
   beforeAll(async () => {
     sink = await startSink();
@@ -245,11 +252,7 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
     // cancel must still be heard before the clusters' sub-orchestrations start (before: it was heard only after,
     // they ran to the end and the build said Canceled over a finished platform). The Istio look-up is slowed so
     // the cancel arrives while the build plans.
-    h.sandbox.faults.add({
-      match: { method: "GET", path: "meshRevisionProfiles" },
-      effect: { kind: "latency", ms: 1500 },
-      times: 1,
-    });
+    slowPlanning(1);
     expect((await h.api(PROVISION, { method: "POST" })).status).toBe(202);
     expect((await status()).progress?.stage).toBe("planning");
     const cancel = await h.api(`${PROVISION}/cancel`, { method: "POST" });
@@ -264,11 +267,7 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
 
   it("cancel of a what-if stops the what-if, never the build running beside it", async () => {
     // Both plan slowly (the Istio look-up), so both are running when the cancel comes.
-    h.sandbox.faults.add({
-      match: { method: "GET", path: "meshRevisionProfiles" },
-      effect: { kind: "latency", ms: 1500 },
-      times: 2,
-    });
+    slowPlanning(2);
     expect((await h.api(PROVISION, { method: "POST" })).status).toBe(202);
     expect((await h.api(`${PROVISION}?mode=whatif`, { method: "POST" })).status).toBe(202);
     expect((await h.api(`${PROVISION}/cancel?mode=bogus`, { method: "POST" })).status).toBe(400);

@@ -55,52 +55,40 @@ async function upStoppedBy(
 }
 
 describe("aks-platform up, stopped and previewed", () => {
-  it("Ctrl+C says what it left running and how to resume, and status shows the build as interrupted", async () => {
-    const stateDir = tempDir("interrupt");
-    const args = [
-      "up",
-      "--sandbox",
-      "--time-scale",
-      "300",
-      "--state-dir",
-      stateDir,
-      "--report",
-      path.join(stateDir, "r"),
-    ];
-    const { code, errors } = await upStoppedBy(["SIGINT"], args);
-    expect(code, errors).toBe(130);
-    expect(errors).toContain("SIGINT: stopped driving the build of k8s-demo; it is interrupted, not cancelled.");
-    expect(errors).toMatch(/Left running in the sandbox ARM \(its state is kept\): k8s-demo-/);
-    expect(errors).toContain(`Resume: aks-platform ${args.join(" ")}`);
-
-    const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir]);
-    expect(status.stdout).toMatch(/^k8s-demo: Interrupted /);
-    expect(status.stdout).toContain(`interrupted by SIGINT at `);
-    expect(status.stdout).toContain(`resume with: aks-platform ${args.join(" ")}`);
-    expect(status.code).toBe(1);
-  }, 180_000);
-
-  it("Ctrl+C twice exits at once, still saying how to resume; status shows the build as interrupted", async () => {
-    const stateDir = tempDir("interrupt-twice");
-    const args = [
-      "up",
-      "--sandbox",
-      "--time-scale",
-      "300",
-      "--state-dir",
-      stateDir,
-      "--report",
-      path.join(stateDir, "r"),
-    ];
-    const { code, errors } = await upStoppedBy(["SIGINT", "SIGINT"], args);
+  it.each<[string, NodeJS.Signals[]]>([
+    ["Ctrl+C says what it left running and how to resume", ["SIGINT"]],
     // Before: the second Ctrl+C killed it outright (no exit code, no word).
-    expect(code, errors).toBe(130);
-    expect(errors).toContain("SIGINT: stopped driving the build of k8s-demo; it is interrupted, not cancelled.");
-    expect(errors).toContain(`Resume: aks-platform ${args.join(" ")}`);
-    const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir]);
-    expect(status.stdout).toMatch(/^k8s-demo: Interrupted /);
-    expect(status.stdout).toContain(`interrupted by SIGINT at `);
-  }, 180_000);
+    ["Ctrl+C twice exits at once, still saying how to resume", ["SIGINT", "SIGINT"]],
+  ])(
+    "%s, and status shows the build as interrupted",
+    async (_title, signals) => {
+      const stateDir = tempDir("interrupt");
+      const args = [
+        "up",
+        "--sandbox",
+        "--time-scale",
+        "300",
+        "--state-dir",
+        stateDir,
+        "--report",
+        path.join(stateDir, "r"),
+      ];
+      const { code, errors } = await upStoppedBy(signals, args);
+      expect(code, errors).toBe(130);
+      expect(errors).toContain("SIGINT: stopped driving the build of k8s-demo; it is interrupted, not cancelled.");
+      if (signals.length === 1)
+        expect(errors).toMatch(/Left running in the sandbox ARM \(its state is kept\): k8s-demo-/);
+      else expect(errors).toContain("SIGINT again: exiting now.");
+      expect(errors).toContain(`Resume: aks-platform ${args.join(" ")}`);
+
+      const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir]);
+      expect(status.stdout).toMatch(/^k8s-demo: Interrupted /);
+      expect(status.stdout).toContain(`interrupted by SIGINT at `);
+      expect(status.stdout).toContain(`resume with: aks-platform ${args.join(" ")}`);
+      expect(status.code).toBe(1);
+    },
+    180_000,
+  );
 
   it("--whatif is read-only: no notification, no report, not the last build; its summary counts the changes", async () => {
     const stateDir = tempDir("whatif");
