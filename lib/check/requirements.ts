@@ -301,7 +301,10 @@ export const REQUIREMENTS: readonly Requirement[] = [
             else if (at(p.properties, "allowVirtualNetworkAccess") !== true)
               problems.push(`peering ${p.name} does not allow VNet access`);
           }
-          const network = planDeployments(plan).find((d) => d.template === "network.json");
+          // One VNet's peerings are one unit's (the next unit may write another VNet's concurrently).
+          const units = new Set(mine.map((r) => r.deployment));
+          if (units.size > 1) problems.push(`peerings of ${a.network.vnetName} are split over ${[...units].join(", ")}`);
+          const network = planDeployments(plan).find((d) => units.has(d.name));
           serialized(network?.resources ?? [], mine, `peerings of ${a.network.vnetName}`, problems);
         }
         return problems;

@@ -55,6 +55,7 @@ export const defaultSpec: PlatformSpec = {
     seedCluster("app1", 2, "workload", true, true),
     seedCluster("app2", 3, "workload", false, true),
   ],
+  network: { topology: "fullMesh" },
   access: {
     hostCluster: "mgmt",
     bastion: { name: `bas-${env}`, sku: "Basic", subnetCidr: "10.1.100.0/26" },
