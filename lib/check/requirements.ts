@@ -1222,7 +1222,9 @@ export const REQUIREMENTS: readonly Requirement[] = [
           );
           serialized(
             resources,
-            resources.filter((r) => r.scope !== undefined && r.type.startsWith("Microsoft.KubernetesConfiguration/")),
+            // Extension operations serialize per cluster; a Flux configuration may install beside one
+            // (local/sandbox/deployments.ts lockKeyFor).
+            resources.filter((r) => r.scope !== undefined && r.type === "Microsoft.KubernetesConfiguration/extensions"),
             "cluster extensions",
             p,
           );
