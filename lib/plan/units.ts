@@ -452,7 +452,8 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
     dependsOn: [commonRg],
   });
   // One unit per local VNet: its peerings are written one at a time (ARM rejects concurrent peering writes on one
-  // VNet), different VNets' peerings side by side. A peering needs its remote VNet, so it waits for that unit too.
+  // VNet), different VNets' peerings side by side. A peering needs its remote VNet, so it waits for that unit too;
+  // spanning clusters, the unit is the platform's, not one cluster's.
   for (const c of spec.clusters) {
     const peerings = vnetPeerings(spec, c, host);
     add({
@@ -460,7 +461,6 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       phase: "network",
       scope: "resourceGroup",
       resourceGroup: common,
-      cluster: c.name,
       template: "network.json",
       parameters: {
         location: spec.location,

@@ -15,7 +15,8 @@ export interface DeployUnitsInput {
   /** `cluster <name>` or `platform`: shown in status and errors. */
   label: string;
   mode: BuildMode;
-  maxDeploymentSeconds: number;
+  /** Explicit cap on one deployment's running time; absent, each deployment's own scaled limit. */
+  maxDeploymentSeconds?: number;
   units: DeploymentUnit[];
   /** Progress already known for these units (a deployment handed over while running is polled, not restarted). */
   deployments: DeploymentProgress[];
@@ -37,7 +38,7 @@ export const deployUnitsOrchestrator: OrchestrationHandler = function* (context:
       environment: input.environment,
       target: input.target,
       mode: input.mode,
-      maxDeploymentSeconds: input.maxDeploymentSeconds,
+      ...(input.maxDeploymentSeconds !== undefined ? { maxDeploymentSeconds: input.maxDeploymentSeconds } : {}),
       onProgress: (deployments) => context.df.setCustomStatus({ label: input.label, deployments }),
       // The cancel API raises the event on this instance too: it stops here as it does in the parent.
       cancel: new EventListener(context, CANCEL_EVENT),

@@ -51,7 +51,7 @@ describe("deployment units of the default spec", () => {
       "resourceGroups k8s-demo-defender",
       ...["mgmt", "app1", "app2"].map((c) => `network k8s-demo-network-${c} [${c}]`),
       "network k8s-demo-dns",
-      ...["mgmt", "app1", "app2"].map((c) => `network k8s-demo-peerings-${c} [${c}]`),
+      ...["mgmt", "app1", "app2"].map((c) => `network k8s-demo-peerings-${c}`),
       "sharedServices k8s-demo-monitoring",
       "sharedServices k8s-demo-shared",
       "sharedServices k8s-demo-access",
@@ -245,7 +245,6 @@ describe("changing the spec changes the plan", () => {
     expect(app3).toEqual([
       "k8s-demo-rg-app3",
       "k8s-demo-network-app3",
-      "k8s-demo-peerings-app3",
       "k8s-demo-identity-app3",
       "k8s-demo-grants-app3",
       "k8s-demo-acr-grants-app3",

@@ -121,10 +121,11 @@ export function teardownTargets(
   const extensionType = "Microsoft.KubernetesConfiguration/extensions";
   const ownGroup = cluster.resourceGroup.toLowerCase();
   const forget = units.filter(
+    // The VNet and NSGs stay (kept), so the cluster's own network unit still holds; the peering units do not.
     (u) =>
-      u.cluster === clusterName ||
-      u.resourceGroup?.toLowerCase() === ownGroup ||
-      peeringUnits.some((p) => p.unit === u),
+      u.template === "network.json"
+        ? peeringUnits.some((p) => p.unit === u)
+        : u.cluster === clusterName || u.resourceGroup?.toLowerCase() === ownGroup,
   );
   return {
     environment: spec.name,
