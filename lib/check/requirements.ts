@@ -303,7 +303,8 @@ export const REQUIREMENTS: readonly Requirement[] = [
           }
           // One VNet's peerings are one unit's (the next unit may write another VNet's concurrently).
           const units = new Set(mine.map((r) => r.deployment));
-          if (units.size > 1) problems.push(`peerings of ${a.network.vnetName} are split over ${[...units].join(", ")}`);
+          if (units.size > 1)
+            problems.push(`peerings of ${a.network.vnetName} are split over ${[...units].join(", ")}`);
           const network = planDeployments(plan).find((d) => units.has(d.name));
           serialized(network?.resources ?? [], mine, `peerings of ${a.network.vnetName}`, problems);
         }

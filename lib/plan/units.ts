@@ -604,11 +604,7 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
         outputParameters: principalOutputs(c, "cluster-grants.json", { controlPlane: identity, kubelet: identity }),
         dependsOn,
       });
-    const grants = grantsAt("grants", (scope) => scope !== "containerRegistry", [
-      identity,
-      networks.get(c.name)!,
-      dns,
-    ]);
+    const grants = grantsAt("grants", (scope) => scope !== "containerRegistry", [identity, networks.get(c.name)!, dns]);
     grantsAt("acr-grants", (scope) => scope === "containerRegistry", [identity, shared]);
     const aks = add({
       name: unitName(spec, "aks", c),

@@ -4,7 +4,11 @@ import { notifyMessageSchema } from "../../lib/notify";
 import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec } from "../../lib/spec";
 import { teardownMessage } from "../../orchestrations/teardown/activities/notifyTeardownResult";
-import { apiVersionsOf, principalIdsIn, teardownTargets } from "../../orchestrations/teardown/activities/planClusterTeardown";
+import {
+  apiVersionsOf,
+  principalIdsIn,
+  teardownTargets,
+} from "../../orchestrations/teardown/activities/planClusterTeardown";
 
 /** What a teardown plans to delete and forget, and the message it sends, without ARM. */
 

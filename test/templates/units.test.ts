@@ -112,7 +112,8 @@ describe("deployment units of the default spec", () => {
   it("chain the extensions and the trusted-access binding of a cluster; the Flux configuration waits only for Flux", () => {
     for (const d of planDeployments(defaultPlan()).filter((d) => d.template === "cluster-addons.json")) {
       const clusterWrites = d.resources.filter(
-        (r) => r.type === "Microsoft.KubernetesConfiguration/extensions" || r.type.endsWith("/trustedAccessRoleBindings"),
+        (r) =>
+          r.type === "Microsoft.KubernetesConfiguration/extensions" || r.type.endsWith("/trustedAccessRoleBindings"),
       );
       expect(clusterWrites.map((r) => r.name.split("/").pop())).toEqual(["flux", "azure-aks-backup", "backup-vault"]);
       // Each cluster write waits for the previous one: a single chain, no two in parallel.

@@ -105,7 +105,10 @@ export function teardownTargets(
     .map((u) => {
       const parsed = peeringsSchema.safeParse(u.parameters["peerings"] ?? []);
       if (!parsed.success) throw new Error(`teardown: deployment ${u.name} has malformed peerings`);
-      return { unit: u, peerings: parsed.data.filter((p) => p.virtualNetwork === vnet || p.remoteVirtualNetwork === vnet) };
+      return {
+        unit: u,
+        peerings: parsed.data.filter((p) => p.virtualNetwork === vnet || p.remoteVirtualNetwork === vnet),
+      };
     })
     .filter((p) => p.peerings.length > 0);
   const peeringType = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
