@@ -18,6 +18,7 @@ import {
   monitoringNames,
   networkSecurityGroupName,
   privateDnsZoneName,
+  vnetPeerings,
   workloadIdentityName,
 } from "../plan/units";
 import type { ClusterSpec, PlatformSpec } from "../spec";
@@ -293,11 +294,12 @@ export const REQUIREMENTS: readonly Requirement[] = [
         const peerings = ofType(plan, "Microsoft.Network/virtualNetworks/virtualNetworkPeerings");
         for (const a of spec.clusters) {
           const mine = peerings.filter((r) => r.name.startsWith(`${a.network.vnetName}/`));
-          for (const b of spec.clusters.filter((b) => b !== a)) {
+          // Full mesh (NET-2) by default; a spec choosing hub and spoke is held to the hub's peerings instead.
+          for (const remote of vnetPeerings(spec, a).map((p) => p.remoteVirtualNetwork)) {
             const p = mine.find((r) =>
-              String(at(r.properties, "remoteVirtualNetwork", "id")).endsWith(`/virtualNetworks/${b.network.vnetName}`),
+              String(at(r.properties, "remoteVirtualNetwork", "id")).endsWith(`/virtualNetworks/${remote}`),
             );
-            if (!p) problems.push(`no peering ${a.network.vnetName} → ${b.network.vnetName}`);
+            if (!p) problems.push(`no peering ${a.network.vnetName} → ${remote}`);
             else if (at(p.properties, "allowVirtualNetworkAccess") !== true)
               problems.push(`peering ${p.name} does not allow VNet access`);
           }

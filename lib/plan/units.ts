@@ -653,7 +653,8 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
         roleAssignments: roleAssignmentParameters(c, "cluster.json").roleAssignments,
       },
       outputParameters: principalOutputs(c, "cluster.json", { controlPlane: identity }),
-      dependsOn: [identity, grants, monitoring, ...(defender ? [defender] : [])],
+      // Exactly what the cluster reads at creation (test/plan/cluster-dependencies.test.ts derives it from the template).
+      dependsOn: [networks.get(c.name)!, dns, identity, grants, monitoring, ...(defender ? [defender] : [])],
     });
     const workloadIdentities = WORKLOAD_IDENTITIES.filter((w) => w.appliesTo(c)).map((w) => ({
       principal: w.principal,
