@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { buildPlan, topologyReport } from "../../lib/plan";
+import { checkPlan } from "../../lib/check";
+import { repoRoot } from "../../lib/config";
+import { buildDeploymentUnits } from "../../lib/plan/units";
+import { defaultSpec, fleetSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
+import { deploymentTimeoutSeconds, pollDelaySeconds } from "../../orchestrations/build/deploymentLoop";
+import path from "node:path";
+
+describe("polling at the pace of the work", () => {
+  it("never reads sooner than Retry-After, waits out the expected remaining time, within bounds", () => {
+    expect(pollDelaySeconds(15, 900)).toBe(300); // a 15-minute cluster: not every 15 s, capped at 5 min
+    expect(pollDelaySeconds(15, 200)).toBe(200); // read once it should be done
+    expect(pollDelaySeconds(15, 5)).toBe(15); // Retry-After wins when the end is near
+    expect(pollDelaySeconds(15, -60)).toBe(15); // past its expected end: ARM's pace
+    expect(pollDelaySeconds(30, undefined)).toBe(30); // nothing expected known: Retry-After
+    expect(pollDelaySeconds(Number.NaN, undefined)).toBe(15);
+    expect(pollDelaySeconds(0, 0)).toBe(1);
+  });
+
+  it("scales a deployment's timeout to what it is, never a fixed ceiling a larger platform crosses", () => {
+    const unit = buildDeploymentUnits(defaultSpec)[0]!;
+    expect(deploymentTimeoutSeconds({ ...unit, expectedSeconds: 30 })).toBe(30 * 60);
+    expect(deploymentTimeoutSeconds({ ...unit, expectedSeconds: 5_400 })).toBe(3 * 5_400);
+    expect(deploymentTimeoutSeconds({ ...unit, expectedSeconds: 5_400 }, 600)).toBe(600);
+  });
+});
+
+describe("network topology", () => {
+  const hub = (count: number): PlatformSpec => ({ ...fleetSpec(count), network: { topology: "hubAndSpoke" } });
+
+  it("defaults to full mesh; a spec may choose hub and spoke, and nothing else", () => {
+    const { network: _omitted, ...withoutNetwork } = defaultSpec;
+    const parsed = validateSpec(withoutNetwork);
+    expect(parsed.ok && parsed.spec.network.topology).toBe("fullMesh");
+    const bad = validateSpec({ ...defaultSpec, network: { topology: "ring" } });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.problems.map((p) => p.path).join(" ")).toContain("network.topology");
+  });
+
+  it("the plan says which topology it uses and why; hub and spoke writes 2(N−1) peerings", () => {
+    const mesh = topologyReport(buildPlan(fleetSpec(6)), fleetSpec(6));
+    expect(mesh).toMatchObject({ topology: "fullMesh", peerings: 30 });
+    expect(mesh.reason).toContain("full mesh");
+    const spoke = topologyReport(buildPlan(hub(6)), hub(6));
+    expect(spoke).toMatchObject({ topology: "hubAndSpoke", peerings: 10 });
+    expect(spoke.reason).toContain("hub");
+  });
+
+  it("check warns when full mesh dominates the build for the cluster count, not for the seed or hub and spoke", () => {
+    const templatesDir = path.join(repoRoot(), "templates");
+    const warnings = (spec: PlatformSpec) => checkPlan(buildPlan(spec), spec, { templatesDir }).warnings;
+    expect(warnings(defaultSpec)).toEqual([]);
+    expect(warnings(fleetSpec(12)).join(" ")).toMatch(/fullMesh with 12 clusters.*132 in all; hubAndSpoke needs 22/);
+    expect(warnings(hub(12))).toEqual([]);
+    const spokeCheck = checkPlan(buildPlan(hub(12)), hub(12), { templatesDir });
+    expect(spokeCheck.requirements.filter((r) => r.problems.length > 0)).toEqual([]);
+  });
+});
