@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildPlan, topologyReport } from "../../lib/plan";
+import { buildPlan, criticalPath, renderPlanText, topologyReport } from "../../lib/plan";
 import { checkPlan } from "../../lib/check";
 import { repoRoot } from "../../lib/config";
 import { buildDeploymentUnits } from "../../lib/plan/units";
@@ -55,5 +55,14 @@ describe("network topology", () => {
     expect(warnings(hub(12))).toEqual([]);
     const spokeCheck = checkPlan(buildPlan(hub(12)), hub(12), { templatesDir });
     expect(spokeCheck.requirements.filter((r) => r.problems.length > 0)).toEqual([]);
+  });
+
+  it("the text plan names the topology, and the irreducible chain beside the critical path", () => {
+    const plan = buildPlan(defaultSpec);
+    const text = renderPlanText(plan, criticalPath(plan), topologyReport(plan, defaultSpec));
+    expect(text).toMatch(/Irreducible chain: about 22\.1 min/);
+    expect(text).toMatch(/VNet of \w+ \(its identities beside it\)/);
+    expect(text).toMatch(/slowest add-on of \w+ \(4\.0 min\)/);
+    expect(text).toContain("Network topology: full mesh (NET-2)");
   });
 });
