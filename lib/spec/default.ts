@@ -104,7 +104,9 @@ export const defaultSpec: PlatformSpec = {
  */
 export function fleetSpec(count: number): PlatformSpec {
   if (!Number.isInteger(count) || count < 3 || count > 16)
-    throw new Error(`fleetSpec: cluster count must be an integer from 3 to 16 (the service ranges stay in 172.16.0.0/12), got ${count}`);
-  const extra = Array.from({ length: count - 3 }, (_, i) => cluster(`app${i + 3}`, i + 4, "workload", true, true));
+    throw new Error(
+      `fleetSpec: cluster count must be an integer from 3 to 16 (the service ranges stay in 172.16.0.0/12), got ${count}`,
+    );
+  const extra = Array.from({ length: count - 3 }, (_, i) => seedCluster(`app${i + 3}`, i + 4, "workload", true, true));
   return { ...defaultSpec, clusters: [...defaultSpec.clusters, ...extra] };
 }

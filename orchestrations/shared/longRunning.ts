@@ -197,7 +197,7 @@ export class EventListener {
  */
 export function* waitForNextPoll(
   context: OrchestrationContext,
-  schedule: PollSchedule<unknown>,
+  schedule: Pick<PollSchedule<unknown>, "nextPollAt">,
   cancel?: EventListener,
 ): Generator<Task, "due" | "cancel", unknown> {
   if (cancel?.heard) return "cancel";

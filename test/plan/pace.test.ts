@@ -4,25 +4,50 @@ import { checkPlan } from "../../lib/check";
 import { repoRoot } from "../../lib/config";
 import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec, fleetSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
-import { deploymentTimeoutSeconds, pollDelaySeconds } from "../../orchestrations/build/deploymentLoop";
+import { PollSchedule, pollSeconds, scaledLimitSeconds } from "../../orchestrations/shared/longRunning";
 import path from "node:path";
 
 describe("polling at the pace of the work", () => {
   it("never reads sooner than Retry-After, waits out the expected remaining time, within bounds", () => {
-    expect(pollDelaySeconds(15, 900)).toBe(300); // a 15-minute cluster: not every 15 s, capped at 5 min
-    expect(pollDelaySeconds(15, 200)).toBe(200); // read once it should be done
-    expect(pollDelaySeconds(15, 5)).toBe(15); // Retry-After wins when the end is near
-    expect(pollDelaySeconds(15, -60)).toBe(15); // past its expected end: ARM's pace
-    expect(pollDelaySeconds(30, undefined)).toBe(30); // nothing expected known: Retry-After
-    expect(pollDelaySeconds(Number.NaN, undefined)).toBe(15);
-    expect(pollDelaySeconds(0, 0)).toBe(1);
+    expect(pollSeconds(15, 900)).toBe(300); // a 15-minute cluster: not every 15 s, capped at 5 min
+    expect(pollSeconds(15, 200)).toBe(200); // read once it should be done
+    expect(pollSeconds(15, 5)).toBe(15); // Retry-After wins when the end is near
+    expect(pollSeconds(15, -60)).toBe(15); // past its expected end: ARM's pace
+    expect(pollSeconds(30, undefined)).toBe(30); // nothing expected known: Retry-After
+    expect(pollSeconds(Number.NaN, undefined)).toBe(15);
+    expect(pollSeconds(0, 0)).toBe(1);
   });
 
-  it("scales a deployment's timeout to what it is, never a fixed ceiling a larger platform crosses", () => {
-    const unit = buildDeploymentUnits(defaultSpec)[0]!;
-    expect(deploymentTimeoutSeconds({ ...unit, expectedSeconds: 30 })).toBe(30 * 60);
-    expect(deploymentTimeoutSeconds({ ...unit, expectedSeconds: 5_400 })).toBe(3 * 5_400);
-    expect(deploymentTimeoutSeconds({ ...unit, expectedSeconds: 5_400 }, 600)).toBe(600);
+  it("scales an operation's limit to what it is, never a fixed ceiling a larger platform crosses", () => {
+    expect(scaledLimitSeconds(30)).toBe(30 * 60);
+    expect(scaledLimitSeconds(5_400)).toBe(3 * 5_400);
+    expect(scaledLimitSeconds(5_400, 600)).toBe(600);
+    expect(scaledLimitSeconds(undefined)).toBe(30 * 60);
+  });
+
+  it("the shared schedule polls each operation at its own expected end and times it out at its own limit", () => {
+    let clock = 0;
+    const schedule = new PollSchedule<{ expectedSeconds: number }>(
+      () => clock,
+      (op) => ({ expectedSeconds: op.expectedSeconds, limitSeconds: scaledLimitSeconds(op.expectedSeconds) }),
+    );
+    schedule.add("vnet", { expectedSeconds: 120 }, clock, 15);
+    schedule.add("aks", { expectedSeconds: 900 }, clock, 15);
+    expect(schedule.nextPollAt()).toBe(120_000); // the VNet is read when it should be done, not every 15 s
+    clock = 120_000;
+    expect(schedule.due().map(([k]) => k)).toEqual(["vnet"]);
+    schedule.again("vnet", 15); // past its expected end: ARM's pace
+    expect(schedule.nextPollAt()).toBe(135_000);
+    schedule.remove("vnet");
+    expect(schedule.nextPollAt()).toBe(300_000); // the cluster: at most 5 minutes between reads
+    clock = 2_700_001;
+    expect(schedule.overdue("aks")).toBe(true); // 3 × 15 min
+    expect(schedule.limitSeconds("aks")).toBe(2_700);
+    // A fixed limit (the teardown's deletes) still works as before.
+    const fixed = new PollSchedule<string>(() => 0, 600);
+    fixed.add("x", "x", 0, undefined);
+    expect(fixed.limitSeconds("x")).toBe(600);
+    expect(fixed.nextPollAt()).toBe(15_000);
   });
 });
 
