@@ -7,7 +7,6 @@ import {
   describeFailures,
   phaseProgress,
   type BuildCancellation,
-  type BuildInput,
   type BuildResult,
   type BuildStatus,
   type DeploymentProgress,
@@ -15,7 +14,8 @@ import {
 } from "../../lib/plan/progress";
 import type { DeploymentUnit } from "../../lib/plan/types";
 import type { PlatformSpec } from "../../lib/spec";
-import type { ComputePlanResult, NotifyBuildInput } from "./contracts";
+import { buildInputSchema, type ComputePlanResult, type NotifyBuildInput } from "./contracts";
+import { orchestrationInput } from "../shared/boundary";
 import { errorMessage, EventListener, settleAll, settleEach } from "../shared/longRunning";
 import { pinnedPlan, runDeploymentLoop, type DeploymentLoopResult } from "./deploymentLoop";
 import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
@@ -31,7 +31,7 @@ import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
  */
 
 export const provisionPlatformOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<BuildInput>();
+  const input = orchestrationInput(context, buildInputSchema);
   // An explicit cap on every deployment; absent, each deployment's limit is scaled from its expected duration.
   const cap = input.maxDeploymentSeconds !== undefined ? { maxDeploymentSeconds: input.maxDeploymentSeconds } : {};
   const status: BuildStatus = {

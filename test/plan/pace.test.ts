@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { buildPlan, criticalPath, renderPlanText, topologyReport } from "../../lib/plan";
 import { checkPlan } from "../../lib/check";
 import { repoRoot } from "../../lib/config";
-import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec, fleetSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
 import { PollSchedule, pollSeconds, scaledLimitSeconds } from "../../orchestrations/shared/longRunning";
 import path from "node:path";

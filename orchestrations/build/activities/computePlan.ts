@@ -1,9 +1,9 @@
-import * as df from "durable-functions";
 import { Activities } from "../../../lib/function-names";
 import { buildPlan, estimatedDeploymentSeconds, planDeployments } from "../../../lib/plan";
 import { buildDeploymentUnits } from "../../../lib/plan/units";
 import { validateSpec } from "../../../lib/spec";
-import type { ComputePlanInput, ComputePlanResult } from "../contracts";
+import { computePlanInputSchema, type ComputePlanInput, type ComputePlanResult } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
 
 /**
  * The build's deployment units for a spec (parameters included; templates are read when each deployment starts),
@@ -24,4 +24,4 @@ export function computePlan(input: ComputePlanInput): ComputePlanResult {
   };
 }
 
-df.app.activity(Activities.computePlan, { handler: (input: ComputePlanInput) => computePlan(input) });
+registerActivity(Activities.computePlan, computePlanInputSchema, (input) => computePlan(input));
