@@ -115,15 +115,18 @@ export function* runDeploymentLoop(
       }
       publish();
     }
-    // A cancelled loop hands nothing over: it awaits its own deployments to their end.
-    if (!canceled && options.stopWhenFinished?.every((n) => isFinished(progress.get(n)?.state))) break;
-
+    // A cancelled loop hands nothing over: it awaits its own deployments to their end. What became startable
+    // when the last of `stopWhenFinished` ended starts before the hand-over, so it does not wait for the
+    // children's start (they poll it).
+    const handOver = !canceled && options.stopWhenFinished?.every((n) => isFinished(progress.get(n)?.state));
     const startable = runnableUnits(units, states());
     if (startable.length > 0) {
       yield* startRound(startable);
       publish();
+      if (handOver) break;
       continue;
     }
+    if (handOver) break;
     if (running.size === 0) break;
 
     // Once cancelled, the remaining waits only await the deployments ARM is cancelling (or would not cancel).
