@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { installFunctionsCore } from "../../local/registry";
-import { buildPlan, criticalPath, irreducibleChain, planDeployments } from "../../lib/plan";
+import { buildPlan, criticalPath, estimatedDeploymentSeconds, irreducibleChain, planDeployments } from "../../lib/plan";
 import { latencySecondsForType } from "../../lib/plan/latency";
 import type { DeploymentProgress } from "../../lib/plan/progress";
 import { makespanSeconds } from "../../lib/plan/timeline";
@@ -47,6 +47,34 @@ function seedStrategySeconds(deployments: readonly DeploymentProgress[], plan: R
     .filter((d) => d.phase === "addons")
     .flatMap((d) => d.resources);
   return phase1Seconds + addOnSteps.reduce((sum, r) => sum + latencySecondsForType(r.type), 0);
+}
+
+/**
+ * Where the makespan goes beyond the modelled durations, along the chain the build actually took (from the last
+ * deployment to end back through the dependency that ended last): `dispatch` is the time from a dependency's end
+ * being noticed to the next deployment's start (activity round trips, sub-orchestration starts), `overrun` the time
+ * a deployment took beyond its expected duration (the poll that notices its end, any wait ARM imposed).
+ */
+function chainOverheads(
+  deployments: readonly DeploymentProgress[],
+  plan: ReturnType<typeof buildPlan>,
+): { dispatch: number; overrun: number; hops: number } {
+  const planned = new Map(planDeployments(plan).map((d) => [d.name, d]));
+  const byName = new Map(deployments.map((d) => [d.name, d]));
+  const ms = (iso: string | undefined) => Date.parse(iso!);
+  const first = Math.min(...deployments.map((d) => ms(d.startedAt)));
+  let current = deployments.reduce((a, b) => (ms(b.endedAt) > ms(a.endedAt) ? b : a));
+  const totals = { dispatch: 0, overrun: 0, hops: 0 };
+  for (;;) {
+    const p = planned.get(current.name)!;
+    totals.overrun += seconds(current) - estimatedDeploymentSeconds(p);
+    totals.hops++;
+    const deps = p.dependsOn.flatMap((n) => (byName.get(n) ? [byName.get(n)!] : []));
+    const previous = deps.length ? deps.reduce((a, b) => (ms(b.endedAt) > ms(a.endedAt) ? b : a)) : undefined;
+    totals.dispatch += (ms(current.startedAt) - (previous ? ms(previous.endedAt) : first)) / 1000;
+    if (!previous) return totals;
+    current = previous;
+  }
 }
 
 interface Measured {
@@ -84,6 +112,7 @@ async function main(): Promise<void> {
   const critical = criticalPath(plan).totalSeconds;
   const floor = irreducibleChain(plan).totalSeconds;
   const counters = seed.counters;
+  const overheads = chainOverheads(seed.deployments, plan);
   const lines: [string, string | number][] = [
     ["provision.makespan_minutes", (makespan / 60).toFixed(1)],
     ["provision.critical_path_minutes", (critical / 60).toFixed(1)],
@@ -91,6 +120,9 @@ async function main(): Promise<void> {
     ["provision.critical_path_vs_floor", (critical / floor).toFixed(3)],
     ["provision.makespan_vs_critical_path", (makespan / critical).toFixed(3)],
     ["provision.makespan_vs_seed_strategy", (makespan / seedStrategySeconds(seed.deployments, plan)).toFixed(3)],
+    ["provision.chain_hops", overheads.hops],
+    ["provision.chain_dispatch_seconds", overheads.dispatch.toFixed(0)],
+    ["provision.chain_overrun_seconds", overheads.overrun.toFixed(0)],
     ["provision.arm_reads_per_build", counters.reads],
     ["provision.arm_writes_per_build", counters.writes],
     ["provision.writes_share_of_hourly_budget", (counters.writes / HOURLY_WRITE_BUDGET).toFixed(3)],
