@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Plan } from "../plan";
-import { planDeployments } from "../plan";
+import { planDeployments, topologyReport } from "../plan";
 import type { PlatformSpec } from "../spec";
 import { limitProblems } from "./limits";
 import { verifyRequirements } from "./requirements";
@@ -37,6 +37,8 @@ export interface CheckReport {
   requirements: { id: string; problems: string[] }[];
   rules: RuleResult[];
   limits: string[];
+  /** Not failures: choices that cost build time at this size (full mesh with many clusters). */
+  warnings: string[];
 }
 
 export function validatePlanSchemas(plan: Plan, schemas: ArmSchemas, templatesDir: string): SchemaReport {
@@ -76,6 +78,7 @@ export function checkPlan(
     requirements: verifyRequirements(plan, spec),
     rules: runRules(plan),
     limits: limitProblems(plan),
+    warnings: [topologyReport(plan, spec).warning].filter((w): w is string => w !== undefined),
   };
 }
 

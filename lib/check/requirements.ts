@@ -18,6 +18,7 @@ import {
   monitoringNames,
   networkSecurityGroupName,
   privateDnsZoneName,
+  vnetPeerings,
   workloadIdentityName,
 } from "../plan/units";
 import type { ClusterSpec, PlatformSpec } from "../spec";
@@ -293,15 +294,20 @@ export const REQUIREMENTS: readonly Requirement[] = [
         const peerings = ofType(plan, "Microsoft.Network/virtualNetworks/virtualNetworkPeerings");
         for (const a of spec.clusters) {
           const mine = peerings.filter((r) => r.name.startsWith(`${a.network.vnetName}/`));
-          for (const b of spec.clusters.filter((b) => b !== a)) {
+          // Full mesh (NET-2) by default; a spec choosing hub and spoke is held to the hub's peerings instead.
+          for (const remote of vnetPeerings(spec, a).map((p) => p.remoteVirtualNetwork)) {
             const p = mine.find((r) =>
-              String(at(r.properties, "remoteVirtualNetwork", "id")).endsWith(`/virtualNetworks/${b.network.vnetName}`),
+              String(at(r.properties, "remoteVirtualNetwork", "id")).endsWith(`/virtualNetworks/${remote}`),
             );
-            if (!p) problems.push(`no peering ${a.network.vnetName} → ${b.network.vnetName}`);
+            if (!p) problems.push(`no peering ${a.network.vnetName} → ${remote}`);
             else if (at(p.properties, "allowVirtualNetworkAccess") !== true)
               problems.push(`peering ${p.name} does not allow VNet access`);
           }
-          const network = planDeployments(plan).find((d) => d.template === "network.json");
+          // One VNet's peerings are one unit's (the next unit may write another VNet's concurrently).
+          const units = new Set(mine.map((r) => r.deployment));
+          if (units.size > 1)
+            problems.push(`peerings of ${a.network.vnetName} are split over ${[...units].join(", ")}`);
+          const network = planDeployments(plan).find((d) => units.has(d.name));
           serialized(network?.resources ?? [], mine, `peerings of ${a.network.vnetName}`, problems);
         }
         return problems;
@@ -1219,7 +1225,9 @@ export const REQUIREMENTS: readonly Requirement[] = [
           );
           serialized(
             resources,
-            resources.filter((r) => r.scope !== undefined && r.type.startsWith("Microsoft.KubernetesConfiguration/")),
+            // Extension operations serialize per cluster; a Flux configuration may install beside one
+            // (local/sandbox/deployments.ts lockKeyFor).
+            resources.filter((r) => r.scope !== undefined && r.type === "Microsoft.KubernetesConfiguration/extensions"),
             "cluster extensions",
             p,
           );

@@ -1,4 +1,4 @@
-import { deploymentLatencySeconds } from "./latency";
+import { deploymentLatencySeconds, latencySecondsForType } from "./latency";
 import { planDeployments } from "./plan";
 import type { Plan, PlanDeployment } from "./plan";
 import type { PhaseName } from "./types";
@@ -69,4 +69,54 @@ export function criticalPath(
     d = f.via === undefined ? undefined : byName.get(f.via);
   }
   return { totalSeconds: total, steps };
+}
+
+/** One link of the irreducible chain of a cluster. */
+export interface ChainStep {
+  what: string;
+  seconds: number;
+}
+
+/**
+ * What no reordering of deployments can shorten, per cluster: its resource group, its VNet (with the NSGs the
+ * subnets reference), its identities and the grants AKS checks at creation, the cluster deployment itself, then its
+ * slowest single add-on. The slowest cluster's chain is the floor of any build of the plan under the same model.
+ */
+export function irreducibleChain(plan: Plan): { totalSeconds: number; cluster?: string; steps: ChainStep[] } {
+  const deployments = planDeployments(plan);
+  let best: { totalSeconds: number; cluster?: string; steps: ChainStep[] } = { totalSeconds: 0, steps: [] };
+  const clusters = [...new Set(deployments.flatMap((d) => (d.cluster !== undefined ? [d.cluster] : [])))];
+  for (const cluster of clusters) {
+    const mine = deployments.filter((d) => d.cluster === cluster);
+    const of = (template: string) => mine.filter((d) => d.template === template);
+    const network = of("network.json").find((d) =>
+      d.resources.some((r) => r.type === "Microsoft.Network/virtualNetworks"),
+    );
+    const aks = of("cluster.json");
+    // The grants the cluster deployment waits for (AcrPull runs beside it, not before).
+    const grants = of("cluster-grants.json").find((d) => aks.some((a) => a.dependsOn.includes(d.name)));
+    const addOns = of("cluster-addons.json").flatMap((d) =>
+      d.resources.filter((r) => r.type === "Microsoft.KubernetesConfiguration/extensions"),
+    );
+    const steps: ChainStep[] = [
+      { what: `resource group of ${cluster}`, seconds: latencySecondsForType("Microsoft.Resources/resourceGroups") },
+      {
+        // Both need only resource groups: the slower of the two is on the chain.
+        what: `VNet of ${cluster} (its identities beside it)`,
+        seconds: Math.max(
+          network ? estimatedDeploymentSeconds(network) : 0,
+          ...of("cluster-identity.json").map(estimatedDeploymentSeconds),
+        ),
+      },
+      { what: `creation grants of ${cluster}`, seconds: grants ? estimatedDeploymentSeconds(grants) : 0 },
+      { what: `cluster ${cluster}`, seconds: Math.max(0, ...aks.map(estimatedDeploymentSeconds)) },
+      {
+        what: `slowest add-on of ${cluster}`,
+        seconds: Math.max(0, ...addOns.map((r) => latencySecondsForType(r.type))),
+      },
+    ];
+    const total = steps.reduce((sum, s) => sum + s.seconds, 0);
+    if (total > best.totalSeconds) best = { totalSeconds: total, cluster, steps };
+  }
+  return best;
 }

@@ -5,3 +5,4 @@ export * from "./critical-path";
 export * from "./render-json";
 export * from "./render-text";
 export * from "./render-mermaid";
+export * from "./topology";

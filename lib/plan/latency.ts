@@ -3,19 +3,22 @@
  * by the sandbox ARM server to simulate deployment durations. Seconds of simulated (real Azure) time.
  */
 
-/** Default provisioning time per resource type (type names compared case-insensitively). */
+/**
+ * Default provisioning time per resource type (type names compared case-insensitively). A line without a comment
+ * is azure-notes' "most other resources 1–3 min"; the others name their source or say they are estimates.
+ */
 export const DEFAULT_LATENCY_SECONDS: Readonly<Record<string, number>> = {
-  "Microsoft.Resources/resourceGroups": 5,
-  "Microsoft.ContainerService/managedClusters": 600,
-  "Microsoft.ContainerService/managedClusters/agentPools": 300,
-  "Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings": 60,
-  "Microsoft.ContainerService/managedClusters/maintenanceConfigurations": 30,
-  "Microsoft.Network/bastionHosts": 600,
-  "Microsoft.KubernetesConfiguration/extensions": 240,
-  "Microsoft.KubernetesConfiguration/fluxConfigurations": 180,
+  "Microsoft.Resources/resourceGroups": 5, // estimate (a synchronous PUT)
+  "Microsoft.ContainerService/managedClusters": 600, // azure-notes: AKS create 8–18 min
+  "Microsoft.ContainerService/managedClusters/agentPools": 300, // estimate
+  "Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings": 60, // estimate
+  "Microsoft.ContainerService/managedClusters/maintenanceConfigurations": 30, // estimate
+  "Microsoft.Network/bastionHosts": 600, // azure-notes: Bastion ~10 min
+  "Microsoft.KubernetesConfiguration/extensions": 240, // azure-notes: extensions 3–6 min
+  "Microsoft.KubernetesConfiguration/fluxConfigurations": 180, // estimate (not an extension operation)
   "Microsoft.Compute/virtualMachines": 180,
   "Microsoft.Network/virtualNetworks": 60,
-  "Microsoft.Network/virtualNetworks/subnets": 30,
+  "Microsoft.Network/virtualNetworks/subnets": 30, // estimate
   "Microsoft.Network/virtualNetworks/virtualNetworkPeerings": 60,
   "Microsoft.Network/networkSecurityGroups": 60,
   "Microsoft.Network/publicIPAddresses": 60,
@@ -28,15 +31,15 @@ export const DEFAULT_LATENCY_SECONDS: Readonly<Record<string, number>> = {
   "Microsoft.Insights/components": 60,
   "Microsoft.Insights/dataCollectionEndpoints": 60,
   "Microsoft.Insights/dataCollectionRules": 60,
-  "Microsoft.Insights/dataCollectionRuleAssociations": 30,
+  "Microsoft.Insights/dataCollectionRuleAssociations": 30, // estimate
   "Microsoft.DataProtection/backupVaults": 120,
-  "Microsoft.DataProtection/backupVaults/backupPolicies": 30,
+  "Microsoft.DataProtection/backupVaults/backupPolicies": 30, // estimate
   "Microsoft.DataProtection/backupVaults/backupInstances": 120,
-  "Microsoft.ManagedIdentity/userAssignedIdentities": 30,
-  "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials": 30,
-  "Microsoft.Authorization/roleAssignments": 30,
+  "Microsoft.ManagedIdentity/userAssignedIdentities": 30, // estimate
+  "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials": 30, // estimate
+  "Microsoft.Authorization/roleAssignments": 30, // estimate
   "Microsoft.Storage/storageAccounts": 90,
-  "Microsoft.Storage/storageAccounts/blobServices/containers": 10,
+  "Microsoft.Storage/storageAccounts/blobServices/containers": 10, // estimate
   "Microsoft.EventGrid/systemTopics": 60,
   "Microsoft.EventGrid/topics": 60,
 };

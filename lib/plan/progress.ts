@@ -52,7 +52,7 @@ export interface PhaseProgress {
 export interface BuildInput {
   spec: PlatformSpec;
   mode: BuildMode;
-  /** Cap on one deployment's running time; default 90 minutes (AKS create takes 8–18). */
+  /** Cap on one deployment's running time; absent, each deployment's limit scales with its expected duration. */
   maxDeploymentSeconds?: number;
 }
 

@@ -1,13 +1,14 @@
-import type { CriticalPath } from "./critical-path";
+import { irreducibleChain, type CriticalPath } from "./critical-path";
 import { planDeployments } from "./plan";
 import type { Plan } from "./plan";
+import type { TopologyReport } from "./topology";
 
 /** A plan as a person reads it in a terminal: phases, deployments, resource counts, critical path. */
 
 const minutes = (seconds: number): string => `${(seconds / 60).toFixed(1)} min`;
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-export function renderPlanText(plan: Plan, path: CriticalPath): string {
+export function renderPlanText(plan: Plan, path: CriticalPath, topology?: TopologyReport): string {
   const deployments = planDeployments(plan);
   const resourceCount = deployments.reduce((n, d) => n + d.resources.length, 0);
   const lines: string[] = [
@@ -40,6 +41,17 @@ export function renderPlanText(plan: Plan, path: CriticalPath): string {
     lines.push(
       `  at ${minutes(step.startSeconds).padStart(8)}  ${step.deployment} (${step.phase}, takes ${minutes(step.seconds)})`,
     );
+  }
+  const floor = irreducibleChain(plan);
+  if (floor.steps.length > 0) {
+    lines.push(
+      `Irreducible chain: about ${minutes(floor.totalSeconds)} (what no reordering can shorten${floor.cluster ? `, cluster ${floor.cluster}` : ""})`,
+    );
+    for (const step of floor.steps) lines.push(`  ${step.what} (${minutes(step.seconds)})`);
+  }
+  if (topology) {
+    lines.push("", `Network topology: ${topology.reason}`);
+    if (topology.warning) lines.push(`  warning: ${topology.warning}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -29,4 +29,9 @@ export interface DeploymentUnit {
   outputParameters: Record<string, OutputReference>;
   /** Names of deployments that must have succeeded first. */
   dependsOn: string[];
+  /**
+   * How long the deployment is expected to take under the latency model (set by the build's planning step from
+   * the expanded template): it paces status polling and scales the deployment's timeout.
+   */
+  expectedSeconds?: number;
 }

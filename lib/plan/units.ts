@@ -267,6 +267,70 @@ function hostCluster(spec: PlatformSpec): ClusterSpec {
   return host;
 }
 
+/** The NSGs of a cluster's network unit: its own, and Bastion's on the access host. */
+function clusterNetworkSecurityGroups(
+  spec: PlatformSpec,
+  c: ClusterSpec,
+  host: ClusterSpec,
+): { name: string; securityRules: readonly SecurityRule[] }[] {
+  return [
+    { name: networkSecurityGroupName(spec, c), securityRules: clusterSecurityRules(c) },
+    ...(c.name === host.name
+      ? [{ name: bastionNetworkSecurityGroupName(spec), securityRules: BASTION_SECURITY_RULES }]
+      : []),
+  ];
+}
+
+function clusterVirtualNetwork(spec: PlatformSpec, c: ClusterSpec, host: ClusterSpec): unknown {
+  return {
+    name: c.network.vnetName,
+    addressPrefix: c.network.vnetCidr,
+    subnets: [
+      {
+        name: NODE_SUBNET_NAME,
+        addressPrefix: c.network.nodeSubnetCidr,
+        networkSecurityGroup: networkSecurityGroupName(spec, c),
+      },
+      ...(c.name === host.name
+        ? [
+            {
+              name: BASTION_SUBNET_NAME,
+              addressPrefix: spec.access.bastion.subnetCidr,
+              networkSecurityGroup: bastionNetworkSecurityGroupName(spec),
+            },
+            {
+              name: JUMPBOX_SUBNET_NAME,
+              addressPrefix: spec.access.jumpbox.subnetCidr,
+              networkSecurityGroup: networkSecurityGroupName(spec, c),
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+export interface Peering {
+  name: string;
+  virtualNetwork: string;
+  remoteVirtualNetwork: string;
+}
+
+/**
+ * The peerings written on `c`'s VNet under the spec's topology: full mesh, every other VNet (N−1 per VNet);
+ * hub and spoke, the hub (the access host's VNet) peers with every spoke and each spoke only with the hub.
+ */
+export function vnetPeerings(spec: PlatformSpec, c: ClusterSpec, host: ClusterSpec = hostCluster(spec)): Peering[] {
+  const remotes =
+    spec.network.topology === "fullMesh" || c.name === host.name
+      ? spec.clusters.filter((b) => b.name !== c.name)
+      : [host];
+  return remotes.map((b) => ({
+    name: `peer-to-${b.network.vnetName}`,
+    virtualNetwork: c.network.vnetName,
+    remoteVirtualNetwork: b.network.vnetName,
+  }));
+}
+
 function backupPolicyRules(spec: PlatformSpec): unknown[] {
   const { dailyBackupTimeUtc, retentionDays } = spec.shared.backupVault;
   const operationalStore = { dataStoreType: "OperationalStore", objectType: "DataStoreInfoBase" };
@@ -356,67 +420,83 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       })
     : undefined;
 
-  // Phase network (NET-1..NET-4).
-  const nsgs = [
-    ...spec.clusters.map((c) => ({ name: networkSecurityGroupName(spec, c), securityRules: clusterSecurityRules(c) })),
-    { name: bastionNetworkSecurityGroupName(spec), securityRules: BASTION_SECURITY_RULES },
-  ];
-  const virtualNetworks = spec.clusters.map((c) => ({
-    name: c.network.vnetName,
-    addressPrefix: c.network.vnetCidr,
-    subnets: [
-      {
-        name: NODE_SUBNET_NAME,
-        addressPrefix: c.network.nodeSubnetCidr,
-        networkSecurityGroup: networkSecurityGroupName(spec, c),
-      },
-      ...(c.name === host.name
-        ? [
-            {
-              name: BASTION_SUBNET_NAME,
-              addressPrefix: spec.access.bastion.subnetCidr,
-              networkSecurityGroup: bastionNetworkSecurityGroupName(spec),
-            },
-            {
-              name: JUMPBOX_SUBNET_NAME,
-              addressPrefix: spec.access.jumpbox.subnetCidr,
-              networkSecurityGroup: networkSecurityGroupName(spec, c),
-            },
-          ]
-        : []),
-    ],
-  }));
-  // Ordered by local VNet: the template writes them one at a time.
-  const peerings = spec.clusters.flatMap((a) =>
-    spec.clusters
-      .filter((b) => b.name !== a.name)
-      .map((b) => ({
-        name: `peer-to-${b.network.vnetName}`,
-        virtualNetwork: a.network.vnetName,
-        remoteVirtualNetwork: b.network.vnetName,
-      })),
+  // Phase network (NET-1..NET-4): each cluster's VNet, subnets and NSGs are its own unit (all a cluster reads of the
+  // network at creation), the private DNS zone another; peerings and zone links run beside the clusters.
+  const networks = new Map(
+    spec.clusters.map((c) => [
+      c.name,
+      add({
+        name: unitName(spec, "network", c),
+        phase: "network",
+        scope: "resourceGroup",
+        resourceGroup: common,
+        cluster: c.name,
+        template: "network.json",
+        parameters: {
+          location: spec.location,
+          tags,
+          networkSecurityGroups: clusterNetworkSecurityGroups(spec, c, host),
+          virtualNetworks: [clusterVirtualNetwork(spec, c, host)],
+        },
+        dependsOn: [commonRg],
+      }),
+    ]),
   );
-  const network = add({
-    name: unitName(spec, "network"),
+  const dns = add({
+    name: unitName(spec, "dns"),
     phase: "network",
     scope: "resourceGroup",
     resourceGroup: common,
     template: "network.json",
-    parameters: {
-      location: spec.location,
-      tags,
-      networkSecurityGroups: nsgs,
-      virtualNetworks,
-      peerings,
-      privateDnsZoneName: privateDnsZoneName(spec),
-    },
+    parameters: { location: spec.location, tags, privateDnsZoneName: privateDnsZoneName(spec) },
     dependsOn: [commonRg],
   });
+  // One unit per local VNet: its peerings are written one at a time (ARM rejects concurrent peering writes on one
+  // VNet), different VNets' peerings side by side. A peering needs its remote VNet, so it waits for that unit too;
+  // spanning clusters, the unit is the platform's, not one cluster's.
+  for (const c of spec.clusters) {
+    const peerings = vnetPeerings(spec, c, host);
+    add({
+      name: unitName(spec, "peerings", c),
+      phase: "network",
+      scope: "resourceGroup",
+      resourceGroup: common,
+      template: "network.json",
+      parameters: {
+        location: spec.location,
+        tags,
+        peerings,
+        privateDnsZoneLinks: [{ zone: privateDnsZoneName(spec), virtualNetwork: c.network.vnetName }],
+      },
+      dependsOn: [
+        ...new Set([networks.get(c.name)!, ...peerings.map((p) => networkUnitOfVnet(p.remoteVirtualNetwork)), dns]),
+      ],
+    });
+  }
+  function networkUnitOfVnet(vnet: string): string {
+    return networks.get(spec.clusters.find((c) => c.network.vnetName === vnet)!.name)!;
+  }
 
   // Phase sharedServices (SH-1..SH-7, ACC-1).
   const s = spec.shared;
   const crossRegionRestore = s.backupVault.crossRegionRestore && s.backupVault.storageRedundancy === "GeoRedundant";
   const backupClusters = spec.clusters.filter((c) => c.addons.backup);
+  const monitoring = add({
+    name: unitName(spec, "monitoring"),
+    phase: "sharedServices",
+    scope: "resourceGroup",
+    resourceGroup: common,
+    template: "monitoring.json",
+    parameters: {
+      location: spec.location,
+      tags,
+      monitorWorkspaceName: s.monitorWorkspace.name,
+      logAnalyticsName: s.logAnalytics.name,
+      logAnalyticsSku: s.logAnalytics.sku,
+      logAnalyticsRetentionInDays: s.logAnalytics.interactiveRetentionDays,
+    },
+    dependsOn: [commonRg],
+  });
   const shared = add({
     name: unitName(spec, "shared"),
     phase: "sharedServices",
@@ -428,10 +508,7 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       tags,
       keyVaultName: s.keyVault.name,
       keyVaultSoftDeleteRetentionInDays: s.keyVault.softDeleteRetentionDays,
-      monitorWorkspaceName: s.monitorWorkspace.name,
       logAnalyticsName: s.logAnalytics.name,
-      logAnalyticsSku: s.logAnalytics.sku,
-      logAnalyticsRetentionInDays: s.logAnalytics.interactiveRetentionDays,
       logAnalyticsTables: RETAINED_LOG_TABLES.map((name) => ({
         name,
         // Workspace-based Application Insights keeps its data in the App* tables: their retention is SH-4's.
@@ -453,10 +530,13 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       backupStorageAccountName: backupStorageAccountName(spec),
       backupStorageSkuName: crossRegionRestore ? "Standard_GZRS" : "Standard_ZRS",
       backupContainers: backupClusters.map(backupContainerName),
-      networkSecurityGroupNames: nsgs.map((n) => n.name),
-      virtualNetworkNames: virtualNetworks.map((v) => v.name),
+      networkSecurityGroupNames: [
+        ...spec.clusters.map((c) => networkSecurityGroupName(spec, c)),
+        bastionNetworkSecurityGroupName(spec),
+      ],
+      virtualNetworkNames: spec.clusters.map((c) => c.network.vnetName),
     },
-    dependsOn: [commonRg, network],
+    dependsOn: [commonRg, monitoring, ...networks.values()],
   });
   const hostRg = clusterRgs.get(host.name);
   add({
@@ -479,7 +559,7 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       logAnalyticsResourceGroup: common,
       logAnalyticsName: s.logAnalytics.name,
     },
-    dependsOn: [...(hostRg ? [hostRg] : []), network, shared],
+    dependsOn: [...(hostRg ? [hostRg] : []), networks.get(host.name)!, monitoring],
   });
 
   // Phases clusters and addons, per cluster; clusters run side by side.
@@ -501,24 +581,31 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       },
       dependsOn: rg ? [rg] : [],
     });
-    const grants = add({
-      name: unitName(spec, "grants", c),
-      phase: "clusters",
-      scope: "resourceGroup",
-      resourceGroup: common,
-      cluster: c.name,
-      template: "cluster-grants.json",
-      parameters: {
-        clusterName: c.aksName,
-        clusterResourceGroup: c.resourceGroup,
-        virtualNetworkName: c.network.vnetName,
-        privateDnsZoneName: privateDnsZoneName(spec),
-        containerRegistryName: s.containerRegistry.name,
-        roleAssignments: roleAssignmentParameters(c, "cluster-grants.json").roleAssignments,
-      },
-      outputParameters: principalOutputs(c, "cluster-grants.json", { controlPlane: identity, kubelet: identity }),
-      dependsOn: [identity, network, shared],
-    });
+    // What AKS checks at creation (the subnet join, the private zone) is one unit; AcrPull is needed only once
+    // workloads pull from the registry, so it runs beside the cluster with the same template.
+    const grantsAt = (kind: string, scopes: (scope: string) => boolean, dependsOn: string[]): string =>
+      add({
+        name: unitName(spec, kind, c),
+        phase: "clusters",
+        scope: "resourceGroup",
+        resourceGroup: common,
+        cluster: c.name,
+        template: "cluster-grants.json",
+        parameters: {
+          clusterName: c.aksName,
+          clusterResourceGroup: c.resourceGroup,
+          virtualNetworkName: c.network.vnetName,
+          privateDnsZoneName: privateDnsZoneName(spec),
+          containerRegistryName: s.containerRegistry.name,
+          roleAssignments: roleAssignmentParameters(c, "cluster-grants.json").roleAssignments.filter((r) =>
+            scopes(r.scope),
+          ),
+        },
+        outputParameters: principalOutputs(c, "cluster-grants.json", { controlPlane: identity, kubelet: identity }),
+        dependsOn,
+      });
+    const grants = grantsAt("grants", (scope) => scope !== "containerRegistry", [identity, networks.get(c.name)!, dns]);
+    grantsAt("acr-grants", (scope) => scope === "containerRegistry", [identity, shared]);
     const aks = add({
       name: unitName(spec, "aks", c),
       phase: "clusters",
@@ -566,7 +653,8 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
         roleAssignments: roleAssignmentParameters(c, "cluster.json").roleAssignments,
       },
       outputParameters: principalOutputs(c, "cluster.json", { controlPlane: identity }),
-      dependsOn: [identity, grants, shared, ...(defender ? [defender] : [])],
+      // Exactly what the cluster reads at creation (test/plan/cluster-dependencies.test.ts derives it from the template).
+      dependsOn: [networks.get(c.name)!, dns, identity, grants, monitoring, ...(defender ? [defender] : [])],
     });
     const workloadIdentities = WORKLOAD_IDENTITIES.filter((w) => w.appliesTo(c)).map((w) => ({
       principal: w.principal,

@@ -55,6 +55,7 @@ export const defaultSpec: PlatformSpec = {
     seedCluster("app1", 2, "workload", true, true),
     seedCluster("app2", 3, "workload", false, true),
   ],
+  network: { topology: "fullMesh" },
   access: {
     hostCluster: "mgmt",
     bastion: { name: `bas-${env}`, sku: "Basic", subnetCidr: "10.1.100.0/26" },
@@ -96,3 +97,16 @@ export const defaultSpec: PlatformSpec = {
   },
   drift: { mode: "report", autoRemediate: [], quietPeriodSeconds: 120, sweepIntervalHours: 6 },
 };
+
+/**
+ * The seed platform grown to `count` clusters (count ≥ 3): mgmt, app1, app2, then app3… in app1's shape (workload,
+ * ingress gateway, Kyverno, backup), each with its own address ranges. Used to measure how a build scales.
+ */
+export function fleetSpec(count: number): PlatformSpec {
+  if (!Number.isInteger(count) || count < 3 || count > 16)
+    throw new Error(
+      `fleetSpec: cluster count must be an integer from 3 to 16 (the service ranges stay in 172.16.0.0/12), got ${count}`,
+    );
+  const extra = Array.from({ length: count - 3 }, (_, i) => seedCluster(`app${i + 3}`, i + 4, "workload", true, true));
+  return { ...defaultSpec, clusters: [...defaultSpec.clusters, ...extra] };
+}

@@ -268,6 +268,14 @@ export const platformSpecSchema = z.strictObject({
   commonResourceGroup: z.string(),
   tags: z.record(z.string(), z.string()),
   clusters: z.array(clusterSchema).min(1),
+  /**
+   * How the cluster VNets reach each other. `fullMesh` (NET-2): N·(N−1) peerings, fine for a few clusters;
+   * `hubAndSpoke`: 2·(N−1) peerings between the access host's VNet (the hub: Bastion, jump VM) and every other VNet,
+   * so spokes reach each other only through the hub. Each VNet's peerings are their own deployment beside the clusters.
+   */
+  network: z
+    .strictObject({ topology: z.enum(["fullMesh", "hubAndSpoke"]).default("fullMesh") })
+    .default({ topology: "fullMesh" }),
   access: accessSchema,
   shared: sharedServicesSchema,
   /** Defender for Containers (AKS-11) at subscription scope. */

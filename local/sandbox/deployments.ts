@@ -32,15 +32,25 @@ const EXCLUSIVE_TYPES = new Set([
   "microsoft.managedidentity/userassignedidentities",
   "microsoft.network/virtualnetworks",
 ]);
-/** Extension resource namespaces that write into the resource they extend (cluster extensions, Flux). */
-const LOCKING_EXTENSION_NAMESPACES = new Set(["microsoft.kubernetesconfiguration"]);
+/**
+ * Per-cluster serialization of the KubernetesConfiguration resources: cluster extensions write into the cluster
+ * (one extension operation at a time, and not during a write to the cluster itself or its children: azure-notes
+ * "two extensions on one cluster"), so they take the cluster's own lock. A Flux configuration is applied by the
+ * already-installed Flux extension, not by an extension operation: configurations serialize among themselves only
+ * (an estimate: no public statement either way), so one may install beside another extension.
+ */
+const CLUSTER_LOCKING_EXTENSION_TYPES = new Set(["microsoft.kubernetesconfiguration/extensions"]);
+const SEPARATELY_LOCKED_EXTENSION_TYPES = new Set(["microsoft.kubernetesconfiguration/fluxconfigurations"]);
 
 export function lockKeyFor(id: string): string | undefined {
   const parsed = parseResourceId(id);
   if (!parsed?.type || !parsed.topLevelId) return undefined;
   if (parsed.extendedScope !== undefined) {
-    const namespace = parsed.type.split("/")[0]!.toLowerCase();
-    return LOCKING_EXTENSION_NAMESPACES.has(namespace) ? lockKeyFor(parsed.extendedScope) : undefined;
+    const type = parsed.type.split("/").slice(0, 2).join("/").toLowerCase();
+    const scopeLock = lockKeyFor(parsed.extendedScope);
+    if (scopeLock === undefined) return undefined;
+    if (CLUSTER_LOCKING_EXTENSION_TYPES.has(type)) return scopeLock;
+    return SEPARATELY_LOCKED_EXTENSION_TYPES.has(type) ? `${scopeLock}|${type}` : undefined;
   }
   const topType = parsed.type.split("/").slice(0, 2).join("/").toLowerCase();
   return EXCLUSIVE_TYPES.has(topType) ? key(parsed.topLevelId) : undefined;

@@ -1,34 +1,21 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { Orchestrations } from "../../lib/function-names";
-import type { BuildMode, DeploymentProgress, OutputsByDeployment } from "../../lib/plan/progress";
-import type { DeploymentUnit } from "../../lib/plan/types";
-import type { DeploymentTarget } from "./contracts";
+import { deployUnitsInputSchema, type DeployUnitsInput } from "./contracts";
+import { orchestrationInput } from "../shared/boundary";
 import { CANCEL_EVENT } from "../../lib/api/instance-ids";
 import { EventListener } from "../shared/longRunning";
 import { runDeploymentLoop, type DeploymentLoopResult } from "./deploymentLoop";
 
-/** One group of deployments run to the end: a cluster (its AKS deployment, then its add-ons) or the rest of the platform. */
-export interface DeployUnitsInput {
-  environment: string;
-  target: DeploymentTarget;
-  /** `cluster <name>` or `platform`: shown in status and errors. */
-  label: string;
-  mode: BuildMode;
-  maxDeploymentSeconds: number;
-  units: DeploymentUnit[];
-  /** Progress already known for these units (a deployment handed over while running is polled, not restarted). */
-  deployments: DeploymentProgress[];
-  /** Outputs of the deployments these units depend on. */
-  outputs: OutputsByDeployment;
-}
+export type { DeployUnitsInput };
 
+/** One group of deployments run to the end: a cluster (its AKS deployment, then its add-ons) or the rest of the platform. */
 export interface DeployUnitsResult extends DeploymentLoopResult {
   label: string;
 }
 
 export const deployUnitsOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<DeployUnitsInput>();
+  const input = orchestrationInput(context, deployUnitsInputSchema);
   const result = yield* runDeploymentLoop(
     context,
     input.units,
@@ -37,7 +24,7 @@ export const deployUnitsOrchestrator: OrchestrationHandler = function* (context:
       environment: input.environment,
       target: input.target,
       mode: input.mode,
-      maxDeploymentSeconds: input.maxDeploymentSeconds,
+      ...(input.maxDeploymentSeconds !== undefined ? { maxDeploymentSeconds: input.maxDeploymentSeconds } : {}),
       onProgress: (deployments) => context.df.setCustomStatus({ label: input.label, deployments }),
       // The cancel API raises the event on this instance too: it stops here as it does in the parent.
       cancel: new EventListener(context, CANCEL_EVENT),

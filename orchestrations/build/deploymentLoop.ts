@@ -17,6 +17,7 @@ import {
   errorMessage,
   type EventListener,
   PollSchedule,
+  scaledLimitSeconds,
   settleAll,
   transientExhausted,
   transientRetry,
@@ -34,8 +35,8 @@ import type {
 
 /**
  * The deterministic heart of the build: starts every deployment whose dependencies have succeeded, polls the
- * running ones through the shared long-running-operation scheduler (orchestrations/shared/longRunning), and
- * records progress. A `cancel` event (raised by the cancel API on every instance of the build's tree) stops it
+ * running ones through the shared long-running-operation scheduler (orchestrations/shared/longRunning) at the
+ * pace of each deployment's expected duration, and records progress. A `cancel` event (raised by the cancel API on every instance of the build's tree) stops it
  * starting anything, asks ARM to cancel what runs, and awaits those deployments to their end.
  */
 
@@ -43,8 +44,11 @@ export interface DeploymentLoopOptions {
   environment: string;
   target: DeploymentTarget;
   mode: BuildMode;
-  /** Longest a single deployment may run before it is cancelled and reported as timed out. */
-  maxDeploymentSeconds: number;
+  /**
+   * Longest a single deployment may run before it is cancelled and reported as timed out; absent, each
+   * deployment's own limit scaled from its expected duration (scaledLimitSeconds).
+   */
+  maxDeploymentSeconds?: number;
   /** Return as soon as all of these deployments are finished (used to hand work over to sub-orchestrations). */
   stopWhenFinished?: readonly string[];
   /** Called after every change so the orchestrator can publish its custom status. */
@@ -79,7 +83,10 @@ export function* runDeploymentLoop(
   for (const known of initial.deployments) progress.set(known.name, { ...known });
   const outputs: OutputsByDeployment = { ...initial.outputs };
   const now = () => context.df.currentUtcDateTime.getTime();
-  const running = new PollSchedule<DeploymentUnit>(now, options.maxDeploymentSeconds);
+  const running = new PollSchedule<DeploymentUnit>(now, (unit) => ({
+    ...(unit.expectedSeconds !== undefined ? { expectedSeconds: unit.expectedSeconds } : {}),
+    limitSeconds: scaledLimitSeconds(unit.expectedSeconds, options.maxDeploymentSeconds),
+  }));
   const byName = new Map(units.map((u) => [u.name, u]));
   let canceled: BuildCancellation | undefined;
   const iso = () => context.df.currentUtcDateTime.toISOString();
@@ -108,15 +115,18 @@ export function* runDeploymentLoop(
       }
       publish();
     }
-    // A cancelled loop hands nothing over: it awaits its own deployments to their end.
-    if (!canceled && options.stopWhenFinished?.every((n) => isFinished(progress.get(n)?.state))) break;
-
+    // A cancelled loop hands nothing over: it awaits its own deployments to their end. What became startable
+    // when the last of `stopWhenFinished` ended starts before the hand-over, so it does not wait for the
+    // children's start (they poll it).
+    const handOver = !canceled && options.stopWhenFinished?.every((n) => isFinished(progress.get(n)?.state));
     const startable = runnableUnits(units, states());
     if (startable.length > 0) {
       yield* startRound(startable);
       publish();
+      if (handOver) break;
       continue;
     }
+    if (handOver) break;
     if (running.size === 0) break;
 
     // Once cancelled, the remaining waits only await the deployments ARM is cancelling (or would not cancel).
@@ -228,6 +238,7 @@ export function* runDeploymentLoop(
         finish(unit.name, { state: "failed", error: status.error, ...correlation });
       } else {
         if (running.overdue(unit.name) && !canceled) {
+          const limit = running.limitSeconds(unit.name);
           yield* settleAll(context, [
             context.df.callActivityWithRetry(Activities.cancelDeployment, transientRetry, refOf(unit, options.target)),
           ]);
@@ -235,7 +246,7 @@ export function* runDeploymentLoop(
             state: "failed",
             error: {
               code: "DeploymentTimedOut",
-              message: `still running after ${options.maxDeploymentSeconds} s; cancelled`,
+              message: `still running after ${limit} s (expected ${unit.expectedSeconds ?? "unknown"} s); cancelled`,
             },
           });
         } else {

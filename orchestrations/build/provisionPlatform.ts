@@ -7,7 +7,6 @@ import {
   describeFailures,
   phaseProgress,
   type BuildCancellation,
-  type BuildInput,
   type BuildResult,
   type BuildStatus,
   type DeploymentProgress,
@@ -15,7 +14,8 @@ import {
 } from "../../lib/plan/progress";
 import type { DeploymentUnit } from "../../lib/plan/types";
 import type { PlatformSpec } from "../../lib/spec";
-import type { ComputePlanResult, NotifyBuildInput } from "./contracts";
+import { buildInputSchema, type ComputePlanResult, type NotifyBuildInput } from "./contracts";
+import { orchestrationInput } from "../shared/boundary";
 import { errorMessage, EventListener, settleAll, settleEach } from "../shared/longRunning";
 import { pinnedPlan, runDeploymentLoop, type DeploymentLoopResult } from "./deploymentLoop";
 import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
@@ -31,8 +31,9 @@ import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
  */
 
 export const provisionPlatformOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<BuildInput>();
-  const maxDeploymentSeconds = input.maxDeploymentSeconds ?? 90 * 60;
+  const input = orchestrationInput(context, buildInputSchema);
+  // An explicit cap on every deployment; absent, each deployment's limit is scaled from its expected duration.
+  const cap = input.maxDeploymentSeconds !== undefined ? { maxDeploymentSeconds: input.maxDeploymentSeconds } : {};
   const status: BuildStatus = {
     environment: input.spec.name,
     mode: input.mode,
@@ -122,7 +123,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
       : loop.canceled;
   };
   const cancel = new EventListener(context, CANCEL_EVENT);
-  const loopOptions = { environment: spec.name, target, mode: input.mode, maxDeploymentSeconds, cancel, onCancel };
+  const loopOptions = { environment: spec.name, target, mode: input.mode, ...cap, cancel, onCancel };
 
   // Stage 1: every deployment whose dependencies are met (shared ones, and early per-cluster ones such as the
   // cluster's resource group and identities) until every shared deployment a cluster needs has finished.
@@ -172,7 +173,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
         target,
         label: group.label,
         mode: input.mode,
-        maxDeploymentSeconds,
+        ...cap,
         units: group.units,
         deployments: [...merged.values()],
         outputs,

@@ -4,8 +4,8 @@ import type { ArmErrorInfo } from "../../lib/plan/progress";
 
 /**
  * The one scheduler of long-running ARM operations (deployments in the build, deletes in the teardown): activity
- * calls retried on transient trouble, each operation polled at the pace ARM asks for (Retry-After, within one pair
- * of bounds) until its deadline, and the waits between polls taken on fresh durable timers, optionally together
+ * calls retried on transient trouble, each operation polled at the pace of the work (never sooner than ARM's
+ * Retry-After, not before its expected end, within one pair of bounds) until its own deadline, and the waits between polls taken on fresh durable timers, optionally together
  * with a cancel event.
  *
  * Every `yield` is of fresh tasks (a `Task.all` of this round's calls, a new timer, a new event wait): durable-js
@@ -21,45 +21,94 @@ export const transientRetry = (() => {
   return options;
 })();
 
-/** Polls come no sooner than this after the last (whatever Retry-After says) and no later. */
-export const POLL_BOUNDS = { minSeconds: 1, maxSeconds: 120, defaultSeconds: 15 } as const;
+/**
+ * Polls come no sooner than `minSeconds` after the last (whatever Retry-After says) and no later than
+ * `maxSeconds`, however long the operation is expected to take; `defaultSeconds` when ARM sends no Retry-After.
+ */
+export const POLL_BOUNDS = { minSeconds: 1, maxSeconds: 300, defaultSeconds: 15 } as const;
 
-export function pollSeconds(retryAfter: number | undefined): number {
+/** An operation's limit is this many times its expected duration, never below `minSeconds`. */
+export const LIMIT_SCALING = { factor: 3, minSeconds: 30 * 60 } as const;
+
+/** What is known of one operation's pace: how long it is expected to take and how long it may run. */
+export interface OperationPace {
+  /** The latency model's expected duration, when known: polls wait until it has passed. */
+  expectedSeconds?: number;
+  /** Longest it may run before it is reported as timed out. */
+  limitSeconds: number;
+}
+
+/**
+ * Seconds until the next poll: never sooner than Retry-After (ARM's pace), and not before the operation's
+ * expected remaining time has passed (a 15-minute deployment is not read like a 30-second one), within
+ * POLL_BOUNDS. Past its expected end an operation is read at Retry-After's pace.
+ */
+export function pollSeconds(retryAfter: number | undefined, expectedRemainingSeconds?: number): number {
   const asked = retryAfter !== undefined && Number.isFinite(retryAfter) ? retryAfter : POLL_BOUNDS.defaultSeconds;
-  return Math.min(POLL_BOUNDS.maxSeconds, Math.max(POLL_BOUNDS.minSeconds, asked));
+  const paced = Math.max(asked, expectedRemainingSeconds ?? 0);
+  return Math.min(POLL_BOUNDS.maxSeconds, Math.max(POLL_BOUNDS.minSeconds, Math.ceil(paced)));
+}
+
+/**
+ * How long an operation may run: scaled to what it is (a 2-minute VNet is not given the hour an AKS cluster with
+ * add-ons may need), so no fixed ceiling is crossed as the platform grows. An explicit cap wins.
+ */
+export function scaledLimitSeconds(expectedSeconds: number | undefined, cap?: number): number {
+  if (cap !== undefined) return cap;
+  return Math.max(LIMIT_SCALING.minSeconds, LIMIT_SCALING.factor * (expectedSeconds ?? 0));
+}
+
+interface ScheduleEntry<V> {
+  value: V;
+  startedAt: number;
+  pace: OperationPace;
+  nextPollAt: number;
 }
 
 /** The running operations, keyed by name: when each is next due and when it runs out of time. */
 export class PollSchedule<V> {
-  private readonly entries = new Map<string, { value: V; nextPollAt: number; deadline: number }>();
+  private readonly entries = new Map<string, ScheduleEntry<V>>();
+  private readonly paceOf: (value: V) => OperationPace;
 
   constructor(
     private readonly now: () => number,
-    /** Longest one operation may run. */
-    private readonly limitSeconds: number,
-  ) {}
+    /** Longest one operation may run, or each operation's own pace. */
+    pace: number | ((value: V) => OperationPace),
+  ) {
+    this.paceOf = typeof pace === "number" ? () => ({ limitSeconds: pace }) : pace;
+  }
 
   /** Tracks an operation started at `startedAt` (ms), next polled after `retryAfterSeconds` (0 = at once). */
   add(key: string, value: V, startedAt: number, retryAfterSeconds?: number): void {
-    this.entries.set(key, {
-      value,
-      deadline: startedAt + this.limitSeconds * 1000,
-      nextPollAt: retryAfterSeconds === 0 ? this.now() : this.now() + pollSeconds(retryAfterSeconds) * 1000,
-    });
+    const entry: ScheduleEntry<V> = { value, startedAt, pace: this.paceOf(value), nextPollAt: this.now() };
+    if (retryAfterSeconds !== 0) entry.nextPollAt = this.nextPoll(entry, retryAfterSeconds);
+    this.entries.set(key, entry);
   }
 
-  /** A poll said "still running": due again after Retry-After; the deadline stays that of the start. */
+  /** A poll said "still running": due again after Retry-After or its expected end; the deadline stays that of the start. */
   again(key: string, retryAfterSeconds: number | undefined, value?: V): void {
     const entry = this.entries.get(key);
     if (!entry) return;
-    entry.nextPollAt = this.now() + pollSeconds(retryAfterSeconds) * 1000;
+    entry.nextPollAt = this.nextPoll(entry, retryAfterSeconds);
     if (value !== undefined) entry.value = value;
+  }
+
+  /** The operation's limit in seconds (for the message that says it ran out). */
+  limitSeconds(key: string): number | undefined {
+    return this.entries.get(key)?.pace.limitSeconds;
+  }
+
+  private nextPoll(entry: ScheduleEntry<V>, retryAfterSeconds: number | undefined): number {
+    const { expectedSeconds } = entry.pace;
+    const remaining =
+      expectedSeconds !== undefined ? expectedSeconds - (this.now() - entry.startedAt) / 1000 : undefined;
+    return this.now() + pollSeconds(retryAfterSeconds, remaining) * 1000;
   }
 
   /** Whether the operation has run past its limit. */
   overdue(key: string): boolean {
     const entry = this.entries.get(key);
-    return entry !== undefined && this.now() > entry.deadline;
+    return entry !== undefined && this.now() > entry.startedAt + entry.pace.limitSeconds * 1000;
   }
 
   remove(key: string): void {
@@ -148,7 +197,7 @@ export class EventListener {
  */
 export function* waitForNextPoll(
   context: OrchestrationContext,
-  schedule: PollSchedule<unknown>,
+  schedule: Pick<PollSchedule<unknown>, "nextPollAt">,
   cancel?: EventListener,
 ): Generator<Task, "due" | "cancel", unknown> {
   if (cancel?.heard) return "cancel";

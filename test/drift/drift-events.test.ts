@@ -109,14 +109,14 @@ describe("drift on the sandbox platform", () => {
     const id = await openSshByHand(h.sandbox, defaultSpec);
     await h.sandbox.events.settled();
     const watch = (await finished(driftWatchInstanceId(defaultSpec.name))) as DriftWatchResult;
-    expect(watch.units).toEqual([`${defaultSpec.name}-network`]);
+    expect(watch.units).toEqual([`${defaultSpec.name}-network-app1`]);
     const report = watch.check.report;
     expect(report.trigger).toBe("event");
     expect(report.severity).toBe("high");
     expect(report.findings).toHaveLength(1);
     const finding = report.findings[0]!;
     expect(finding.resourceId.toLowerCase()).toBe(id.toLowerCase());
-    expect(finding.unit).toBe(`${defaultSpec.name}-network`);
+    expect(finding.unit).toBe(`${defaultSpec.name}-network-app1`);
     expect(finding.changes).toHaveLength(1);
     expect(finding.changes[0]).toMatchObject({ change: "added", severity: "high", now: SSH_FROM_ANYWHERE });
     expect(finding.changes[0]!.path).toMatch(/^properties\.securityRules\[\d+\]$/);
@@ -134,11 +134,11 @@ describe("drift on the sandbox platform", () => {
   it("with drift.mode remediate the network unit is re-deployed: the rule is gone and the next check finds no drift", async () => {
     const remediating: PlatformSpec = {
       ...defaultSpec,
-      drift: { ...defaultSpec.drift, mode: "remediate", autoRemediate: [`${defaultSpec.name}-network`] },
+      drift: { ...defaultSpec.drift, mode: "remediate", autoRemediate: [`${defaultSpec.name}-network-app1`] },
     };
     const result = await check(remediating, "drift-remediate", true);
     expect(result.report.severity).toBe("high");
-    expect(result.remediation).toMatchObject({ units: [`${defaultSpec.name}-network`], failures: [], refused: [] });
+    expect(result.remediation).toMatchObject({ units: [`${defaultSpec.name}-network-app1`], failures: [], refused: [] });
     expect((result.remediation!.after as DriftReport).findings).toEqual([]);
     const nsg = await armRequest(h.sandbox, h.sandbox.identities.app, "GET", nsgId(h.sandbox, defaultSpec));
     const rules = (nsg.body as { properties: { securityRules: { name: string }[] } }).properties.securityRules;
@@ -176,10 +176,10 @@ describe("drift on the sandbox platform", () => {
         await h.host.driver.startNew(Orchestrations.driftCheck, { instanceId, input });
       },
     });
-    expect(started.units).toEqual([`${defaultSpec.name}-network`]);
+    expect(started.units).toEqual([`${defaultSpec.name}-network-mgmt`]);
     const result = (await finished(started.instanceId!)) as DriftCheckResult;
     expect(result.report.trigger).toBe("sweep");
-    expect(result.report.units).toEqual([`${defaultSpec.name}-network`]);
+    expect(result.report.units).toEqual([`${defaultSpec.name}-network-mgmt`]);
     expect(result.history?.removed).toEqual([
       { resourceGroup: defaultSpec.commonResourceGroup, name: "k8s-demo-aks-retired" },
     ]);
@@ -191,7 +191,7 @@ describe("drift on the sandbox platform", () => {
     );
     const names = (list.body as { value: { name: string }[] }).value.map((d) => d.name);
     expect(names).toContain("someone-elses-deployment");
-    expect(names).toContain(`${defaultSpec.name}-network`);
+    expect(names).toContain(`${defaultSpec.name}-network-mgmt`);
     expect(names).not.toContain("k8s-demo-aks-retired");
   });
 });

@@ -150,8 +150,8 @@ describe("drift scope and Resources events", () => {
   });
 
   it("owns a resource and its children by the unit whose template holds it", () => {
-    expect(ownerUnit(scope, NSG)).toBe("k8s-demo-network");
-    expect(ownerUnit(scope, `${NSG}/securityRules/allow-ssh`)).toBe("k8s-demo-network");
+    expect(ownerUnit(scope, NSG)).toBe("k8s-demo-network-app1");
+    expect(ownerUnit(scope, `${NSG}/securityRules/allow-ssh`)).toBe("k8s-demo-network-app1");
     expect(ownerUnit(scope, `${RG}/Microsoft.Network/networkSecurityGroups/someone-elses`)).toBeUndefined();
   });
 
@@ -160,7 +160,7 @@ describe("drift scope and Resources events", () => {
     expect(resourceEventVerdict(event({ [oid]: "AAAA" }), scope, ["aaaa"])).toMatchObject({ kind: "ignored" });
     expect(resourceEventVerdict(event({ [oid]: "bbbb" }), scope, ["aaaa"])).toMatchObject({
       kind: "suspect",
-      unit: "k8s-demo-network",
+      unit: "k8s-demo-network-app1",
       callerObjectId: "bbbb",
     });
     expect(resourceEventVerdict(event({}), scope, ["aaaa"])).toMatchObject({ kind: "suspect" });

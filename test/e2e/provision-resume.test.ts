@@ -25,7 +25,7 @@ describe("aks-platform up, killed and started again", () => {
       const timer = setTimeout(() => reject(new Error(`no progress before the deadline:\n${output}`)), 90_000);
       child.stdout.on("data", (chunk: Buffer) => {
         output += chunk.toString();
-        // Kill while the clusters are being built, well after the network deployment finished.
+        // Kill while the clusters are being built, well after the network deployments finished.
         if (/k8s-demo-grants-mgmt\s+succeeded/.test(output)) {
           clearTimeout(timer);
           child.kill("SIGKILL");
@@ -39,7 +39,7 @@ describe("aks-platform up, killed and started again", () => {
     expect(resumed.stdout).toContain("resumed an interrupted build");
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     // Finished before the kill, so not started again (a re-poll would show it running first).
-    expect(resumed.stdout).toMatch(/k8s-demo-network\s+succeeded/);
-    expect(resumed.stdout).not.toMatch(/k8s-demo-network\s+running/);
+    expect(resumed.stdout).toMatch(/k8s-demo-network-mgmt\s+succeeded/);
+    expect(resumed.stdout).not.toMatch(/k8s-demo-network-mgmt\s+running/);
   }, 240_000);
 });

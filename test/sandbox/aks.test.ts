@@ -207,6 +207,50 @@ describe("Istio revisions and cluster writes", () => {
     expect(failed.error?.details?.[0]).toMatchObject({ code: "IstioRevisionNotSupported" });
   });
 
+  it("lets a Flux configuration install beside an extension write, but never two configurations at once", async () => {
+    const clusterScope = "[format('Microsoft.ContainerService/managedClusters/{0}', 'aks-mgmt')]";
+    const config = (name: string) => ({
+      type: "Microsoft.KubernetesConfiguration/fluxConfigurations",
+      apiVersion: "2024-11-01",
+      name,
+      scope: clusterScope,
+      properties: { scope: "cluster", namespace: "flux-system", sourceKind: "GitRepository" },
+    });
+    const template = (resources: unknown[]) => ({
+      $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+      contentVersion: "1.0.0.0",
+      resources,
+    });
+    const cluster = { scope: "resourceGroup" as const, resourceGroup: rg, name: "addons-base" };
+    expect(
+      (await deployments.start({ ...cluster, template: aksTemplate("asm-1-26", "serial"), parameters: {} })).ok,
+    ).toBe(true);
+    expect((await waitForDeployment(deployments, cluster)).state).toBe("succeeded");
+
+    const beside = { scope: "resourceGroup" as const, resourceGroup: rg, name: "config-beside-extension" };
+    const backup = {
+      type: "Microsoft.KubernetesConfiguration/extensions",
+      apiVersion: "2024-11-01",
+      name: "backup",
+      scope: clusterScope,
+      properties: { extensionType: "microsoft.dataprotection.kubernetes" },
+    };
+    expect((await deployments.start({ ...beside, template: template([backup, config("a")]), parameters: {} })).ok).toBe(
+      true,
+    );
+    const together = await waitForDeployment(deployments, beside);
+    expect(together.error).toBeUndefined();
+    expect(together.state).toBe("succeeded");
+
+    const two = { scope: "resourceGroup" as const, resourceGroup: rg, name: "two-configs" };
+    expect(
+      (await deployments.start({ ...two, template: template([config("b"), config("c")]), parameters: {} })).ok,
+    ).toBe(true);
+    const refused = await waitForDeployment(deployments, two);
+    expect(refused.state).toBe("failed");
+    expect(refused.error?.details?.map((d) => d.code)).toContain("AnotherOperationInProgress");
+  });
+
   it("fails the second of two cluster extensions deployed without dependsOn, and accepts them serialized", async () => {
     const parallel = { scope: "resourceGroup" as const, resourceGroup: rg, name: "addons-parallel" };
     expect(

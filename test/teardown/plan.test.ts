@@ -4,7 +4,11 @@ import { notifyMessageSchema } from "../../lib/notify";
 import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec } from "../../lib/spec";
 import { teardownMessage } from "../../orchestrations/teardown/activities/notifyTeardownResult";
-import { apiVersionsOf, principalIdsIn, teardownTargets } from "../../orchestrations/teardown/activities/planClusterTeardown";
+import {
+  apiVersionsOf,
+  principalIdsIn,
+  teardownTargets,
+} from "../../orchestrations/teardown/activities/planClusterTeardown";
 
 /** What a teardown plans to delete and forget, and the message it sends, without ARM. */
 
@@ -12,7 +16,7 @@ const spec = defaultSpec;
 const units = buildDeploymentUnits(spec);
 
 describe("teardown targets", () => {
-  it("app2: its peerings both ways (one VNet at a time), its backup instance, its group; its units and the network's to forget", async () => {
+  it("app2: its peerings both ways (one VNet at a time), its backup instance, its group; its units and the peering units touching its VNet to forget", async () => {
     const t = teardownTargets(spec, "app2", units, await apiVersionsOf(units));
     expect(t.peerings.map((p) => p.what).sort()).toEqual(
       [
@@ -28,7 +32,12 @@ describe("teardown targets", () => {
     expect(t.backupInstance.id).toMatch(/backupVaults\/[^/]+\/backupInstances\/bi-aks-k8s-demo-app2$/);
     expect(t.resourceGroup.id).toBe(`/subscriptions/${spec.subscriptionId}/resourceGroups/rg-k8s-demo-app2`);
     expect(t.deployments.map((d) => d.name).sort()).toEqual(
-      [...units.filter((u) => u.cluster === "app2").map((u) => u.name), "k8s-demo-network"].sort(),
+      [
+        ...units.filter((u) => u.cluster === "app2" && u.name !== "k8s-demo-network-app2").map((u) => u.name),
+        "k8s-demo-peerings-mgmt",
+        "k8s-demo-peerings-app1",
+        "k8s-demo-peerings-app2",
+      ].sort(),
     );
     expect(t.identityHolders.map((h) => h.id.split("/").pop())).toEqual(
       expect.arrayContaining([

@@ -49,12 +49,16 @@ describe("deployment units of the default spec", () => {
       "resourceGroups k8s-demo-rg-app1 [app1]",
       "resourceGroups k8s-demo-rg-app2 [app2]",
       "resourceGroups k8s-demo-defender",
-      "network k8s-demo-network",
+      ...["mgmt", "app1", "app2"].map((c) => `network k8s-demo-network-${c} [${c}]`),
+      "network k8s-demo-dns",
+      ...["mgmt", "app1", "app2"].map((c) => `network k8s-demo-peerings-${c}`),
+      "sharedServices k8s-demo-monitoring",
       "sharedServices k8s-demo-shared",
       "sharedServices k8s-demo-access",
       ...["mgmt", "app1", "app2"].flatMap((c) => [
         `clusters k8s-demo-identity-${c} [${c}]`,
         `clusters k8s-demo-grants-${c} [${c}]`,
+        `clusters k8s-demo-acr-grants-${c} [${c}]`,
         `clusters k8s-demo-aks-${c} [${c}]`,
       ]),
       ...["mgmt", "app1", "app2"].flatMap((c) => [
@@ -105,13 +109,14 @@ describe("deployment units of the default spec", () => {
     }
   });
 
-  it("chain every write to a cluster in its add-on deployment (extensions, Flux configuration, trusted access)", () => {
+  it("chain the extensions and the trusted-access binding of a cluster; the Flux configuration waits only for Flux", () => {
     for (const d of planDeployments(defaultPlan()).filter((d) => d.template === "cluster-addons.json")) {
       const clusterWrites = d.resources.filter(
-        (r) => r.type.startsWith("Microsoft.KubernetesConfiguration/") || r.type.endsWith("/trustedAccessRoleBindings"),
+        (r) =>
+          r.type === "Microsoft.KubernetesConfiguration/extensions" || r.type.endsWith("/trustedAccessRoleBindings"),
       );
-      expect(clusterWrites.length).toBe(d.cluster === "app2" ? 4 : 4);
-      // Each write waits for the previous one: a single chain, no two in parallel.
+      expect(clusterWrites.map((r) => r.name.split("/").pop())).toEqual(["flux", "azure-aks-backup", "backup-vault"]);
+      // Each cluster write waits for the previous one: a single chain, no two in parallel.
       for (const [i, r] of clusterWrites.entries()) {
         if (i === 0) continue;
         expect(
@@ -119,6 +124,8 @@ describe("deployment units of the default spec", () => {
           `${d.name}: ${r.name}`,
         ).toContain(clusterWrites[i - 1]!.id.toLowerCase());
       }
+      const config = d.resources.find((r) => r.type === "Microsoft.KubernetesConfiguration/fluxConfigurations")!;
+      expect(config.dependsOn.map((x) => x.toLowerCase())).toContain(clusterWrites[0]!.id.toLowerCase());
     }
   });
 
@@ -161,7 +168,13 @@ describe("deployment units of the default spec", () => {
     for (const u of units.filter((u) => u.cluster !== undefined && "roleAssignments" in u.parameters)) {
       const cluster = spec.clusters.find((c) => c.name === u.cluster)!;
       const fromMap = roleAssignmentParameters(cluster, u.template as GrantTemplate);
-      expect(u.parameters.roleAssignments, u.name).toEqual(fromMap.roleAssignments);
+      // cluster-grants.json serves two units: the grants AKS checks at creation, and AcrPull beside the cluster.
+      const registry = (r: { scope: string }) => r.scope === "containerRegistry";
+      const expected =
+        u.template !== "cluster-grants.json"
+          ? fromMap.roleAssignments
+          : fromMap.roleAssignments.filter((r) => registry(r) === u.name.includes("-acr-grants-"));
+      expect(u.parameters.roleAssignments, u.name).toEqual(expected);
       if ("resourceGroupRoleAssignments" in u.parameters)
         expect(u.parameters.resourceGroupRoleAssignments).toEqual(fromMap.resourceGroupRoleAssignments);
     }
@@ -210,7 +223,7 @@ describe("deployment units of the default spec", () => {
     const network = planDeployments(big).find((d) => d.template === "network.json")!;
     network.resources = Array.from({ length: 801 }, () => network.resources[0]!);
     expect(limitProblems(big)).toEqual([
-      "k8s-demo-network: 801 resources (limit 800)",
+      "k8s-demo-network-mgmt: 801 resources (limit 800)",
       expect.stringMatching(/^\(whole plan\): \d+ resources \(limit 800\)$/),
     ]);
   });
@@ -232,8 +245,10 @@ describe("changing the spec changes the plan", () => {
     const app3 = units.filter((u) => u.cluster === "app3").map((u) => u.name);
     expect(app3).toEqual([
       "k8s-demo-rg-app3",
+      "k8s-demo-network-app3",
       "k8s-demo-identity-app3",
       "k8s-demo-grants-app3",
+      "k8s-demo-acr-grants-app3",
       "k8s-demo-aks-app3",
       "k8s-demo-addons-app3",
       "k8s-demo-addons-common-app3",

@@ -57,6 +57,7 @@ function renderText(report: CheckReport): string {
     lines.push(`  suppressed ${r.rule} ${r.resourceId}: ${r.message ?? ""} — ${r.reason ?? ""}`);
   lines.push(`limits: ${report.limits.length === 0 ? "within ARM limits" : `${report.limits.length} problem(s)`}`);
   for (const l of report.limits) lines.push(`  FAIL ${l}`);
+  for (const w of report.warnings) lines.push(`WARN ${w}`);
   return `${lines.join("\n")}\n`;
 }
 

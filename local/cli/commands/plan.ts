@@ -9,6 +9,7 @@ import {
   renderPhasesMermaid,
   renderPlanJson,
   renderPlanText,
+  topologyReport,
 } from "../../../lib/plan";
 import { CliUsageError } from "../errors";
 import { note, outputFormat, printData } from "../output";
@@ -52,12 +53,12 @@ export const register: RegisterCommand = (program) => {
           );
       } else {
         const format = outputFormat(options.format);
-        printData(format, JSON.parse(renderPlanJson(plan, critical)), () => renderPlanText(plan, critical));
+        printData(format, JSON.parse(renderPlanJson(plan, critical)), () => renderPlanText(plan, critical, topologyReport(plan, spec)));
       }
       if (options.out !== undefined) {
         const files: [string, string][] = [
           ["plan.json", renderPlanJson(plan, critical)],
-          ["plan.txt", renderPlanText(plan, critical)],
+          ["plan.txt", renderPlanText(plan, critical, topologyReport(plan, spec))],
           ["architecture.mmd", architecture],
           ["phases.mmd", phases],
         ];

@@ -1,8 +1,6 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
-import type { DeploymentRef } from "../contracts";
+import { deploymentRefSchema, type DeploymentRef } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
 import { adapterRef, deploymentsFor } from "../../shared/arm";
 
 /** Cancels a deployment that ran past its time limit; one that already finished is left as it is. */
@@ -16,6 +14,4 @@ export async function cancelDeployment(
     : { cancelled: false, reason: `${result.error.code}: ${result.error.message}` };
 }
 
-df.app.activity(Activities.cancelDeployment, {
-  handler: (input: DeploymentRef, context: InvocationContext) => cancelDeployment(input, activitySignal(context)),
-});
+registerActivity(Activities.cancelDeployment, deploymentRefSchema, (input, signal) => cancelDeployment(input, signal));

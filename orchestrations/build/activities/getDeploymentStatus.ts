@@ -1,8 +1,6 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
-import type { DeploymentRef, DeploymentStatusResult } from "../contracts";
+import { deploymentRefSchema, type DeploymentRef, type DeploymentStatusResult } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
 import { adapterRef, deploymentsFor, toErrorInfo } from "../../shared/arm";
 
 /** One status check of a running deployment; a failed one comes back with the failing resources' own ARM errors. */
@@ -38,6 +36,6 @@ export async function getDeploymentStatus(ref: DeploymentRef, signal: AbortSigna
   }
 }
 
-df.app.activity(Activities.getDeploymentStatus, {
-  handler: (input: DeploymentRef, context: InvocationContext) => getDeploymentStatus(input, activitySignal(context)),
-});
+registerActivity(Activities.getDeploymentStatus, deploymentRefSchema, (input, signal) =>
+  getDeploymentStatus(input, signal),
+);

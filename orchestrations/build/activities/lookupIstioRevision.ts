@@ -1,9 +1,7 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { AksAdapter } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
-import type { LookupIstioRevisionInput } from "../contracts";
+import { lookupIstioRevisionInputSchema, type LookupIstioRevisionInput } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
 import { armConnection } from "../../shared/arm";
 
 /** The newest Istio add-on revision the region offers (an unsupported revision is rejected by AKS). */
@@ -28,7 +26,6 @@ function revisionNumber(revision: string): number {
   return Number(major) * 1000 + Number(minor);
 }
 
-df.app.activity(Activities.lookupIstioRevision, {
-  handler: (input: LookupIstioRevisionInput, context: InvocationContext) =>
-    lookupIstioRevision(input, activitySignal(context)),
-});
+registerActivity(Activities.lookupIstioRevision, lookupIstioRevisionInputSchema, (input, signal) =>
+  lookupIstioRevision(input, signal),
+);

@@ -1,11 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
 import { messages, type NotifyMessage } from "../../../lib/notify";
 import { describeCause, rootCauses } from "../../../lib/plan/progress";
 import { PHASES } from "../../../lib/plan/types";
-import type { NotifyBuildInput } from "../contracts";
+import { notifyBuildInputSchema, type NotifyBuildInput } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
 import { sendFromActivity } from "../../shared/notify";
 
 /**
@@ -58,7 +56,9 @@ export function buildResultMessage(input: NotifyBuildInput): NotifyMessage {
   });
 }
 
-df.app.activity(Activities.notifyBuildResult, {
-  handler: async (input: NotifyBuildInput, context: InvocationContext) =>
-    (await sendFromActivity(buildResultMessage(input), input.notifications, context, activitySignal(context))).sent,
-});
+registerActivity(
+  Activities.notifyBuildResult,
+  notifyBuildInputSchema,
+  async (input, signal, context) =>
+    (await sendFromActivity(buildResultMessage(input), input.notifications, context, signal)).sent,
+);

@@ -1,9 +1,7 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { TransientArmError } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
-import type { DeploymentRequest, StartDeploymentResult } from "../contracts";
+import { deploymentRequestSchema, type DeploymentRequest, type StartDeploymentResult } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
 import { adapterRef, deploymentsFor, toErrorInfo } from "../../shared/arm";
 import { INPUT_DIGEST_TAG, inputDigest, readTemplate } from "../../shared/templates";
 
@@ -68,6 +66,6 @@ export async function startDeployment(request: DeploymentRequest, signal: AbortS
   };
 }
 
-df.app.activity(Activities.startDeployment, {
-  handler: (input: DeploymentRequest, context: InvocationContext) => startDeployment(input, activitySignal(context)),
-});
+registerActivity(Activities.startDeployment, deploymentRequestSchema, (input, signal) =>
+  startDeployment(input, signal),
+);

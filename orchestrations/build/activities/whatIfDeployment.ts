@@ -1,11 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { DeferredValue, expandTemplate } from "../../../lib/arm";
 import { Activities } from "../../../lib/function-names";
 import { PLAN_TENANT_ID } from "../../../lib/plan";
 import { isMissingOutput, type WhatIfSummary } from "../../../lib/plan/progress";
-import type { DeploymentRequest, WhatIfResult } from "../contracts";
+import { deploymentRequestSchema, type DeploymentRequest, type WhatIfResult } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
 import { adapterRef, deploymentsFor, toErrorInfo } from "../../shared/arm";
 import { readTemplate } from "../../shared/templates";
 
@@ -86,6 +84,6 @@ function creationsOf(request: DeploymentRequest, template: unknown, why: string)
   };
 }
 
-df.app.activity(Activities.whatIfDeployment, {
-  handler: (input: DeploymentRequest, context: InvocationContext) => whatIfDeployment(input, activitySignal(context)),
-});
+registerActivity(Activities.whatIfDeployment, deploymentRequestSchema, (input, signal) =>
+  whatIfDeployment(input, signal),
+);

@@ -98,9 +98,19 @@ export function teardownTargets(
   const vnetId = (name: string) => `${common}/providers/Microsoft.Network/virtualNetworks/${name}`;
   const vnet = cluster.network.vnetName;
 
-  const network = units.find((u) => u.template === "network.json");
-  const peerings = peeringsSchema.safeParse(network?.parameters["peerings"] ?? []);
-  if (!peerings.success) throw new Error(`teardown: deployment ${network?.name ?? "network"} has malformed peerings`);
+  // Peerings live in one network unit per local VNet: the ones touching this VNet go, and so does the
+  // bookkeeping of every unit that wrote one (a rebuild writes them again).
+  const peeringUnits = units
+    .filter((u) => u.template === "network.json")
+    .map((u) => {
+      const parsed = peeringsSchema.safeParse(u.parameters["peerings"] ?? []);
+      if (!parsed.success) throw new Error(`teardown: deployment ${u.name} has malformed peerings`);
+      return {
+        unit: u,
+        peerings: parsed.data.filter((p) => p.virtualNetwork === vnet || p.remoteVirtualNetwork === vnet),
+      };
+    })
+    .filter((p) => p.peerings.length > 0);
   const peeringType = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
 
   const group = `${sub}/resourceGroups/${cluster.resourceGroup}`;
@@ -114,7 +124,11 @@ export function teardownTargets(
   const extensionType = "Microsoft.KubernetesConfiguration/extensions";
   const ownGroup = cluster.resourceGroup.toLowerCase();
   const forget = units.filter(
-    (u) => u.cluster === clusterName || u.resourceGroup?.toLowerCase() === ownGroup || u === network,
+    // The VNet and NSGs stay (kept), so the cluster's own network unit still holds; the peering units do not.
+    (u) =>
+      u.template === "network.json"
+        ? peeringUnits.some((p) => p.unit === u)
+        : u.cluster === clusterName || u.resourceGroup?.toLowerCase() === ownGroup,
   );
   return {
     environment: spec.name,
@@ -127,8 +141,8 @@ export function teardownTargets(
       location: spec.location,
       ...(u.resourceGroup !== undefined ? { resourceGroup: u.resourceGroup } : {}),
     })),
-    peerings: peerings.data
-      .filter((p) => p.virtualNetwork === vnet || p.remoteVirtualNetwork === vnet)
+    peerings: peeringUnits
+      .flatMap((p) => p.peerings)
       .map((p) => ({
         what: `peering ${p.name} of ${p.virtualNetwork}`,
         id: `${vnetId(p.virtualNetwork)}/virtualNetworkPeerings/${p.name}`,
