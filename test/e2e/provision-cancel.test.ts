@@ -139,7 +139,7 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
     expect(final.runtimeStatus).toBe("Canceled");
     expect(final.progress.children).toEqual([]);
     expect(final.progress.deployments.filter((d) => d.state === "running" || d.state === "pending")).toEqual([]);
-    expect(final.canceled!.notStarted).toContain(`${ENV}-aks-app1`);
+    expect(final.canceled!.notStarted, JSON.stringify(final.canceled)).toContain(`${ENV}-addons-app1`);
     expect(final.canceled).toMatchObject({
       requestedBy: "ops@example.com",
       request: `POST /api/${PROVISION}/cancel`,
@@ -260,7 +260,7 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
     const final = (await h.waitForRun(PROVISION)) as unknown as StatusBody & { progress: { children: unknown[] } };
     expect(final.runtimeStatus).toBe("Canceled");
     expect(final.progress.children).toEqual([]);
-    expect(final.canceled!.notStarted).toContain(`${ENV}-aks-app1`);
+    expect(final.canceled!.notStarted, JSON.stringify(final.canceled)).toContain(`${ENV}-addons-app1`);
     const tree = (await h.host.driver.list()).filter((s) => s.instanceId.startsWith(`${buildInstanceId(ENV)}:`));
     expect(tree.filter((s) => ["Pending", "Running"].includes(s.runtimeStatus))).toEqual([]);
   });
