@@ -252,7 +252,7 @@ export class DurableDriver {
 
   async getStatus(instanceId: string, options: StatusOptions = {}): Promise<InstanceStatus | undefined> {
     await this.ready();
-    const doc = await this.document(instanceId);
+    const doc = await this.snapshot(instanceId);
     return doc && toStatus(doc, options);
   }
 
@@ -260,7 +260,7 @@ export class DurableDriver {
     await this.ready();
     const statuses: InstanceStatus[] = [];
     for (const id of await this.store.list(filter)) {
-      const doc = await this.document(id);
+      const doc = await this.snapshot(id);
       if (doc) statuses.push(toStatus(doc, options));
     }
     return statuses;
@@ -310,7 +310,14 @@ export class DurableDriver {
       };
       const timer = setTimeout(() => {
         this.finished.off(doneEvent, onFinished);
-        reject(new DurableDriverError("timeout", `instance "${instanceId}" did not finish within ${timeoutMs} ms`));
+        void this.waitingOn(instanceId).then((waiting) =>
+          reject(
+            new DurableDriverError(
+              "timeout",
+              `instance "${instanceId}" did not finish within ${timeoutMs} ms: ${waiting}`,
+            ),
+          ),
+        );
       }, timeoutMs);
       this.finished.once(doneEvent, onFinished);
       this.getStatus(instanceId).then(
@@ -331,6 +338,25 @@ export class DurableDriver {
         },
       );
     });
+  }
+
+  /**
+   * Why an instance has not finished, for a timeout's message: what this process holds of it and what storage
+   * holds (the two differ only while a step writes, or when the process lost track of its work), and what runs here.
+   */
+  private async waitingOn(instanceId: string): Promise<string> {
+    const running = this.activities.get(instanceId)?.size ?? 0;
+    const armed = [...this.timers.keys()].filter((key) => key.startsWith(`${instanceId}\n`)).length;
+    const here = `${running} activit${running === 1 ? "y" : "ies"} running and ${armed} timer(s) armed in this process`;
+    const held = this.docs.get(instanceId);
+    let stored: string;
+    try {
+      const doc = await this.store.load(instanceId);
+      stored = doc ? describeProgress(doc) : "nothing";
+    } catch (err) {
+      stored = `unreadable (${errorMessage(err)})`;
+    }
+    return `this process holds ${held ? describeProgress(held) : "nothing"}; storage holds ${stored}; ${here}`;
   }
 
   /** Deletes a finished instance's history and status; false when there is none, "conflict" while it runs. */
@@ -396,12 +422,23 @@ export class DurableDriver {
     });
   }
 
+  /** The instance's document for a step of its chain (`serial`): the only reads that fill the cache. */
   private async document(instanceId: string): Promise<InstanceDocument | undefined> {
     const cached = this.docs.get(instanceId);
     if (cached) return cached;
     const loaded = await this.store.load(instanceId);
     if (loaded) this.docs.set(instanceId, loaded);
     return loaded;
+  }
+
+  /**
+   * The instance's document for a reader outside its chain (status, listing), never cached: such a read can return
+   * after the chain has moved on (a resumed instance's first steps run while a status poll loads), and caching it
+   * would put the older document back under the chain, whose next completion then finds its work missing and is
+   * dropped: the instance waits forever.
+   */
+  private async snapshot(instanceId: string): Promise<InstanceDocument | undefined> {
+    return this.docs.get(instanceId) ?? (await this.store.load(instanceId));
   }
 
   private async activeDocument(instanceId: string): Promise<InstanceDocument> {
@@ -927,6 +964,20 @@ export class DurableDriver {
 
 function timerKey(instanceId: string, executionId: string, id: number): string {
   return `${instanceId}\n${executionId}\n${id}`;
+}
+
+/** E.g. `Running, waiting on activity "step" (task 3), undelivered: TaskCompleted`. */
+function describeProgress(doc: InstanceDocument): string {
+  const work = doc.pending.map((w) =>
+    w.kind === "timer"
+      ? `timer (task ${w.id}) due ${w.fireAt}`
+      : `${w.kind === "activity" ? "activity" : "sub-orchestration"} "${w.name}" (task ${w.id})`,
+  );
+  const inbox = doc.inbox.map((e) => eventTypeName(e.EventType));
+  return (
+    `${doc.runtimeStatus}, waiting on ${work.length > 0 ? work.join(", ") : "no work"}` +
+    `, ${inbox.length > 0 ? `undelivered: ${inbox.join(", ")}` : "nothing undelivered"}`
+  );
 }
 
 function toStatus(doc: InstanceDocument, options: StatusOptions): InstanceStatus {

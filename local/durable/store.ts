@@ -98,10 +98,15 @@ export class InstanceStore {
     return `${encodeURIComponent(instanceId)}.json`;
   }
 
+  /**
+   * One GET of the whole blob: a single response is one version of the document. (`downloadToBuffer` reads the
+   * length first, then that many bytes: a save in between yields a torn document.)
+   */
   async load(instanceId: string): Promise<InstanceDocument | undefined> {
     try {
-      const body = await this.container.getBlobClient(this.blobName(instanceId)).downloadToBuffer();
-      return JSON.parse(body.toString("utf8")) as InstanceDocument;
+      const response = await this.container.getBlobClient(this.blobName(instanceId)).download();
+      const body = await text(response.readableStreamBody);
+      return JSON.parse(body) as InstanceDocument;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
       throw err;
@@ -150,4 +155,10 @@ export class InstanceStore {
     }
     return rows.sort((a, b) => a.createdTime.localeCompare(b.createdTime)).map((r) => r.instanceId);
   }
+}
+
+async function text(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream ?? []) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }
