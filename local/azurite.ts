@@ -30,6 +30,7 @@ export interface StartAzuriteOptions {
   location?: string;
   /** Fixed ports (e.g. to reuse data after a restart); 0 or omitted = free ports chosen by the OS. */
   ports?: { blob?: number; queue?: number; table?: number };
+  /** Default 90 s: on a loaded 2-core machine Azurite's own start has taken over 30 s. */
   startTimeoutMs?: number;
   /**
    * Azurite's OAuth mode over HTTPS (`--oauth basic --cert --key`), the certificate issued by the local CA in
@@ -45,13 +46,19 @@ const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening 
 /**
  * Runs Azurite's script so that it ends when the process that started it dies, however it dies (a killed build
  * must not leave an Azurite behind on the data folder the resumed build opens): the parent holds the child's
- * stdin open, and the child exits when that pipe closes.
+ * stdin open, and when that pipe closes the child shuts down as on SIGTERM. Azurite keeps its metadata in memory
+ * and writes it to the data folder every 5 s and on that shutdown, so exiting at once would lose the killed
+ * build's last seconds of state (a completed step, or an instance's status row). A shutdown that has not ended
+ * within 10 s exits anyway.
  */
 const EXIT_WITH_PARENT = [
   "const [script, ...args] = process.argv.slice(1);",
   "process.argv = [process.argv[0], script, ...args];",
-  // unref: the pipe only watches; it must not keep Azurite alive after its own SIGTERM shutdown.
-  "process.stdin.on('end', () => process.exit(0)).resume().unref();",
+  // The dead parent's end of stdout/stderr is gone: the shutdown's log lines must not crash it (EPIPE) before it saves.
+  "for (const out of [process.stdout, process.stderr]) out.on('error', () => undefined);",
+  // unref: the pipe and the fallback only watch; they must not keep Azurite alive after its own shutdown.
+  "const shutdown = () => { process.kill(process.pid, 'SIGTERM'); setTimeout(() => process.exit(0), 10000).unref(); };",
+  "process.stdin.on('end', shutdown).resume().unref();",
   "require(script);",
 ].join("\n");
 
@@ -82,7 +89,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   // The development account stays (connection-string users); the extra one is what the deployed settings name.
   if (options.account) env.AZURITE_ACCOUNTS = `${DEV_ACCOUNT}:${DEV_KEY};${options.account}:${DEV_KEY}`;
   const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"], env });
-  const endpoints = await waitForEndpoints(child, options.startTimeoutMs ?? 30_000);
+  const endpoints = await waitForEndpoints(child, options.startTimeoutMs ?? 90_000);
   const { Blob: blob, Queue: queue, Table: table } = endpoints;
   const suffix = `/${account}`;
   const protocol = options.oauth ? "https" : "http";
