@@ -10,7 +10,7 @@ export interface DriverClock {
   now(): Date;
   /** Wall-clock milliseconds until `fireAt` on this clock (scaled clocks only; virtual timers wait for idleness). */
   wallDelayUntil(fireAt: Date): number;
-  /** Moves a virtual clock forward to `time` (no-op when already past it, or for scaled clocks). */
+  /** Moves the clock forward to `time` (no-op when already past it); a scaled clock runs on from there. */
   advanceTo(time: Date): void;
 }
 
@@ -33,11 +33,15 @@ export function createClock(options: ClockOptions): DriverClock {
   }
   const { factor } = options;
   const origin = Date.now();
-  const now = () => new Date(origin + (Date.now() - origin) * factor);
+  let offsetMs = 0;
+  const now = () => new Date(origin + offsetMs + (Date.now() - origin) * factor);
   return {
     kind: "scaled",
     now,
     wallDelayUntil: (fireAt) => Math.max(0, (fireAt.getTime() - now().getTime()) / factor),
-    advanceTo: () => undefined,
+    advanceTo(time) {
+      const gap = time.getTime() - now().getTime();
+      if (gap > 0) offsetMs += gap;
+    },
   };
 }

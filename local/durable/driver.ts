@@ -199,6 +199,11 @@ export class DurableDriver {
   start(): Promise<void> {
     this.startPromise ??= (async () => {
       await this.store.init();
+      // The clock resumes from the latest time the task hub recorded: a new process's clock starts at the wall
+      // clock, which a scaled (or virtual) clock had run ahead of, so resumed instances would replay backwards in
+      // time and their pending timers would wait out the difference (hours at --time-scale 3600).
+      const latest = await this.store.latestUpdate();
+      if (latest) this.clock.advanceTo(latest);
       for (const instanceId of await this.store.list({ runtimeStatus: ACTIVE })) {
         this.background(instanceId, async () => {
           const doc = await this.document(instanceId);

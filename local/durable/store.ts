@@ -141,6 +141,16 @@ export class InstanceStore {
     return existed.succeeded;
   }
 
+  /** The latest `lastUpdatedTime` of any instance (written by the driver's clock), if there is one. */
+  async latestUpdate(): Promise<Date | undefined> {
+    let latest = "";
+    const rows = this.table.listEntities<IndexRow>({
+      queryOptions: { filter: odata`PartitionKey eq ${PARTITION}`, select: ["lastUpdatedTime"] },
+    });
+    for await (const row of rows) if (row.lastUpdatedTime > latest) latest = row.lastUpdatedTime;
+    return latest ? new Date(latest) : undefined;
+  }
+
   /** Instance ids matching the filter, oldest first. */
   async list(filter: InstanceFilter = {}): Promise<string[]> {
     const clauses = [odata`PartitionKey eq ${PARTITION}`];
