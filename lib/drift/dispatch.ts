@@ -2,15 +2,23 @@ import type { EventEnvelope } from "../events/types";
 import { Orchestrations } from "../function-names";
 import type { ReactionClient } from "../ops/reactions-dispatch";
 import type { PlatformSpec } from "../spec";
-import { resourceEventVerdict, type DriftScope } from "./scope";
+import { driftScope, resourceEventVerdict, type DriftScope } from "./scope";
 
 /**
- * A Resources event → the environment's drift watch: a write by someone else to a unit starts the watch (one per
- * environment, instance `drift-watch:<env>`) or joins the running one; the app's own writes, other groups and
- * duplicates do nothing. A raise can race with the watch finishing, so the status is read again after it.
+ * A Resources event → the drift watch of the registered environment whose groups hold the resource: a write by
+ * someone else to a unit starts the watch (one per environment, instance `drift-watch:<env>`, with that
+ * environment's spec, so its own `drift` policy applies) or joins the running one; the app's own writes, groups of
+ * no registered environment and duplicates do nothing. A raise can race with the watch finishing, so the status is
+ * read again after it.
  */
 
 export const DRIFT_WATCH_EVENT = "suspect";
+
+/** The drift watch's start input (orchestrations/drift/contracts.ts parses it at the Durable boundary). */
+interface DriftWatchStart {
+  spec: PlatformSpec;
+  first: { unit: string; resourceId: string; eventId: string; eventType: string; callerObjectId?: string };
+}
 
 export function driftWatchInstanceId(environment: string): string {
   return `drift-watch:${environment}`;
@@ -20,7 +28,10 @@ export interface DriftDispatchOutcome {
   eventId: string;
   action: "started" | "joined" | "duplicate" | "ignored" | "unmanaged";
   reason: string;
+  environment?: string;
   unit?: string;
+  /** Set when the resource's group belongs to no registered environment. */
+  unknownGroup?: string;
   instanceId?: string;
 }
 
@@ -31,16 +42,48 @@ function counted(output: unknown, eventId: string): boolean {
   return Array.isArray(ids) && ids.includes(eventId);
 }
 
+/** Every registered environment's spec with its scope (computed once per spec: it expands every template). */
+export interface DriftEnvironments {
+  specs: ReadonlyMap<string, PlatformSpec>;
+  scopes: readonly DriftScope[];
+}
+
+/**
+ * The drift environments of the registry's specs, as a trigger sees them on each delivery: a spec's scope is
+ * computed again only when that spec changed (a new build of it).
+ */
+export function driftEnvironmentsOf(): (specs: readonly PlatformSpec[]) => DriftEnvironments {
+  const cache = new Map<string, { key: string; scope: DriftScope }>();
+  return (specs) => {
+    const scopes = specs.map((spec) => {
+      const key = JSON.stringify(spec);
+      let entry = cache.get(spec.name);
+      if (entry?.key !== key) cache.set(spec.name, (entry = { key, scope: driftScope(spec) }));
+      return entry.scope;
+    });
+    return { specs: new Map(specs.map((s) => [s.name, s])), scopes };
+  };
+}
+
 export async function dispatchResourceEvent(
   event: EventEnvelope,
-  context: { spec: PlatformSpec; scope: DriftScope; appObjectIds: readonly string[] },
+  context: { environments: DriftEnvironments; appObjectIds: readonly string[] },
   client: ReactionClient,
 ): Promise<DriftDispatchOutcome> {
-  const verdict = resourceEventVerdict(event, context.scope, context.appObjectIds);
-  if (verdict.kind === "ignored") return { eventId: verdict.eventId, action: "ignored", reason: verdict.reason };
+  const verdict = resourceEventVerdict(event, context.environments.scopes, context.appObjectIds);
+  if (verdict.kind === "ignored")
+    return {
+      eventId: verdict.eventId,
+      action: "ignored",
+      reason: verdict.reason,
+      ...(verdict.unknownGroup !== undefined ? { unknownGroup: verdict.unknownGroup } : {}),
+    };
+  const spec = context.environments.specs.get(verdict.environment);
+  if (!spec) throw new Error(`drift scope of environment ${verdict.environment} has no spec`);
   if (verdict.kind === "unmanaged")
     return {
       eventId: verdict.eventId,
+      environment: verdict.environment,
       action: "unmanaged",
       reason: `${verdict.resourceId} is in a platform group but in no unit's template (written by ${verdict.callerObjectId ?? "an unknown caller"}); a what-if cannot see it`,
     };
@@ -51,8 +94,8 @@ export async function dispatchResourceEvent(
     eventType: verdict.eventType,
     ...(verdict.callerObjectId !== undefined ? { callerObjectId: verdict.callerObjectId } : {}),
   };
-  const instanceId = driftWatchInstanceId(context.spec.name);
-  const base = { eventId: verdict.eventId, unit: verdict.unit, instanceId };
+  const instanceId = driftWatchInstanceId(spec.name);
+  const base = { eventId: verdict.eventId, environment: spec.name, unit: verdict.unit, instanceId };
   const reason = `${verdict.eventType} of ${verdict.resourceId} by ${verdict.callerObjectId ?? "an unknown caller"}`;
   for (let attempt = 0; attempt < 3; attempt++) {
     const status = await client.status(instanceId);
@@ -65,7 +108,7 @@ export async function dispatchResourceEvent(
     }
     if (status && counted(status.output, verdict.eventId)) return { ...base, action: "duplicate", reason };
     try {
-      await client.start(Orchestrations.driftWatch, instanceId, { spec: context.spec, first: suspect });
+      await client.start(Orchestrations.driftWatch, instanceId, { spec, first: suspect } satisfies DriftWatchStart);
       return { ...base, action: "started", reason };
     } catch (err) {
       // Another delivery started it first: join that one on the next round.

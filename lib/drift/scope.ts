@@ -1,6 +1,6 @@
 import type { EventEnvelope } from "../events/types";
 import { buildPlan, planDeployments, type Plan } from "../plan";
-import type { PlatformSpec } from "../spec";
+import { UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../spec";
 
 /**
  * What drift detection watches: the platform's resource groups and, per deployment unit, the resources its
@@ -9,6 +9,8 @@ import type { PlatformSpec } from "../spec";
 
 export interface DriftScope {
   environment: string;
+  /** The subscription the spec names; absent for the placeholder (the sandbox's, or one the app setting supplies). */
+  subscriptionId?: string;
   /** The platform's own groups (not the AKS node groups, which AKS itself writes to). */
   resourceGroups: string[];
   units: { name: string; resourceKeys: string[] }[];
@@ -27,12 +29,29 @@ export function driftScope(spec: PlatformSpec, plan: Plan = buildPlan(spec)): Dr
   const deployments = planDeployments(plan);
   return {
     environment: spec.name,
+    ...(spec.subscriptionId !== UNSET_SUBSCRIPTION_ID ? { subscriptionId: spec.subscriptionId.toLowerCase() } : {}),
     resourceGroups: [spec.commonResourceGroup, ...spec.clusters.map((c) => c.resourceGroup)],
     units: deployments
       // Resource-group units only create their group; a write inside it belongs to the unit of that resource.
       .filter((d) => d.scope === "resourceGroup")
       .map((d) => ({ name: d.name, resourceKeys: d.resources.map((r) => resourceKey(r.id)) })),
   };
+}
+
+/**
+ * The environment whose resource groups hold a resource, among every registered one: the group decides, and the
+ * subscription too when a spec names one (two environments may reuse group names in different subscriptions).
+ */
+export function scopeOfResource(scopes: readonly DriftScope[], resourceId: string): DriftScope | undefined {
+  const group = /\/resourcegroups\/([^/]+)/i.exec(resourceId)?.[1]?.toLowerCase();
+  if (group === undefined) return undefined;
+  const subscription = /^\/subscriptions\/([^/]+)/i.exec(resourceId.trim())?.[1]?.toLowerCase();
+  const candidates = scopes.filter(
+    (s) =>
+      s.resourceGroups.some((g) => g.toLowerCase() === group) &&
+      (s.subscriptionId === undefined || subscription === undefined || s.subscriptionId === subscription),
+  );
+  return candidates.find((s) => s.subscriptionId !== undefined) ?? candidates[0];
 }
 
 /** The unit whose template holds this resource, or one of its parents (an NSG rule → the NSG's unit). */
@@ -56,23 +75,33 @@ export const RESOURCE_EVENT_TYPES = [
 
 const OBJECT_ID_CLAIMS = ["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
 
+interface EventFacts {
+  environment: string;
+  resourceId: string;
+  callerObjectId?: string;
+  eventId: string;
+  eventType: string;
+}
+
 export type ResourceEventVerdict =
-  | { kind: "suspect"; unit: string; resourceId: string; callerObjectId?: string; eventId: string; eventType: string }
+  | ({ kind: "suspect"; unit: string } & EventFacts)
   /** A write to a resource of the platform's groups that no unit declares (e.g. a role assignment added by hand). */
-  | { kind: "unmanaged"; resourceId: string; callerObjectId?: string; eventId: string; eventType: string }
-  | { kind: "ignored"; eventId: string; reason: string };
+  | ({ kind: "unmanaged" } & EventFacts)
+  /** `unknownGroup`: the resource's group belongs to no registered environment (logged once per group). */
+  | { kind: "ignored"; eventId: string; reason: string; unknownGroup?: string };
 
 function record(v: unknown): Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /**
- * A Resources event → which unit became suspect. The app's own writes (a build, a remediation) carry one of
- * `appObjectIds` in `claims` and are not drift; an event without a caller is treated as someone else's.
+ * A Resources event → which environment's unit became suspect, among every registered environment's scope. The
+ * app's own writes (a build, a remediation) carry one of `appObjectIds` in `claims` and are not drift; an event
+ * without a caller is treated as someone else's.
  */
 export function resourceEventVerdict(
   event: EventEnvelope,
-  scope: DriftScope,
+  scopes: readonly DriftScope[],
   appObjectIds: readonly string[],
 ): ResourceEventVerdict {
   const eventId = event.id;
@@ -84,35 +113,74 @@ export function resourceEventVerdict(
   const callerObjectId = OBJECT_ID_CLAIMS.map((c) => claims[c]).find((v): v is string => typeof v === "string");
   if (callerObjectId !== undefined && appObjectIds.some((id) => id.toLowerCase() === callerObjectId.toLowerCase()))
     return { kind: "ignored", eventId, reason: `written by the app's own identity (${callerObjectId})` };
-  const group = /\/resourcegroups\/([^/]+)/i.exec(resourceId)?.[1];
-  if (!group || !scope.resourceGroups.some((g) => g.toLowerCase() === group.toLowerCase()))
-    return { kind: "ignored", eventId, reason: `${resourceId} is outside the platform's resource groups` };
+  const scope = scopeOfResource(scopes, resourceId);
+  if (!scope) {
+    const group = /\/resourcegroups\/([^/]+)/i.exec(resourceId)?.[1]?.toLowerCase();
+    return {
+      kind: "ignored",
+      eventId,
+      reason: `${resourceId} is in no registered environment's resource groups`,
+      ...(group !== undefined ? { unknownGroup: group } : {}),
+    };
+  }
   if (/\/providers\/microsoft\.resources\/deployments\//i.test(resourceId))
     return { kind: "ignored", eventId, reason: "a deployment record, not a resource" };
-  const caller = callerObjectId !== undefined ? { callerObjectId } : {};
+  const facts: EventFacts = {
+    environment: scope.environment,
+    resourceId,
+    eventId,
+    eventType: event.type,
+    ...(callerObjectId !== undefined ? { callerObjectId } : {}),
+  };
   const unit = ownerUnit(scope, resourceId);
-  if (!unit) return { kind: "unmanaged", resourceId, eventId, eventType: event.type, ...caller };
-  return { kind: "suspect", unit, resourceId, eventId, eventType: event.type, ...caller };
+  return unit ? { kind: "suspect", unit, ...facts } : { kind: "unmanaged", ...facts };
 }
 
 /**
  * The units a sweep tick checks: each unit once per interval, spread evenly over it (unit i of n at offset
- * i·interval/n), so the what-ifs of a sweep never arrive at ARM together. `tickMinutes` is the timer's period.
+ * phase + i·interval/n), so the what-ifs of a sweep never arrive at ARM together. `tickMinutes` is the timer's period.
  */
 export function unitsDueInTick(
   units: readonly string[],
   intervalHours: number,
   tickEndMs: number,
   tickMinutes: number,
+  phaseMs = 0,
 ): string[] {
   const interval = intervalHours * 3_600_000;
   const tick = tickMinutes * 60_000;
   const start = tickEndMs - tick;
   return units.filter((_, i) => {
-    const offset = Math.floor((i * interval) / units.length);
+    const offset = phaseMs + Math.floor((i * interval) / units.length);
     // The slot's next occurrence at or after the tick's start.
     const slot = start + ((((offset - start) % interval) + interval) % interval);
     return slot < tickEndMs;
+  });
+}
+
+export interface SweepEnvironment {
+  environment: string;
+  /** Every unit a sweep checks, in plan order. */
+  units: readonly string[];
+  intervalHours: number;
+}
+
+/**
+ * One tick of the sweep over every registered environment: environment k of K is shifted by k/K of one unit's
+ * slot, so the environments' what-ifs interleave instead of arriving at ARM in the same tick. `cleanHistory` is set
+ * for an environment in the tick of its first unit (once per interval).
+ */
+export function sweepTick(
+  environments: readonly SweepEnvironment[],
+  tickEndMs: number,
+  tickMinutes: number,
+): { environment: string; units: string[]; cleanHistory: boolean }[] {
+  return environments.flatMap((env, k) => {
+    if (env.units.length === 0) return [];
+    const slot = (env.intervalHours * 3_600_000) / env.units.length;
+    const phase = Math.floor((k * slot) / environments.length);
+    const units = unitsDueInTick(env.units, env.intervalHours, tickEndMs, tickMinutes, phase);
+    return units.length > 0 ? [{ environment: env.environment, units, cleanHistory: units.includes(env.units[0]!) }] : [];
   });
 }
 

@@ -171,13 +171,14 @@ describe("drift on the sandbox platform", () => {
     expect((await record("someone-elses-deployment")).status).toBe(201);
 
     // 06:01 UTC: the tick holding the first unit's slot of the 6-hour interval.
-    const started = await startDriftSweep(defaultSpec, new Date(Date.UTC(2026, 11, 7, 6, 1)), {
+    const [started, ...others] = await startDriftSweep([defaultSpec], new Date(Date.UTC(2026, 11, 7, 6, 1)), {
       start: async (instanceId, input) => {
         await h.host.driver.startNew(Orchestrations.driftCheck, { instanceId, input });
       },
     });
-    expect(started.units).toEqual([`${defaultSpec.name}-network-mgmt`]);
-    const result = (await finished(started.instanceId!)) as DriftCheckResult;
+    expect(others).toEqual([]);
+    expect(started!.units).toEqual([`${defaultSpec.name}-network-mgmt`]);
+    const result = (await finished(started!.instanceId)) as DriftCheckResult;
     expect(result.report.trigger).toBe("sweep");
     expect(result.report.units).toEqual([`${defaultSpec.name}-network-mgmt`]);
     expect(result.history?.removed).toEqual([

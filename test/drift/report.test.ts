@@ -136,6 +136,7 @@ describe("drift report", () => {
 
 describe("drift scope and Resources events", () => {
   const scope = driftScope(defaultSpec);
+  const scopes = [scope];
   const event = (
     claims: Record<string, string>,
     resourceUri = NSG,
@@ -157,24 +158,24 @@ describe("drift scope and Resources events", () => {
 
   it("ignores the app's own writes and other groups; anyone else's write makes the unit suspect", () => {
     const oid = "http://schemas.microsoft.com/identity/claims/objectidentifier";
-    expect(resourceEventVerdict(event({ [oid]: "AAAA" }), scope, ["aaaa"])).toMatchObject({ kind: "ignored" });
-    expect(resourceEventVerdict(event({ [oid]: "bbbb" }), scope, ["aaaa"])).toMatchObject({
+    expect(resourceEventVerdict(event({ [oid]: "AAAA" }), scopes, ["aaaa"])).toMatchObject({ kind: "ignored" });
+    expect(resourceEventVerdict(event({ [oid]: "bbbb" }), scopes, ["aaaa"])).toMatchObject({
       kind: "suspect",
       unit: "k8s-demo-network-app1",
       callerObjectId: "bbbb",
     });
-    expect(resourceEventVerdict(event({}), scope, ["aaaa"])).toMatchObject({ kind: "suspect" });
+    expect(resourceEventVerdict(event({}), scopes, ["aaaa"])).toMatchObject({ kind: "suspect" });
     expect(
       resourceEventVerdict(
         event({ [oid]: "bbbb" }, "/subscriptions/s/resourceGroups/elsewhere/providers/A/b/c"),
-        scope,
+        scopes,
         [],
       ),
     ).toMatchObject({ kind: "ignored" });
     expect(
-      resourceEventVerdict(event({ [oid]: "bbbb" }, `${RG}/Microsoft.Authorization/roleAssignments/x`), scope, []),
+      resourceEventVerdict(event({ [oid]: "bbbb" }, `${RG}/Microsoft.Authorization/roleAssignments/x`), scopes, []),
     ).toMatchObject({ kind: "unmanaged" });
-    expect(resourceEventVerdict(event({}, NSG, "Microsoft.Storage.BlobCreated"), scope, [])).toMatchObject({
+    expect(resourceEventVerdict(event({}, NSG, "Microsoft.Storage.BlobCreated"), scopes, [])).toMatchObject({
       kind: "ignored",
     });
   });
