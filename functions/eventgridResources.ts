@@ -47,8 +47,7 @@ export async function registeredSpecs(): Promise<PlatformSpec[]> {
 export function resourceEventHandler(
   specs: () => Promise<PlatformSpec[]> = registeredSpecs,
   appObjectIds: () => readonly string[] = () => driftSettings().appObjectIds,
-  clientOf: (context: InvocationContext) => ReactionClient = (context) =>
-    durableReactionClient(df.getClient(context)),
+  clientOf: (context: InvocationContext) => ReactionClient = (context) => durableReactionClient(df.getClient(context)),
 ) {
   const environmentsOf = driftEnvironmentsOf();
   // A group of no registered environment (the subscription's other workloads) is logged once, not per event.

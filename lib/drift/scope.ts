@@ -180,7 +180,9 @@ export function sweepTick(
     const slot = (env.intervalHours * 3_600_000) / env.units.length;
     const phase = Math.floor((k * slot) / environments.length);
     const units = unitsDueInTick(env.units, env.intervalHours, tickEndMs, tickMinutes, phase);
-    return units.length > 0 ? [{ environment: env.environment, units, cleanHistory: units.includes(env.units[0]!) }] : [];
+    return units.length > 0
+      ? [{ environment: env.environment, units, cleanHistory: units.includes(env.units[0]!) }]
+      : [];
   });
 }
 
