@@ -5,24 +5,15 @@ import { resourceEventHandler } from "../../functions/eventgridResources";
 import { driftWatchInstanceId, sweepTick } from "../../lib/drift";
 import type { ReactionClient } from "../../lib/ops/reactions-dispatch";
 import { buildDeploymentUnits, networkSecurityGroupName } from "../../lib/plan/units";
-import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
+import { defaultSpec, type PlatformSpec } from "../../lib/spec";
 import type { DriftCheckInput, DriftWatchInput } from "../../orchestrations/drift/contracts";
+import { specNamed } from "./helpers";
 
 // Issue 21 across the registry: the Resources event function and the sweep read every registered environment's
 // spec, so a write to one environment's group marks that environment's unit suspect (with its own drift policy),
 // the sweep covers every environment without bunching their what-ifs, and groups of no environment are ignored.
 
 const SUB = "11111111-2222-4333-8444-555555555555";
-
-export function specNamed(name: string, edit: (raw: Record<string, unknown>) => void = () => {}): PlatformSpec {
-  const raw = JSON.parse(
-    JSON.stringify(defaultSpec).replaceAll(defaultSpec.name, name).replaceAll("acrk8sdemo01", `acr${name}01`),
-  ) as Record<string, unknown>;
-  edit(raw);
-  const result = validateSpec(raw);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.spec;
-}
 
 const seed = { ...defaultSpec, subscriptionId: SUB };
 const lab = specNamed("lab", (raw) => {

@@ -1,7 +1,7 @@
 import { request } from "node:https";
 import type { SandboxArm, SandboxIdentity } from "../../local/sandbox";
 import { networkSecurityGroupName } from "../../lib/plan/units";
-import type { PlatformSpec } from "../../lib/spec";
+import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
 
 /** A plain ARM REST call to the sandbox as one of its identities (what `az rest` does). */
 export function armRequest(
@@ -66,4 +66,15 @@ export async function openSshByHand(sandbox: SandboxArm, spec: PlatformSpec): Pr
   const put = await armRequest(sandbox, sandbox.identities.person, "PUT", id, nsg);
   if (put.status !== 200) throw new Error(`PUT ${id}: ${put.status} ${JSON.stringify(put.body)}`);
   return id;
+}
+
+/** The seed spec renamed to `name` (its groups, clusters and globally unique names follow), then edited. */
+export function specNamed(name: string, edit: (raw: Record<string, unknown>) => void = () => {}): PlatformSpec {
+  const raw = JSON.parse(
+    JSON.stringify(defaultSpec).replaceAll(defaultSpec.name, name).replaceAll("acrk8sdemo01", `acr${name}01`),
+  ) as Record<string, unknown>;
+  edit(raw);
+  const result = validateSpec(raw);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.spec;
 }
