@@ -40,20 +40,9 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const drift = (...extra: string[]) =>
-  runCli([
-    "drift",
-    "--sandbox",
-    "--spec",
-    specFile,
-    "--state-dir",
-    stateDir,
-    "--time-scale",
-    "600",
-    "-o",
-    "table",
-    ...extra,
-  ]);
+const drift = (...extra: string[]) => driftOn(["--spec", specFile], ...extra);
+const driftOn = (choice: string[], ...extra: string[]) =>
+  runCli(["drift", "--sandbox", ...choice, "--state-dir", stateDir, "--time-scale", "600", "-o", "table", ...extra]);
 
 describe("aks-platform drift", () => {
   it("exits 0 on a freshly built platform", async () => {
@@ -89,6 +78,15 @@ describe("aks-platform drift", () => {
     expect(fixed.stdout).toContain("after the re-deploy: no drift in drift-cli");
     const again = await drift();
     expect(again.code, again.stdout).toBe(0);
+  }, 180_000);
+
+  it("--env picks the environment this target built, without its spec file; an unknown one exits 2 naming the known", async () => {
+    const r = await driftOn(["--env", spec.name]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("no drift in drift-cli");
+    const unknown = await driftOn(["--env", "nowhere"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--env nowhere: no such environment on the sandbox (known: drift-cli, k8s-demo)");
   }, 180_000);
 
   it("refuses a missing target", async () => {

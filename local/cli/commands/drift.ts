@@ -2,15 +2,16 @@ import { Option } from "commander";
 import { renderDriftText } from "../../../lib/drift";
 import { Orchestrations } from "../../../lib/function-names";
 import { buildDeploymentUnits } from "../../../lib/plan/units";
-import type { PlatformSpec } from "../../../lib/spec";
+import { defaultSpec, type PlatformSpec } from "../../../lib/spec";
 import type { DriftCheckInput, DriftCheckResult } from "../../../orchestrations/drift/contracts";
 import { runOrchestration, startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { CliUsageError } from "../errors";
 import { outputFormat, printData } from "../output";
 import { describeSpecFailure, readSpec } from "../spec-input";
 import type { RegisterCommand } from "./index";
-import { inSandbox, SANDBOX_SUBSCRIPTION_ID, stateDirOf } from "../../build/target";
+import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { DEFAULT_SANDBOX_TIME_SCALE, startAzureRuntime } from "./up";
+import { targetEnvironment } from "../target-environments";
 
 /**
  * `aks-platform drift`: the drift check of an environment on demand, through the same `driftCheck` orchestration the
@@ -52,12 +53,15 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .description(
       "Check whether the platform still matches its spec (ARM what-if of every deployment unit, noise removed). Exit 0 no drift, 1 drift found.",
     )
-    .option("--spec <file>", "platform spec (JSON or YAML); default: the seed spec k8s-demo")
-    .option("--env <name>", "environment to check (the spec's name)")
+    .option("--spec <file>", "platform spec (JSON or YAML); default: the environment's spec as this target built it")
+    .option(
+      "--env <name>",
+      `environment to check: one built or registered in the target's state (default ${defaultSpec.name})`,
+    )
     .option("--sandbox", "check the sandbox platform built by `aks-platform up --sandbox`")
     .option("--subscription <id>", "check the platform in this Azure subscription (DefaultAzureCredential)")
     .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
-    .option("--state-dir <dir>", "sandbox: where `up` kept its state (default: .local/builds/<environment>)")
+    .option("--state-dir <dir>", STATE_DIR_HELP)
     .addOption(
       new Option("--time-scale <factor>", "sandbox: simulated seconds per real second").default(
         String(DEFAULT_SANDBOX_TIME_SCALE),
@@ -77,31 +81,45 @@ export const register: RegisterCommand = (program, setExitCode) => {
       const timeScale = Number(options.timeScale);
       if (!Number.isFinite(timeScale) || timeScale <= 0)
         throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
-      let spec: PlatformSpec;
-      try {
-        spec = await readSpec(options.spec);
-      } catch (err) {
-        const message = describeSpecFailure(err);
-        if (message === undefined) throw err;
-        process.stderr.write(`${message}\n`);
-        setExitCode(2);
-        return;
+      let fileSpec: PlatformSpec | undefined;
+      if (options.spec !== undefined) {
+        try {
+          fileSpec = await readSpec(options.spec);
+        } catch (err) {
+          const message = describeSpecFailure(err);
+          if (message === undefined) throw err;
+          process.stderr.write(`${message}\n`);
+          setExitCode(2);
+          return;
+        }
+        if (options.env !== undefined && options.env !== fileSpec.name)
+          throw new CliUsageError(
+            `--env ${options.env}: the spec describes environment ${fileSpec.name} (give that environment's spec with --spec)`,
+          );
       }
-      if (options.env !== undefined && options.env !== spec.name)
-        throw new CliUsageError(
-          `--env ${options.env}: the spec describes environment ${spec.name} (give that environment's spec with --spec)`,
-        );
-      spec = options.subscription !== undefined ? { ...spec, subscriptionId: options.subscription } : inSandbox(spec);
       const stateDir = stateDirOf(options);
-
       const runtime = options.sandbox
         ? await startLocalRuntime({
             stateDir,
             timeScale,
             sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID },
           })
-        : await startAzureRuntime(spec, options, stateDir);
+        : await startAzureRuntime(
+            { ...(fileSpec ?? defaultSpec), subscriptionId: options.subscription! },
+            options,
+            stateDir,
+          );
       try {
+        // Without --spec: the environment as this target last built or registered it.
+        const chosen =
+          fileSpec ??
+          (await targetEnvironment(
+            runtime,
+            options.env ?? defaultSpec.name,
+            options.sandbox ? "on the sandbox" : `in subscription ${options.subscription}`,
+          ));
+        const spec =
+          options.subscription !== undefined ? { ...chosen, subscriptionId: options.subscription } : inSandbox(chosen);
         const { report, remediation } = await runCheck(runtime, spec, options.remediate ?? false);
         // After a remediation, the check that followed it decides the exit code.
         const final = remediation?.after ?? report;
