@@ -3,9 +3,10 @@ import * as df from "durable-functions";
 import { handleUpgradeAction, handleUpgrades, type UpgradeInstances } from "../lib/api/upgrades";
 import { Functions, Orchestrations } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
+import { environmentRegistry } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
-/** Issue 20: start, list and follow upgrade runs; approve, reject, resume or cancel one. */
+/** Issue 20: start, list and follow upgrade runs of any registered environment; approve, reject, resume or cancel one. */
 
 function upgradeInstances(context: InvocationContext): UpgradeInstances {
   const client = df.getClient(context);
@@ -22,11 +23,20 @@ function upgradeInstances(context: InvocationContext): UpgradeInstances {
 }
 
 export async function upgrades(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return toHttpResponse(await handleUpgrades(toApiRequest(request), upgradeInstances(context), () => new Date()));
+  return toHttpResponse(
+    await handleUpgrades(
+      toApiRequest(request),
+      upgradeInstances(context),
+      await environmentRegistry(),
+      () => new Date(),
+    ),
+  );
 }
 
 export async function upgradeAction(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return toHttpResponse(await handleUpgradeAction(toApiRequest(request), upgradeInstances(context)));
+  return toHttpResponse(
+    await handleUpgradeAction(toApiRequest(request), upgradeInstances(context), await environmentRegistry()),
+  );
 }
 
 app.http(Functions.upgrades, {

@@ -1,4 +1,4 @@
-import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
+import type { PlatformSpec } from "../spec";
 import { instanceStatusResponse, isActive, type BuildInstances, type InstanceView } from "./builds";
 import { cancelRequestFrom } from "./cancel-request";
 import { findEnvironmentOr404, type Environments } from "./environments";
@@ -72,20 +72,6 @@ export interface ClusterInstances {
 }
 
 export { teardownInstanceId };
-
-/** The spec an environment was last built with; the seed default for the default environment never built here. */
-export async function specOfEnvironment<T extends Pick<ClusterInstances, "get">>(
-  env: string,
-  instances: T,
-): Promise<PlatformSpec | undefined> {
-  const build = await instances.get(buildInstanceId(env));
-  const input = build?.input as { spec?: unknown } | undefined;
-  if (input?.spec !== undefined) {
-    const validated = validateSpec(input.spec);
-    if (validated.ok && validated.spec.name === env) return validated.spec;
-  }
-  return env === defaultSpec.name ? defaultSpec : undefined;
-}
 
 /** Why a teardown of `cluster` cannot start now (409), or undefined when nothing is in its way. */
 export async function teardownBlocker(

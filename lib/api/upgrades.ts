@@ -1,14 +1,16 @@
 import { z } from "zod";
 import { upgradeInstanceId, upgradeTargetSchema, type UpgradeRunInput } from "../upgrade";
 import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
-import { specOfEnvironment } from "./clusters";
+import { findEnvironmentOr404, type Environments } from "./environments";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import { buildInstanceId } from "./instance-ids";
 
 /**
  * The upgrade API (issue 20): `POST/GET /environments/{env}/upgrades`, `GET /environments/{env}/upgrades/{id}`,
- * `POST /environments/{env}/upgrades/{id}/{approve|reject|resume|cancel}`. One run per environment at a time:
- * its Durable instance id is the environment's, the run id (in the status and the links) names one run.
+ * `POST /environments/{env}/upgrades/{id}/{approve|reject|resume|cancel}`, for any environment of the registry
+ * (its spec is the one the environment was last submitted with; an unknown one is a 404 naming the known). One run
+ * per environment at a time: its Durable instance id is the environment's, the run id (in the status and the links)
+ * names one run.
  */
 
 export { upgradeInstanceId };
@@ -53,6 +55,7 @@ export function newRunId(environment: string, now: Date): string {
 export async function handleUpgrades(
   request: ApiRequest,
   instances: UpgradeInstances,
+  environments: Pick<Environments, "find" | "list">,
   now: () => Date,
 ): Promise<ApiResponse> {
   const route = routeNames(request, ["env"]);
@@ -60,6 +63,8 @@ export async function handleUpgrades(
   const { env } = route.names;
   const id = request.params["id"];
   const instanceId = upgradeInstanceId(env);
+  const found = await findEnvironmentOr404(environments, env);
+  if (!found.ok) return found.response;
   if (id !== undefined) {
     if (request.method !== "GET") return methodNotAllowed(request.method, ["GET"]);
     const view = await instances.get(instanceId);
@@ -86,8 +91,7 @@ export async function handleUpgrades(
     return problem(400, "invalid upgrade request", {
       problems: parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
     });
-  const spec = await specOfEnvironment(env, { get: (i) => instances.get(i) });
-  if (!spec) return problem(404, `environment ${env} has not been built here`);
+  const { spec } = found;
   const running = await instances.get(instanceId);
   if (isActive(running))
     return problem(
@@ -117,11 +121,17 @@ export async function handleUpgrades(
 
 const ACTIONS = ["approve", "reject", "resume", "cancel"] as const;
 
-export async function handleUpgradeAction(request: ApiRequest, instances: UpgradeInstances): Promise<ApiResponse> {
+export async function handleUpgradeAction(
+  request: ApiRequest,
+  instances: UpgradeInstances,
+  environments: Pick<Environments, "find" | "list">,
+): Promise<ApiResponse> {
   if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
   const route = routeNames(request, ["env"]);
   if (!route.ok) return route.response;
   const { env } = route.names;
+  const found = await findEnvironmentOr404(environments, env);
+  if (!found.ok) return found.response;
   const id = request.params["id"] ?? "";
   const action = request.params["action"] ?? "";
   if (!(ACTIONS as readonly string[]).includes(action))

@@ -1,7 +1,9 @@
+import type { Environments } from "../../lib/api/environments";
 import { azureContext } from "../../lib/azure";
 import { EnvironmentRegistry } from "../../lib/environments";
 import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
 import type { LocalRuntime } from "../build/runner";
+import { inSandbox } from "../build/target";
 import { CliUsageError } from "./errors";
 
 /**
@@ -24,12 +26,42 @@ export async function targetEnvironments(runtime: LocalRuntime): Promise<Map<str
   return known;
 }
 
-/** The environment `--env` names in the target's state; an unknown one is a usage error (exit 2) naming the known. */
-export async function targetEnvironment(runtime: LocalRuntime, name: string, where: string): Promise<PlatformSpec> {
-  const known = await targetEnvironments(runtime);
-  const spec = known.get(name);
-  if (spec) return spec;
-  throw new CliUsageError(
-    `--env ${name}: no such environment ${where} (known: ${[...known.keys()].sort().join(", ")})`,
+/**
+ * The environment `--env` names, as the target runs it (in the sandbox's subscription, or in `--subscription`),
+ * with every known one as the API's registry look-up; an unknown one is a usage error naming the known (exit 2).
+ */
+export async function environmentOnTarget(
+  runtime: LocalRuntime,
+  name: string,
+  target: { sandbox?: boolean; subscription?: string },
+): Promise<{ spec: PlatformSpec; environments: Pick<Environments, "find" | "list"> }> {
+  const onTarget = new Map(
+    [...(await targetEnvironments(runtime))].map(([env, spec]) => [
+      env,
+      target.subscription !== undefined ? { ...spec, subscriptionId: target.subscription } : inSandbox(spec),
+    ]),
   );
+  const spec = onTarget.get(name);
+  if (!spec) {
+    const where = target.subscription !== undefined ? `in subscription ${target.subscription}` : "on the sandbox";
+    throw new CliUsageError(
+      `--env ${name}: no such environment ${where} (known: ${[...onTarget.keys()].sort().join(", ")})`,
+    );
+  }
+  return { spec, environments: asEnvironments(onTarget) };
+}
+
+/** Known specs as the API's registry look-up (lib/api findEnvironmentOr404), for handlers the CLI drives in-process. */
+export function asEnvironments(specs: ReadonlyMap<string, PlatformSpec>): Pick<Environments, "find" | "list"> {
+  const record = (spec: PlatformSpec) => ({
+    name: spec.name,
+    spec,
+    subscriptionId: spec.subscriptionId,
+    state: "built" as const,
+    tornDownClusters: [],
+  });
+  return {
+    find: (name) => Promise.resolve(specs.has(name) ? record(specs.get(name)!) : undefined),
+    list: () => Promise.resolve([...specs.values()].map(record)),
+  };
 }

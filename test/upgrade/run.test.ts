@@ -11,6 +11,7 @@ import { driverBuildInstances, runBuild, type LocalRuntime } from "../../local/b
 import { DurableDriver } from "../../local/durable/driver";
 import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
 import { driverUpgradeInstances } from "../../local/upgrade/instances";
+import { asEnvironments } from "../../local/cli/target-environments";
 import type { UpgradeRunStatus } from "../../orchestrations/upgrade/contracts";
 import { planUpgradeRun } from "../../orchestrations/upgrade/planRun";
 import "../../orchestrations/upgrade/activities/planUpgradeRun";
@@ -91,6 +92,8 @@ afterAll(async () => {
 });
 
 const instanceId = () => upgradeInstanceId(spec.name);
+/** The registry as the API reads it: the environment built above. */
+const environments = () => asEnvironments(new Map([[spec.name, spec]]));
 
 function request(method: string, params: Record<string, string>, body?: unknown): ApiRequest {
   return {
@@ -108,6 +111,7 @@ async function start(target: Record<string, unknown>, approved: boolean): Promis
   const res = await handleUpgrades(
     request("POST", { env: spec.name }, { target, approved }),
     upgrades,
+    environments(),
     () => new Date(Date.UTC(2026, 10, 20, 4, runs)),
   );
   expect(res.status, JSON.stringify(res.jsonBody)).toBe(202);
@@ -131,7 +135,7 @@ async function until(
 }
 
 async function act(runId: string, action: string) {
-  return handleUpgradeAction(request("POST", { env: spec.name, id: runId, action }), upgrades);
+  return handleUpgradeAction(request("POST", { env: spec.name, id: runId, action }), upgrades, environments());
 }
 
 const clusterOf = (name: string) => sandbox.state.cluster(spec.clusters.find((c) => c.name === name)!.aksName);
@@ -186,6 +190,7 @@ describe("Istio canary with rollback", () => {
     const again = await handleUpgrades(
       request("POST", { env: spec.name }, { target: { istioRevision: "asm-1-27" } }),
       upgrades,
+      environments(),
       () => new Date(),
     );
     expect(again.status).toBe(409);

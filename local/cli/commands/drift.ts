@@ -11,7 +11,7 @@ import { describeSpecFailure, readSpec } from "../spec-input";
 import type { RegisterCommand } from "./index";
 import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { DEFAULT_SANDBOX_TIME_SCALE, startAzureRuntime } from "./up";
-import { targetEnvironment } from "../target-environments";
+import { environmentOnTarget } from "../target-environments";
 
 /**
  * `aks-platform drift`: the drift check of an environment on demand, through the same `driftCheck` orchestration the
@@ -111,15 +111,11 @@ export const register: RegisterCommand = (program, setExitCode) => {
           );
       try {
         // Without --spec: the environment as this target last built or registered it.
-        const chosen =
-          fileSpec ??
-          (await targetEnvironment(
-            runtime,
-            options.env ?? defaultSpec.name,
-            options.sandbox ? "on the sandbox" : `in subscription ${options.subscription}`,
-          ));
-        const spec =
-          options.subscription !== undefined ? { ...chosen, subscriptionId: options.subscription } : inSandbox(chosen);
+        const spec = fileSpec
+          ? options.subscription !== undefined
+            ? { ...fileSpec, subscriptionId: options.subscription }
+            : inSandbox(fileSpec)
+          : (await environmentOnTarget(runtime, options.env ?? defaultSpec.name, options)).spec;
         const { report, remediation } = await runCheck(runtime, spec, options.remediate ?? false);
         // After a remediation, the check that followed it decides the exit code.
         const final = remediation?.after ?? report;

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { isLoopbackUrl } from "../../../lib/azure";
 import { handleUpgradeAction, handleUpgrades, upgradeInstanceId } from "../../../lib/api/upgrades";
 import type { ApiRequest } from "../../../lib/api/http";
-import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
+import { defaultSpec, UNSET_SUBSCRIPTION_ID } from "../../../lib/spec";
 import { renderUpgradePlan, type UpgradeTarget } from "../../../lib/upgrade";
 import type { UpgradeRunStatus } from "../../../orchestrations/upgrade/contracts";
 import { planUpgradeRun } from "../../../orchestrations/upgrade/planRun";
@@ -10,7 +10,8 @@ import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { driverUpgradeInstances } from "../../upgrade/instances";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
-import { SANDBOX_SUBSCRIPTION_ID, stateDirOf } from "../../build/target";
+import { SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
+import { environmentOnTarget } from "../target-environments";
 
 /**
  * `aks-platform upgrade plan|start|status|approve|reject|resume|cancel` (issue 20): the upgrade run driven in this
@@ -29,6 +30,7 @@ interface TargetOptions {
   armEndpoint?: string;
   timeScale: string;
   env: string;
+  stateDir?: string;
 }
 
 interface StartOptions extends TargetOptions {
@@ -44,29 +46,26 @@ function targetOptions(cmd: Command): Command {
     .option("--sandbox", "the sandbox platform built by `aks-platform up --sandbox`")
     .option("--subscription <id>", "Azure subscription of the platform")
     .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
-    .option("--env <name>", "environment", defaultSpec.name)
+    .option("--env <name>", "environment this target built or registered", defaultSpec.name)
+    .option("--state-dir <dir>", STATE_DIR_HELP)
     .option("--time-scale <factor>", "sandbox: simulated seconds per real second", String(DEFAULT_UPGRADE_TIME_SCALE));
 }
 
-function specFor(options: TargetOptions): PlatformSpec {
+/** Checks the target options (before anything starts); the environment is looked up in the target's state. */
+function checkTarget(options: TargetOptions): void {
   if (Boolean(options.sandbox) === (options.subscription !== undefined))
     throw new CliUsageError(
       "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
     );
   if (options.sandbox && options.armEndpoint !== undefined)
     throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
-  if (options.env !== defaultSpec.name)
-    throw new CliUsageError(`--env: only the default environment ${defaultSpec.name} is known to this command`);
-  const spec =
-    options.subscription !== undefined ? { ...defaultSpec, subscriptionId: options.subscription } : defaultSpec;
-  if (!options.sandbox && spec.subscriptionId === UNSET_SUBSCRIPTION_ID)
+  if (options.subscription === UNSET_SUBSCRIPTION_ID)
     throw new CliUsageError("--subscription needs a real subscription id");
   if (options.armEndpoint !== undefined) {
     if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN)
       throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
     process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
   }
-  return spec;
 }
 
 /** The runtime on the target's state folder; `startSandbox` false only reads it (status). */
@@ -172,10 +171,11 @@ export const register: RegisterCommand = (program, setExitCode) => {
     )
     .option("--format <format>", "text or json", "text")
     .action(async (options: StartOptions) => {
-      const spec = specFor(options);
+      checkTarget(options);
       const target = targetOf(options);
       const runtime = await runtimeFor(options);
       try {
+        const { spec } = await environmentOnTarget(runtime, options.env, options);
         const plan = await planUpgradeRun({ spec, target }, new AbortController().signal);
         process.stdout.write(
           options.format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : `${renderUpgradePlan(plan)}\n`,
@@ -190,13 +190,15 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .description("Start an upgrade run and follow it (approval asked unless --yes).")
     .option("--yes", "approve up front what the spec says needs approval")
     .action(async (options: StartOptions) => {
-      const spec = specFor(options);
+      checkTarget(options);
       const target = targetOf(options);
       const runtime = await runtimeFor(options);
       try {
+        const { spec, environments } = await environmentOnTarget(runtime, options.env, options);
         const res = await handleUpgrades(
           apiRequest("POST", { env: spec.name }, { target, approved: Boolean(options.yes), requestedBy: "cli" }),
           driverUpgradeInstances(runtime.driver),
+          environments,
           () => new Date(),
         );
         if (res.status !== 202) throw new Error((res.jsonBody as { error?: string }).error ?? `HTTP ${res.status}`);
@@ -210,9 +212,10 @@ export const register: RegisterCommand = (program, setExitCode) => {
   targetOptions(upgrade.command("status"))
     .description("The environment's last upgrade run (exit 0 when it succeeded).")
     .action(async (options: TargetOptions) => {
-      const spec = specFor(options);
+      checkTarget(options);
       const runtime = await runtimeFor(options, false);
       try {
+        const { spec } = await environmentOnTarget(runtime, options.env, options);
         const view = await driverUpgradeInstances(runtime.driver).get(upgradeInstanceId(spec.name));
         if (!view?.customStatus) throw new Error(`no upgrade run of ${spec.name} on this machine`);
         const s = view.customStatus as UpgradeRunStatus;
@@ -232,12 +235,14 @@ export const register: RegisterCommand = (program, setExitCode) => {
     targetOptions(upgrade.command(`${action} <runId>`))
       .description(text)
       .action(async (runId: string, options: TargetOptions) => {
-        const spec = specFor(options);
+        checkTarget(options);
         const runtime = await runtimeFor(options);
         try {
+          const { spec, environments } = await environmentOnTarget(runtime, options.env, options);
           const res = await handleUpgradeAction(
             apiRequest("POST", { env: spec.name, id: runId, action }),
             driverUpgradeInstances(runtime.driver),
+            environments,
           );
           if (res.status !== 202) throw new Error((res.jsonBody as { error?: string }).error ?? `HTTP ${res.status}`);
           await finishWith(runtime, spec.name, setExitCode);

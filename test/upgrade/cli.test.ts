@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { UpgradePlan } from "../../lib/upgrade";
+import { specNamed } from "../drift/helpers";
+import { runCli } from "../helpers/cli";
+
+/**
+ * `aks-platform upgrade … --env E` on an environment other than the seed, built by `up --sandbox` in the same state
+ * folder: the plan is lab's (its two clusters, not the seed's three); an unknown environment exits 2 naming the known.
+ */
+
+const lab = specNamed("lab", (raw) => {
+  raw["clusters"] = (raw["clusters"] as { name: string }[]).filter((c) => c.name !== "app2");
+});
+let dir: string;
+let stateDir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "upgrade-cli-"));
+  stateDir = path.join(dir, "state");
+  const specFile = path.join(dir, "lab.json");
+  writeFileSync(specFile, JSON.stringify(lab));
+  const up = await runCli([
+    "up",
+    "--sandbox",
+    "--spec",
+    specFile,
+    "--state-dir",
+    stateDir,
+    "--time-scale",
+    "600",
+    "--yes",
+    "--report",
+    path.join(dir, "report"),
+  ]);
+  expect(up.code, up.stderr).toBe(0);
+}, 300_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const plan = (env: string) =>
+  runCli(["upgrade", "plan", "--sandbox", "--env", env, "--state-dir", stateDir, "--node-image", "--format", "json"]);
+
+describe("aks-platform upgrade --env", () => {
+  it("plans the environment this target built, with its own clusters", async () => {
+    const r = await plan("lab");
+    expect(r.code, r.stderr).toBe(0);
+    const parsed = JSON.parse(r.stdout) as UpgradePlan;
+    expect(parsed.clusters.map((c) => c.cluster)).toEqual(["mgmt", "app1"]);
+  }, 120_000);
+
+  it("exits 2 naming the known environments for an unknown one", async () => {
+    const r = await plan("nowhere");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--env nowhere: no such environment on the sandbox (known: k8s-demo, lab)");
+  }, 120_000);
+});
