@@ -22,7 +22,7 @@ export function durableReactionClient(client: DurableClient): ReactionClient {
     async status(instanceId) {
       try {
         const s = await client.getStatus(instanceId, { showInput: false });
-        return { runtimeStatus: String(s.runtimeStatus), output: s.output };
+        return { runtimeStatus: String(s.runtimeStatus), output: s.output, customStatus: s.customStatus };
       } catch (err) {
         if (err instanceof Error && /404/.test(err.message)) return undefined;
         throw err;

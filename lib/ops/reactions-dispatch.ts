@@ -1,5 +1,5 @@
 import type { DomainEvent, SpotEvictionEvent } from "../events";
-import { upgradeInstanceId } from "../upgrade/run";
+import { NODE_POOL_ROLLING_EVENT, rollingEventRoute, upgradeInstanceId, type NodePoolRolling } from "../upgrade/run";
 import { Orchestrations, type OrchestrationName } from "../function-names";
 import {
   EVICTION_EVENT,
@@ -19,6 +19,7 @@ import {
 export interface InstanceView {
   runtimeStatus: string;
   output?: unknown;
+  customStatus?: unknown;
 }
 
 /** The part of a durable client this needs; unknown instances are `undefined`, never an error. */
@@ -31,7 +32,7 @@ export interface ReactionClient {
 export type ReactionAction =
   /** A new orchestration instance was started. */
   | "started"
-  /** The eviction joined the running watch of its cluster and window. */
+  /** The event joined a running instance: an eviction its watch, a NodePoolRolling its upgrade run. */
   | "joined"
   /** The same happening was already handled (or is being handled): nothing done. */
   | "duplicate"
@@ -71,15 +72,31 @@ export async function react(
     return { ...base, ...(await startOrJoinWatch(event, reaction.input, client)) };
   }
   if (reaction.type !== "start") return { ...base, action: "none" };
-  if (event.kind === "cluster-lifecycle" && event.change.startsWith("node-pool-rolling")) {
-    // During an upgrade run the pool's rolling is the run's own progress (its status follows each pool), not news.
-    const run = await client.status(upgradeInstanceId(options.spec.name));
-    if (run && RUNNING.has(run.runtimeStatus.toLowerCase()))
+  if (event.kind === "cluster-lifecycle" && event.change.startsWith("node-pool-rolling") && event.cluster) {
+    // For a cluster an upgrade run works on, the pool's rolling is the run's own progress, not news.
+    const runInstance = upgradeInstanceId(options.spec.name);
+    const run = await client.status(runInstance);
+    const route =
+      run && RUNNING.has(run.runtimeStatus.toLowerCase())
+        ? rollingEventRoute(run.customStatus, event.cluster)
+        : undefined;
+    if (route?.kind === "reported")
+      return { ...base, action: "none", reason: `${event.reason}: upgrade run ${route.runId} reports it` };
+    if (route?.kind === "raise") {
+      const progress: NodePoolRolling = {
+        eventId: event.eventId,
+        phase: event.change.replace("node-pool-rolling-", "") as NodePoolRolling["phase"],
+        ...(event.pool !== undefined ? { pool: event.pool } : {}),
+        ...(event.occurredAt !== undefined ? { at: event.occurredAt } : {}),
+      };
+      await client.raise(route.instanceId, NODE_POOL_ROLLING_EVENT, progress);
       return {
         ...base,
-        action: "none",
-        reason: `${event.reason}: part of upgrade run ${upgradeInstanceId(options.spec.name)}, whose status reports it`,
+        action: "joined",
+        instanceId: route.instanceId,
+        reason: `${event.reason}: progress of upgrade run ${route.runId}`,
       };
+    }
   }
   const existing = await client.status(reaction.instanceId);
   if (existing && !RESTARTABLE.has(existing.runtimeStatus.toLowerCase())) {
@@ -152,7 +169,7 @@ function counted(view: InstanceView, dedupeKey: string): boolean {
 
 /** What the local durable driver offers (structural, so lib/ does not depend on local/). */
 export interface DriverLike {
-  getStatus(instanceId: string): Promise<{ runtimeStatus: string; output: unknown } | undefined>;
+  getStatus(instanceId: string): Promise<{ runtimeStatus: string; output: unknown; customStatus: unknown } | undefined>;
   startNew(name: string, options: { instanceId: string; input: unknown }): Promise<string>;
   raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<void>;
 }
@@ -162,7 +179,7 @@ export function driverReactionClient(driver: DriverLike): ReactionClient {
   return {
     async status(instanceId) {
       const s = await driver.getStatus(instanceId);
-      return s && { runtimeStatus: s.runtimeStatus, output: s.output };
+      return s && { runtimeStatus: s.runtimeStatus, output: s.output, customStatus: s.customStatus };
     },
     async start(orchestration, instanceId, input) {
       await driver.startNew(orchestration, { instanceId, input });

@@ -39,6 +39,43 @@ export const upgradeRunInputSchema = z.strictObject({
 
 export type UpgradeRunInput = z.input<typeof upgradeRunInputSchema>;
 
+/**
+ * AKS's `NodePoolRollingStarted` / `Succeeded` / `Failed` events (data: `nodePoolName`; learn.microsoft.com
+ * azure/event-grid/event-schema-aks, ContainerServiceNodePoolRollingEventData) for a cluster an upgrade run is
+ * working on are that run's progress: raised into the cluster's `upgradeCluster` instance under this name.
+ */
+export const NODE_POOL_ROLLING_EVENT = "nodePoolRolling";
+
+export const nodePoolRollingSchema = z.strictObject({
+  eventId: z.string().min(1),
+  pool: z.string().min(1).optional(),
+  phase: z.enum(["started", "succeeded", "failed"]),
+  at: z.string().optional(),
+});
+export type NodePoolRolling = z.infer<typeof nodePoolRollingSchema>;
+
+/**
+ * Where a NodePoolRolling event of `cluster` belongs, given the custom status of the environment's running upgrade
+ * run: `raise` into the cluster's instance while the run works on it; `reported` once the run has been at the
+ * cluster (its status already tells how the pool ended); undefined when the run has not reached it (the rolling is
+ * someone else's: an informational message, as without a run).
+ */
+export function rollingEventRoute(
+  runStatus: unknown,
+  cluster: string,
+):
+  | { kind: "raise"; instanceId: string; runId: string }
+  | { kind: "reported"; runId: string; state: string }
+  | undefined {
+  const status = runStatus as Partial<UpgradeRunStatus> | null | undefined;
+  const entry = status?.stages?.flatMap((s) => s.clusters).find((c) => c.cluster === cluster);
+  if (!entry || status?.runId === undefined) return undefined;
+  if (entry.state === "running" && entry.instanceId !== undefined)
+    return { kind: "raise", instanceId: entry.instanceId, runId: status.runId };
+  if (entry.state === "pending" || entry.state === "waiting-window") return undefined;
+  return { kind: "reported", runId: status.runId, state: entry.state };
+}
+
 export type StepState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled-back";
 
 export interface StepProgress {
@@ -83,6 +120,8 @@ export interface UpgradeRunStatus {
       windowState?: WindowState;
       steps: StepProgress[];
       gates: GateResult[];
+      /** AKS's NodePoolRolling events received while the run worked on the cluster. */
+      poolEvents?: NodePoolRolling[];
       reason?: string;
     }[];
   }[];

@@ -1,4 +1,10 @@
-import type { ClusterUpgradePlan, GateExpectations, GateResult, UpgradeTarget } from "../../lib/upgrade";
+import type {
+  ClusterUpgradePlan,
+  GateExpectations,
+  GateResult,
+  NodePoolRolling,
+  UpgradeTarget,
+} from "../../lib/upgrade";
 import type { MaintenanceWindowSpec, PlatformSpec } from "../../lib/spec";
 
 /**
@@ -46,6 +52,8 @@ export interface UpgradeClusterResult {
   outcome: ClusterOutcome;
   steps: StepProgress[];
   gates: GateResult[];
+  /** AKS's NodePoolRolling events received while the cluster was being upgraded. */
+  poolEvents: NodePoolRolling[];
   /** Why the cluster stopped, with AKS's error when there is one. */
   reason?: string;
   startedAt: string;

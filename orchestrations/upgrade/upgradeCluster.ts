@@ -1,7 +1,16 @@
 import * as df from "durable-functions";
-import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { Activities, Orchestrations } from "../../lib/function-names";
-import { windowAt, type GateExpectations, type GateName, type GateResult, type UpgradeStep } from "../../lib/upgrade";
+import {
+  NODE_POOL_ROLLING_EVENT,
+  nodePoolRollingSchema,
+  windowAt,
+  type GateExpectations,
+  type GateName,
+  type GateResult,
+  type NodePoolRolling,
+  type UpgradeStep,
+} from "../../lib/upgrade";
 import { transientRetry } from "../shared/longRunning";
 import {
   type MoveIstioWorkloadsInput,
@@ -40,7 +49,8 @@ export const upgradeClusterOrchestrator: OrchestrationHandler = function* (conte
   const startedAt = iso();
   const steps: StepProgress[] = plan.steps.flatMap(stepLabels).map((label) => ({ label, state: "pending" }));
   let gates: GateResult[] = [];
-  const status = { cluster: cluster.name, state: "pending" as string, steps, gates };
+  const poolEvents: NodePoolRolling[] = [];
+  const status = { cluster: cluster.name, state: "pending" as string, steps, gates, poolEvents };
   const publish = (state?: string) => {
     if (state) status.state = state;
     status.gates = gates;
@@ -49,7 +59,16 @@ export const upgradeClusterOrchestrator: OrchestrationHandler = function* (conte
   const at = (seconds: number) => new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000);
   const finish = (outcome: UpgradeClusterResult["outcome"], reason?: string): UpgradeClusterResult => {
     publish(outcome);
-    return { cluster: cluster.name, outcome, steps, gates, ...(reason ? { reason } : {}), startedAt, endedAt: iso() };
+    return {
+      cluster: cluster.name,
+      outcome,
+      steps,
+      gates,
+      poolEvents,
+      ...(reason ? { reason } : {}),
+      startedAt,
+      endedAt: iso(),
+    };
   };
   const sleep = function* (seconds: number) {
     yield context.df.createTimer(at(seconds));
@@ -138,7 +157,21 @@ export const upgradeClusterOrchestrator: OrchestrationHandler = function* (conte
     delete step.detail;
     const deadline = context.df.currentUtcDateTime.getTime() + MAX_OPERATION_MINUTES * 60_000;
     for (;;) {
-      yield* sleep(POLL_SECONDS);
+      // AKS's NodePoolRolling events (raised in by the event function) are recorded and end the wait: AKS's own
+      // word that a pool finished is checked at once rather than at the next poll. Fresh tasks every round.
+      const timer = context.df.createTimer(at(POLL_SECONDS));
+      const rolling: Task = context.df.waitForExternalEvent(NODE_POOL_ROLLING_EVENT);
+      const winner = (yield context.df.Task.any([timer, rolling])) as Task;
+      if (winner === rolling) {
+        timer.cancel();
+        const event = nodePoolRollingSchema.safeParse(rolling.result);
+        if (event.success && !poolEvents.some((e) => e.eventId === event.data.eventId)) {
+          poolEvents.push(event.data);
+          if (event.data.pool !== undefined && "pool" in operation && operation.pool === event.data.pool)
+            step.detail = `AKS: node pool ${event.data.pool} rolling ${event.data.phase}`;
+          publish();
+        }
+      }
       const s = (yield context.df.callActivityWithRetry(
         Activities.getUpgradeStepState,
         transientRetry,

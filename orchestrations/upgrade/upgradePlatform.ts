@@ -154,6 +154,7 @@ export const upgradePlatformOrchestrator: OrchestrationHandler = function* (cont
         c.state = r.outcome;
         c.steps = r.steps;
         c.gates = r.gates;
+        c.poolEvents = r.poolEvents;
         if (r.reason !== undefined) c.reason = r.reason;
         else delete c.reason;
       }

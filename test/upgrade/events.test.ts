@@ -3,7 +3,7 @@ import { EventClassifier } from "../../lib/events";
 import { Orchestrations } from "../../lib/function-names";
 import { reactionFor } from "../../lib/ops/reactions";
 import { react, type ReactionClient } from "../../lib/ops/reactions-dispatch";
-import { upgradeInstanceId } from "../../lib/upgrade";
+import { NODE_POOL_ROLLING_EVENT, upgradeInstanceId } from "../../lib/upgrade";
 import { lifecycleEvent, spec, SUBSCRIPTION } from "../reactions/helpers";
 
 // Issue 20, event-driven: a new Kubernetes version proposes an upgrade run once; NodePoolRolling during a run is
@@ -30,20 +30,45 @@ const newVersion = (cluster: string, id: string) =>
     latestPreviewKubernetesVersion: "1.35.0",
   });
 
-/** Durable's instance semantics in memory: an id starts once; statuses as the test sets them. */
-function client(statuses: Record<string, string> = {}): ReactionClient & { started: string[] } {
+/** Durable's instance semantics in memory: an id starts once; statuses (and custom statuses) as the test sets them. */
+function client(
+  statuses: Record<string, string> = {},
+  custom: Record<string, unknown> = {},
+): ReactionClient & { started: string[]; raised: [string, string, unknown][] } {
   const started: string[] = [];
+  const raised: [string, string, unknown][] = [];
   return {
     started,
-    status: (id) => Promise.resolve(statuses[id] !== undefined ? { runtimeStatus: statuses[id] } : undefined),
+    raised,
+    status: (id) =>
+      Promise.resolve(
+        statuses[id] !== undefined ? { runtimeStatus: statuses[id], customStatus: custom[id] } : undefined,
+      ),
     start(_orchestration, id) {
       started.push(id);
       statuses[id] = "Running";
       return Promise.resolve();
     },
-    raise: () => Promise.resolve(),
+    raise(id, name, data) {
+      raised.push([id, name, data]);
+      return Promise.resolve();
+    },
   };
 }
+
+/** A run's custom status with app1 in the given state. */
+const runAt = (app1: string) => ({
+  runId: "r1",
+  stages: [
+    { name: "mgmt", clusters: [{ cluster: "mgmt", state: "upgraded", instanceId: "upgrade:k8s-demo:mgmt:1" }] },
+    {
+      name: "app1",
+      clusters: [
+        { cluster: "app1", state: app1, ...(app1 === "pending" ? {} : { instanceId: "upgrade:k8s-demo:app1:1" }) },
+      ],
+    },
+  ],
+});
 
 describe("upgrade proposals", () => {
   it("proposes the announced minor once, however often and for however many clusters it is announced", async () => {
@@ -70,15 +95,31 @@ describe("upgrade proposals", () => {
     expect(reactionFor(ended, { spec })).toMatchObject({ orchestration: Orchestrations.lifecycleNotice });
   });
 
-  it("sends no separate message for NodePoolRolling while an upgrade run is in progress", async () => {
+  it("feeds NodePoolRolling of a cluster the run works on into that cluster's upgrade, instead of a message", async () => {
     const rolling = classifier.classify({ schema: "EventGrid", ...lifecycleEventFields("app1", "evt-4") });
-    const during = client({ [upgradeInstanceId(spec.name)]: "Running" });
+    const run = upgradeInstanceId(spec.name);
+    const during = client({ [run]: "Running" }, { [run]: runAt("running") });
     const outcome = await react(rolling, during, { spec });
-    expect(outcome.action).toBe("none");
-    expect(outcome.reason).toContain(`part of upgrade run ${upgradeInstanceId(spec.name)}`);
+    expect(outcome).toMatchObject({ action: "joined", instanceId: "upgrade:k8s-demo:app1:1" });
+    expect(outcome.reason).toContain("progress of upgrade run r1");
+    expect(during.raised).toEqual([
+      [
+        "upgrade:k8s-demo:app1:1",
+        NODE_POOL_ROLLING_EVENT,
+        { eventId: "evt-4", pool: "system", phase: "started", at: "2026-11-24T05:00:00Z" },
+      ],
+    ]);
     expect(during.started).toEqual([]);
-    const after = client({ [upgradeInstanceId(spec.name)]: "Completed" });
-    expect((await react(rolling, after, { spec })).action).toBe("started");
+
+    // The run has been at the cluster: its status tells how the pool ended, no second word.
+    const after = client({ [run]: "Running" }, { [run]: runAt("blocked") });
+    expect(await react(rolling, after, { spec })).toMatchObject({ action: "none" });
+    expect(after.raised).toEqual([]);
+    // A cluster the run has not reached, or no run at all: someone else's rolling stays an informational message.
+    for (const c of [client({ [run]: "Running" }, { [run]: runAt("pending") }), client({ [run]: "Completed" })]) {
+      expect((await react(rolling, c, { spec })).action).toBe("started");
+      expect(c.raised).toEqual([]);
+    }
   });
 });
 

@@ -31,6 +31,11 @@ import "../../orchestrations/upgrade/activities/runHealthGates";
 import "../../orchestrations/upgrade/activities/moveIstioWorkloads";
 import "../../orchestrations/upgrade/activities/writeMaintenanceWindows";
 import "../../orchestrations/upgrade/activities/notifyUpgrade";
+import "../../orchestrations/reactions/lifecycleNotice";
+import "../../orchestrations/reactions/activities/notifyEvent";
+import { handleEventGridEvent } from "../../functions/eventgrid";
+import { EventClassifier } from "../../lib/events";
+import { driverReactionClient } from "../../lib/ops/reactions-dispatch";
 
 // Issue 20 end to end on the sandbox: a platform built by the real provisioning orchestration (Istio pinned to
 // asm-1-26, so that a canary to asm-1-27 exists), then upgrade runs through the local durable driver: the Istio
@@ -138,6 +143,28 @@ async function act(runId: string, action: string) {
   return handleUpgradeAction(request("POST", { env: spec.name, id: runId, action }), upgrades, environments());
 }
 
+/** An AKS NodePoolRolling* event of `cluster`'s system pool, delivered through the event function's handler. */
+async function deliverRolling(cluster: string, id: string, phase: "Started" | "Succeeded" | "Failed") {
+  const c = spec.clusters.find((x) => x.name === cluster)!;
+  const event = {
+    id,
+    eventType: `Microsoft.ContainerService.NodePoolRolling${phase}`,
+    subject: c.aksName,
+    eventTime: "2026-11-20T05:00:00Z",
+    dataVersion: "1",
+    metadataVersion: "1",
+    topic: `/subscriptions/${spec.subscriptionId}/resourceGroups/${c.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${c.aksName}`,
+    data: { nodePoolName: "system" },
+  };
+  const { outcomes } = await handleEventGridEvent(
+    event,
+    driverReactionClient(runtime.driver),
+    new EventClassifier({ spec }),
+    () => ({ spec }),
+  );
+  return outcomes[0]!;
+}
+
 const clusterOf = (name: string) => sandbox.state.cluster(spec.clusters.find((c) => c.name === name)!.aksName);
 const upgradeOf = (name: string) => clusterOf(name).upgrade!;
 
@@ -219,8 +246,24 @@ describe("Kubernetes and Istio, stage by stage", () => {
     expect(busy.ok ? "" : busy.error.code).toBe("OperationNotAllowed");
     expect((await act(runId, "approve")).status).toBe(202);
 
+    // AKS's NodePoolRolling of app1 while the run works on app1 is that run's progress, not a separate message.
+    await until("app1 to start", (s) => s?.stages[1]?.clusters[0]?.state === "running", 240_000);
+    expect(await deliverRolling("app1", "evt-rolling-app1", "Started")).toMatchObject({
+      action: "joined",
+      instanceId: `${instanceId()}:app1:1`,
+    });
+
     const blocked = await until("app1 to block", (s) => s?.state === "blocked", 240_000);
     const app1 = blocked.stages[1]!.clusters[0]!;
+    expect(app1.poolEvents).toEqual([
+      expect.objectContaining({ eventId: "evt-rolling-app1", pool: "system", phase: "started" }),
+    ]);
+    // Now the run reports app1 itself; app2, which it has not reached, rolling is someone else's: a message.
+    expect((await deliverRolling("app1", "evt-rolling-app1-failed", "Failed")).action).toBe("none");
+    expect(await deliverRolling("app2", "evt-rolling-app2", "Started")).toMatchObject({
+      action: "started",
+      instanceId: expect.stringMatching(/^cluster-lifecycle-/),
+    });
     expect(blocked.stages.map((s) => s.state)).toEqual(["succeeded", "blocked", "pending"]);
     expect(app1.state).toBe("blocked");
     expect(app1.reason).toMatch(
