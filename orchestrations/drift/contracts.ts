@@ -2,11 +2,14 @@ import { z } from "zod";
 import type { OutputsByDeployment } from "../../lib/plan/progress";
 import type { DeploymentUnit } from "../../lib/plan/types";
 import { driftReportSchema, type DriftReport, type UnitCheck } from "../../lib/drift";
-import type { PlatformSpec } from "../../lib/spec";
+import { notifyMessageSchema } from "../../lib/notify";
+import { notificationsSchema, platformSpecSchema } from "../../lib/spec";
 import type { DeploymentTarget } from "../build/contracts";
-import type { CleanDeploymentHistoryResult } from "./activities/cleanDeploymentHistory";
 
-/** Data crossing the Durable boundary of the drift room (zod where it comes from outside an orchestration). */
+/**
+ * Data crossing the Durable boundary of the drift room: orchestration and activity inputs as zod schemas (parsed by
+ * orchestrations/shared/boundary), results as types.
+ */
 
 /** A write by someone else to a resource of a unit (from a Resources event). */
 export const suspectSchema = z.object({
@@ -18,10 +21,9 @@ export const suspectSchema = z.object({
 });
 export type Suspect = z.infer<typeof suspectSchema>;
 
-export interface DriftWatchInput {
-  spec: PlatformSpec;
-  first: Suspect;
-}
+/** Input of the `driftWatch` orchestration (started by the Resources event function, lib/drift dispatch). */
+export const driftWatchInputSchema = z.object({ spec: platformSpecSchema, first: suspectSchema });
+export type DriftWatchInput = z.infer<typeof driftWatchInputSchema>;
 
 export interface DriftWatchResult {
   units: string[];
@@ -31,16 +33,36 @@ export interface DriftWatchResult {
 
 export const driftTriggerSchema = driftReportSchema.shape.trigger;
 
-export interface DriftCheckInput {
-  spec: PlatformSpec;
-  trigger: DriftReport["trigger"];
+/** Input of the `driftCheck` orchestration (the watch, the sweep, the CLI). */
+export const driftCheckInputSchema = z.object({
+  spec: platformSpecSchema,
+  trigger: driftTriggerSchema,
   /** Units to check (full deployment names); all resource-group units of the spec when absent. */
-  units?: string[];
+  units: z.array(z.string().min(1)).optional(),
   /** false: only the report (the CLI prints it); no message, no remediation. */
-  act?: boolean;
+  act: z.boolean().optional(),
   /** Also remove the app's superseded deployment records from the platform's groups (the sweep, once per interval). */
-  cleanHistory?: boolean;
+  cleanHistory: z.boolean().optional(),
+});
+export type DriftCheckInput = z.infer<typeof driftCheckInputSchema>;
+
+export const cleanDeploymentHistoryInputSchema = z.object({
+  subscriptionId: z.string().min(1),
+  resourceGroups: z.array(z.string().min(1)),
+  /** Deployment names of the current plan: their records are kept (the build's memory). */
+  currentUnits: z.array(z.string().min(1)),
+});
+export type CleanDeploymentHistoryInput = z.infer<typeof cleanDeploymentHistoryInputSchema>;
+
+export interface CleanDeploymentHistoryResult {
+  removed: { resourceGroup: string; name: string }[];
+  kept: { resourceGroup: string; own: number; others: number }[];
+  problems: string[];
 }
+
+/** Input of `notifyDrift`: one message per detection or remediation, and the environment's channels. */
+export const notifyDriftInputSchema = z.object({ message: notifyMessageSchema, notifications: notificationsSchema });
+export type NotifyDriftInput = z.infer<typeof notifyDriftInputSchema>;
 
 export interface RemediationOutcome {
   units: string[];

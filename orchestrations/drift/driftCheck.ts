@@ -15,17 +15,19 @@ import type { PlatformSpec } from "../../lib/spec";
 import { pinnedPlan } from "../build/deploymentLoop";
 import { settleAll, transientRetry } from "../shared/longRunning";
 import type { DeployUnitsInput, DeployUnitsResult } from "../build/deployUnits";
-import type {
-  CheckUnitDriftInput,
-  CheckUnitDriftResult,
-  DriftCheckInput,
-  DriftCheckResult,
-  RemediationGateInput,
-  RemediationGateResult,
-  RemediationOutcome,
+import { orchestrationInput } from "../shared/boundary";
+import {
+  driftCheckInputSchema,
+  type CheckUnitDriftInput,
+  type CheckUnitDriftResult,
+  type CleanDeploymentHistoryInput,
+  type CleanDeploymentHistoryResult,
+  type DriftCheckResult,
+  type NotifyDriftInput,
+  type RemediationGateInput,
+  type RemediationGateResult,
+  type RemediationOutcome,
 } from "./contracts";
-import type { CleanDeploymentHistoryInput, CleanDeploymentHistoryResult } from "./activities/cleanDeploymentHistory";
-import type { NotifyDriftInput } from "./activities/notifyDrift";
 
 /**
  * One drift check of an environment: a what-if per unit (in parallel), a report (noise removed, severity), kept
@@ -34,7 +36,7 @@ import type { NotifyDriftInput } from "./activities/notifyDrift";
  * the template does not hold is deleted), then checked again. A remediation is a build and is reported like one.
  */
 export const driftCheckOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<DriftCheckInput>();
+  const input = orchestrationInput(context, driftCheckInputSchema);
   const { spec, plan } = yield* pinnedPlan(context, input.spec);
   const byName = new Map(plan.units.map((u) => [u.name, u]));
   const checkable = plan.units.filter((u) => u.scope === "resourceGroup");

@@ -2,11 +2,12 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { DRIFT_WATCH_EVENT } from "../../lib/drift";
 import { Orchestrations } from "../../lib/function-names";
+import { orchestrationInput } from "../shared/boundary";
 import {
+  driftWatchInputSchema,
   suspectSchema,
   type DriftCheckInput,
   type DriftCheckResult,
-  type DriftWatchInput,
   type DriftWatchResult,
 } from "./contracts";
 
@@ -16,7 +17,7 @@ import {
  * targeted drift check of exactly the suspect units runs. Duplicated deliveries of an event count once.
  */
 export const driftWatchOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<DriftWatchInput>();
+  const input = orchestrationInput(context, driftWatchInputSchema);
   const quietMs = input.spec.drift.quietPeriodSeconds * 1000;
   const units = new Set([input.first.unit]);
   const eventIds = new Set([input.first.eventId]);

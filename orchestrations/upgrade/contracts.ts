@@ -1,20 +1,24 @@
-import type {
-  ClusterUpgradePlan,
-  GateExpectations,
-  GateResult,
-  NodePoolRolling,
-  UpgradeTarget,
+import { z } from "zod";
+import type { UpgradeProposalInput } from "../../lib/ops/reactions";
+import { maintenanceWindowSchema, notificationsSchema, platformSpecSchema } from "../../lib/spec";
+import {
+  upgradeTargetSchema,
+  type ClusterUpgradePlan,
+  type GateExpectations,
+  type GateName,
+  type GateResult,
+  type NodePoolRolling,
+  type UpgradeStep,
 } from "../../lib/upgrade";
-import type { MaintenanceWindowSpec, PlatformSpec } from "../../lib/spec";
+import type { UpgradeMessageInput } from "../../lib/upgrade/messages";
 
 /**
- * Shapes that cross the Durable boundary in the upgrade room: the run's input (zod, it comes from HTTP and the
- * CLI), the cluster sub-orchestration's input and result, and each activity's input and result.
+ * Shapes that cross the Durable boundary in the upgrade room: every orchestration's and activity's input as a zod
+ * schema (parsed by orchestrations/shared/boundary), results as types.
  */
 
 export {
   upgradeRunInputSchema,
-  upgradeTargetSchema,
   type ClusterOutcome,
   type StepProgress,
   type StepState,
@@ -23,29 +27,71 @@ export {
 } from "../../lib/upgrade";
 import type { ClusterOutcome, StepProgress } from "../../lib/upgrade";
 
+const name = z.string().min(1);
+const gateNames = [
+  "nodes-ready",
+  "nodes-on-version",
+  "pending-pods",
+  "pdb-not-blocking",
+  "flux-ready",
+  "istio-control-plane",
+  "istio-gateways",
+] as const satisfies readonly GateName[];
+
+export const gateResultSchema = z.object({
+  gate: z.enum(gateNames),
+  ok: z.boolean(),
+  summary: z.string(),
+  evidence: z.array(z.string()),
+}) satisfies z.ZodType<GateResult>;
+
 /** One cluster as the upgrade activities address it. */
-export interface UpgradeClusterRef {
-  subscriptionId: string;
-  name: string;
-  aksName: string;
-  resourceGroup: string;
-  istioGateway: boolean;
-}
+export const upgradeClusterRefSchema = z.object({
+  subscriptionId: name,
+  name,
+  aksName: name,
+  resourceGroup: name,
+  istioGateway: z.boolean(),
+});
+export type UpgradeClusterRef = z.infer<typeof upgradeClusterRefSchema>;
 
 /** One AKS operation; an Istio canary is several of them (add the revision, then keep one). */
-export type UpgradeOperation =
-  | { kind: "control-plane"; to: string }
-  | { kind: "pool"; pool: string; to: string; maxSurge: string }
-  | { kind: "node-image"; pool: string; to: string }
-  | { kind: "istio-revisions"; revisions: string[] };
+export const upgradeOperationSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("control-plane"), to: name }),
+  z.object({ kind: z.literal("pool"), pool: name, to: name, maxSurge: name }),
+  z.object({ kind: z.literal("node-image"), pool: name, to: name }),
+  z.object({ kind: z.literal("istio-revisions"), revisions: z.array(name).min(1) }),
+]);
+export type UpgradeOperation = z.infer<typeof upgradeOperationSchema>;
 
-export interface UpgradeClusterInput {
-  runId: string;
-  cluster: UpgradeClusterRef;
-  plan: ClusterUpgradePlan;
-  window?: MaintenanceWindowSpec;
-  maxPendingPods: number;
-}
+const upgradeStepSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("istio-canary"), from: name, to: name }),
+  z.object({ kind: z.literal("control-plane"), from: name, to: name }),
+  z.object({ kind: z.literal("pool"), pool: name, from: name, to: name, maxSurge: name }),
+  z.object({ kind: z.literal("node-image"), pool: name, from: name, to: name, maxSurge: name }),
+]) satisfies z.ZodType<UpgradeStep>;
+
+const clusterUpgradePlanSchema = z.object({
+  cluster: name,
+  stage: name,
+  changes: z.array(z.string()),
+  steps: z.array(upgradeStepSchema),
+  approvalReasons: z.array(z.string()),
+  window: z.object({ spec: maintenanceWindowSchema, description: z.string() }).optional(),
+  refused: z.array(z.string()),
+  finalKubernetesVersion: name,
+  finalIstioRevision: name.optional(),
+}) satisfies z.ZodType<ClusterUpgradePlan>;
+
+/** Input of the `upgradeCluster` sub-orchestration. */
+export const upgradeClusterInputSchema = z.object({
+  runId: name,
+  cluster: upgradeClusterRefSchema,
+  plan: clusterUpgradePlanSchema,
+  window: maintenanceWindowSchema.optional(),
+  maxPendingPods: z.int().nonnegative(),
+});
+export type UpgradeClusterInput = z.infer<typeof upgradeClusterInputSchema>;
 
 export interface UpgradeClusterResult {
   cluster: string;
@@ -60,10 +106,16 @@ export interface UpgradeClusterResult {
   endedAt: string;
 }
 
-export interface PlanUpgradeRunInput {
-  spec: PlatformSpec;
-  target: UpgradeTarget;
-}
+export const planUpgradeRunInputSchema = z.object({ spec: platformSpecSchema, target: upgradeTargetSchema });
+export type PlanUpgradeRunInput = z.infer<typeof planUpgradeRunInputSchema>;
+
+/** Input of the `upgradeProposal` orchestration (started by the AKS event reaction, lib/ops/reactions). */
+export const upgradeProposalInputSchema = z.object({
+  spec: platformSpecSchema,
+  cluster: name,
+  reason: z.string(),
+  target: z.object({ kubernetesVersion: name }),
+}) satisfies z.ZodType<UpgradeProposalInput>;
 
 export type StartUpgradeStepResult =
   | { kind: "started" }
@@ -73,35 +125,80 @@ export type StartUpgradeStepResult =
   | { kind: "busy"; message: string }
   | { kind: "failed"; error: string };
 
-export interface UpgradeStepInput {
-  cluster: UpgradeClusterRef;
-  operation: UpgradeOperation;
-}
+export const upgradeStepInputSchema = z.object({ cluster: upgradeClusterRefSchema, operation: upgradeOperationSchema });
+export type UpgradeStepInput = z.infer<typeof upgradeStepInputSchema>;
 
 export interface UpgradeStepState {
   state: "running" | "succeeded" | "failed";
   error?: string;
 }
 
-export interface RunHealthGatesInput {
-  cluster: UpgradeClusterRef;
-  expect: GateExpectations;
-}
+export const runHealthGatesInputSchema = z.object({
+  cluster: upgradeClusterRefSchema,
+  expect: z.object({
+    kubernetesVersion: name.optional(),
+    maxPendingPods: z.int().nonnegative(),
+    istioGateway: z.boolean(),
+    istioRevisions: z.array(name),
+  }) satisfies z.ZodType<GateExpectations>,
+});
+export type RunHealthGatesInput = z.infer<typeof runHealthGatesInputSchema>;
 
 export interface RunHealthGatesResult {
   ok: boolean;
   results: GateResult[];
 }
 
-export interface MoveIstioWorkloadsInput {
-  cluster: UpgradeClusterRef;
-  from: string;
-  to: string;
-}
+export const moveIstioWorkloadsInputSchema = z.object({ cluster: upgradeClusterRefSchema, from: name, to: name });
+export type MoveIstioWorkloadsInput = z.infer<typeof moveIstioWorkloadsInputSchema>;
 
-export interface WriteMaintenanceWindowsInput {
-  clusters: { cluster: UpgradeClusterRef; window: MaintenanceWindowSpec }[];
-}
+export const writeMaintenanceWindowsInputSchema = z.object({
+  clusters: z.array(z.object({ cluster: upgradeClusterRefSchema, window: maintenanceWindowSchema })),
+});
+export type WriteMaintenanceWindowsInput = z.infer<typeof writeMaintenanceWindowsInputSchema>;
+
+const messageHeader = {
+  environment: name,
+  runId: name,
+  target: upgradeTargetSchema,
+  correlationId: name,
+  occurredAt: z.string(),
+};
+
+/** Input of `notifyUpgrade`: one of the run's messages (lib/upgrade/messages) and the environment's channels. */
+export const notifyUpgradeInputSchema = z.object({
+  message: z.discriminatedUnion("kind", [
+    z.object({
+      ...messageHeader,
+      kind: z.literal("approval"),
+      reasons: z.array(z.string()),
+      changes: z.array(z.string()),
+    }),
+    z.object({
+      ...messageHeader,
+      kind: z.literal("proposed"),
+      cluster: name,
+      reason: z.string(),
+      changes: z.array(z.string()),
+    }),
+    z.object({
+      ...messageHeader,
+      kind: z.literal("blocked"),
+      cluster: name,
+      reason: z.string(),
+      gates: z.array(gateResultSchema),
+    }),
+    z.object({
+      ...messageHeader,
+      kind: z.literal("finished"),
+      outcome: z.string(),
+      lines: z.array(z.string()),
+      severity: z.enum(["info", "warning"]),
+    }),
+  ]) satisfies z.ZodType<UpgradeMessageInput>,
+  notifications: notificationsSchema,
+});
+export type NotifyUpgradeInput = z.infer<typeof notifyUpgradeInputSchema>;
 
 export type UpgradeDecision = { approved: boolean; by?: string };
 export type ResumeDecision = { action: "resume" | "stop"; by?: string };

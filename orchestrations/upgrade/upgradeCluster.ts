@@ -11,6 +11,7 @@ import {
   type NodePoolRolling,
   type UpgradeStep,
 } from "../../lib/upgrade";
+import { orchestrationInput } from "../shared/boundary";
 import { transientRetry } from "../shared/longRunning";
 import {
   type MoveIstioWorkloadsInput,
@@ -18,7 +19,7 @@ import {
   type RunHealthGatesResult,
   type StartUpgradeStepResult,
   type StepProgress,
-  type UpgradeClusterInput,
+  upgradeClusterInputSchema,
   type UpgradeClusterResult,
   type UpgradeOperation,
   type UpgradeStepInput,
@@ -43,7 +44,7 @@ const GATE_RECHECK_SECONDS = 60;
 const CANARY_GATES: readonly GateName[] = ["istio-control-plane", "istio-gateways", "pending-pods", "nodes-ready"];
 
 export const upgradeClusterOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<UpgradeClusterInput>();
+  const input = orchestrationInput(context, upgradeClusterInputSchema);
   const { cluster, plan } = input;
   const iso = () => context.df.currentUtcDateTime.toISOString();
   const startedAt = iso();

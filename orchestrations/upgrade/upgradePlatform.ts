@@ -3,11 +3,12 @@ import type { OrchestrationContext, OrchestrationHandler } from "durable-functio
 import { Activities, Orchestrations } from "../../lib/function-names";
 import { upgradeSettings, type ClusterUpgradePlan, type UpgradePlan } from "../../lib/upgrade";
 import type { UpgradeMessageBody } from "../../lib/upgrade/messages";
+import { orchestrationInput } from "../shared/boundary";
 import { settleAll, transientRetry } from "../shared/longRunning";
-import type { NotifyUpgradeInput } from "./activities/notifyUpgrade";
 import {
   UpgradeEvents,
   upgradeRunInputSchema,
+  type NotifyUpgradeInput,
   type PlanUpgradeRunInput,
   type ResumeDecision,
   type UpgradeClusterInput,
@@ -28,7 +29,7 @@ import {
  */
 
 export const upgradePlatformOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = upgradeRunInputSchema.parse(context.df.getInput());
+  const input = orchestrationInput(context, upgradeRunInputSchema);
   const { spec, target, runId } = input;
   const settings = upgradeSettings(spec);
   const iso = () => context.df.currentUtcDateTime.toISOString();

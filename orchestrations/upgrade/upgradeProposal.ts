@@ -1,11 +1,10 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { Activities, Orchestrations } from "../../lib/function-names";
-import type { UpgradeProposalInput } from "../../lib/ops/reactions";
 import type { UpgradePlan } from "../../lib/upgrade";
 import { settleAll, transientRetry } from "../shared/longRunning";
-import type { NotifyUpgradeInput } from "./activities/notifyUpgrade";
-import type { PlanUpgradeRunInput } from "./contracts";
+import { orchestrationInput } from "../shared/boundary";
+import { upgradeProposalInputSchema, type NotifyUpgradeInput, type PlanUpgradeRunInput } from "./contracts";
 
 /**
  * `NewKubernetesVersionAvailable` / `ClusterSupportEnding`: plan an upgrade run to the announced version against
@@ -13,7 +12,7 @@ import type { PlanUpgradeRunInput } from "./contracts";
  * start it). Nothing is upgraded. The instance id is the proposal's key, so the same version is proposed once.
  */
 export const upgradeProposalOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<UpgradeProposalInput>();
+  const input = orchestrationInput(context, upgradeProposalInputSchema);
   const plan = (yield context.df.callActivityWithRetry(Activities.planUpgradeRun, transientRetry, {
     spec: input.spec,
     target: input.target,

@@ -1,24 +1,14 @@
-import * as df from "durable-functions";
-import type { InvocationContext } from "@azure/functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { DeploymentHistoryAdapter } from "../../../lib/azure";
 import { historyCleanup } from "../../../lib/drift";
 import { Activities } from "../../../lib/function-names";
 import { armConnection } from "../../shared/arm";
+import { registerActivity } from "../../shared/boundary";
 import { INPUT_DIGEST_TAG } from "../../shared/templates";
-
-export interface CleanDeploymentHistoryInput {
-  subscriptionId: string;
-  resourceGroups: string[];
-  /** Deployment names of the current plan: their records are kept (the build's memory). */
-  currentUnits: string[];
-}
-
-export interface CleanDeploymentHistoryResult {
-  removed: { resourceGroup: string; name: string }[];
-  kept: { resourceGroup: string; own: number; others: number }[];
-  problems: string[];
-}
+import {
+  cleanDeploymentHistoryInputSchema,
+  type CleanDeploymentHistoryInput,
+  type CleanDeploymentHistoryResult,
+} from "../contracts";
 
 /**
  * Keeps each group's deployment history well under ARM's 800 (azure-notes.md, deployment history): deletes the
@@ -50,7 +40,4 @@ export async function cleanDeploymentHistory(
   return out;
 }
 
-df.app.activity(Activities.cleanDeploymentHistory, {
-  handler: (input: CleanDeploymentHistoryInput, context: InvocationContext) =>
-    cleanDeploymentHistory(input, activitySignal(context)),
-});
+registerActivity(Activities.cleanDeploymentHistory, cleanDeploymentHistoryInputSchema, cleanDeploymentHistory);

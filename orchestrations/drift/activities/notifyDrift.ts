@@ -1,21 +1,17 @@
-import * as df from "durable-functions";
 import type { InvocationContext } from "@azure/functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
-import { notifyMessageSchema, type NotifyMessage } from "../../../lib/notify";
-import type { NotificationsSpec } from "../../../lib/spec";
+import { registerActivity } from "../../shared/boundary";
 import { sendFromActivity } from "../../shared/notify";
-
-export interface NotifyDriftInput {
-  message: NotifyMessage;
-  notifications: NotificationsSpec;
-}
+import { notifyDriftInputSchema, type NotifyDriftInput } from "../contracts";
 
 /** One message per detection (or remediation); a delivery problem never fails the check. */
-export async function notifyDrift(input: NotifyDriftInput, context: InvocationContext): Promise<{ sent: boolean }> {
-  const message = notifyMessageSchema.parse(input.message);
-  const outcome = await sendFromActivity(message, input.notifications, context, activitySignal(context));
+export async function notifyDrift(
+  input: NotifyDriftInput,
+  signal: AbortSignal,
+  context: InvocationContext,
+): Promise<{ sent: boolean }> {
+  const outcome = await sendFromActivity(input.message, input.notifications, context, signal);
   return { sent: outcome.sent };
 }
 
-df.app.activity(Activities.notifyDrift, { handler: notifyDrift });
+registerActivity(Activities.notifyDrift, notifyDriftInputSchema, notifyDrift);

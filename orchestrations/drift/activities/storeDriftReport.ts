@@ -1,16 +1,12 @@
-import * as df from "durable-functions";
-import type { InvocationContext } from "@azure/functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { DRIFT_REPORT_CONTAINER, DriftReportStore, driftReportSchema, type DriftReport } from "../../../lib/drift";
 import { Activities } from "../../../lib/function-names";
 import { reportContainer } from "../../backup/activities/writeBackupReport";
+import { registerActivity } from "../../shared/boundary";
 
 /** Keeps the report in the app's storage (`drift-reports/<env>/latest.json` and one file per check). */
 export async function storeDriftReport(report: DriftReport, signal: AbortSignal): Promise<{ blob: string }> {
   const store = new DriftReportStore(reportContainer(process.env, DRIFT_REPORT_CONTAINER));
-  return store.save(driftReportSchema.parse(report), signal);
+  return store.save(report, signal);
 }
 
-df.app.activity(Activities.storeDriftReport, {
-  handler: (input: DriftReport, context: InvocationContext) => storeDriftReport(input, activitySignal(context)),
-});
+registerActivity(Activities.storeDriftReport, driftReportSchema, storeDriftReport);

@@ -1,10 +1,8 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
 import { ISTIO_NAMESPACES_COMMAND, istioMoveCommand, namespacesOnRevision } from "../../../lib/upgrade";
 import { aksFor, retryable } from "./aks";
-import type { MoveIstioWorkloadsInput } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
+import { moveIstioWorkloadsInputSchema, type MoveIstioWorkloadsInput } from "../contracts";
 
 /**
  * The Istio canary's data-plane step (learn.microsoft.com/azure/aks/istio-upgrade): every namespace labelled with
@@ -28,7 +26,4 @@ export async function moveIstioWorkloads(input: MoveIstioWorkloadsInput, signal:
   return namespaces;
 }
 
-df.app.activity(Activities.moveIstioWorkloads, {
-  handler: (input: MoveIstioWorkloadsInput, context: InvocationContext) =>
-    moveIstioWorkloads(input, activitySignal(context)),
-});
+registerActivity(Activities.moveIstioWorkloads, moveIstioWorkloadsInputSchema, moveIstioWorkloads);

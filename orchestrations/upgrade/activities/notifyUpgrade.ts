@@ -1,15 +1,8 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
-import type { NotificationsSpec } from "../../../lib/spec";
-import { upgradeMessage, type UpgradeMessageInput } from "../../../lib/upgrade/messages";
+import { upgradeMessage } from "../../../lib/upgrade/messages";
+import { registerActivity } from "../../shared/boundary";
 import { sendFromActivity } from "../../shared/notify";
-
-export interface NotifyUpgradeInput {
-  message: UpgradeMessageInput;
-  notifications: NotificationsSpec;
-}
+import { notifyUpgradeInputSchema } from "../contracts";
 
 /**
  * Sends an upgrade message (proposal, approval request, blocked, finished). Links point at the app: Azure
@@ -20,10 +13,8 @@ export function appBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
   return host ? `https://${host}` : "http://localhost:7071";
 }
 
-df.app.activity(Activities.notifyUpgrade, {
-  handler: async (input: NotifyUpgradeInput, context: InvocationContext) => {
-    const message = upgradeMessage(input.message, appBaseUrl());
-    const sent = await sendFromActivity(message, input.notifications, context, activitySignal(context));
-    return sent.sent;
-  },
+registerActivity(Activities.notifyUpgrade, notifyUpgradeInputSchema, async (input, signal, context) => {
+  const message = upgradeMessage(input.message, appBaseUrl());
+  const sent = await sendFromActivity(message, input.notifications, context, signal);
+  return sent.sent;
 });

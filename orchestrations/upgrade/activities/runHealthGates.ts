@@ -1,10 +1,8 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
 import { evaluateGates, failedGates, GATE_COMMAND, parseKubectlList } from "../../../lib/upgrade";
 import { aksFor, retryable } from "./aks";
-import type { RunHealthGatesInput, RunHealthGatesResult } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
+import { runHealthGatesInputSchema, type RunHealthGatesInput, type RunHealthGatesResult } from "../contracts";
 
 /** One kubectl read through AKS run command, judged by the pure gates of lib/upgrade. */
 export async function runHealthGates(input: RunHealthGatesInput, signal: AbortSignal): Promise<RunHealthGatesResult> {
@@ -24,6 +22,4 @@ export async function runHealthGates(input: RunHealthGatesInput, signal: AbortSi
   return { ok: failedGates(results).length === 0, results };
 }
 
-df.app.activity(Activities.runHealthGates, {
-  handler: (input: RunHealthGatesInput, context: InvocationContext) => runHealthGates(input, activitySignal(context)),
-});
+registerActivity(Activities.runHealthGates, runHealthGatesInputSchema, runHealthGates);

@@ -1,11 +1,15 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import type { AksUpgradeState } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import { versionMatches } from "../../../lib/upgrade";
 import { aksFor, retryable } from "./aks";
-import type { StartUpgradeStepResult, UpgradeOperation, UpgradeStepInput, UpgradeStepState } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
+import {
+  upgradeStepInputSchema,
+  type StartUpgradeStepResult,
+  type UpgradeOperation,
+  type UpgradeStepInput,
+  type UpgradeStepState,
+} from "../contracts";
 
 /**
  * Starting and following one AKS upgrade operation. Both read the cluster first, so a step is idempotent: one
@@ -93,9 +97,5 @@ export async function getUpgradeStepState(input: UpgradeStepInput, signal: Abort
   return { state: p.state, ...(p.state === "failed" && p.error ? { error: p.error } : {}) };
 }
 
-df.app.activity(Activities.startUpgradeStep, {
-  handler: (input: UpgradeStepInput, context: InvocationContext) => startUpgradeStep(input, activitySignal(context)),
-});
-df.app.activity(Activities.getUpgradeStepState, {
-  handler: (input: UpgradeStepInput, context: InvocationContext) => getUpgradeStepState(input, activitySignal(context)),
-});
+registerActivity(Activities.startUpgradeStep, upgradeStepInputSchema, startUpgradeStep);
+registerActivity(Activities.getUpgradeStepState, upgradeStepInputSchema, getUpgradeStepState);

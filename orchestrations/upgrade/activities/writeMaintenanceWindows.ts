@@ -1,9 +1,7 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
 import { aksFor, retryable } from "./aks";
-import type { WriteMaintenanceWindowsInput } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
+import { writeMaintenanceWindowsInputSchema, type WriteMaintenanceWindowsInput } from "../contracts";
 
 /**
  * Writes each cluster's window as AKS's `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule`
@@ -33,7 +31,4 @@ export async function writeMaintenanceWindows(
   return written;
 }
 
-df.app.activity(Activities.writeMaintenanceWindows, {
-  handler: (input: WriteMaintenanceWindowsInput, context: InvocationContext) =>
-    writeMaintenanceWindows(input, activitySignal(context)),
-});
+registerActivity(Activities.writeMaintenanceWindows, writeMaintenanceWindowsInputSchema, writeMaintenanceWindows);
