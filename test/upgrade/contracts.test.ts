@@ -10,11 +10,14 @@ beforeAll(async () => {
   await loadApp();
 }, 60_000);
 
-async function invoke(activity: string, input: unknown): Promise<unknown> {
+function invoke(activity: string, input: unknown): Promise<unknown> {
   const fn = getRegistry().get(activity, "activityTrigger");
-  return fn.handler(
-    input,
-    createInvocationContext(fn, () => {}),
+  // A contract violation throws synchronously inside the handler: as a rejection, as the host reports it.
+  return Promise.resolve().then(() =>
+    fn.handler(
+      input,
+      createInvocationContext(fn, () => {}),
+    ),
   );
 }
 
