@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandboxArm } from "../../local/sandbox";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
-import { runCli } from "../helpers/cli";
-import { openSshByHand } from "./helpers";
+import { runCli, type CliResult } from "../helpers/cli";
+import { openSshByHand, upOnSandbox } from "./helpers";
 
 /**
  * `aks-platform drift --sandbox` on the sandbox platform `up --sandbox` built (its own state folder): exit 0 on the
@@ -18,23 +17,8 @@ let stateDir: string;
 let specFile: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "drift-cli-"));
-  stateDir = path.join(dir, "state");
-  specFile = path.join(dir, "spec.json");
-  writeFileSync(specFile, JSON.stringify(spec));
-  const up = await runCli([
-    "up",
-    "--sandbox",
-    "--spec",
-    specFile,
-    "--state-dir",
-    stateDir,
-    "--time-scale",
-    "600",
-    "--yes",
-    "--report",
-    path.join(dir, "report"),
-  ]);
+  let up: CliResult;
+  ({ dir, stateDir, specFile, up } = await upOnSandbox(spec, "drift-cli-"));
   expect(up.code, up.stderr).toBe(0);
 }, 300_000);
 

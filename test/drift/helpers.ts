@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { runCli, type CliResult } from "../helpers/cli";
 import type { SandboxArm, SandboxIdentity } from "../../local/sandbox";
 import { networkSecurityGroupName } from "../../lib/plan/units";
 import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
@@ -77,4 +81,32 @@ export function specNamed(name: string, edit: (raw: Record<string, unknown>) => 
   const result = validateSpec(raw);
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.spec;
+}
+
+/**
+ * `aks-platform up --sandbox` of `spec` in a fresh folder, as a person would: the spec file, the target's state
+ * (`state/`) and the report stay there for the commands under test.
+ */
+export async function upOnSandbox(
+  spec: PlatformSpec,
+  prefix: string,
+): Promise<{ dir: string; stateDir: string; specFile: string; up: CliResult }> {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const stateDir = path.join(dir, "state");
+  const specFile = path.join(dir, "spec.json");
+  writeFileSync(specFile, JSON.stringify(spec));
+  const up = await runCli([
+    "up",
+    "--sandbox",
+    "--spec",
+    specFile,
+    "--state-dir",
+    stateDir,
+    "--time-scale",
+    "600",
+    "--yes",
+    "--report",
+    path.join(dir, "report"),
+  ]);
+  return { dir, stateDir, specFile, up };
 }

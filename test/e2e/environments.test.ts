@@ -2,9 +2,9 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentSummary } from "../../lib/api/environments";
 import { DEFAULT_REPORT_CONTAINER } from "../../lib/backup";
-import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
 import { runCli } from "../helpers/cli";
 import { startSink, type Sink } from "../helpers/sink";
+import { specNamed } from "../drift/helpers";
 import { evictionEvent } from "../reactions/helpers";
 import { startApiHarness, type ApiHarness } from "./harness";
 
@@ -19,16 +19,6 @@ import { startApiHarness, type ApiHarness } from "./harness";
 
 const SUBSCRIPTION = "11111111-2222-4333-8444-555555555555";
 const UNKNOWN_SUBSCRIPTION = "99999999-9999-4999-8999-999999999999";
-
-function specNamed(name: string, edit: (raw: Record<string, unknown>) => void): PlatformSpec {
-  const raw = JSON.parse(
-    JSON.stringify(defaultSpec).replaceAll(defaultSpec.name, name).replaceAll("acrk8sdemo01", `acr${name}01`),
-  ) as Record<string, unknown>;
-  edit(raw);
-  const result = validateSpec(raw);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.spec;
-}
 
 const slackOnly = (channel: string, setting: string) => ({
   channels: [{ name: channel, kind: "slack", webhookSetting: setting }],

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UpgradePlan } from "../../lib/upgrade";
-import { specNamed } from "../drift/helpers";
-import { runCli } from "../helpers/cli";
+import { specNamed, upOnSandbox } from "../drift/helpers";
+import { runCli, type CliResult } from "../helpers/cli";
 
 /**
  * `aks-platform upgrade … --env E` on an environment other than the seed, built by `up --sandbox` in the same state
@@ -18,23 +16,8 @@ let dir: string;
 let stateDir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "upgrade-cli-"));
-  stateDir = path.join(dir, "state");
-  const specFile = path.join(dir, "lab.json");
-  writeFileSync(specFile, JSON.stringify(lab));
-  const up = await runCli([
-    "up",
-    "--sandbox",
-    "--spec",
-    specFile,
-    "--state-dir",
-    stateDir,
-    "--time-scale",
-    "600",
-    "--yes",
-    "--report",
-    path.join(dir, "report"),
-  ]);
+  let up: CliResult;
+  ({ dir, stateDir, up } = await upOnSandbox(lab, "upgrade-cli-"));
   expect(up.code, up.stderr).toBe(0);
 }, 300_000);
 
