@@ -34,6 +34,19 @@ describe("aks-platform upgrade --env", () => {
     expect(parsed.clusters.map((c) => c.cluster)).toEqual(["mgmt", "app1"]);
   }, 120_000);
 
+  it("upgrades lab to the next minor stage by stage (start --yes exits 0), and status shows the run", async () => {
+    const options = ["--sandbox", "--env", "lab", "--state-dir", stateDir];
+    const start = await runCli(["upgrade", "start", ...options, "--kubernetes-version", "1.34", "--yes"]);
+    expect(start.code, start.stdout + start.stderr).toBe(0);
+    expect(start.stdout).toMatch(/^upgrade lab-\S+ \(lab\): SUCCEEDED/);
+    expect(start.stdout).toContain("stage mgmt: succeeded");
+    expect(start.stdout).toContain("stage app1: succeeded");
+    expect(start.stdout).not.toContain("app2");
+    const status = await runCli(["upgrade", "status", ...options]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain("control plane 1.33.2 → 1.34.1");
+  }, 240_000);
+
   it("exits 2 naming the known environments for an unknown one", async () => {
     const r = await plan("nowhere");
     expect(r.code).toBe(2);
