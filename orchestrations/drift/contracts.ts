@@ -1,10 +1,9 @@
 import { z } from "zod";
 import type { OutputsByDeployment } from "../../lib/plan/progress";
-import type { DeploymentUnit } from "../../lib/plan/types";
 import { driftReportSchema, type DriftReport, type UnitCheck } from "../../lib/drift";
 import { notifyMessageSchema } from "../../lib/notify";
 import { notificationsSchema, platformSpecSchema } from "../../lib/spec";
-import type { DeploymentTarget } from "../build/contracts";
+import { deploymentTargetSchema, deploymentUnitSchema } from "../build/contracts";
 
 /**
  * Data crossing the Durable boundary of the drift room: orchestration and activity inputs as zod schemas (parsed by
@@ -77,23 +76,25 @@ export interface DriftCheckResult {
   remediation?: RemediationOutcome;
 }
 
-export interface CheckUnitDriftInput extends DeploymentTarget {
-  environment: string;
-  unit: DeploymentUnit;
+export const checkUnitDriftInputSchema = deploymentTargetSchema.extend({
+  environment: z.string().min(1),
+  unit: deploymentUnitSchema,
   /** Where the deployments the unit reads outputs from live. */
-  sources: Record<string, Pick<DeploymentUnit, "name" | "scope" | "resourceGroup">>;
-}
+  sources: z.record(z.string(), deploymentUnitSchema.pick({ name: true, scope: true, resourceGroup: true })),
+});
+export type CheckUnitDriftInput = z.infer<typeof checkUnitDriftInputSchema>;
 
 export interface CheckUnitDriftResult extends UnitCheck {
   /** Outputs of the deployments the unit reads (a remediation re-deploys it with them). */
   outputs: OutputsByDeployment;
 }
 
-export interface RemediationGateInput extends DeploymentTarget {
-  units: DeploymentUnit[];
+export const remediationGateInputSchema = deploymentTargetSchema.extend({
+  units: z.array(deploymentUnitSchema),
   /** Managed cluster id per unit that writes to a cluster. */
-  clusterIds: Record<string, string>;
-}
+  clusterIds: z.record(z.string(), z.string().min(1)),
+});
+export type RemediationGateInput = z.infer<typeof remediationGateInputSchema>;
 
 export interface RemediationGateResult {
   allowed: string[];

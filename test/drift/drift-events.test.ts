@@ -138,7 +138,11 @@ describe("drift on the sandbox platform", () => {
     };
     const result = await check(remediating, "drift-remediate", true);
     expect(result.report.severity).toBe("high");
-    expect(result.remediation).toMatchObject({ units: [`${defaultSpec.name}-network-app1`], failures: [], refused: [] });
+    expect(result.remediation).toMatchObject({
+      units: [`${defaultSpec.name}-network-app1`],
+      failures: [],
+      refused: [],
+    });
     expect((result.remediation!.after as DriftReport).findings).toEqual([]);
     const nsg = await armRequest(h.sandbox, h.sandbox.identities.app, "GET", nsgId(h.sandbox, defaultSpec));
     const rules = (nsg.body as { properties: { securityRules: { name: string }[] } }).properties.securityRules;

@@ -18,7 +18,12 @@ const SUB = "11111111-2222-4333-8444-555555555555";
 const seed = { ...defaultSpec, subscriptionId: SUB };
 const lab = specNamed("lab", (raw) => {
   raw["subscriptionId"] = SUB;
-  raw["drift"] = { mode: "remediate", autoRemediate: ["lab-network"], quietPeriodSeconds: 30, sweepIntervalHours: 6 };
+  raw["drift"] = {
+    mode: "remediate",
+    autoRemediate: ["lab-network-app1"],
+    quietPeriodSeconds: 30,
+    sweepIntervalHours: 6,
+  };
 });
 
 function nsgWrite(spec: PlatformSpec, id: string, caller = "99999999-0000-4000-8000-000000000001") {
@@ -92,8 +97,8 @@ describe("Resources events across the registry", () => {
     expect(started.map((s) => s.instanceId)).toEqual([driftWatchInstanceId("lab")]);
     const input = started[0]!.input as DriftWatchInput;
     expect(input.spec.name).toBe("lab");
-    expect(input.spec.drift).toMatchObject({ mode: "remediate", autoRemediate: ["lab-network"] });
-    expect(input.first).toMatchObject({ unit: "lab-network", eventId: "evt-lab" });
+    expect(input.spec.drift).toMatchObject({ mode: "remediate", autoRemediate: ["lab-network-app1"] });
+    expect(input.first).toMatchObject({ unit: "lab-network-app1", eventId: "evt-lab" });
 
     await handler(nsgWrite(seed, "evt-seed"), context);
     expect(started.map((s) => s.instanceId)).toEqual([driftWatchInstanceId("lab"), driftWatchInstanceId("k8s-demo")]);

@@ -22,7 +22,12 @@ const lab = specNamed("lab", (raw) => {
     routes: [{ severities: ["info", "warning", "critical"], channels: ["lab-slack"] }],
     digestWindowMinutes: 0,
   };
-  raw["drift"] = { mode: "remediate", autoRemediate: ["lab-network"], quietPeriodSeconds: 60, sweepIntervalHours: 6 };
+  raw["drift"] = {
+    mode: "remediate",
+    autoRemediate: ["lab-network-app1"],
+    quietPeriodSeconds: 60,
+    sweepIntervalHours: 6,
+  };
 });
 
 describe("drift in two environments (local host + sandbox ARM + Azurite + webhook sink)", () => {
@@ -91,10 +96,10 @@ describe("drift in two environments (local host + sandbox ARM + Azurite + webhoo
     const id = await openSshByHand(h.sandbox, lab);
     await h.sandbox.events.settled();
     const watch = await watched("lab");
-    expect(watch.units).toEqual(["lab-network"]);
+    expect(watch.units).toEqual(["lab-network-app1"]);
     expect(watch.check.report).toMatchObject({ environment: "lab", severity: "high" });
     expect(watch.check.report.findings.map((f) => f.resourceId.toLowerCase())).toEqual([id.toLowerCase()]);
-    expect(watch.check.remediation).toMatchObject({ units: ["lab-network"], failures: [], refused: [] });
+    expect(watch.check.remediation).toMatchObject({ units: ["lab-network-app1"], failures: [], refused: [] });
     expect((watch.check.remediation!.after as DriftReport).findings).toEqual([]);
     const nsg = await armRequest(h.sandbox, h.sandbox.identities.app, "GET", nsgId(h.sandbox, lab));
     const rules = (nsg.body as { properties: { securityRules: { name: string }[] } }).properties.securityRules;
@@ -115,7 +120,7 @@ describe("drift in two environments (local host + sandbox ARM + Azurite + webhoo
     const id = await openSshByHand(h.sandbox, defaultSpec);
     await h.sandbox.events.settled();
     const watch = await watched(defaultSpec.name);
-    expect(watch.units).toEqual([`${defaultSpec.name}-network`]);
+    expect(watch.units).toEqual([`${defaultSpec.name}-network-app1`]);
     expect(watch.check.report.findings.map((f) => f.resourceId.toLowerCase())).toEqual([id.toLowerCase()]);
     expect(watch.check.remediation).toBeUndefined();
     expect(seedBodies().filter((b) => b.includes("allow-ssh-anywhere"))).toHaveLength(2);

@@ -64,6 +64,16 @@ describe("the upgrade and drift rooms at the Durable boundary", () => {
     ],
     [Activities.cleanDeploymentHistory, { subscriptionId: "s", resourceGroups: "rg" }, "resourceGroups"],
     [Activities.storeDriftReport, { environment: "k8s-demo" }, "checkedAt"],
+    [
+      Activities.checkUnitDrift,
+      { subscriptionId: "s", location: "koreacentral", environment: "k8s-demo", unit: { name: "u" }, sources: {} },
+      "unit.template",
+    ],
+    [
+      Activities.checkRemediationGate,
+      { subscriptionId: "s", location: "koreacentral", units: [], clusterIds: { u: 1 } },
+      "clusterIds.u",
+    ],
     [Activities.notifyDrift, { message: { title: "x" }, notifications: defaultSpec.notifications }, "message"],
   ])("%s refuses an input that does not fit, naming %s", async (activity, input, path) => {
     await expect(invoke(activity, input)).rejects.toThrow(

@@ -1,10 +1,8 @@
-import * as df from "durable-functions";
-import type { InvocationContext } from "@azure/functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { ResourcesAdapter } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import { adapterRef, armConnection, deploymentsFor } from "../../shared/arm";
-import type { RemediationGateInput, RemediationGateResult } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
+import { remediationGateInputSchema, type RemediationGateInput, type RemediationGateResult } from "../contracts";
 
 const AKS_API_VERSION = "2026-05-01";
 
@@ -43,7 +41,4 @@ export async function checkRemediationGate(
   return { allowed, refused };
 }
 
-df.app.activity(Activities.checkRemediationGate, {
-  handler: (input: RemediationGateInput, context: InvocationContext) =>
-    checkRemediationGate(input, activitySignal(context)),
-});
+registerActivity(Activities.checkRemediationGate, remediationGateInputSchema, checkRemediationGate);

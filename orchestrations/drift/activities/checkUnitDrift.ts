@@ -1,11 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { Activities } from "../../../lib/function-names";
 import { resolveParameters, type OutputsByDeployment } from "../../../lib/plan/progress";
 import { adapterRef, deploymentsFor } from "../../shared/arm";
 import { readTemplate } from "../../shared/templates";
-import type { CheckUnitDriftInput, CheckUnitDriftResult } from "../contracts";
+import { registerActivity } from "../../shared/boundary";
+import { checkUnitDriftInputSchema, type CheckUnitDriftInput, type CheckUnitDriftResult } from "../contracts";
 
 /**
  * One targeted what-if: the unit's template and the spec's parameters (outputs of the deployments it reads taken
@@ -50,6 +48,4 @@ export async function checkUnitDrift(input: CheckUnitDriftInput, signal: AbortSi
   return { unit: unit.name, result: { ok: true, changes: result.value }, outputs };
 }
 
-df.app.activity(Activities.checkUnitDrift, {
-  handler: (input: CheckUnitDriftInput, context: InvocationContext) => checkUnitDrift(input, activitySignal(context)),
-});
+registerActivity(Activities.checkUnitDrift, checkUnitDriftInputSchema, checkUnitDrift);
