@@ -89,6 +89,12 @@ export async function react(
         ...(event.pool !== undefined ? { pool: event.pool } : {}),
         ...(event.occurredAt !== undefined ? { at: event.occurredAt } : {}),
       };
+      // The run publishes the cluster's instance id just before Durable creates it: until then the event cannot be
+      // delivered, so the trigger fails and Event Grid redelivers it (its retry schedule starts at 10 seconds).
+      if (!(await client.status(route.instanceId)))
+        throw new Error(
+          `${event.reason}: upgrade run ${route.runId} is starting ${route.instanceId}, which does not exist yet; redeliver`,
+        );
       await client.raise(route.instanceId, NODE_POOL_ROLLING_EVENT, progress);
       return {
         ...base,

@@ -98,7 +98,12 @@ describe("upgrade proposals", () => {
   it("feeds NodePoolRolling of a cluster the run works on into that cluster's upgrade, instead of a message", async () => {
     const rolling = classifier.classify({ schema: "EventGrid", ...lifecycleEventFields("app1", "evt-4") });
     const run = upgradeInstanceId(spec.name);
-    const during = client({ [run]: "Running" }, { [run]: runAt("running") });
+    // The run names app1's upgrade before Durable has created it: the trigger fails so that Event Grid redelivers.
+    const early = client({ [run]: "Running" }, { [run]: runAt("running") });
+    await expect(react(rolling, early, { spec })).rejects.toThrow(/does not exist yet; redeliver/);
+    expect([early.raised, early.started]).toEqual([[], []]);
+
+    const during = client({ [run]: "Running", "upgrade:k8s-demo:app1:1": "Running" }, { [run]: runAt("running") });
     const outcome = await react(rolling, during, { spec });
     expect(outcome).toMatchObject({ action: "joined", instanceId: "upgrade:k8s-demo:app1:1" });
     expect(outcome.reason).toContain("progress of upgrade run r1");
