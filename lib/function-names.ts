@@ -61,6 +61,7 @@ export const Activities = {
   forgetClusterDeployments: "forgetClusterDeployments",
   planClusterTeardown: "planClusterTeardown",
   deleteResource: "deleteResource",
+  stopBackupProtection: "stopBackupProtection",
   notifyTeardownResult: "notifyTeardownResult",
   checkUnitDrift: "checkUnitDrift",
   storeDriftReport: "storeDriftReport",

@@ -14,21 +14,41 @@ import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiRespons
 export interface TeardownClusterInput {
   spec: PlatformSpec;
   cluster: string;
+  /**
+   * Delete the cluster's backup instance and with it every recovery point. By default the teardown only stops its
+   * protection and keeps the recovery points, so the cluster can be restored later.
+   */
+  deleteBackups?: boolean;
 }
 
-/** One thing the teardown deletes, and how that went. */
+/**
+ * One thing the teardown deletes (or, for a kept backup instance, stops protecting), and how that went. `absent`:
+ * there was nothing to delete; `stopped`: a backup instance no longer backs up, its recovery points are kept.
+ */
 export interface TeardownStep {
   /** What it is, for people: "peering peer-to-vnet-app2 of vnet-mgmt". */
   what: string;
   id: string;
-  state: "pending" | "deleting" | "deleted" | "failed";
+  state: "pending" | "deleting" | "deleted" | "absent" | "stopped" | "failed";
   error?: { code: string; message: string };
+}
+
+/** A step that has nothing left to do. */
+export function stepDone(step: TeardownStep): boolean {
+  return step.state === "deleted" || step.state === "absent" || step.state === "stopped";
 }
 
 export interface TeardownStatus {
   environment: string;
   cluster: string;
-  stage: "planning" | "forgetting deployments" | "detaching" | "deleting resource group" | "cancelling" | "done";
+  stage:
+    | "planning"
+    | "forgetting deployments"
+    | "stopping backup protection"
+    | "detaching"
+    | "deleting resource group"
+    | "cancelling"
+    | "done";
   startedAt: string;
   steps: TeardownStep[];
   /** What stays on purpose, with why. */
@@ -121,7 +141,17 @@ export async function handleClusterTeardown(
   const blocked = await teardownBlocker(env, clusterName, instances);
   if (blocked) return blocked;
 
-  await instances.startTeardown(instanceId, { spec, cluster: clusterName });
+  const deleteBackups = request.query.get("deleteBackups");
+  if (deleteBackups !== null && !["true", "false"].includes(deleteBackups))
+    return problem(
+      400,
+      `deleteBackups must be true or false, not '${deleteBackups}' (true deletes the cluster's recovery points for good)`,
+    );
+  await instances.startTeardown(instanceId, {
+    spec,
+    cluster: clusterName,
+    ...(deleteBackups === "true" ? { deleteBackups: true } : {}),
+  });
   return {
     status: 202,
     headers: { Location: request.url, "Retry-After": "30" },
@@ -129,6 +159,7 @@ export async function handleClusterTeardown(
       instanceId,
       environment: env,
       cluster: clusterName,
+      backups: deleteBackups === "true" ? "deleted with the backup instance" : "kept (protection stopped)",
       statusUrl: request.url,
       management: instances.managementUrls(instanceId),
     },

@@ -71,6 +71,25 @@ export interface BackupInstanceInfo {
   errors: ArmErrorDetail[];
 }
 
+function toBackupInstanceInfo(bi: z.infer<typeof backupInstanceSchema>): BackupInstanceInfo {
+  const info: BackupInstanceInfo = {
+    id: bi.id,
+    name: bi.name,
+    errors: toErrorDetails(
+      [bi.properties.protectionErrorDetails, bi.properties.protectionStatus?.errorDetails].filter(
+        (e) => e !== undefined && e !== null,
+      ),
+    ),
+  };
+  if (bi.properties.dataSourceInfo?.resourceID !== undefined)
+    info.dataSourceId = bi.properties.dataSourceInfo.resourceID;
+  if (bi.properties.protectionStatus?.status !== undefined)
+    info.protectionStatus = bi.properties.protectionStatus.status;
+  if (bi.properties.currentProtectionState !== undefined)
+    info.currentProtectionState = bi.properties.currentProtectionState;
+  return info;
+}
+
 export interface RecoveryPointInfo {
   id: string;
   name: string;
@@ -158,25 +177,48 @@ export class DataProtectionClient {
           "list backup instances",
           options,
         )
-      ).map((bi) => {
-        const info: BackupInstanceInfo = {
-          id: bi.id,
-          name: bi.name,
-          errors: toErrorDetails(
-            [bi.properties.protectionErrorDetails, bi.properties.protectionStatus?.errorDetails].filter(
-              (e) => e !== undefined && e !== null,
-            ),
-          ),
-        };
-        if (bi.properties.dataSourceInfo?.resourceID !== undefined)
-          info.dataSourceId = bi.properties.dataSourceInfo.resourceID;
-        if (bi.properties.protectionStatus?.status !== undefined)
-          info.protectionStatus = bi.properties.protectionStatus.status;
-        if (bi.properties.currentProtectionState !== undefined)
-          info.currentProtectionState = bi.properties.currentProtectionState;
-        return info;
-      }),
+      ).map(toBackupInstanceInfo),
     );
+  }
+
+  /** One backup instance, or undefined when the vault has none of that name. */
+  async getBackupInstance(
+    v: DataProtectionVault,
+    backupInstance: string,
+    options: CallOptions = {},
+  ): Promise<ArmResult<BackupInstanceInfo | undefined>> {
+    const result = await armCall("get backup instance", backupInstance, async () => {
+      const response = await this.client
+        .pathUnchecked(`${this.vaultPath(v)}/backupInstances/${encodeURIComponent(backupInstance)}`)
+        .get({ abortSignal: options.abortSignal });
+      if (response.status !== "200") throw createRestError(response);
+      const parsed = backupInstanceSchema.safeParse(response.body);
+      if (!parsed.success)
+        throw new ArmContractError(
+          `get backup instance ${backupInstance}: unexpected response at ${parsed.error.issues[0]?.path.join(".") || "(body)"}`,
+        );
+      return toBackupInstanceInfo(parsed.data);
+    });
+    return !result.ok && result.error.kind === "notFound" ? { ok: true, value: undefined } : result;
+  }
+
+  /**
+   * Stops the protection of a backup instance and keeps every recovery point until someone deletes the instance
+   * (`POST …/stopProtection`, BackupInstanceResources_StopProtection: "stop protection of a backup instance and data
+   * will be held forever"; learn.microsoft.com, Az.DataProtection Stop-AzDataProtectionBackupInstanceProtection).
+   * `suspendBackups` (BackupInstanceResources_SuspendBackups) instead keeps them per the policy, the newest forever.
+   * Both are long-running (202 + Azure-AsyncOperation), waited for here.
+   */
+  async changeProtection(
+    v: DataProtectionVault,
+    backupInstance: string,
+    change: "stopProtection" | "suspendBackups",
+    options: CallOptions & { pollIntervalMs?: number } = {},
+  ): Promise<ArmResult<void>> {
+    const path = `${this.vaultPath(v)}/backupInstances/${encodeURIComponent(backupInstance)}/${change}`;
+    return armCall(change === "stopProtection" ? "stop protection" : "suspend backups", backupInstance, async () => {
+      await this.postLro(path, {}, options);
+    });
   }
 
   async listRecoveryPoints(

@@ -21,7 +21,11 @@ export interface DeletePoll {
   kind: "asyncOperation" | "location";
 }
 
-export type DeleteProgress = { state: "deleted" } | { state: "deleting"; poll: DeletePoll; retryAfterSeconds?: number };
+/** `absent`: there was nothing to delete (ARM answers a DELETE of a resource that does not exist with 204 or 404). */
+export type DeleteProgress =
+  | { state: "deleted" }
+  | { state: "absent" }
+  | { state: "deleting"; poll: DeletePoll; retryAfterSeconds?: number };
 
 export interface RoleAssignmentInfo {
   id: string;
@@ -78,7 +82,8 @@ export class ResourcesAdapter {
       const response = await this.client
         .pathUnchecked(id)
         .delete({ abortSignal: options.abortSignal, queryParameters: { "api-version": apiVersion } });
-      if (response.status === "200" || response.status === "204") return { state: "deleted" };
+      if (response.status === "200") return { state: "deleted" };
+      if (response.status === "204") return { state: "absent" };
       if (response.status !== "202") throw createRestError(response);
       const asyncOperation = response.headers["azure-asyncoperation"];
       const location = response.headers["location"];
@@ -90,7 +95,7 @@ export class ResourcesAdapter {
       if (!poll) throw new ArmContractError(`DELETE ${id}: 202 without Azure-AsyncOperation or Location`);
       return { state: "deleting", poll, ...retryAfter(response.headers["retry-after"]) };
     });
-    return !result.ok && result.error.kind === "notFound" ? { ok: true, value: { state: "deleted" } } : result;
+    return !result.ok && result.error.kind === "notFound" ? { ok: true, value: { state: "absent" } } : result;
   }
 
   /** One look at a delete started by `beginDelete`; `target` names the resource in errors. */

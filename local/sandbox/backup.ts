@@ -14,11 +14,12 @@ import {
 } from "./state";
 
 /**
- * Data Protection (AKS backup) as the app sees it: backup instances created by the backup templates, a
- * daily scheduled backup at `backupHourUtc` on the simulated clock producing jobs and recovery points
- * (pruned after the retention) that capture the cluster's workload pods, ad-hoc backups, restore validation,
- * restores that bring the captured pods back into the target cluster, a settable protection status, and
- * injectable job failures.
+ * Data Protection (AKS backup) as the app sees it: backup instances created by the backup templates, a first
+ * backup as soon as an instance is configured, then a daily scheduled backup at `backupHourUtc` on the simulated
+ * clock, producing jobs and recovery points (pruned after the retention) that capture the cluster's workload pods;
+ * ad-hoc backups, restore validation, restores that bring the captured pods back into the target cluster, stop
+ * protection and suspend backups (the recovery points stay after the protected cluster is gone), a settable
+ * protection status, and injectable job failures.
  */
 
 const DAY_MS = 24 * 3600_000;
@@ -38,9 +39,15 @@ function nextDailyRun(ctx: SandboxContext, after: number): number {
   return run > after ? run : run + DAY_MS;
 }
 
-export function registerBackupInstance(ctx: SandboxContext, r: StoredResource): void {
+/**
+ * A backup instance a deployment wrote. A newly configured one takes its first backup at once (Azure starts the
+ * initial backup when protection is configured, before the policy's schedule), so a platform is restorable right
+ * after its build; a redeployment of an existing one keeps its recovery points.
+ */
+export function registerBackupInstance(ctx: SandboxContext, r: StoredResource, created: boolean): void {
   ctx.data.backup.recoveryPoints[key(r.id)] ??= [];
   ctx.data.backup.nextScheduledAt ??= nextDailyRun(ctx, ctx.clock.now());
+  if (created) runBackup(ctx, r, ctx.clock.now(), false);
 }
 
 export function removeBackupInstance(ctx: SandboxContext, id: string): void {
@@ -68,6 +75,10 @@ function takeFailure(ctx: SandboxContext, operation: BackupOperation, biId: stri
 }
 
 const CONFIGURED = "ProtectionConfigured";
+/** `stopProtection`: no more backups, every recovery point kept until deleted ("data will be held forever"). */
+export const PROTECTION_STOPPED = "ProtectionStopped";
+/** `suspendBackups`: no more backups, recovery points pruned by the policy except the newest, kept forever. */
+export const BACKUPS_SUSPENDED = "BackupsSuspended";
 
 /** `protectionStatus.status` as GET shows it (set by the protection control, else configured). */
 function protectionStatusOf(bi: StoredResource): string {
@@ -139,13 +150,21 @@ function runBackup(ctx: SandboxContext, bi: StoredResource, at: number, userTrig
   return job;
 }
 
-/** The daily schedule: one job per backup instance, then retention pruning. */
+/**
+ * The daily schedule: one job per protected backup instance, then retention pruning, as stop protection and
+ * suspend backups define it (BackupInstanceResources_StopProtection / _SuspendBackups, Data Protection REST).
+ */
 export function processBackupSchedule(ctx: SandboxContext, at: number): void {
-  // Stopped or suspended protection takes no scheduled backups (its recovery points stay until pruned).
   for (const bi of backupInstances(ctx)) if (protectionStatusOf(bi) === CONFIGURED) runBackup(ctx, bi, at, false);
   const keepAfter = at - ctx.settings.backupRetentionDays * DAY_MS;
+  const statusByKey = new Map(backupInstances(ctx).map((bi) => [key(bi.id), protectionStatusOf(bi)]));
   for (const [k, points] of Object.entries(ctx.data.backup.recoveryPoints)) {
-    ctx.data.backup.recoveryPoints[k] = points.filter((p) => p.recoveryPointTime >= keepAfter);
+    const status = statusByKey.get(k);
+    if (status === PROTECTION_STOPPED) continue;
+    const newest = Math.max(...points.map((p) => p.recoveryPointTime));
+    ctx.data.backup.recoveryPoints[k] = points.filter(
+      (p) => p.recoveryPointTime >= keepAfter || (status === BACKUPS_SUSPENDED && p.recoveryPointTime === newest),
+    );
   }
   ctx.data.backup.nextScheduledAt = at + DAY_MS;
 }
@@ -186,6 +205,30 @@ export function setProtection(
     ...(protection.errorDetails !== undefined ? { errorDetails: protection.errorDetails } : {}),
   };
   bi.computed.properties.currentProtectionState = protection.currentProtectionState;
+}
+
+/**
+ * `POST …/backupInstances/{bi}/stopProtection` or `…/suspendBackups`: checked when asked (404 for an unknown
+ * instance; a second stop of a stopped instance is refused, as it has nothing left to stop), applied when the
+ * operation ends (`applyProtectionChange`). The instance and its recovery points outlive the protected cluster.
+ */
+export function checkProtectionChange(ctx: SandboxContext, biId: string, to: "stop" | "suspend"): void {
+  const bi = requireInstance(ctx, biId);
+  const status = protectionStatusOf(bi);
+  if (status === PROTECTION_STOPPED || (to === "suspend" && status === BACKUPS_SUSPENDED))
+    throw new ArmHttpError(
+      400,
+      "UserErrorInvalidOperationForProtectionState",
+      `The backup instance '${bi.name.split("/").pop()!}' is ${status}; ${to === "stop" ? "stop protection" : "suspend backups"} is not allowed in this state.`,
+    );
+}
+
+export function applyProtectionChange(ctx: SandboxContext, biId: string, to: "stop" | "suspend"): void {
+  const bi = ctx.data.resources[key(biId)];
+  if (!bi || !isBackupInstance(bi)) return;
+  const state = to === "stop" ? PROTECTION_STOPPED : BACKUPS_SUSPENDED;
+  bi.computed.properties.protectionStatus = { status: state };
+  bi.computed.properties.currentProtectionState = state;
 }
 
 function requireInstance(ctx: SandboxContext, id: string): StoredResource {

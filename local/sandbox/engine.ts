@@ -1,4 +1,4 @@
-import { backupNextEvent, processBackupSchedule } from "./backup";
+import { applyProtectionChange, backupNextEvent, processBackupSchedule } from "./backup";
 import { clusterNextEvent, processClusterEvent, runClusterCommand } from "./cluster";
 import { nextDeploymentEvent, type SimEvent } from "./deployments";
 import { ArmHttpError } from "./http";
@@ -75,6 +75,10 @@ function finishOp(ctx: SandboxContext, op: TimedOp): void {
     case "clusterUpgrade":
       finishUpgradeOp(ctx, op);
       return;
+    case "stopProtection":
+    case "suspendBackups":
+      applyProtectionChange(ctx, op.target, op.kind === "stopProtection" ? "stop" : "suspend");
+      break;
     case "whatIf":
     case "adhocBackup":
     case "validateRestore":

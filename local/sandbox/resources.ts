@@ -193,7 +193,7 @@ export function commitResource(
   } else if (type === "microsoft.containerservice/managedclusters/agentpools") {
     addAgentPool(ctx, parentId(r.id) ?? "", stored);
   } else if (isBackupInstance(stored)) {
-    registerBackupInstance(ctx, stored);
+    registerBackupInstance(ctx, stored, existing === undefined);
   }
   return JSON.stringify(existing?.request) !== JSON.stringify(stored.request);
 }

@@ -101,7 +101,9 @@ export interface TimedOp {
     | "adhocBackup"
     | "validateRestore"
     | "restore"
-    | "clusterUpgrade";
+    | "clusterUpgrade"
+    | "stopProtection"
+    | "suspendBackups";
   target: string;
   startedAt: number;
   finishAt: number;

@@ -1,7 +1,13 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { parseCancelRequest } from "../../lib/api/cancel-request";
-import type { TeardownClusterInput, TeardownResult, TeardownStatus, TeardownStep } from "../../lib/api/clusters";
+import {
+  stepDone,
+  type TeardownClusterInput,
+  type TeardownResult,
+  type TeardownStatus,
+  type TeardownStep,
+} from "../../lib/api/clusters";
 import { CANCEL_EVENT } from "../../lib/api/instance-ids";
 import type { DeletePoll } from "../../lib/azure";
 import { Activities, Orchestrations } from "../../lib/function-names";
@@ -18,13 +24,15 @@ import {
   waitForNextPoll,
   type Settled,
 } from "../shared/longRunning";
+import type { StopBackupProtectionInput, StopBackupProtectionResult } from "./activities/stopBackupProtection";
 
 /**
  * RG-1: tears one cluster down. It first reads what belongs to the cluster (planClusterTeardown), then forgets the
  * cluster's deployment records (so a build started at any later point, even after a failed teardown, recreates
- * the cluster rather than trusting records of deleted resources), detaches what points at the cluster from the
- * common group (backup instance, role assignments of its identities, peerings to and from its VNet), and last,
- * when all of that is gone, deletes its resource group. The common group is never deleted. Deletes are started and
+ * the cluster rather than trusting records of deleted resources), stops the protection of its backup instance so
+ * that the recovery points outlive the cluster (or, asked to delete the backups, deletes the instance with them),
+ * detaches what points at the cluster from the common group (role assignments of its identities, peerings to and
+ * from its VNet), and last, when all of that is done, deletes its resource group. The common group is never deleted. Deletes are started and
  * then polled through the shared long-running-operation scheduler (orchestrations/shared/longRunning); those on one
  * VNet run one after another. The cancel event (raised by the teardown cancel API) is looked for before every
  * delete starts: after it nothing new starts, deletes ARM already accepted (which ARM cannot cancel) are awaited, and
@@ -63,6 +71,8 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
       } satisfies NotifyTeardownResultInput),
     ]);
 
+  /** What the teardown keeps on purpose beyond the plan's list (the backups whose protection it stopped). */
+  const kept: string[] = [];
   let plan: ClusterTeardownPlan;
   let forgotten: { forgotten: string[] };
   try {
@@ -73,7 +83,7 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
     )) as PlanClusterTeardownResult;
     if (read.kind === "refused") throw new Error(read.reason);
     plan = read.plan;
-    const targets = [...plan.detach, plan.resourceGroup];
+    const targets = [...(plan.keepBackup ? [plan.keepBackup] : []), ...plan.detach, plan.resourceGroup];
     status.steps = targets.map((t) => ({ what: t.what, id: t.id, state: "pending" }));
     status.kept = plan.kept;
     publish();
@@ -109,12 +119,40 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
     const i = status.steps.findIndex((s) => s.id === id);
     status.steps[i] = { ...status.steps[i]!, ...patch };
   };
+  // Before the cluster goes: a backup instance left protecting a deleted cluster fails every night and its
+  // recovery points age out with the policy's retention. A cancel heard by now stops the teardown before it.
+  if (plan.keepBackup && (yield* cancel.check())) noteCancel();
+  else if (plan.keepBackup) {
+    status.stage = "stopping backup protection";
+    publish();
+    const keep = plan.keepBackup;
+    const [outcome] = yield* settleAll(context, [
+      context.df.callActivityWithRetry(Activities.stopBackupProtection, transientRetry, {
+        subscriptionId: keep.subscriptionId,
+        vault: keep.vault,
+        backupInstance: keep.backupInstance,
+      } satisfies StopBackupProtectionInput),
+    ]);
+    const stopped: StopBackupProtectionResult = outcome!.ok
+      ? (outcome!.value as StopBackupProtectionResult)
+      : { state: "failed", error: transientExhausted(outcome!.error) };
+    if (stopped.state === "failed") update(keep.id, { state: "failed", error: stopped.error });
+    else update(keep.id, { state: stopped.state });
+    if (stopped.state === "stopped")
+      kept.push(
+        `backup instance ${keep.backupInstance}: protection stopped, ${stopped.recoveryPoints} recovery point(s) kept` +
+          `${stopped.newest !== undefined ? ` (newest ${stopped.newest})` : ""}; restore with \`aks-platform restore --cluster ${plan.cluster}\` ` +
+          `or POST …/clusters/${plan.cluster}/restore, delete them with a teardown with deleteBackups`,
+      );
+    publish();
+  }
   status.stage = "detaching";
   publish();
   yield* deleteAll(context, plan.detach, update, publish, { listener: cancel, noteCancel });
-  // The group goes last, and only once nothing points at it any more: after a failed detach step the cluster and
-  // its identities are still there, so a person can look and a second teardown still finds every principal.
-  if (status.steps.every((s) => s.id === plan.resourceGroup.id || s.state === "deleted")) {
+  // The group goes last, and only once nothing points at it any more and the backups are safe: after a failed
+  // step the cluster and its identities are still there, so a person can look and a second teardown still finds
+  // every principal.
+  if (status.steps.every((s) => s.id === plan.resourceGroup.id || stepDone(s))) {
     if (status.cancelRequestedAt === undefined) status.stage = "deleting resource group";
     publish();
     yield* deleteAll(context, [plan.resourceGroup], update, publish, { listener: cancel, noteCancel });
@@ -124,15 +162,16 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
   function* finish(plan: ClusterTeardownPlan, forgotten: { forgotten: string[] }): Generator<Task, TeardownResult> {
     const canceled = status.cancelRequestedAt !== undefined;
     status.stage = "done";
+    status.kept = [...kept, ...plan.kept];
     publish();
     const result: TeardownResult = {
       environment: plan.environment,
       cluster: plan.cluster,
-      succeeded: !canceled && status.steps.every((s) => s.state === "deleted"),
+      succeeded: !canceled && status.steps.every(stepDone),
       startedAt: status.startedAt,
       endedAt: context.df.currentUtcDateTime.toISOString(),
       steps: status.steps,
-      kept: plan.kept,
+      kept: status.kept,
       forgottenDeployments: forgotten.forgotten,
       ...(canceled
         ? {
@@ -140,7 +179,7 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
               requestedAt: status.cancelRequestedAt!,
               ...parseCancelRequest(cancel.payload),
               deleted: status.steps.filter((s) => s.state === "deleted").map((s) => s.what),
-              left: status.steps.filter((s) => s.state !== "deleted").map((s) => s.what),
+              left: status.steps.filter((s) => !stepDone(s)).map((s) => s.what),
             },
           }
         : {}),
@@ -150,7 +189,7 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
     // Cancelled on purpose: it completes (as Canceled) and says what is left; running it again finishes it.
     if (canceled) return result;
     if (!result.succeeded) {
-      const left = result.steps.filter((s) => s.state !== "deleted");
+      const left = result.steps.filter((s) => !stepDone(s));
       throw new Error(
         `teardown of cluster ${plan.cluster} (${plan.environment}) left ${left.length} resource(s): ` +
           left
@@ -196,7 +235,7 @@ function* deleteAll(
       running.remove(target.id);
       return update(
         target.id,
-        result.state === "deleted" ? { state: "deleted" } : { state: "failed", error: result.error },
+        result.state === "failed" ? { state: "failed", error: result.error } : { state: result.state },
       );
     }
     if (running.overdue(target.id)) {

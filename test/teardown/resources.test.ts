@@ -130,7 +130,7 @@ describe("ResourcesAdapter on the sandbox ARM", () => {
 
     expect(
       await resources.beginDelete(`${scope}/providers/Microsoft.Network/virtualNetworks/none`, "2025-05-01"),
-    ).toEqual({ ok: true, value: { state: "deleted" } });
+    ).toEqual({ ok: true, value: { state: "absent" } });
 
     const groupDelete = await resources.beginDelete(scope, "2025-04-01");
     expect(groupDelete.ok && groupDelete.value.state).toBe("deleting");

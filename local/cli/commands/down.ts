@@ -20,7 +20,9 @@ import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
 /**
  * `aks-platform down --cluster NAME` (RG-1): the teardown orchestration driven in this process through the local
  * durable driver, on the platform `aks-platform up` built (same state folder, same spec). With `--sandbox` it
- * never leaves this machine; on Azure only with `--subscription` and after a confirmation (or `--yes`).
+ * never leaves this machine; on Azure only with `--subscription` and after a confirmation (or `--yes`). The
+ * cluster's recovery points are kept (its backup instance stops protecting); `--delete-backups` deletes them, after
+ * a second question.
  * Exit 0 torn down, 1 refused or failed, 2 usage error.
  */
 
@@ -31,6 +33,7 @@ interface DownOptions {
   subscription?: string;
   armEndpoint?: string;
   yes?: boolean;
+  deleteBackups?: boolean;
   timeScale: string;
   stateDir?: string;
 }
@@ -39,7 +42,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
   program
     .command("down")
     .description(
-      "Tear one cluster down: its resource group, its backup instance, its identities' role assignments and the peerings to its VNet; a later `up` rebuilds it.",
+      "Tear one cluster down: its resource group, its identities' role assignments and the peerings to its VNet; its backups are kept (protection stopped) unless --delete-backups. A later `up` or `restore` brings it back.",
     )
     .requiredOption("--cluster <name>", "cluster of the environment to tear down (e.g. app2)")
     .option("--env <name>", "environment `up` built", defaultSpec.name)
@@ -47,6 +50,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .option("--subscription <id>", "Azure subscription of the platform (DefaultAzureCredential)")
     .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
     .option("--yes", "do not ask for confirmation")
+    .option("--delete-backups", "also delete the cluster's backup instance and all its recovery points (asked twice)")
     .addOption(
       new Option("--time-scale <factor>", "sandbox: simulated seconds per real second").default(
         String(DEFAULT_SANDBOX_TIME_SCALE),
@@ -128,18 +132,32 @@ async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: Down
     process.stderr.write(`error: ${(blocked.jsonBody as { error: string }).error}\n`);
     return 1;
   }
-  if (
-    !options.yes &&
-    !(await confirm(
-      `Tear down cluster ${options.cluster} of ${spec.name}${options.sandbox ? " (sandbox)" : ` in subscription ${spec.subscriptionId}`}?`,
-    ))
-  ) {
-    process.stdout.write("Nothing deleted.\n");
-    return 1;
+  const where = options.sandbox ? " (sandbox)" : ` in subscription ${spec.subscriptionId}`;
+  const backups = options.deleteBackups
+    ? "its backup instance and ALL its recovery points are DELETED (it cannot be restored afterwards)"
+    : "its backups are kept (protection stopped, recovery points retained for `aks-platform restore`)";
+  if (!options.yes) {
+    const first = await confirm(
+      `Tear down cluster ${options.cluster} of ${spec.name}${where}? Its resource group, grants and peerings are deleted; ${backups}.`,
+    );
+    const second =
+      first &&
+      (!options.deleteBackups ||
+        (await confirm(
+          `Really delete every recovery point of cluster ${options.cluster}? This cannot be undone (leave out --delete-backups to keep them).`,
+        )));
+    if (!second) {
+      process.stdout.write("Nothing deleted.\n");
+      return 1;
+    }
   }
 
   const instanceId = teardownInstanceId(spec.name, options.cluster);
-  await instances.startTeardown(instanceId, { spec, cluster: options.cluster });
+  await instances.startTeardown(instanceId, {
+    spec,
+    cluster: options.cluster,
+    ...(options.deleteBackups ? { deleteBackups: true } : {}),
+  });
   let lastStage = "";
   for (;;) {
     const view = await runtime.instances.get(instanceId);
@@ -158,8 +176,10 @@ async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: Down
       const result = view.output as TeardownResult;
       printSteps(result.steps);
       for (const kept of result.kept) process.stdout.write(`  kept    ${kept}\n`);
+      const absent = result.steps.filter((s) => s.state === "absent").length;
       process.stdout.write(
-        `cluster ${result.cluster} torn down; ${result.forgottenDeployments.length} deployment records forgotten, so \`aks-platform up\` rebuilds it\n`,
+        `cluster ${result.cluster} torn down (${result.steps.filter((s) => s.state === "deleted").length} deleted` +
+          `${absent > 0 ? `, ${absent} already absent` : ""}); ${result.forgottenDeployments.length} deployment records forgotten, so \`aks-platform up\` rebuilds it\n`,
       );
       return 0;
     }
@@ -167,7 +187,18 @@ async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: Down
   }
 }
 
+const STEP_LABEL: Record<TeardownStatus["steps"][number]["state"], string> = {
+  pending: "not done",
+  deleting: "deleting",
+  deleted: "deleted",
+  absent: "already absent",
+  stopped: "stopped",
+  failed: "FAILED",
+};
+
 function printSteps(steps: TeardownStatus["steps"]): void {
   for (const s of steps)
-    process.stdout.write(`  ${s.state.padEnd(7)} ${s.what}${s.error ? `  ${s.error.code}: ${s.error.message}` : ""}\n`);
+    process.stdout.write(
+      `  ${STEP_LABEL[s.state].padEnd(14)} ${s.what}${s.error ? `  ${s.error.code}: ${s.error.message}` : ""}\n`,
+    );
 }

@@ -9,7 +9,7 @@ import { armConnection, toErrorInfo } from "../../shared/arm";
 /**
  * One step of deleting a resource (or resource group) by id: without `poll` it starts the delete, with it it looks
  * once at the delete started earlier. The orchestration waits between looks with durable timers, so a cluster's
- * resource group taking longer than a function may run is fine. A resource already gone counts as deleted.
+ * resource group taking longer than a function may run is fine. A resource that was not there is `absent`.
  */
 
 export interface DeleteResourceInput {
@@ -20,6 +20,7 @@ export interface DeleteResourceInput {
 
 export type DeleteResourceResult =
   | { state: "deleted" }
+  | { state: "absent" }
   | { state: "deleting"; poll: DeletePoll; retryAfterSeconds: number }
   | { state: "failed"; error: ArmErrorInfo };
 
@@ -45,7 +46,7 @@ export async function deleteResource(input: DeleteResourceInput, signal: AbortSi
     return { state: "failed", error: toErrorInfo(result.error) };
   }
   const progress = result.value;
-  if (progress.state === "deleted") return progress;
+  if (progress.state === "deleted" || progress.state === "absent") return progress;
   return {
     state: "deleting",
     poll: progress.poll,

@@ -1,7 +1,7 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
-import type { TeardownResult } from "../../../lib/api/clusters";
+import { stepDone, type TeardownResult } from "../../../lib/api/clusters";
 import { Activities } from "../../../lib/function-names";
 import type { NotifyMessage } from "../../../lib/notify";
 import type { NotificationsSpec } from "../../../lib/spec";
@@ -19,8 +19,9 @@ export interface NotifyTeardownResultInput {
  */
 export function teardownMessage(input: Omit<NotifyTeardownResultInput, "notifications">): NotifyMessage {
   const r = input.result;
-  const left = r.steps.filter((s) => s.state !== "deleted");
+  const left = r.steps.filter((s) => !stepDone(s));
   const deleted = r.steps.filter((s) => s.state === "deleted");
+  const absent = r.steps.filter((s) => s.state === "absent");
   if (r.canceled) {
     const c = r.canceled;
     return {
@@ -58,6 +59,7 @@ export function teardownMessage(input: Omit<NotifyTeardownResultInput, "notifica
     ...(r.reason !== undefined ? { summary: r.reason } : {}),
     facts: [
       { name: "Deleted", value: String(deleted.length) },
+      ...(absent.length > 0 ? [{ name: "Already absent", value: String(absent.length) }] : []),
       ...(left.length > 0 ? [{ name: "Not deleted", value: String(left.length) }] : []),
       { name: "Deployments forgotten", value: String(r.forgottenDeployments.length) },
     ],
@@ -71,9 +73,10 @@ export function teardownMessage(input: Omit<NotifyTeardownResultInput, "notifica
     whatWasDone:
       r.reason !== undefined
         ? "Nothing was deleted."
-        : `Removed ${deleted.map((s) => s.what).join(", ") || "nothing (already gone)"}.`,
+        : `Removed ${deleted.map((s) => s.what).join(", ") || "nothing (already gone)"}.` +
+          (absent.length > 0 ? ` Already absent: ${absent.map((s) => s.what).join(", ")}.` : ""),
     nextStep: r.succeeded
-      ? "Run the provisioning again to bring the cluster back: its deployments and the network deployment (peerings) are redone."
+      ? "Run the provisioning again to bring the cluster back (its deployments and the network deployment are redone), or restore it from its kept recovery points (OPS-7)."
       : "Fix the cause shown (the cluster's group is kept until nothing points at it), then run the teardown again.",
     runbook: "OPS-1",
     correlationId: input.correlationId,

@@ -18,12 +18,14 @@ import type { DeploymentRef } from "../../build/contracts";
 import { computePlan } from "../../build/activities/computePlan";
 import { adapterRef, armConnection, deploymentsFor, toErrorInfo } from "../../shared/arm";
 import { readTemplate } from "../../shared/templates";
+import type { StopBackupProtectionInput } from "./stopBackupProtection";
 
 /**
  * What tearing one cluster down means, read before anything is deleted: the deployment records to forget (so the
  * next build recreates the cluster), the principal ids of the cluster's identities (its deployments' outputs and
  * the identities themselves) and their role assignments on the shared scopes, the peerings to and from its VNet,
- * its backup instance and its resource group.
+ * its backup instance (kept with its recovery points, protection stopped, unless the backups are to be deleted too)
+ * and its resource group.
  *
  * The cluster's VNet stays (NET-1 puts it in the common group): its NSG and diagnostic settings come from the
  * shared deployments and its address range stays reserved, so deleting it would force those shared deployments to
@@ -45,6 +47,8 @@ export interface ClusterTeardownPlan {
   subscriptionId: string;
   /** Records to delete, in the shape forgetClusterDeployments takes. */
   deployments: DeploymentRef[];
+  /** The backup instance to stop protecting, its recovery points kept (absent with `deleteBackups`: it is in `detach`). */
+  keepBackup?: TeardownTarget & StopBackupProtectionInput;
   /** Deleted first: what points at the cluster from outside its group. */
   detach: TeardownTarget[];
   resourceGroup: TeardownTarget;
@@ -79,7 +83,7 @@ export function teardownTargets(
   apiVersions: ReadonlyMap<string, string>,
 ): Omit<ClusterTeardownPlan, "detach"> & {
   peerings: TeardownTarget[];
-  backupInstance: TeardownTarget;
+  backupInstance: TeardownTarget & StopBackupProtectionInput;
   identityHolders: { id: string; apiVersion: string }[];
 } {
   const cluster = spec.clusters.find((c) => c.name === clusterName);
@@ -149,11 +153,14 @@ export function teardownTargets(
         apiVersion: version(peeringType),
         lock: vnetId(p.virtualNetwork).toLowerCase(),
       })),
-    // Always looked for: a spec that turned backup off after a build still leaves no instance behind.
+    // Always looked for: a spec that turned backup off after a build still has its instance handled.
     backupInstance: {
       what: `backup instance ${backupInstanceName(cluster)}`,
       id: `${common}/providers/Microsoft.DataProtection/backupVaults/${spec.shared.backupVault.name}/backupInstances/${backupInstanceName(cluster)}`,
       apiVersion: version("Microsoft.DataProtection/backupVaults/backupInstances"),
+      subscriptionId: spec.subscriptionId,
+      vault: { resourceGroup: spec.commonResourceGroup, vault: spec.shared.backupVault.name },
+      backupInstance: backupInstanceName(cluster),
     },
     resourceGroup: {
       what: `resource group ${cluster.resourceGroup}`,
@@ -255,10 +262,27 @@ async function readClusterTeardown(input: TeardownClusterInput, signal: AbortSig
   }
   const roleAssignmentVersion = versions.get("microsoft.authorization/roleassignments");
   if (!roleAssignmentVersion) throw new Error("teardown: no template deploys role assignments");
+  const instanceName = backupInstance.backupInstance;
   return {
     ...plan,
+    ...(input.deleteBackups
+      ? {}
+      : {
+          keepBackup: {
+            ...backupInstance,
+            what: `backup instance ${instanceName} (protection stopped, recovery points kept)`,
+          },
+        }),
     detach: [
-      backupInstance,
+      ...(input.deleteBackups
+        ? [
+            {
+              what: `backup instance ${instanceName} and all its recovery points`,
+              id: backupInstance.id,
+              apiVersion: backupInstance.apiVersion,
+            },
+          ]
+        : []),
       ...[...assignments.values()].map((a) => ({
         what: describeAssignment(a),
         id: a.id,
