@@ -148,6 +148,8 @@ export function elapsedMinutes(startIso: string, endIso: string): number {
 }
 
 /** "24.5 min (target 30 min: met)". */
-export function describeElapsed(minutes: number, target = RESTORE_TARGET_MINUTES): string {
+/** The elapsed time against the target; a restore that restored nothing (refused, failed) is not measured against it. */
+export function describeElapsed(minutes: number, target = RESTORE_TARGET_MINUTES, restored = true): string {
+  if (!restored) return `${minutes} min (nothing was restored, so the ${target} min target does not apply)`;
   return `${minutes} min (target ${target} min: ${minutes <= target ? "met" : `missed by ${Math.round((minutes - target) * 10) / 10} min`})`;
 }

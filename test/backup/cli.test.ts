@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UNSET_SUBSCRIPTION_ID } from "../../lib/spec";
 import { runCli } from "../helpers/cli";
 import { startBackupFixture, type BackupFixture } from "./helpers";
 
@@ -113,16 +117,36 @@ describe("aks-platform backup verify", () => {
     expect(noToken.stderr).toMatch(/AKS_PLATFORM_ARM_TOKEN/);
   });
 
-  it("--sandbox seeds the default spec's vault in-process and gives a meaningful answer", async () => {
-    const r = await runCli(["backup", "verify", "--sandbox", "--now", "2026-11-24T03:00:00Z", "--format", "json"]);
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { instances: Array<{ name: string; verdict: string; ageHours: number }> };
-    expect(out.instances.map((i) => [i.name, i.verdict])).toEqual([
-      ["bi-aks-k8s-demo-app1", "healthy"],
-      ["bi-aks-k8s-demo-app2", "healthy"],
-      ["bi-aks-k8s-demo-mgmt", "healthy"],
-    ]);
-    expect(out.instances[0]!.ageHours).toBeLessThan(2);
+  it("--sandbox reads the vault of the sandbox platform built in the state folder, and refuses when none was", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "backup-cli-state-"));
+    try {
+      const none = await runCli(["backup", "verify", "--sandbox", "--state-dir", dir]);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain(`no sandbox platform has been built in ${dir}: run \`npm start\``);
+
+      // The state `up --sandbox` leaves behind: the seed's vault with three days of backups, saved on close.
+      const built = await startBackupFixture({
+        stateFile: path.join(dir, "sandbox.json"),
+        subscriptionId: UNSET_SUBSCRIPTION_ID,
+      });
+      const builtAt = built.sandbox.clock.now().toISOString();
+      await built.stop();
+      const r = await runCli(["backup", "verify", "--sandbox", "--state-dir", dir, "--format", "json"]);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as {
+        generatedAt: string;
+        instances: Array<{ name: string; verdict: string; ageHours: number }>;
+      };
+      expect(out.instances.map((i) => [i.name, i.verdict])).toEqual([
+        ["bi-aks-k8s-demo-app1", "healthy"],
+        ["bi-aks-k8s-demo-app2", "healthy"],
+        ["bi-aks-k8s-demo-mgmt", "healthy"],
+      ]);
+      // Judged on the sandbox's clock, where its backups ran, not on this machine's.
+      expect(out.generatedAt.slice(0, 13)).toBe(builtAt.slice(0, 13));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { Option } from "commander";
 import { createArmConnection, DataProtectionClient, type ArmConnection } from "../../../lib/azure";
 import {
@@ -6,7 +6,6 @@ import {
   reportHealthy,
   renderText,
   RestoreClient,
-  seedBackupState,
   vaultOf,
   verifyVault,
   type BackupReport,
@@ -15,13 +14,15 @@ import {
 import { defaultSpec, type PlatformSpec } from "../../../lib/spec";
 import { startSandboxArm, type SandboxArm } from "../../sandbox";
 import { CliUsageError } from "../errors";
+import { inSandbox, sandboxOptionsFor, STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { outputFormat, printData } from "../output";
+import { recordedSpec } from "./down";
 import type { RegisterCommand } from "./index";
 
 /**
- * `aks-platform backup verify`: the OPS-5 check on demand, against Azure, any ARM-compatible endpoint, or an
- * in-process sandbox seeded with the default spec's Data Protection state. Exit 0 all healthy, 1 any not, 2 usage
- * error, 3 the vault cannot be read.
+ * `aks-platform backup verify`: the OPS-5 check on demand, against Azure, any ARM-compatible endpoint, or the
+ * sandbox platform `aks-platform up --sandbox` built (its vault, judged on its simulated clock). Exit 0 all healthy,
+ * 1 any not, 2 usage error, 3 the vault cannot be read.
  */
 
 interface VerifyOptions {
@@ -29,6 +30,8 @@ interface VerifyOptions {
   resourceGroup?: string;
   vault?: string;
   sandbox?: boolean;
+  env: string;
+  stateDir?: string;
   armEndpoint?: string;
   now?: string;
   format?: "json" | "text";
@@ -76,32 +79,20 @@ function connectionFor(endpoint: string | undefined): ArmConnection {
   }
 }
 
-/** An in-process sandbox holding the default spec's vault with three days of scheduled backups before `now`. */
-export async function startSeededSandbox(
-  spec: PlatformSpec,
-  now: Date,
-): Promise<{ sandbox: SandboxArm; connection: ArmConnection; spec: PlatformSpec }> {
-  const sandbox = await startSandboxArm({
-    timeScale: 2000,
-    startTime: new Date(now.getTime() - 3 * 86_400_000).toISOString(),
-    throttle: false,
-  });
-  const connection = createArmConnection({
-    armEndpoint: sandbox.url,
-    token: sandbox.token,
-    ca: readFileSync(sandbox.caPath, "utf8"),
-  });
-  const seeded = { ...spec, subscriptionId: sandbox.subscriptionId };
-  try {
-    await seedBackupState(connection, seeded);
-    sandbox.clock.setTimeScale(60);
-    const remaining = (now.getTime() - sandbox.clock.now().getTime()) / 1000;
-    if (remaining > 0) sandbox.clock.advance(remaining);
-  } catch (err) {
-    await sandbox.close();
-    throw err;
-  }
-  return { sandbox, connection, spec: seeded };
+/**
+ * The sandbox platform `aks-platform up --sandbox` built (its state file under the state folder), or undefined when
+ * nothing was built there: the check reads the same vault that build, teardown and restore use.
+ */
+async function openBuiltSandbox(
+  stateDir: string,
+  env: string,
+): Promise<{ sandbox: SandboxArm; connection: ArmConnection; spec: PlatformSpec } | undefined> {
+  const options = sandboxOptionsFor(stateDir, 1);
+  if (options.stateFile === undefined || !existsSync(options.stateFile)) return undefined;
+  const spec = inSandbox((await recordedSpec(stateDir, { env })) ?? defaultSpec);
+  const sandbox = await startSandboxArm(options);
+  const connection = createArmConnection({ armEndpoint: sandbox.url, token: sandbox.token, ca: sandbox.caPem });
+  return { sandbox, connection, spec };
 }
 
 export const register: RegisterCommand = (program, setExitCode) => {
@@ -114,7 +105,9 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .option("--subscription <id>", "Azure subscription of the vault")
     .option("--resource-group <name>", "resource group of the Backup vault (default: the spec's common group)")
     .option("--vault <name>", "Backup vault name (default: the spec's)")
-    .option("--sandbox", "start the sandbox ARM in-process and seed the default spec's Data Protection state")
+    .option("--sandbox", "check the vault of the sandbox platform `aks-platform up --sandbox` built (e.g. by `npm start`)")
+    .option("--env <name>", "sandbox: environment `up` built", defaultSpec.name)
+    .option("--state-dir <dir>", STATE_DIR_HELP)
     .option(
       "--arm-endpoint <url>",
       "any ARM-compatible https endpoint (loopback: token from AKS_PLATFORM_ARM_TOKEN; self-signed: NODE_EXTRA_CA_CERTS)",
@@ -124,7 +117,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .option("--validate-restore", "also validate a restore of tonight's rotating pick")
     .addOption(new Option("--format <format>", "the same as -o json / -o table").choices(["json", "text"]))
     .action(async (options: VerifyOptions) => {
-      const now = parseNow(options.now);
+      let now = parseNow(options.now);
       const concurrency = Number(options.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
         throw new CliUsageError("--concurrency must be an integer from 1 to 64");
@@ -140,7 +133,18 @@ export const register: RegisterCommand = (program, setExitCode) => {
       let connection: ArmConnection;
       let spec: PlatformSpec = defaultSpec;
       if (options.sandbox) {
-        ({ sandbox, connection, spec } = await startSeededSandbox(defaultSpec, now));
+        const stateDir = stateDirOf(options);
+        const built = await openBuiltSandbox(stateDir, options.env);
+        if (!built) {
+          process.stderr.write(
+            `error: no sandbox platform has been built in ${stateDir}: run \`npm start\` (aks-platform up --sandbox) first\n`,
+          );
+          setExitCode(2);
+          return;
+        }
+        ({ sandbox, connection, spec } = built);
+        // Ages are judged on the sandbox's own (time-scaled) clock, the one its backups ran on.
+        if (options.now === undefined) now = sandbox.clock.now();
       } else {
         connection = connectionFor(options.armEndpoint);
         spec = { ...defaultSpec, subscriptionId: options.subscription! };

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { Option } from "commander";
 import {
   teardownBlocker,
@@ -99,7 +101,13 @@ export const register: RegisterCommand = (program, setExitCode) => {
  * The spec the environment was last built with here (read without a driver, so nothing resumes), with the
  * `--subscription` of an Azure teardown; a recorded build in another subscription is a usage error.
  */
-async function recordedSpec(stateDir: string, options: DownOptions): Promise<PlatformSpec | undefined> {
+export async function recordedSpec(
+  stateDir: string,
+  options: { env: string; subscription?: string },
+): Promise<PlatformSpec | undefined> {
+  // Nothing built here: the default environment is the seed spec (and no Azurite is started to find that out).
+  if (!existsSync(path.join(stateDir, "azurite")))
+    return options.env === defaultSpec.name ? withSubscription(defaultSpec, options.subscription) : undefined;
   const records = await openBuildRecords(stateDir);
   let recorded: PlatformSpec | undefined;
   try {
@@ -107,12 +115,20 @@ async function recordedSpec(stateDir: string, options: DownOptions): Promise<Pla
   } finally {
     await records.stop();
   }
-  if (!recorded || options.subscription === undefined) return recorded;
-  if (recorded.subscriptionId !== UNSET_SUBSCRIPTION_ID && recorded.subscriptionId !== options.subscription)
+  if (!recorded) return undefined;
+  if (
+    options.subscription !== undefined &&
+    recorded.subscriptionId !== UNSET_SUBSCRIPTION_ID &&
+    recorded.subscriptionId !== options.subscription
+  )
     throw new CliUsageError(
       `--subscription ${options.subscription}: environment ${options.env} was built in subscription ${recorded.subscriptionId}`,
     );
-  return { ...recorded, subscriptionId: options.subscription };
+  return withSubscription(recorded, options.subscription);
+}
+
+function withSubscription(spec: PlatformSpec, subscription: string | undefined): PlatformSpec {
+  return subscription === undefined ? spec : { ...spec, subscriptionId: subscription };
 }
 
 async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: DownOptions): Promise<number> {

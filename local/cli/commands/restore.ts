@@ -1,24 +1,29 @@
 import { isLoopbackUrl } from "../../../lib/azure";
-import { restoreInstanceId } from "../../../lib/api/instance-ids";
+import { isActive } from "../../../lib/api/builds";
+import { restoreInstanceId, teardownInstanceId } from "../../../lib/api/instance-ids";
 import { describeElapsed, type RestoreClusterInput } from "../../../lib/backup";
 import { Orchestrations } from "../../../lib/function-names";
-import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
+import { defaultSpec, UNSET_SUBSCRIPTION_ID } from "../../../lib/spec";
 import type { RestoreOutcome } from "../../../orchestrations/restore/activities/notifyRestoreResult";
 import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
+import { recordedSpec } from "./down";
 import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
 
 /**
  * `aks-platform restore` (OPS-7, cluster failure): the restore orchestration driven in this process through the
- * local durable driver. With `--sandbox` it works on the sandbox platform `aks-platform up --sandbox` built (same
- * state folder); with `--subscription` on Azure (DefaultAzureCredential) or any ARM endpoint (`--arm-endpoint`).
+ * local durable driver, on the platform `aks-platform up` built (same state folder, same spec). With `--sandbox` it
+ * works on the sandbox platform `aks-platform up --sandbox` built, whose daily backups (and the first backup right
+ * after the build) made its recovery points; with `--subscription` on Azure (DefaultAzureCredential) or any ARM
+ * endpoint (`--arm-endpoint`). One restore per cluster at a time (the restore's instance id).
  * Exit 0 restored, 1 refused or failed, 2 usage error.
  */
 
 interface RestoreOptions {
   cluster: string;
+  env: string;
   recoveryPoint?: string;
   sandbox?: boolean;
   subscription?: string;
@@ -35,7 +40,7 @@ function printResult(r: RestoreOutcome): void {
     `  cluster rebuilt: ${r.rebuilt ? "yes" : "no"}`,
     ...(r.jobId ? [`  restore job ${r.jobId}`] : []),
     ...(r.workloads ? [`  workloads: ${r.workloads}`] : []),
-    `  elapsed ${describeElapsed(r.elapsedMinutes, r.targetMinutes)}`,
+    `  elapsed ${describeElapsed(r.elapsedMinutes, r.targetMinutes, r.outcome === "restored")}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -66,6 +71,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     )
     .requiredOption("--cluster <name>", "cluster of the spec to restore (e.g. app2)")
     .option("--recovery-point <id>", "recovery point name or id (default: the newest)")
+    .option("--env <name>", "environment `up` built", defaultSpec.name)
     .option("--sandbox", "work on the sandbox platform built by `aks-platform up --sandbox`")
     .option("--subscription <id>", "Azure subscription of the platform")
     .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
@@ -82,12 +88,16 @@ export const register: RegisterCommand = (program, setExitCode) => {
       const timeScale = Number(options.timeScale);
       if (!Number.isFinite(timeScale) || timeScale <= 0)
         throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
-      const base: PlatformSpec =
-        options.subscription !== undefined
-          ? { ...defaultSpec, subscriptionId: options.subscription }
-          : inSandbox(defaultSpec);
-      if (!options.sandbox && base.subscriptionId === UNSET_SUBSCRIPTION_ID)
+      if (options.subscription === UNSET_SUBSCRIPTION_ID)
         throw new CliUsageError("--subscription needs a real subscription id");
+      const stateDir = stateDirOf(options);
+      const recorded = await recordedSpec(stateDir, options);
+      if (!recorded) {
+        process.stderr.write(`error: environment ${options.env} has not been built here and is not the default\n`);
+        setExitCode(1);
+        return;
+      }
+      const base = options.sandbox ? inSandbox(recorded) : recorded;
       const cluster = base.clusters.find((c) => c.name === options.cluster);
       if (!cluster)
         throw new CliUsageError(
@@ -102,14 +112,21 @@ export const register: RegisterCommand = (program, setExitCode) => {
       }
 
       const runtime = await startLocalRuntime({
-        stateDir: stateDirOf(options),
+        stateDir,
         timeScale: options.sandbox ? timeScale : 1,
         // The same sandbox (state and subscription) that `up --sandbox` built.
         ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
       });
       try {
-        const spec: PlatformSpec = base;
-        const instanceId = `${restoreInstanceId(spec.name, cluster.name)}:${new Date().toISOString()}`;
+        const spec = base;
+        const teardown = await runtime.instances.get(teardownInstanceId(spec.name, cluster.name));
+        if (isActive(teardown)) {
+          process.stderr.write(`error: a teardown of cluster ${cluster.name} is running; restore it after it ends\n`);
+          setExitCode(1);
+          return;
+        }
+        // The API's instance id, so that a teardown or a second restore of the cluster sees this one running.
+        const instanceId = restoreInstanceId(spec.name, cluster.name);
         const input: RestoreClusterInput = {
           spec,
           cluster: cluster.name,

@@ -39,7 +39,7 @@ export function restoreMessage(input: Omit<NotifyRestoreResultInput, "notificati
       ? [{ name: "Recovery point", value: `${r.recoveryPoint.name} (${r.recoveryPoint.time})` }]
       : []),
     { name: "Cluster rebuilt", value: r.rebuilt ? "yes" : "no (it existed)" },
-    { name: "Elapsed", value: describeElapsed(r.elapsedMinutes, r.targetMinutes) },
+    { name: "Elapsed", value: describeElapsed(r.elapsedMinutes, r.targetMinutes, r.outcome === "restored") },
     ...(r.jobId ? [{ name: "Restore job", value: r.jobId }] : []),
     ...(r.workloads ? [{ name: "Workloads", value: r.workloads }] : []),
   ];
