@@ -246,7 +246,14 @@ function clusters(data: ClusterRow[]): Node[] {
             "h3",
             { id: `cluster-${c.name}` },
             `${c.name} (${c.role}) `,
-            c.buildState ? badge(c.buildState, `build ${c.buildState}`) : undefined,
+            c.removal
+              ? badge(
+                  c.removal.state === "teardown failed" ? "failed" : "skipped",
+                  `${c.removal.state} ${utc(c.removal.at)}${c.removal.backups ? `, backups ${c.removal.backups}` : ""}`,
+                )
+              : c.buildState
+                ? badge(c.buildState, `build ${c.buildState}`)
+                : undefined,
           ),
           h(
             "p",

@@ -219,3 +219,42 @@ function statusUrl(instances: ClusterInstances, instanceId: string): { statusUrl
   const url = instances.managementUrls(instanceId)["statusQueryGetUri"];
   return url !== undefined ? { statusUrl: url } : {};
 }
+
+/**
+ * What the last teardown did to a cluster, as `status` and the operations page show it, when that is newer than
+ * the work that (re)built it: `removed` (and when, and what happened to its backups), `tearing down`, or
+ * `teardown failed`. A build or a successful restore started after the teardown ended brings the cluster back
+ * (a teardown cannot start while either runs, so start times order them).
+ */
+export interface ClusterRemoval {
+  state: "removed" | "tearing down" | "teardown failed";
+  /** When the teardown ended (or, while it runs, started). */
+  at: string;
+  /** The steps that did not finish, for `teardown failed`. */
+  left?: string[];
+  backups?: "kept" | "deleted";
+}
+
+export async function clusterRemoval(
+  env: string,
+  cluster: string,
+  instances: Pick<ClusterInstances, "get">,
+): Promise<ClusterRemoval | undefined> {
+  const teardown = await instances.get(teardownInstanceId(env, cluster));
+  if (!teardown) return undefined;
+  if (isActive(teardown))
+    return { state: "tearing down", at: teardown.createdTime ?? teardown.lastUpdatedTime ?? "" };
+  const ended = teardown.lastUpdatedTime ?? "";
+  const [build, restore] = await Promise.all([
+    instances.get(buildInstanceId(env)),
+    instances.get(restoreInstanceId(env, cluster)),
+  ]);
+  const restored = (restore?.output as { outcome?: unknown } | undefined)?.outcome === "restored";
+  const after = (view: InstanceView | undefined) => (view?.createdTime ?? "") > ended;
+  if (after(build) || (restored && after(restore))) return undefined;
+  const input = teardown.input as { deleteBackups?: unknown } | undefined;
+  const backups = input?.deleteBackups === true ? "deleted" : "kept";
+  if (teardown.runtimeStatus === "Completed") return { state: "removed", at: ended, backups };
+  const steps = (teardown.customStatus as TeardownStatus | undefined)?.steps ?? [];
+  return { state: "teardown failed", at: ended, left: steps.filter((s) => !stepDone(s)).map((s) => s.what) };
+}

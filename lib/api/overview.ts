@@ -15,6 +15,7 @@ import {
 import { buildGantt, makespanSeconds } from "../plan/timeline";
 import type { PlatformSpec } from "../spec";
 import { cancellationOf, buildInstanceId, mergedStatus, type BuildInstances } from "./builds";
+import { clusterRemoval, type ClusterRemoval } from "./clusters";
 import type { Environments } from "./environments";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import type { UpgradeRunStatus } from "../upgrade";
@@ -45,7 +46,7 @@ export const PANEL_SOURCES: Record<PanelName, string> = {
   provisioning:
     "The last provisionPlatform instance: its custom status merged with its cluster sub-orchestrations' progress.",
   clusters:
-    "Clusters and pools from the environment's registered spec; Spot signals from evictionWatch instances of the last 14 days; build state from the last build.",
+    "Clusters and pools from the environment's registered spec; Spot signals from evictionWatch instances of the last 14 days; build state from the last build, unless a teardown of the cluster (teardownCluster instance) is newer.",
   events:
     "Instances of the reaction orchestrations (evictionWatch, certificateReaction, backupFailureReaction, lifecycleNotice) created in the last 14 days: their input event, status and result.",
   certificates:
@@ -176,6 +177,8 @@ export interface ClusterRow {
   zones: string[];
   pools: PoolRow[];
   buildState?: DeploymentState;
+  /** Torn down since the last build (RG-1): then `buildState` is left out, it describes what no longer exists. */
+  removal?: ClusterRemoval;
   spot: SpotSignals;
 }
 
@@ -557,8 +560,14 @@ async function readClusters(env: string, sources: OverviewSources): Promise<Outc
   const view = await sources.builds.get(buildInstanceId(env));
   const deployments = (view && (await mergedStatus(view, sources.builds))?.deployments) ?? [];
   const watches = (await reactionInstances(env, sources)).filter((i) => i.name === Orchestrations.evictionWatch);
+  const removals = new Map(
+    await Promise.all(
+      found.spec.clusters.map(async (c) => [c.name, await clusterRemoval(env, c.name, sources.builds)] as const),
+    ),
+  );
   return {
     data: found.spec.clusters.map((c) => {
+      const removal = removals.get(c.name);
       const mine = watches.filter((w) => parse(watchInputSchema, w.input)?.cluster === c.name);
       const latest = mine[0];
       const custom = latest && parse(watchStatusSchema, latest.customStatus);
@@ -597,7 +606,7 @@ async function readClusters(env: string, sources: OverviewSources): Promise<Outc
         tier: c.tier,
         zones: c.zones,
         pools,
-        ...(built.length > 0 ? { buildState: worstState(built) } : {}),
+        ...(removal ? { removal } : built.length > 0 ? { buildState: worstState(built) } : {}),
         spot: {
           evictions: mine.reduce(
             (n, w) =>

@@ -9,6 +9,7 @@ import {
   mergedStatus,
   type InstanceView,
 } from "../../../lib/api/builds";
+import { clusterRemoval, type ClusterRemoval } from "../../../lib/api/clusters";
 import {
   describeCause,
   type BuildMode,
@@ -158,12 +159,18 @@ export const register: RegisterCommand = (program, setExitCode) => {
         const stopped = isActive(view) ? interruption(stateDir) : undefined;
         const canceled = cancellationOf(view);
         const shown = shownStatus(view, stopped);
+        // A cluster torn down since the build: its deployments no longer describe anything that exists.
+        const removals = new Map<string, ClusterRemoval>();
+        for (const cluster of new Set((status?.deployments ?? []).flatMap((d) => d.cluster ?? []))) {
+          const removal = await clusterRemoval(options.env, cluster, runtime.instances);
+          if (removal) removals.set(cluster, removal);
+        }
         if (options.format === "json") {
           process.stdout.write(
-            `${JSON.stringify({ ...view, runtimeStatus: shown, progress: status, ...(stopped ? { interrupted: stopped } : {}) }, null, 2)}\n`,
+            `${JSON.stringify({ ...view, runtimeStatus: shown, progress: status, ...(stopped ? { interrupted: stopped } : {}), removedClusters: Object.fromEntries(removals) }, null, 2)}\n`,
           );
         } else {
-          process.stdout.write(statusText(options.env, view, status, stopped));
+          process.stdout.write(statusText(options.env, view, status, stopped, removals));
         }
         setExitCode(!stopped && (isActive(view) || (view.runtimeStatus === "Completed" && !canceled)) ? 0 : 1);
       } finally {
@@ -183,6 +190,7 @@ export function statusText(
   view: InstanceView,
   status: BuildStatus | undefined,
   stopped: RunRecord | undefined,
+  removals: ReadonlyMap<string, ClusterRemoval> = new Map(),
 ): string {
   const lines = [`${env}: ${shownStatus(view, stopped)} (last update ${view.lastUpdatedTime ?? "?"})`];
   if (stopped) {
@@ -191,9 +199,20 @@ export function statusText(
       : "its process is gone";
     lines.push(`  interrupted ${how}: nothing drives it now; resume with: aks-platform ${stopped.args.join(" ")}`);
   }
+  for (const [cluster, r] of removals) {
+    const detail =
+      r.state === "removed"
+        ? `backups ${r.backups ?? "kept"}; \`aks-platform up\` rebuilds it${r.backups === "deleted" ? "" : ", `aks-platform restore` restores it"}`
+        : r.state === "teardown failed"
+          ? `left: ${(r.left ?? []).join(", ")}; run the teardown again`
+          : "the teardown is running";
+    lines.push(`  cluster ${cluster}: ${r.state} ${r.at} (${detail})`);
+  }
   const deployments = status?.deployments ?? [];
-  for (const d of deployments)
-    lines.push(`  ${d.state.padEnd(9)} ${d.name}${d.error ? `  ${describeCause(d.error)}` : ""}`);
+  for (const d of deployments) {
+    const state = d.cluster !== undefined && removals.get(d.cluster)?.state === "removed" ? "removed" : d.state;
+    lines.push(`  ${state.padEnd(9)} ${d.name}${d.error ? `  ${describeCause(d.error)}` : ""}`);
+  }
   // A build that failed before any deployment (while planning) has its reason only in its output.
   if (view.runtimeStatus === "Failed" && !deployments.some((d) => d.error))
     lines.push(`reason: ${typeof view.output === "string" ? view.output : JSON.stringify(view.output)}`);
