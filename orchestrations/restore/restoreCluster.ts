@@ -103,6 +103,8 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     backupInstance,
     cluster: { name: cluster.name, resourceGroup: cluster.resourceGroup, aksName: cluster.aksName },
     prerequisites,
+    // A teardown forgets the network deployment (the cluster's peerings): the rebuild recreates them.
+    redeployable: prerequisites.filter((p) => byName.get(p.name)?.template === "network.json").map((p) => p.name),
     ...(input.recoveryPointId !== undefined ? { recoveryPointId: input.recoveryPointId } : {}),
   } satisfies ValidateRestoreTargetInput)) as ValidateRestoreTargetResult;
   if (!target.ok) return yield* finish("refused", { reason: target.reason });
@@ -114,7 +116,8 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     status.rebuilt = true;
     context.df.setCustomStatus(status);
     const { spec, plan: pinned } = yield* pinnedPlan(context, input.spec);
-    const rebuildUnits = pinned.units.filter((u) => u.cluster === cluster.name);
+    const redeploy = new Set(target.redeploy ?? []);
+    const rebuildUnits = pinned.units.filter((u) => u.cluster === cluster.name || redeploy.has(u.name));
     yield context.df.callActivityWithRetry(Activities.forgetClusterDeployments, transientRetry, {
       subscriptionId: spec.subscriptionId,
       deployments: rebuildUnits.map((u) => ({
@@ -125,7 +128,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
         ...(u.resourceGroup !== undefined ? { resourceGroup: u.resourceGroup } : {}),
       })),
     } satisfies ForgetClusterDeploymentsInput);
-    const done: DeploymentProgress[] = prerequisites.map((p) => ({
+    const done: DeploymentProgress[] = prerequisites.filter((p) => !redeploy.has(p.name)).map((p) => ({
       name: p.name,
       phase: byName.get(p.name)!.phase,
       state: "succeeded",

@@ -5,21 +5,29 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli";
 
 /**
- * `aks-platform down` as a user runs it, on the sandbox platform `aks-platform up --sandbox` built in the same
- * state folder (one build for the file).
+ * `aks-platform down` and `restore` as a user runs them, on the sandbox platform `aks-platform up --sandbox` (what
+ * `npm start` runs) built in the same state folder (one build for the file): the teardown keeps app2's recovery
+ * points, `status` shows app2 removed, and `restore` brings app2 back with its workloads from the kept point.
  */
 
 const SPEED = "600";
 
-describe("aks-platform down", () => {
+describe("aks-platform down, then restore", () => {
   let dir: string;
   const stateArgs = () => ["--sandbox", "--time-scale", SPEED, "--state-dir", path.join(dir, "state")];
+  const verify = () =>
+    runCli(["backup", "verify", "--sandbox", "--state-dir", path.join(dir, "state"), "--format", "json"]);
+  const verdicts = async () => {
+    const r = await verify();
+    const out = JSON.parse(r.stdout) as { instances: { name: string; verdict: string; protectionStatus?: string }[] };
+    return Object.fromEntries(out.instances.map((i) => [i.name, i.verdict]));
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "teardown-cli-"));
-    const up = await runCli(["up", ...stateArgs(), "--report", path.join(dir, "report")]);
+    const up = await runCli(["up", "--yes", ...stateArgs(), "--report", path.join(dir, "report")]);
     expect(up.code, up.stderr).toBe(0);
-  }, 240_000);
+  }, 300_000);
 
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -35,15 +43,71 @@ describe("aks-platform down", () => {
     expect(unknown.stderr).toContain("clusters: mgmt, app1, app2");
   }, 120_000);
 
-  it("asks first (and deletes nothing without a yes), then tears app2 down with --yes", async () => {
+  it("right after the build, backup verify reads the same sandbox: every instance has its first backup", async () => {
+    expect(await verdicts()).toEqual({
+      "bi-aks-k8s-demo-mgmt": "healthy",
+      "bi-aks-k8s-demo-app1": "healthy",
+      "bi-aks-k8s-demo-app2": "healthy",
+    });
+  }, 120_000);
+
+  it("asks first (and deletes nothing without a yes), then tears app2 down with --yes, keeping its backups", async () => {
     const unconfirmed = await runCli(["down", "--cluster", "app2", ...stateArgs()]);
     expect(unconfirmed.code).toBe(1);
     expect(unconfirmed.stdout).toContain("Nothing deleted.");
 
     const down = await runCli(["down", "--cluster", "app2", "--yes", ...stateArgs()]);
     expect(down.code, down.stderr).toBe(0);
-    expect(down.stdout).toContain("deleted resource group rg-k8s-demo-app2");
-    expect(down.stdout).toContain("deleted peering peer-to-vnet-k8s-demo-app2 of vnet-k8s-demo-mgmt");
+    expect(down.stdout).toContain("deleted        resource group rg-k8s-demo-app2");
+    expect(down.stdout).toContain("deleted        peering peer-to-vnet-k8s-demo-app2 of vnet-k8s-demo-mgmt");
+    expect(down.stdout).toContain(
+      "stopped        backup instance bi-aks-k8s-demo-app2 (protection stopped, recovery points kept)",
+    );
+    expect(down.stdout).toMatch(/kept {4}backup instance bi-aks-k8s-demo-app2: protection stopped, [1-9]\d* recovery point/);
+    expect(down.stdout).not.toContain("already absent");
     expect(down.stdout).toContain("cluster app2 torn down");
-  }, 180_000);
+
+    // The same sandbox: app2's instance is there, no longer protecting, the others untouched.
+    expect(await verdicts()).toEqual({
+      "bi-aks-k8s-demo-mgmt": "healthy",
+      "bi-aks-k8s-demo-app1": "healthy",
+      "bi-aks-k8s-demo-app2": "unprotected",
+    });
+  }, 240_000);
+
+  it("status shows app2 removed, with its backups kept", async () => {
+    const status = await runCli(["status", "--state-dir", path.join(dir, "state")]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/cluster app2: removed \d{4}-\d\d-\d\dT[\d:.]+Z \(backups kept;/);
+    expect(status.stdout).toMatch(/removed {3}k8s-demo-aks-app2/);
+    expect(status.stdout).not.toMatch(/succeeded k8s-demo-aks-app2/);
+    expect(status.stdout).toMatch(/succeeded k8s-demo-aks-app1/);
+  }, 120_000);
+
+  it("restore --sandbox --cluster app2 rebuilds app2 and restores its workloads from the kept recovery point", async () => {
+    const restore = await runCli(["restore", "--cluster", "app2", ...stateArgs()]);
+    expect(restore.code, `${restore.stdout}\n${restore.stderr}`).toBe(0);
+    expect(restore.stdout).toContain("restore of cluster app2: RESTORED");
+    expect(restore.stdout).toContain("cluster rebuilt: yes");
+    expect(restore.stdout).toMatch(/workloads: \d+ pods running/);
+    expect(restore.stdout).toMatch(/target 30 min: (met|missed)/);
+
+    const status = await runCli(["status", "--state-dir", path.join(dir, "state")]);
+    expect(status.stdout).not.toContain("cluster app2: removed");
+    // Protection configured again by the rebuild's backup instance deployment.
+    expect((await verdicts())["bi-aks-k8s-demo-app2"]).toBe("healthy");
+  }, 300_000);
+
+  it("--delete-backups deletes app1's recovery points too; a restore is then refused without a target verdict", async () => {
+    const down = await runCli(["down", "--cluster", "app1", "--yes", "--delete-backups", ...stateArgs()]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain("deleted        backup instance bi-aks-k8s-demo-app1 and all its recovery points");
+    expect(down.stdout).not.toContain("kept    backup instance");
+
+    const restore = await runCli(["restore", "--cluster", "app1", ...stateArgs()]);
+    expect(restore.code).toBe(1);
+    expect(restore.stdout).toContain("restore of cluster app1: REFUSED");
+    expect(restore.stdout).not.toContain("target 30 min: met");
+    expect(restore.stdout).toContain("nothing was restored, so the 30 min target does not apply");
+  }, 300_000);
 });

@@ -15,11 +15,23 @@ export interface ValidateRestoreTargetInput {
   recoveryPointId?: string;
   /** Shared deployments a rebuild of the cluster depends on: their outputs feed the cluster's deployments. */
   prerequisites: DeploymentRef[];
+  /**
+   * Prerequisites the rebuild deploys again when their record is gone instead of refusing: the network deployment,
+   * which a teardown forgets so that the cluster's peerings are recreated.
+   */
+  redeployable?: string[];
 }
 
 export type ValidateRestoreTargetResult =
   | { ok: false; reason: string }
-  | { ok: true; clusterExists: boolean; recoveryPoint: { name: string; time: string }; outputs: OutputsByDeployment };
+  | {
+      ok: true;
+      clusterExists: boolean;
+      recoveryPoint: { name: string; time: string };
+      outputs: OutputsByDeployment;
+      /** Redeployable prerequisites whose record is gone: the rebuild deploys them too. */
+      redeploy?: string[];
+    };
 
 /** OPS-7 pre-flight: is there something to restore from, is the cluster there, and can it be rebuilt if not? */
 export async function validateRestoreTarget(
@@ -50,10 +62,15 @@ export async function validateRestoreTarget(
       reason: `cannot tell whether cluster ${input.cluster.aksName} exists: ${exists.error.code}: ${exists.error.message}`,
     };
   const outputs: OutputsByDeployment = {};
+  const redeploy: string[] = [];
   if (!exists.value) {
     const deployments = new DeploymentsAdapter(connection, subscriptionId);
     for (const ref of input.prerequisites) {
       const status = await deployments.status(adapterRef(ref), { abortSignal: signal });
+      if (!status.ok && status.error.kind === "notFound" && (input.redeployable ?? []).includes(ref.name)) {
+        redeploy.push(ref.name);
+        continue;
+      }
       if (!status.ok || status.value.state !== "succeeded") {
         const why = status.ok ? status.value.state : `${status.error.code}: ${status.error.message}`;
         return {
@@ -69,6 +86,7 @@ export async function validateRestoreTarget(
     clusterExists: exists.value,
     recoveryPoint: { name: choice.point.name, time: choice.point.time },
     outputs,
+    ...(redeploy.length > 0 ? { redeploy } : {}),
   };
 }
 
