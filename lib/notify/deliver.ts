@@ -7,7 +7,10 @@ import { describeError, displayUrl, Redactor } from "./redact";
 /**
  * One POST of a rendered payload to one webhook, with a timeout, retries with exponential backoff and full jitter
  * on 408/429/5xx and network errors (honouring Retry-After), and no retry on other 4xx. The outcome is a value:
- * `transient` means "keep it and try again later", `permanent` and `blocked` mean "retrying will not help".
+ * `transient` means "keep it and try again later", `permanent` and `blocked` mean "retrying will not help", and
+ * `unknown` means the request went out and no answer came in time: the endpoint may have accepted it (Slack answering
+ * 200 after 15 s), so it is not retried here; the notifier decides (at most once per message id, see notifier.ts).
+ * A connect timeout is `transient`: nothing reached the endpoint.
  */
 
 export interface DeliveryPolicy {
@@ -35,6 +38,7 @@ export type DeliveryOutcome =
   | { status: "delivered"; httpStatus: number; answer: string; attempts: number }
   | { status: "transient"; httpStatus?: number; reason: string; attempts: number; retryAfterMs?: number }
   | { status: "permanent"; httpStatus: number; reason: string; attempts: number }
+  | { status: "unknown"; reason: string; attempts: number }
   | { status: "blocked"; reason: string; attempts: 0 };
 
 export interface NotifyLogger {
@@ -68,7 +72,9 @@ export interface DeliverOptions {
 }
 
 type Attempt =
-  { kind: "response"; status: number; retryAfterMs?: number; answer: string } | { kind: "error"; reason: string };
+  | { kind: "response"; status: number; retryAfterMs?: number; answer: string }
+  | { kind: "error"; reason: string }
+  | { kind: "unanswered"; reason: string };
 
 /** A name for an endpoint that is safe to print: channel, setting position and redacted URL. */
 export function endpointLabel(endpoint: WebhookEndpoint): string {
@@ -107,6 +113,10 @@ export async function deliver(
         answer: redactor.redact(result.answer),
         attempts: attempt,
       };
+    }
+    if (result.kind === "unanswered") {
+      log.warn(`notify: ${label} did not answer: ${reason}; it may have accepted the message, so it is not resent now`);
+      return { status: "unknown", reason, attempts: attempt };
     }
     if (result.kind === "response" && !isTransientStatus(result.status)) {
       log.error(`notify: ${label} rejected the message: ${reason} (permanent, not retried)`);
@@ -157,7 +167,8 @@ export function parseRetryAfter(value: string | undefined, now: Date = new Date(
   return Number.isNaN(date) ? undefined : Math.max(0, date - now.getTime());
 }
 
-const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
+const CONNECT_TIMEOUT = "UND_ERR_CONNECT_TIMEOUT";
+const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 async function postOnce(
   url: string,
@@ -187,8 +198,9 @@ async function postOnce(
   } catch (err) {
     if (signal?.aborted) throw err;
     const code = (err as { code?: unknown }).code;
+    if (code === CONNECT_TIMEOUT) return { kind: "error", reason: `could not connect within ${timeoutMs} ms` };
     if (timeout.aborted || (typeof code === "string" && TIMEOUT_CODES.has(code))) {
-      return { kind: "error", reason: `timed out after ${timeoutMs} ms` };
+      return { kind: "unanswered", reason: `timed out after ${timeoutMs} ms` };
     }
     return { kind: "error", reason: describeError(err) };
   }

@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import type { NotificationsSpec } from "../spec";
 import type { NotifyMessage } from "./message";
 import { parseNotifyMessage } from "./message";
 import type { NotifySettings, WebhookEndpoint } from "./settings";
 import type { DeliveryOutcome, DeliveryPolicy, NotifyLogger } from "./deliver";
-import { consoleLogger, deliver, endpointLabel, redactingLogger } from "./deliver";
+import { consoleLogger, DEFAULT_DELIVERY_POLICY, deliver, endpointLabel, redactingLogger } from "./deliver";
 import { Redactor } from "./redact";
 import { renderSlack } from "./slack";
 import { renderTeams } from "./teams";
@@ -21,6 +22,14 @@ import { urlFingerprint } from "./store";
  * caller (activities, functions, the CLI) gets storm protection by setting `digestKey` (the builders do), and
  * windows survive restarts. The first event of a window goes out at once; the events that follow within
  * `digestWindowMinutes` become one digest message when the window ends.
+ *
+ * At most once per message id and endpoint, as far as the channel allows: a message's id is a digest of its content
+ * (an activity that Durable runs again builds the same message, so the same id), and every 2xx answer is recorded as
+ * an acknowledgement that later sends of that id to that endpoint skip. A send that timed out after the request went
+ * out (`unknown`) may have been accepted: it is not retried at once but kept, and sent once more (same id) after
+ * `unknownRetryMs` with a longer timeout, at most `maxUnknownRetries` times; still unknown, it is kept as rejected
+ * rather than sent again. Slack incoming webhooks and Teams Workflows take no idempotency key, so that one retry
+ * can show a message twice; without it a message the endpoint never got would be lost.
  */
 
 export interface OutboxPolicy {
@@ -31,6 +40,12 @@ export interface OutboxPolicy {
   leaseMs: number;
   /** Grace after a digest window ends before it is flushed, so events written just before the end are included. */
   digestSettleMs: number;
+  /** Wait before resending a message whose send timed out (the endpoint may still be processing it). */
+  unknownRetryMs: number;
+  /** How many times such a message is sent again; each resend may duplicate it where the endpoint did accept it. */
+  maxUnknownRetries: number;
+  /** The resend's timeout, as a multiple of the delivery timeout, so that a slow endpoint's answer is seen. */
+  unknownTimeoutFactor: number;
 }
 
 export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
@@ -38,7 +53,15 @@ export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
   retryMaxMs: 3_600_000,
   leaseMs: 120_000,
   digestSettleMs: 60_000,
+  unknownRetryMs: 300_000,
+  maxUnknownRetries: 1,
+  unknownTimeoutFactor: 3,
 };
+
+/** A message's id: the same message (kind, text, correlation id, time) always has the same id. */
+export function messageId(message: NotifyMessage): string {
+  return createHash("sha256").update(JSON.stringify(message)).digest("hex").slice(0, 32);
+}
 
 export interface NotifierOptions {
   notifications: NotificationsSpec;
@@ -50,7 +73,7 @@ export interface NotifierOptions {
   now?: () => Date;
 }
 
-export type ReportStatus = DeliveryOutcome["status"] | "held" | "not-configured";
+export type ReportStatus = DeliveryOutcome["status"] | "held" | "not-configured" | "already-delivered";
 
 export interface DeliveryReport {
   channel: string;
@@ -77,6 +100,8 @@ export interface FlushSummary {
   rescheduled: number;
   rejected: number;
 }
+
+type StoredOutcome = "delivered" | "rescheduled" | "rejected";
 
 export class Notifier {
   private readonly log: NotifyLogger;
@@ -226,10 +251,31 @@ export class Notifier {
     signal: AbortSignal | undefined,
   ): Promise<DeliveryReport> {
     const { store } = this.options;
-    const outcome = await this.send(endpoint, message, signal);
     const target = urlFingerprint(endpoint.url);
+    const id = messageId(message);
+    const acknowledged = await store.acknowledgedAt(id, target);
+    if (acknowledged) return alreadyDelivered(endpoint, message, acknowledged, this.log);
+    const outcome = await this.send(endpoint, message, signal);
     let kept = false;
-    if (outcome.status === "transient") {
+    if (outcome.status === "delivered") {
+      await store.acknowledge(id, target, this.now(), outcome.httpStatus);
+    } else if (outcome.status === "unknown") {
+      await store.addPending(
+        {
+          channel: endpoint.channel,
+          target,
+          reason: "unknown",
+          attempts: outcome.attempts,
+          rounds: 1,
+          unknowns: 1,
+          dueAt: new Date(now.getTime() + this.outbox.unknownRetryMs),
+          lastError: outcome.reason,
+          message,
+        },
+        now,
+      );
+      kept = true;
+    } else if (outcome.status === "transient") {
       await store.addPending(
         {
           channel: endpoint.channel,
@@ -259,7 +305,7 @@ export class Notifier {
     entry: PendingDelivery,
     now: Date,
     signal: AbortSignal | undefined,
-  ): Promise<"delivered" | "rescheduled" | "rejected"> {
+  ): Promise<StoredOutcome> {
     const { store, settings } = this.options;
     const endpoint = settings.endpoints.find(
       (e) => e.channel === entry.channel && urlFingerprint(e.url) === entry.target,
@@ -270,11 +316,35 @@ export class Notifier {
       await store.reject(entry, reason, now);
       return "rejected";
     }
-    const outcome = await this.send(endpoint, entry.message, signal);
+    const id = messageId(entry.message);
+    const acknowledged = await store.acknowledgedAt(id, entry.target);
+    if (acknowledged) {
+      alreadyDelivered(endpoint, entry.message, acknowledged, this.log);
+      await store.remove(entry);
+      return "delivered";
+    }
+    const unknowns = entry.unknowns ?? 0;
+    const delivery = this.options.delivery ?? {};
+    // After an unknown outcome: one POST, given longer to answer (a slow endpoint's 200 is then seen and recorded).
+    const outcome = await this.send(
+      endpoint,
+      entry.message,
+      signal,
+      unknowns > 0
+        ? {
+            maxAttempts: 1,
+            timeoutMs:
+              (delivery.timeoutMs ?? DEFAULT_DELIVERY_POLICY.timeoutMs) * this.outbox.unknownTimeoutFactor,
+          }
+        : {},
+    );
     switch (outcome.status) {
       case "delivered":
+        await store.acknowledge(id, entry.target, this.now(), outcome.httpStatus);
         await store.remove(entry);
         return "delivered";
+      case "unknown":
+        return this.afterUnknown(entry, outcome, now, unknowns + 1);
       case "transient": {
         const rounds = entry.rounds + 1;
         await store.reschedule(entry, {
@@ -292,10 +362,39 @@ export class Notifier {
     }
   }
 
+  /** A stored delivery whose send had an unknown outcome again: once more after the wait, or kept, not resent. */
+  private async afterUnknown(
+    entry: PendingDelivery,
+    outcome: Extract<DeliveryOutcome, { status: "unknown" }>,
+    now: Date,
+    unknowns: number,
+  ): Promise<StoredOutcome> {
+    const { store } = this.options;
+    const attempts = entry.attempts + outcome.attempts;
+    if (unknowns > this.outbox.maxUnknownRetries) {
+      const reason =
+        `${outcome.reason} on ${unknowns} sends: the endpoint may have accepted it, so it is not sent again ` +
+        "(the webhook takes no idempotency key; check the channel)";
+      this.log.error(`notify: ${entry.message.kind} ${entry.message.correlationId} to ${entry.channel}: ${reason}`);
+      await store.reject({ ...entry, attempts }, reason, now);
+      return "rejected";
+    }
+    await store.reschedule(entry, {
+      dueAt: new Date(now.getTime() + this.outbox.unknownRetryMs),
+      attempts,
+      rounds: entry.rounds + 1,
+      lastError: outcome.reason,
+      reason: "unknown",
+      unknowns,
+    });
+    return "rescheduled";
+  }
+
   private send(
     endpoint: WebhookEndpoint,
     message: NotifyMessage,
     signal: AbortSignal | undefined,
+    override: Partial<DeliveryPolicy> = {},
   ): Promise<DeliveryOutcome> {
     const { settings } = this.options;
     const runbook = settings.runbookBaseUrl === undefined ? {} : { runbookBaseUrl: settings.runbookBaseUrl };
@@ -304,7 +403,7 @@ export class Notifier {
       allowList: settings.allowList,
       logger: this.log,
       redactor: this.redactor,
-      ...(this.options.delivery ? { policy: this.options.delivery } : {}),
+      policy: { ...this.options.delivery, ...override },
       ...(signal ? { signal } : {}),
     }).then((outcome) => {
       if (outcome.status === "delivered") {
@@ -321,6 +420,17 @@ export class Notifier {
     const backoff = Math.min(this.outbox.retryMaxMs, this.outbox.retryBaseMs * 2 ** Math.min(round - 1, 30));
     return new Date(now.getTime() + Math.max(backoff, retryAfterMs ?? 0));
   }
+}
+
+function alreadyDelivered(
+  endpoint: WebhookEndpoint,
+  message: NotifyMessage,
+  at: Date,
+  log: NotifyLogger,
+): DeliveryReport {
+  const detail = `acknowledged ${at.toISOString()}; not sent again`;
+  log.info(`notify: ${message.kind} ${message.correlationId} already delivered to ${endpointLabel(endpoint)}: ${detail}`);
+  return { channel: endpoint.channel, endpoint: endpointLabel(endpoint), status: "already-delivered", detail, kept: false };
 }
 
 function report(endpoint: WebhookEndpoint, outcome: DeliveryOutcome, kept: boolean): DeliveryReport {

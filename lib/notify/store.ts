@@ -18,10 +18,12 @@ export const NOTIFY_TABLE = "notifyoutbox";
 const PENDING = "pending";
 const REJECTED = "rejected";
 const DIGEST = "digest";
+const ACK = "ack";
 /** Table string properties hold at most 64 KiB (32 K UTF-16 characters); a stored message stays below that. */
 const MAX_STORED_MESSAGE_CHARS = 30_000;
 
-export type HoldReason = "quiet-hours" | "retry";
+/** `unknown`: a send timed out after the endpoint may have accepted it; retried only under the at-most-once rule. */
+export type HoldReason = "quiet-hours" | "retry" | "unknown";
 
 export interface PendingDelivery {
   id: string;
@@ -33,6 +35,8 @@ export interface PendingDelivery {
   attempts: number;
   /** Stored retry rounds so far (each round = one delivery with its in-process retries); drives the backoff. */
   rounds: number;
+  /** Sends whose outcome is unknown (timed out after the request went out) so far. */
+  unknowns?: number;
   dueAt: Date;
   createdAt: Date;
   lastError?: string;
@@ -86,6 +90,7 @@ export class NotifyStore {
   private readonly pending: string;
   private readonly rejected: string;
   private readonly digest: string;
+  private readonly ack: string;
 
   private constructor(
     private readonly table: TableClient,
@@ -96,6 +101,7 @@ export class NotifyStore {
     this.pending = scoped(PENDING);
     this.rejected = scoped(REJECTED);
     this.digest = scoped(DIGEST);
+    this.ack = scoped(ACK);
   }
 
   /**
@@ -115,6 +121,7 @@ export class NotifyStore {
       reason: entry.reason,
       attempts: entry.attempts,
       rounds: entry.rounds,
+      ...(entry.unknowns === undefined ? {} : { unknowns: entry.unknowns }),
       dueAt: entry.dueAt,
       createdAt: now,
       ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
@@ -151,7 +158,7 @@ export class NotifyStore {
 
   async reschedule(
     entry: PendingDelivery,
-    next: { dueAt: Date; attempts: number; rounds: number; lastError: string },
+    next: { dueAt: Date; attempts: number; rounds: number; lastError: string; reason?: HoldReason; unknowns?: number },
   ): Promise<void> {
     await this.table.updateEntity(
       {
@@ -161,11 +168,31 @@ export class NotifyStore {
         attempts: next.attempts,
         rounds: next.rounds,
         lastError: next.lastError,
-        reason: "retry",
+        reason: next.reason ?? "retry",
+        ...(next.unknowns === undefined ? {} : { unknowns: next.unknowns }),
       },
       "Merge",
       { etag: entry.etag },
     );
+  }
+
+  /**
+   * Records that the endpoint `target` accepted message `messageId` (a 2xx answer): a later send of the same message
+   * to it (a retried activity, a stored retry racing another process) is skipped.
+   */
+  async acknowledge(messageId: string, target: string, at: Date, httpStatus: number): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: this.ack, rowKey: `${messageId}-${target}`, at, httpStatus }, "Replace");
+  }
+
+  /** When `target` acknowledged `messageId`, or undefined. */
+  async acknowledgedAt(messageId: string, target: string): Promise<Date | undefined> {
+    try {
+      const e = await this.table.getEntity<Record<string, unknown>>(this.ack, `${messageId}-${target}`);
+      return date(e, "at");
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
   }
 
   async remove(entry: PendingDelivery): Promise<void> {
@@ -329,9 +356,10 @@ function date(e: Record<string, unknown>, name: string): Date {
 
 function toPending(e: TableEntityResult<Record<string, unknown>>, partition: string): PendingDelivery {
   const reason = str(e, "reason");
-  if (reason !== "quiet-hours" && reason !== "retry")
+  if (reason !== "quiet-hours" && reason !== "retry" && reason !== "unknown")
     throw new Error(`notify store: row ${partition}/${e.rowKey} has reason ${reason}`);
   const lastError = e["lastError"];
+  const unknowns = e["unknowns"];
   return {
     id: str(e, "rowKey"),
     channel: str(e, "channel"),
@@ -339,6 +367,7 @@ function toPending(e: TableEntityResult<Record<string, unknown>>, partition: str
     reason,
     attempts: num(e, "attempts"),
     rounds: num(e, "rounds"),
+    ...(typeof unknowns === "number" ? { unknowns } : {}),
     dueAt: date(e, "dueAt"),
     createdAt: date(e, "createdAt"),
     ...(typeof lastError === "string" ? { lastError } : {}),

@@ -106,6 +106,52 @@ describe("Notifier", () => {
     expect(sink.requestsTo("/services/")[1]!.json()).toMatchObject({ text: expect.stringContaining("[CRITICAL]") });
   });
 
+  it("a Slack webhook answering after the timeout gets a message at most twice: no blind retry, one slower resend, then acknowledged", async () => {
+    const { notifier, store } = await setup();
+    // Slack accepts, but answers after the 1 s client timeout (as 200 after 15 s against 10 s did).
+    sink.setDefault({ status: 200, body: "ok", delayMs: 1_500 });
+    const first = await notifier.notify(samples["certificate-expired"]!);
+    expect(first.deliveries).toMatchObject([
+      { channel: "slack", status: "unknown", detail: "timed out after 1000 ms", kept: true },
+    ]);
+    expect(sink.requests).toHaveLength(1);
+    const [pending] = await store.listPending();
+    expect(pending).toMatchObject({ reason: "unknown", unknowns: 1, attempts: 1 });
+    expect(pending!.dueAt.toISOString()).toBe("2026-11-24T12:05:00.000Z");
+
+    // Not before the longer wait, then once, same message, given 3 s: the 200 is seen and recorded.
+    at("2026-11-24T12:01:00Z");
+    expect(await notifier.flushDue()).toMatchObject({ delivered: 0, rescheduled: 0 });
+    at("2026-11-24T12:05:00Z");
+    expect(await notifier.flushDue()).toMatchObject({ delivered: 1 });
+    expect(sink.requests).toHaveLength(2);
+    expect(sink.requests[1]!.body).toBe(sink.requests[0]!.body);
+    expect(await store.listPending()).toEqual([]);
+
+    // The same message again (the activity run again by Durable): acknowledged, so not sent.
+    const again = await notifier.notify(samples["certificate-expired"]!);
+    expect(again.deliveries).toMatchObject([{ channel: "slack", status: "already-delivered", kept: false }]);
+    at("2026-11-24T13:00:00Z");
+    await notifier.flushDue();
+    expect(sink.requests).toHaveLength(2);
+  });
+
+  it("a send still unanswered after its one resend is kept as rejected, never sent a third time", async () => {
+    const { notifier, store } = await setup();
+    sink.setDefault({ status: 200, body: "ok", delayMs: 3_500 });
+    await notifier.notify(samples["certificate-expired"]!);
+    at("2026-11-24T12:05:00Z");
+    expect(await notifier.flushDue()).toMatchObject({ rejected: 1 });
+    expect(sink.requests).toHaveLength(2);
+    const [rejected] = await store.listRejected();
+    expect(rejected!.reason).toBe(
+      "timed out after 3000 ms on 2 sends: the endpoint may have accepted it, so it is not sent again (the webhook takes no idempotency key; check the channel)",
+    );
+    at("2026-11-24T14:00:00Z");
+    await notifier.flushDue();
+    expect(sink.requests).toHaveLength(2);
+  });
+
   it("keeps a delivery that failed transiently and retries it, from a restarted process, once the sink recovers", async () => {
     const { notifier, reopen, store } = await setup();
     sink.setDefault({ status: 503, body: "unavailable" });
