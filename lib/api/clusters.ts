@@ -19,6 +19,12 @@ export interface TeardownClusterInput {
    * protection and keeps the recovery points, so the cluster can be restored later.
    */
   deleteBackups?: boolean;
+  /**
+   * The creation times of the environment's build and the cluster's restore instances when the teardown was asked
+   * for: a build or restore whose instance differs later ran after it (instance ids are reused, so this needs no
+   * clock comparison across processes, whose local clocks may be scaled differently).
+   */
+  supersedes?: { build?: string; restore?: string };
 }
 
 /**
@@ -93,6 +99,28 @@ export interface ClusterInstances {
 
 export { teardownInstanceId };
 
+/** The input of a teardown of `cluster` started now. */
+export async function teardownInput(
+  spec: PlatformSpec,
+  cluster: string,
+  deleteBackups: boolean,
+  instances: Pick<ClusterInstances, "get">,
+): Promise<TeardownClusterInput> {
+  const [build, restore] = await Promise.all([
+    instances.get(buildInstanceId(spec.name)),
+    instances.get(restoreInstanceId(spec.name, cluster)),
+  ]);
+  return {
+    spec,
+    cluster,
+    ...(deleteBackups ? { deleteBackups: true } : {}),
+    supersedes: {
+      ...(build?.createdTime !== undefined ? { build: build.createdTime } : {}),
+      ...(restore?.createdTime !== undefined ? { restore: restore.createdTime } : {}),
+    },
+  };
+}
+
 /** Why a teardown of `cluster` cannot start now (409), or undefined when nothing is in its way. */
 export async function teardownBlocker(
   env: string,
@@ -147,11 +175,10 @@ export async function handleClusterTeardown(
       400,
       `deleteBackups must be true or false, not '${deleteBackups}' (true deletes the cluster's recovery points for good)`,
     );
-  await instances.startTeardown(instanceId, {
-    spec,
-    cluster: clusterName,
-    ...(deleteBackups === "true" ? { deleteBackups: true } : {}),
-  });
+  await instances.startTeardown(
+    instanceId,
+    await teardownInput(spec, clusterName, deleteBackups === "true", instances),
+  );
   return {
     status: 202,
     headers: { Location: request.url, "Retry-After": "30" },
@@ -250,9 +277,11 @@ export async function clusterRemoval(
     instances.get(restoreInstanceId(env, cluster)),
   ]);
   const restored = (restore?.output as { outcome?: unknown } | undefined)?.outcome === "restored";
-  const after = (view: InstanceView | undefined) => (view?.createdTime ?? "") > ended;
-  if (after(build) || (restored && after(restore))) return undefined;
-  const input = teardown.input as { deleteBackups?: unknown } | undefined;
+  const input = teardown.input as Partial<TeardownClusterInput> | undefined;
+  const since = input?.supersedes;
+  const after = (view: InstanceView | undefined, recorded: string | undefined) =>
+    view?.createdTime !== undefined && (since ? view.createdTime !== recorded : view.createdTime > ended);
+  if (after(build, since?.build) || (restored && after(restore, since?.restore))) return undefined;
   const backups = input?.deleteBackups === true ? "deleted" : "kept";
   if (teardown.runtimeStatus === "Completed") return { state: "removed", at: ended, backups };
   const steps = (teardown.customStatus as TeardownStatus | undefined)?.steps ?? [];

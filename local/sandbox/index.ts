@@ -10,6 +10,7 @@ import { advance } from "./engine";
 import { FaultRegistry } from "./faults";
 import { ResourceEvents, type SandboxCaller } from "./events";
 import { ArmHttpError, type Reply } from "./http";
+import { key } from "./ids";
 import { routeArm } from "./routes";
 import {
   emptyData,
@@ -154,6 +155,8 @@ export interface SandboxArm {
     setProtection: SandboxControl["setProtection"];
     /** Upgrade faults of a cluster: a drain blocked by a PDB, a node that does not come back, an unhealthy Istio canary. */
     setUpgradeFaults: SandboxControl["setUpgradeFaults"];
+    /** The recovery points a backup instance (full id) holds, kept or not, including those of a deleted instance. */
+    recoveryPoints(backupInstanceId: string): { name: string; time: string }[];
     /** Writes the state file now (also done automatically as state changes). */
     save(): void;
   };
@@ -411,6 +414,13 @@ export async function startSandboxArm(options: SandboxOptions = {}): Promise<San
       setUpgradeFaults: (cluster, faults) => control.setUpgradeFaults(cluster, faults),
       injectBackupFailures: (input) => control.injectBackupFailures(input),
       setProtection: (input) => control.setProtection(input),
+      recoveryPoints: (id) => {
+        advance(ctx);
+        return (ctx.data.backup.recoveryPoints[key(id)] ?? []).map((p) => ({
+          name: p.name,
+          time: new Date(p.recoveryPointTime).toISOString(),
+        }));
+      },
       save,
     },
     faults: {

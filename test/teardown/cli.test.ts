@@ -61,7 +61,7 @@ describe("aks-platform down, then restore", () => {
     expect(down.stdout).toContain("deleted        resource group rg-k8s-demo-app2");
     expect(down.stdout).toContain("deleted        peering peer-to-vnet-k8s-demo-app2 of vnet-k8s-demo-mgmt");
     expect(down.stdout).toContain(
-      "stopped        backup instance bi-aks-k8s-demo-app2 (protection stopped, recovery points kept)",
+      "stopped        protection of backup instance bi-aks-k8s-demo-app2 (its recovery points are kept)",
     );
     expect(down.stdout).toMatch(/kept {4}backup instance bi-aks-k8s-demo-app2: protection stopped, [1-9]\d* recovery point/);
     expect(down.stdout).not.toContain("already absent");

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  stepDone,
   teardownInstanceId,
   type TeardownClusterInput,
   type TeardownResult,
@@ -104,12 +105,14 @@ describe("tearing down one cluster (sandbox ARM)", () => {
     }
   });
 
-  async function teardown(): Promise<{ runtimeStatus: string; output: unknown; customStatus: unknown }> {
+  async function teardown(
+    deleteBackups = false,
+  ): Promise<{ runtimeStatus: string; output: unknown; customStatus: unknown }> {
     sink.reset();
     const instanceId = teardownInstanceId(spec.name, app2.name);
     await runtime.driver.startNew(Orchestrations.teardownCluster, {
       instanceId,
-      input: { spec, cluster: app2.name } satisfies TeardownClusterInput,
+      input: { spec, cluster: app2.name, ...(deleteBackups ? { deleteBackups } : {}) } satisfies TeardownClusterInput,
     });
     return runtime.driver.waitForCompletion(instanceId, { timeoutMs: 120_000 });
   }
@@ -137,7 +140,7 @@ describe("tearing down one cluster (sandbox ARM)", () => {
     expect(sharedGrants.length).toBeGreaterThanOrEqual(5);
     expect(exists(backupInstanceId)).toBe(true);
     runtime.sandbox!.faults.add({
-      match: { method: "DELETE", path: `backupInstances/bi-${app2.aksName}` },
+      match: { method: "POST", path: `backupInstances/bi-${app2.aksName}/stopProtection` },
       effect: { kind: "error", status: 403, code: "AuthorizationFailed", message: "no permission on the vault" },
       times: 1,
     });
@@ -152,10 +155,12 @@ describe("tearing down one cluster (sandbox ARM)", () => {
 
     const failed = await teardown();
     expect(failed.runtimeStatus).toBe("Failed");
-    expect(String(failed.output)).toContain(`backup instance bi-${app2.aksName}: AuthorizationFailed`);
+    expect(String(failed.output)).toContain(
+      `protection of backup instance bi-${app2.aksName} (its recovery points are kept): AuthorizationFailed`,
+    );
     expect(String(failed.output)).toContain(`resource group ${app2.resourceGroup}: not deleted`);
     const steps = (failed.customStatus as TeardownStatus).steps;
-    expect(steps.filter((s) => s.state !== "deleted").map((s) => s.id.toLowerCase())).toEqual(
+    expect(steps.filter((s) => !stepDone(s)).map((s) => s.id.toLowerCase())).toEqual(
       [backupInstanceId, stuckGrant.id, `${sub}/resourceGroups/${app2.resourceGroup}`].map((id) => id.toLowerCase()),
     );
     // Everything else pointing at app2 is gone; the cluster itself is still there.
@@ -169,13 +174,13 @@ describe("tearing down one cluster (sandbox ARM)", () => {
     }
   }, 180_000);
 
-  it("run again, it finishes: app2's group, peerings, backup instance and grants are gone, the rest stays", async () => {
+  it("run again, it finishes: app2's group, peerings and grants are gone, its backups kept, the rest stays", async () => {
     // The first run forgot app2's deployments: the principals now come from the identities themselves.
     const done = await teardown();
     expect(done.runtimeStatus, JSON.stringify(done.output)).toBe("Completed");
     const result = done.output as TeardownResult;
     expect(result.succeeded).toBe(true);
-    expect(result.steps.every((s) => s.state === "deleted")).toBe(true);
+    expect(result.steps.map((s) => s.state)).toEqual(["stopped", ...result.steps.slice(1).map(() => "deleted")]);
 
     // The group and everything in it.
     expect(await groups.get(app2.resourceGroup)).toEqual({ ok: true, value: undefined });
@@ -195,8 +200,17 @@ describe("tearing down one cluster (sandbox ARM)", () => {
     }
     // The VNet itself stays (documented choice), with its DNS zone link.
     expect(exists(vnetId(app2.network.vnetName))).toBe(true);
-    // Backup instance and every grant of app2's identities.
-    expect(exists(backupInstanceId)).toBe(false);
+    // The backup instance stays, protection stopped, with its recovery points; every grant of app2's identities goes.
+    const instance = resources().find((r) => r.id.toLowerCase() === backupInstanceId.toLowerCase());
+    expect(instance?.properties).toMatchObject({
+      currentProtectionState: "ProtectionStopped",
+      protectionStatus: { status: "ProtectionStopped" },
+    });
+    const points = runtime.sandbox!.state.recoveryPoints(backupInstanceId);
+    expect(points.length).toBeGreaterThan(0);
+    expect(result.kept.join(" ")).toContain(
+      `backup instance bi-${app2.aksName}: protection stopped, ${points.length} recovery point(s) kept`,
+    );
     expect(
       roleAssignments().filter((r) => app2Principals.has(String(r.properties?.["principalId"]).toLowerCase())),
     ).toEqual([]);
@@ -211,7 +225,7 @@ describe("tearing down one cluster (sandbox ARM)", () => {
     }
     expect(roleAssignments().length).toBe(before.otherAssignments);
     expect(inGroup(spec.commonResourceGroup).length).toBe(
-      before.common - sharedGrants.length - 1 /* backup instance */ - 2 * others.length /* peerings */,
+      before.common - sharedGrants.length - 2 * others.length /* peerings */,
     );
     expect((await groups.get(spec.commonResourceGroup)).ok).toBe(true);
     expect(result.kept.join(" ")).toContain(app2.network.vnetName);
@@ -221,6 +235,20 @@ describe("tearing down one cluster (sandbox ARM)", () => {
       expect(bodies).toHaveLength(1);
       expect(bodies[0]).toContain(`Cluster ${app2.name} torn down`);
     }
+  }, 180_000);
+
+  it("a teardown of what is already gone deletes nothing and says so: absent, not deleted", async () => {
+    const writes = runtime.sandbox!.counters.snapshot().writes;
+    const again = await teardown();
+    expect(again.runtimeStatus, JSON.stringify(again.output)).toBe("Completed");
+    const result = again.output as TeardownResult;
+    expect(result.steps.filter((s) => s.state === "deleted")).toEqual([]);
+    expect(result.steps[0]!.state).toBe("stopped"); // already stopped: left as it is
+    expect(result.steps.slice(1).map((s) => s.state)).toEqual(result.steps.slice(1).map(() => "absent"));
+    expect(runtime.sandbox!.counters.snapshot().writes - writes).toBe(result.steps.length - 1);
+    const body = sink.requestsTo("/slack")[0]!.body;
+    expect(body).toContain("Already absent");
+    expect(body).toContain("Removed nothing (already gone)");
   }, 180_000);
 
   it("a second build recreates app2, redoing only app2's deployments and the peerings touching its VNet", async () => {
@@ -244,5 +272,19 @@ describe("tearing down one cluster (sandbox ARM)", () => {
         true,
       );
     expect(principalsIn(app2.resourceGroup).size).toBeGreaterThan(0);
+  }, 240_000);
+
+  it("with deleteBackups, the backup instance goes too, and its recovery points with it", async () => {
+    expect(runtime.sandbox!.state.recoveryPoints(backupInstanceId).length).toBeGreaterThan(0);
+    const done = await teardown(true);
+    expect(done.runtimeStatus, JSON.stringify(done.output)).toBe("Completed");
+    const result = done.output as TeardownResult;
+    expect(result.steps[0]).toMatchObject({
+      what: `backup instance bi-${app2.aksName} and all its recovery points`,
+      state: "deleted",
+    });
+    expect(exists(backupInstanceId)).toBe(false);
+    expect(runtime.sandbox!.state.recoveryPoints(backupInstanceId)).toEqual([]);
+    expect(result.kept.join(" ")).not.toContain("recovery point");
   }, 240_000);
 });

@@ -3,6 +3,7 @@ import path from "node:path";
 import { Option } from "commander";
 import {
   teardownBlocker,
+  teardownInput,
   teardownInstanceId,
   type ClusterInstances,
   type TeardownResult,
@@ -169,11 +170,10 @@ async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: Down
   }
 
   const instanceId = teardownInstanceId(spec.name, options.cluster);
-  await instances.startTeardown(instanceId, {
-    spec,
-    cluster: options.cluster,
-    ...(options.deleteBackups ? { deleteBackups: true } : {}),
-  });
+  await instances.startTeardown(
+    instanceId,
+    await teardownInput(spec, options.cluster, options.deleteBackups ?? false, instances),
+  );
   let lastStage = "";
   for (;;) {
     const view = await runtime.instances.get(instanceId);

@@ -270,7 +270,7 @@ async function readClusterTeardown(input: TeardownClusterInput, signal: AbortSig
       : {
           keepBackup: {
             ...backupInstance,
-            what: `backup instance ${instanceName} (protection stopped, recovery points kept)`,
+            what: `protection of backup instance ${instanceName} (its recovery points are kept)`,
           },
         }),
     detach: [
