@@ -92,6 +92,9 @@ beforeAll(async () => {
   });
   await driver.start();
   runtime = { driver, instances: driverBuildInstances(driver), stop: () => driver.stop() };
+  // The first backup each instance takes when protection is configured fails, so the platform starts with no
+  // recovery point (the refusal below); the daily schedule makes them.
+  sandbox.state.injectBackupFailures({ operation: "Backup", count: 3, code: "UserErrorKubernetesBackupFailed" });
   const build = await runBuild(runtime, spec, "deploy");
   if (build.runtimeStatus !== "Completed")
     throw new Error(`the platform build did not complete: ${build.failure ?? build.runtimeStatus}`);

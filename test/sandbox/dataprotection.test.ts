@@ -104,10 +104,12 @@ describe("Data Protection REST against the sandbox", () => {
     expect(firstPage.body.value).toHaveLength(3);
     expect(firstPage.body.nextLink).toContain("$skipToken=3");
     const points = await dp.listRecoveryPoints(vault, "aks-mgmt");
-    expect(points.ok && points.value).toHaveLength(5);
+    // Five scheduled backups, and the first backup each instance took when its protection was configured.
+    expect(points.ok && points.value).toHaveLength(6);
     expect(points.ok && points.value[0]!.time).toBe("2026-11-25T02:10:00.000Z");
+    expect(points.ok && points.value.at(-1)!.time! < "2026-11-21").toBe(true);
     const jobs = await dp.listBackupJobs(vault);
-    expect(jobs.ok && jobs.value).toHaveLength(10);
+    expect(jobs.ok && jobs.value).toHaveLength(12);
     expect(jobs.ok && new Set(jobs.value.map((j) => j.status))).toEqual(new Set(["Completed"]));
   });
 
@@ -338,5 +340,42 @@ describe("protection status control", () => {
       body: { backupInstance: "aks-nope", status: "ProtectionStopped" },
     });
     expect(bad.status).toBe(404);
+  });
+
+  it("stop protection keeps every recovery point, suspend backups keeps the newest past the retention (both LROs)", async () => {
+    const count = async (bi: string) => {
+      const points = await dp.listRecoveryPoints(vault, bi);
+      if (!points.ok) throw new Error(points.error.message);
+      return points.value;
+    };
+    const app1Before = await count("aks-app1");
+    const mgmtNewest = (await count("aks-mgmt"))[0]!;
+    expect(app1Before.length).toBeGreaterThan(1);
+    expect(await dp.changeProtection(vault, "aks-app1", "stopProtection", { pollIntervalMs: 20 })).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    expect(await dp.changeProtection(vault, "aks-mgmt", "suspendBackups", { pollIntervalMs: 20 })).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    const got = await dp.getBackupInstance(vault, "aks-app1");
+    expect(got.ok && got.value).toMatchObject({
+      protectionStatus: "ProtectionStopped",
+      currentProtectionState: "ProtectionStopped",
+    });
+    expect(await dp.getBackupInstance(vault, "aks-nope")).toEqual({ ok: true, value: undefined });
+
+    // Ten days later (past the 7-day retention), with the protected cluster gone: no new backups; app1's points
+    // are all there, mgmt keeps only its newest.
+    f.sandbox.clock.advance(10 * 24 * 3600);
+    expect((await count("aks-app1")).map((p) => p.name)).toEqual(app1Before.map((p) => p.name));
+    expect((await count("aks-mgmt")).map((p) => p.name)).toEqual([mgmtNewest.name]);
+
+    // Nothing left to stop: refused; an unknown instance is 404.
+    const again = await dp.changeProtection(vault, "aks-app1", "stopProtection", { pollIntervalMs: 20 });
+    expect(again).toMatchObject({ ok: false, error: { code: "UserErrorInvalidOperationForProtectionState" } });
+    const missing = await dp.changeProtection(vault, "aks-nope", "suspendBackups", { pollIntervalMs: 20 });
+    expect(missing).toMatchObject({ ok: false, error: { kind: "notFound" } });
   });
 });
