@@ -48,6 +48,9 @@ describe("DELETE /api/environments/{env}/clusters/{cluster} (local host + sandbo
     expect(((await otherEnv.json()) as Problem).error).toContain("nowhere");
 
     expect((await api(clusterUrl("app2"))).status).toBe(404);
+    const badChoice = await api(`${clusterUrl("app2")}?deleteBackups=yes`, { method: "DELETE" });
+    expect(badChoice.status).toBe(400);
+    expect(((await badChoice.json()) as Problem).error).toContain("deleteBackups must be true or false, not 'yes'");
     expect(h.sandbox.counters.snapshot().writes).toBe(0);
   });
 
@@ -73,8 +76,9 @@ describe("DELETE /api/environments/{env}/clusters/{cluster} (local host + sandbo
     });
     const started = await api(clusterUrl("app2"), { method: "DELETE" });
     expect(started.status).toBe(202);
-    const body = (await started.json()) as { instanceId: string; statusUrl: string; cluster: string };
+    const body = (await started.json()) as { instanceId: string; statusUrl: string; cluster: string; backups: string };
     expect(body.cluster).toBe("app2");
+    expect(body.backups).toBe("kept (protection stopped)");
     expect(started.headers.get("location")).toBe(body.statusUrl);
 
     const again = await api(clusterUrl("app2"), { method: "DELETE" });

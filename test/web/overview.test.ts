@@ -274,6 +274,42 @@ describe("operations page data (lib/api/overview)", () => {
     expect(plain.canceled).toBeUndefined();
   });
 
+  it("a cluster torn down since the build shows as removed (when, backups kept), until a build or restore replaces it", async () => {
+    const built = failedBuild().map((v) => ({ ...v, createdTime: "2026-11-24T05:00:00.000Z" }));
+    const teardown = (extra: Partial<InstanceView> = {}): InstanceView => ({
+      instanceId: "teardown:k8s-demo:app1",
+      runtimeStatus: "Completed",
+      input: { spec: defaultSpec, cluster: "app1", supersedes: { build: "2026-11-24T05:00:00.000Z" } },
+      createdTime: "2026-11-24T06:00:00.000Z",
+      lastUpdatedTime: "2026-11-24T06:20:00.000Z",
+      ...extra,
+    });
+    const app1 = async (views: InstanceView[]) =>
+      ok<ClusterRow[]>(await readPanel("clusters", ENV, sources({}, views).value)).find((c) => c.name === "app1")!;
+
+    const removed = await app1([...built, teardown()]);
+    expect(removed.removal).toEqual({ state: "removed", at: "2026-11-24T06:20:00.000Z", backups: "kept" });
+    expect(removed.buildState).toBeUndefined();
+    expect((await app1([...built, teardown({ runtimeStatus: "Running" })])).removal).toEqual({
+      state: "tearing down",
+      at: "2026-11-24T06:00:00.000Z",
+    });
+    // A later restore that restored it, whatever its local clock says: it is not the restore the teardown saw.
+    const restore: InstanceView = {
+      instanceId: "restore:k8s-demo:app1",
+      runtimeStatus: "Completed",
+      output: { outcome: "restored" },
+      createdTime: "2026-11-24T03:00:00.000Z",
+    };
+    const back = await app1([...built, teardown(), restore]);
+    expect(back.removal).toBeUndefined();
+    expect(back.buildState).toBe("failed");
+    // A refused restore does not bring it back.
+    expect((await app1([...built, teardown(), { ...restore, output: { outcome: "refused" } }])).removal?.state).toBe(
+      "removed",
+    );
+  });
+
   it("recent events: this environment's reactions of the last 14 days, newest first, with what the app did", async () => {
     const { value, asked } = sources({}, [], reactions());
     const rows = ok<EventRow[]>(await readPanel("events", ENV, value));
