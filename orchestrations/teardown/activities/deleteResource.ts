@@ -1,7 +1,7 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
-import { ResourcesAdapter, TransientArmError, type DeletePoll } from "../../../lib/azure";
+import { ResourcesAdapter, TransientArmError, type ArmFailure, type DeletePoll } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import type { ArmErrorInfo } from "../../../lib/plan/progress";
 import { armConnection, toErrorInfo } from "../../shared/arm";
@@ -26,25 +26,34 @@ export type DeleteResourceResult =
 
 const DEFAULT_RETRY_AFTER_SECONDS = 15;
 
+/**
+ * A teardown step's failure: another write to the same parent (a VNet's peerings, a running deployment, a backup
+ * instance's operation) is in progress, so it is thrown as transient for Durable to retry; anything else is final.
+ */
+export function failedUnlessConflict(
+  operation: string,
+  target: string,
+  error: ArmFailure,
+): { state: "failed"; error: ArmErrorInfo } {
+  if (error.kind === "conflict")
+    throw new TransientArmError(
+      operation,
+      target,
+      error.code,
+      error.status,
+      error.correlationId,
+      undefined,
+      error,
+    );
+  return { state: "failed", error: toErrorInfo(error) };
+}
+
 export async function deleteResource(input: DeleteResourceInput, signal: AbortSignal): Promise<DeleteResourceResult> {
   const resources = new ResourcesAdapter(armConnection());
   const result = input.poll
     ? await resources.deleteStatus(input.poll, input.id, { abortSignal: signal })
     : await resources.beginDelete(input.id, input.apiVersion, { abortSignal: signal });
-  if (!result.ok) {
-    // Another write to the same parent (a VNet's peerings, a running deployment) is in progress: wait and retry.
-    if (result.error.kind === "conflict")
-      throw new TransientArmError(
-        "delete",
-        input.id,
-        result.error.code,
-        result.error.status,
-        result.error.correlationId,
-        undefined,
-        result.error,
-      );
-    return { state: "failed", error: toErrorInfo(result.error) };
-  }
+  if (!result.ok) return failedUnlessConflict("delete", input.id, result.error);
   const progress = result.value;
   if (progress.state === "deleted" || progress.state === "absent") return progress;
   return {

@@ -1,10 +1,11 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { activitySignal } from "../../../lib/activity-signal";
-import { DataProtectionClient, TransientArmError } from "../../../lib/azure";
+import { DataProtectionClient } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import type { ArmErrorInfo } from "../../../lib/plan/progress";
 import { armConnection, toErrorInfo } from "../../shared/arm";
+import { failedUnlessConflict } from "./deleteResource";
 
 /**
  * A teardown that keeps the cluster's backups: the backup instance stops protecting the (soon deleted) cluster and
@@ -37,19 +38,7 @@ export async function stopBackupProtection(
   const alreadyStopped = [found.value.protectionStatus, found.value.currentProtectionState].includes(STOPPED);
   if (!alreadyStopped) {
     const stopped = await client.changeProtection(input.vault, input.backupInstance, "stopProtection", call);
-    if (!stopped.ok) {
-      if (stopped.error.kind === "conflict")
-        throw new TransientArmError(
-          "stop protection",
-          input.backupInstance,
-          stopped.error.code,
-          stopped.error.status,
-          stopped.error.correlationId,
-          undefined,
-          stopped.error,
-        );
-      return { state: "failed", error: toErrorInfo(stopped.error) };
-    }
+    if (!stopped.ok) return failedUnlessConflict("stop protection", input.backupInstance, stopped.error);
   }
   const points = await client.listRecoveryPoints(input.vault, input.backupInstance, call);
   if (!points.ok) return { state: "failed", error: toErrorInfo(points.error) };
