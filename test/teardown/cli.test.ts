@@ -27,7 +27,7 @@ describe("aks-platform down, then restore", () => {
     dir = mkdtempSync(path.join(tmpdir(), "teardown-cli-"));
     const up = await runCli(["up", "--yes", ...stateArgs(), "--report", path.join(dir, "report")]);
     expect(up.code, up.stderr).toBe(0);
-  }, 300_000);
+  }, 480_000);
 
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -73,7 +73,7 @@ describe("aks-platform down, then restore", () => {
       "bi-aks-k8s-demo-app1": "healthy",
       "bi-aks-k8s-demo-app2": "unprotected",
     });
-  }, 240_000);
+  }, 480_000);
 
   it("status shows app2 removed, with its backups kept", async () => {
     const status = await runCli(["status", "--state-dir", path.join(dir, "state")]);
@@ -96,7 +96,7 @@ describe("aks-platform down, then restore", () => {
     expect(status.stdout).not.toContain("cluster app2: removed");
     // Protection configured again by the rebuild's backup instance deployment.
     expect((await verdicts())["bi-aks-k8s-demo-app2"]).toBe("healthy");
-  }, 300_000);
+  }, 480_000);
 
   it("--delete-backups deletes app1's recovery points too; a restore is then refused without a target verdict", async () => {
     const down = await runCli(["down", "--cluster", "app1", "--yes", "--delete-backups", ...stateArgs()]);
@@ -109,5 +109,5 @@ describe("aks-platform down, then restore", () => {
     expect(restore.stdout).toContain("restore of cluster app1: REFUSED");
     expect(restore.stdout).not.toContain("target 30 min: met");
     expect(restore.stdout).toContain("nothing was restored, so the 30 min target does not apply");
-  }, 300_000);
+  }, 480_000);
 });
