@@ -15,7 +15,8 @@ const byCluster = (report: BackupReport, cluster: string): InstanceReport => {
 describe("backup verification against the sandbox", () => {
   let f: BackupFixture;
   beforeAll(async () => {
-    // Page size 2: the instance list (3), each recovery point list (3) and the job list (9) span several pages.
+    // Page size 2: the instance list (3), each recovery point list (4: the first backup when protection was
+    // configured, then three nightly ones) and the job list (12) span several pages.
     f = await startBackupFixture({ pageSize: 2 });
   });
   afterAll(async () => {
@@ -32,7 +33,7 @@ describe("backup verification against the sandbox", () => {
         protectionStatus: "ProtectionConfigured",
         protectionState: "ProtectionConfigured",
         problems: [],
-        recoveryPoints: 3,
+        recoveryPoints: 4,
       });
       expect(r.lastJob).toMatchObject({ status: "Completed", operation: "Backup" });
       expect(r.latestRecoveryPoint).toBe("2026-11-23T02:10:00.000Z");
