@@ -4,7 +4,7 @@ import type { NotifyMessage } from "./message";
 import { parseNotifyMessage } from "./message";
 import type { NotifySettings, WebhookEndpoint } from "./settings";
 import type { DeliveryOutcome, DeliveryPolicy, NotifyLogger } from "./deliver";
-import { consoleLogger, DEFAULT_DELIVERY_POLICY, deliver, endpointLabel, redactingLogger } from "./deliver";
+import { consoleLogger, deliver, endpointLabel, redactingLogger } from "./deliver";
 import { Redactor } from "./redact";
 import { renderSlack } from "./slack";
 import { renderTeams } from "./teams";
@@ -26,10 +26,10 @@ import { urlFingerprint } from "./store";
  * At most once per message id and endpoint, as far as the channel allows: a message's id is a digest of its content
  * (an activity that Durable runs again builds the same message, so the same id), and every 2xx answer is recorded as
  * an acknowledgement that later sends of that id to that endpoint skip. A send that timed out after the request went
- * out (`unknown`) may have been accepted: it is not retried at once but kept, and sent once more (same id) after
- * `unknownRetryMs` with a longer timeout, at most `maxUnknownRetries` times; still unknown, it is kept as rejected
- * rather than sent again. Slack incoming webhooks and Teams Workflows take no idempotency key, so that one retry
- * can show a message twice; without it a message the endpoint never got would be lost.
+ * out (`unknown`) may have been accepted (Slack answering 200 after 15 s against a 10 s timeout): it is never sent
+ * again, because Slack incoming webhooks and Teams Workflows take no idempotency key and a resend would show it
+ * twice. It is kept as rejected, with a reason saying so, and logged as an error, so a person can check the channel;
+ * such a message may be missing, never doubled. A connection that could not be made is an ordinary transient failure.
  */
 
 export interface OutboxPolicy {
@@ -40,12 +40,6 @@ export interface OutboxPolicy {
   leaseMs: number;
   /** Grace after a digest window ends before it is flushed, so events written just before the end are included. */
   digestSettleMs: number;
-  /** Wait before resending a message whose send timed out (the endpoint may still be processing it). */
-  unknownRetryMs: number;
-  /** How many times such a message is sent again; each resend may duplicate it where the endpoint did accept it. */
-  maxUnknownRetries: number;
-  /** The resend's timeout, as a multiple of the delivery timeout, so that a slow endpoint's answer is seen. */
-  unknownTimeoutFactor: number;
 }
 
 export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
@@ -53,9 +47,6 @@ export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
   retryMaxMs: 3_600_000,
   leaseMs: 120_000,
   digestSettleMs: 60_000,
-  unknownRetryMs: 300_000,
-  maxUnknownRetries: 1,
-  unknownTimeoutFactor: 3,
 };
 
 /** A message's id: the same message (kind, text, correlation id, time) always has the same id. */
@@ -73,7 +64,7 @@ export interface NotifierOptions {
   now?: () => Date;
 }
 
-export type ReportStatus = DeliveryOutcome["status"] | "held" | "not-configured" | "already-delivered";
+export type ReportStatus = DeliveryOutcome["status"] | "held" | "not-configured" | "already-sent";
 
 export interface DeliveryReport {
   channel: string;
@@ -253,27 +244,15 @@ export class Notifier {
     const { store } = this.options;
     const target = urlFingerprint(endpoint.url);
     const id = messageId(message);
-    const acknowledged = await store.acknowledgedAt(id, target);
-    if (acknowledged) return alreadyDelivered(endpoint, message, acknowledged, this.log);
+    const sent = await store.sentAt(id, target);
+    if (sent) return alreadySent(endpoint, message, sent, this.log);
     const outcome = await this.send(endpoint, message, signal);
     let kept = false;
     if (outcome.status === "delivered") {
-      await store.acknowledge(id, target, this.now(), outcome.httpStatus);
+      await store.recordSent(id, target, this.now(), outcome.httpStatus);
     } else if (outcome.status === "unknown") {
-      await store.addPending(
-        {
-          channel: endpoint.channel,
-          target,
-          reason: "unknown",
-          attempts: outcome.attempts,
-          rounds: 1,
-          unknowns: 1,
-          dueAt: new Date(now.getTime() + this.outbox.unknownRetryMs),
-          lastError: outcome.reason,
-          message,
-        },
-        now,
-      );
+      await store.recordSent(id, target, this.now());
+      await this.keepUnknown({ channel: endpoint.channel, target, attempts: outcome.attempts, message }, outcome, now);
       kept = true;
     } else if (outcome.status === "transient") {
       await store.addPending(
@@ -317,34 +296,22 @@ export class Notifier {
       return "rejected";
     }
     const id = messageId(entry.message);
-    const acknowledged = await store.acknowledgedAt(id, entry.target);
-    if (acknowledged) {
-      alreadyDelivered(endpoint, entry.message, acknowledged, this.log);
+    const sent = await store.sentAt(id, entry.target);
+    if (sent) {
+      alreadySent(endpoint, entry.message, sent, this.log);
       await store.remove(entry);
       return "delivered";
     }
-    const unknowns = entry.unknowns ?? 0;
-    const delivery = this.options.delivery ?? {};
-    // After an unknown outcome: one POST, given longer to answer (a slow endpoint's 200 is then seen and recorded).
-    const outcome = await this.send(
-      endpoint,
-      entry.message,
-      signal,
-      unknowns > 0
-        ? {
-            maxAttempts: 1,
-            timeoutMs:
-              (delivery.timeoutMs ?? DEFAULT_DELIVERY_POLICY.timeoutMs) * this.outbox.unknownTimeoutFactor,
-          }
-        : {},
-    );
+    const outcome = await this.send(endpoint, entry.message, signal);
     switch (outcome.status) {
       case "delivered":
-        await store.acknowledge(id, entry.target, this.now(), outcome.httpStatus);
+        await store.recordSent(id, entry.target, this.now(), outcome.httpStatus);
         await store.remove(entry);
         return "delivered";
       case "unknown":
-        return this.afterUnknown(entry, outcome, now, unknowns + 1);
+        await store.recordSent(id, entry.target, this.now());
+        await this.keepUnknown({ ...entry, attempts: entry.attempts + outcome.attempts }, outcome, now);
+        return "rejected";
       case "transient": {
         const rounds = entry.rounds + 1;
         await store.reschedule(entry, {
@@ -363,38 +330,23 @@ export class Notifier {
   }
 
   /** A stored delivery whose send had an unknown outcome again: once more after the wait, or kept, not resent. */
-  private async afterUnknown(
-    entry: PendingDelivery,
+  /** A send whose outcome is unknown: kept as rejected, never sent again (at most once). */
+  private async keepUnknown(
+    entry: { id?: string; channel: string; target: string; attempts: number; message: NotifyMessage },
     outcome: Extract<DeliveryOutcome, { status: "unknown" }>,
     now: Date,
-    unknowns: number,
-  ): Promise<StoredOutcome> {
-    const { store } = this.options;
-    const attempts = entry.attempts + outcome.attempts;
-    if (unknowns > this.outbox.maxUnknownRetries) {
-      const reason =
-        `${outcome.reason} on ${unknowns} sends: the endpoint may have accepted it, so it is not sent again ` +
-        "(the webhook takes no idempotency key; check the channel)";
-      this.log.error(`notify: ${entry.message.kind} ${entry.message.correlationId} to ${entry.channel}: ${reason}`);
-      await store.reject({ ...entry, attempts }, reason, now);
-      return "rejected";
-    }
-    await store.reschedule(entry, {
-      dueAt: new Date(now.getTime() + this.outbox.unknownRetryMs),
-      attempts,
-      rounds: entry.rounds + 1,
-      lastError: outcome.reason,
-      reason: "unknown",
-      unknowns,
-    });
-    return "rescheduled";
+  ): Promise<void> {
+    const reason =
+      `${outcome.reason}: the endpoint may have accepted it, so it is not sent again ` +
+      "(the webhook takes no idempotency key; check the channel)";
+    this.log.error(`notify: ${entry.message.kind} ${entry.message.correlationId} to ${entry.channel}: ${reason}`);
+    await this.options.store.reject(entry, reason, now);
   }
 
   private send(
     endpoint: WebhookEndpoint,
     message: NotifyMessage,
     signal: AbortSignal | undefined,
-    override: Partial<DeliveryPolicy> = {},
   ): Promise<DeliveryOutcome> {
     const { settings } = this.options;
     const runbook = settings.runbookBaseUrl === undefined ? {} : { runbookBaseUrl: settings.runbookBaseUrl };
@@ -403,7 +355,7 @@ export class Notifier {
       allowList: settings.allowList,
       logger: this.log,
       redactor: this.redactor,
-      policy: { ...this.options.delivery, ...override },
+      ...(this.options.delivery ? { policy: this.options.delivery } : {}),
       ...(signal ? { signal } : {}),
     }).then((outcome) => {
       if (outcome.status === "delivered") {
@@ -422,15 +374,18 @@ export class Notifier {
   }
 }
 
-function alreadyDelivered(
+function alreadySent(
   endpoint: WebhookEndpoint,
   message: NotifyMessage,
-  at: Date,
+  sent: { at: Date; httpStatus?: number },
   log: NotifyLogger,
 ): DeliveryReport {
-  const detail = `acknowledged ${at.toISOString()}; not sent again`;
-  log.info(`notify: ${message.kind} ${message.correlationId} already delivered to ${endpointLabel(endpoint)}: ${detail}`);
-  return { channel: endpoint.channel, endpoint: endpointLabel(endpoint), status: "already-delivered", detail, kept: false };
+  const detail =
+    sent.httpStatus !== undefined
+      ? `acknowledged ${sent.at.toISOString()}; not sent again`
+      : `sent ${sent.at.toISOString()} without an answer in time; not sent again`;
+  log.info(`notify: ${message.kind} ${message.correlationId} already sent to ${endpointLabel(endpoint)}: ${detail}`);
+  return { channel: endpoint.channel, endpoint: endpointLabel(endpoint), status: "already-sent", detail, kept: false };
 }
 
 function report(endpoint: WebhookEndpoint, outcome: DeliveryOutcome, kept: boolean): DeliveryReport {

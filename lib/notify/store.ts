@@ -22,8 +22,7 @@ const ACK = "ack";
 /** Table string properties hold at most 64 KiB (32 K UTF-16 characters); a stored message stays below that. */
 const MAX_STORED_MESSAGE_CHARS = 30_000;
 
-/** `unknown`: a send timed out after the endpoint may have accepted it; retried only under the at-most-once rule. */
-export type HoldReason = "quiet-hours" | "retry" | "unknown";
+export type HoldReason = "quiet-hours" | "retry";
 
 export interface PendingDelivery {
   id: string;
@@ -35,8 +34,6 @@ export interface PendingDelivery {
   attempts: number;
   /** Stored retry rounds so far (each round = one delivery with its in-process retries); drives the backoff. */
   rounds: number;
-  /** Sends whose outcome is unknown (timed out after the request went out) so far. */
-  unknowns?: number;
   dueAt: Date;
   createdAt: Date;
   lastError?: string;
@@ -121,7 +118,6 @@ export class NotifyStore {
       reason: entry.reason,
       attempts: entry.attempts,
       rounds: entry.rounds,
-      ...(entry.unknowns === undefined ? {} : { unknowns: entry.unknowns }),
       dueAt: entry.dueAt,
       createdAt: now,
       ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
@@ -158,7 +154,7 @@ export class NotifyStore {
 
   async reschedule(
     entry: PendingDelivery,
-    next: { dueAt: Date; attempts: number; rounds: number; lastError: string; reason?: HoldReason; unknowns?: number },
+    next: { dueAt: Date; attempts: number; rounds: number; lastError: string },
   ): Promise<void> {
     await this.table.updateEntity(
       {
@@ -168,8 +164,7 @@ export class NotifyStore {
         attempts: next.attempts,
         rounds: next.rounds,
         lastError: next.lastError,
-        reason: next.reason ?? "retry",
-        ...(next.unknowns === undefined ? {} : { unknowns: next.unknowns }),
+        reason: "retry",
       },
       "Merge",
       { etag: entry.etag },
@@ -177,18 +172,28 @@ export class NotifyStore {
   }
 
   /**
-   * Records that the endpoint `target` accepted message `messageId` (a 2xx answer): a later send of the same message
-   * to it (a retried activity, a stored retry racing another process) is skipped.
+   * Records that message `messageId` reached the endpoint `target`: it answered 2xx (`httpStatus`), or the request went
+   * out and no answer came in time (no status). A later send of the same message to it (a retried activity, a
+   * stored retry racing another process) is skipped.
    */
-  async acknowledge(messageId: string, target: string, at: Date, httpStatus: number): Promise<void> {
-    await this.table.upsertEntity({ partitionKey: this.ack, rowKey: `${messageId}-${target}`, at, httpStatus }, "Replace");
+  async recordSent(messageId: string, target: string, at: Date, httpStatus?: number): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: this.ack,
+        rowKey: `${messageId}-${target}`,
+        at,
+        ...(httpStatus !== undefined ? { httpStatus } : {}),
+      },
+      "Replace",
+    );
   }
 
-  /** When `target` acknowledged `messageId`, or undefined. */
-  async acknowledgedAt(messageId: string, target: string): Promise<Date | undefined> {
+  /** When `messageId` reached `target` (and its answer, when one came in time), or undefined. */
+  async sentAt(messageId: string, target: string): Promise<{ at: Date; httpStatus?: number } | undefined> {
     try {
       const e = await this.table.getEntity<Record<string, unknown>>(this.ack, `${messageId}-${target}`);
-      return date(e, "at");
+      const httpStatus = e["httpStatus"];
+      return { at: date(e, "at"), ...(typeof httpStatus === "number" ? { httpStatus } : {}) };
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
       throw err;
@@ -356,10 +361,9 @@ function date(e: Record<string, unknown>, name: string): Date {
 
 function toPending(e: TableEntityResult<Record<string, unknown>>, partition: string): PendingDelivery {
   const reason = str(e, "reason");
-  if (reason !== "quiet-hours" && reason !== "retry" && reason !== "unknown")
+  if (reason !== "quiet-hours" && reason !== "retry")
     throw new Error(`notify store: row ${partition}/${e.rowKey} has reason ${reason}`);
   const lastError = e["lastError"];
-  const unknowns = e["unknowns"];
   return {
     id: str(e, "rowKey"),
     channel: str(e, "channel"),
@@ -367,7 +371,6 @@ function toPending(e: TableEntityResult<Record<string, unknown>>, partition: str
     reason,
     attempts: num(e, "attempts"),
     rounds: num(e, "rounds"),
-    ...(typeof unknowns === "number" ? { unknowns } : {}),
     dueAt: date(e, "dueAt"),
     createdAt: date(e, "createdAt"),
     ...(typeof lastError === "string" ? { lastError } : {}),
