@@ -149,24 +149,13 @@ async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: Down
     process.stderr.write(`error: ${(blocked.jsonBody as { error: string }).error}\n`);
     return 1;
   }
-  const where = options.sandbox ? " (sandbox)" : ` in subscription ${spec.subscriptionId}`;
-  const backups = options.deleteBackups
-    ? "its backup instance and ALL its recovery points are DELETED (it cannot be restored afterwards)"
-    : "its backups are kept (protection stopped, recovery points retained for `aks-platform restore`)";
-  if (!options.yes) {
-    const first = await confirm(
-      `Tear down cluster ${options.cluster} of ${spec.name}${where}? Its resource group, grants and peerings are deleted; ${backups}.`,
-    );
-    const second =
-      first &&
-      (!options.deleteBackups ||
-        (await confirm(
-          `Really delete every recovery point of cluster ${options.cluster}? This cannot be undone (leave out --delete-backups to keep them).`,
-        )));
-    if (!second) {
-      process.stdout.write("Nothing deleted.\n");
-      return 1;
-    }
+  const where = options.sandbox ? "(sandbox)" : `in subscription ${spec.subscriptionId}`;
+  if (
+    !options.yes &&
+    !(await confirmTeardown(confirm, spec.name, options.cluster, where, options.deleteBackups ?? false))
+  ) {
+    process.stdout.write("Nothing deleted.\n");
+    return 1;
   }
 
   const instanceId = teardownInstanceId(spec.name, options.cluster);
@@ -201,6 +190,34 @@ async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: Down
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/**
+ * Asks before a teardown (every answer must be yes): one question saying what is deleted and what happens to the
+ * backups, and with `deleteBackups` a second one, since the recovery points cannot come back.
+ */
+export async function confirmTeardown(
+  ask: (question: string) => Promise<boolean>,
+  environment: string,
+  cluster: string,
+  where: string,
+  deleteBackups: boolean,
+): Promise<boolean> {
+  const backups = deleteBackups
+    ? "its backup instance and ALL its recovery points are DELETED (it cannot be restored afterwards)"
+    : "its backups are kept (protection stopped, recovery points retained for `aks-platform restore`)";
+  if (
+    !(await ask(
+      `Tear down cluster ${cluster} of ${environment} ${where}? Its resource group, grants and peerings are deleted; ${backups}.`,
+    ))
+  )
+    return false;
+  return (
+    !deleteBackups ||
+    ask(
+      `Really delete every recovery point of cluster ${cluster}? This cannot be undone (leave out --delete-backups to keep them).`,
+    )
+  );
 }
 
 const STEP_LABEL: Record<TeardownStatus["steps"][number]["state"], string> = {
