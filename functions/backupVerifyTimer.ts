@@ -3,7 +3,7 @@ import * as df from "durable-functions";
 import { appConfig } from "../lib/config";
 import { Functions, Orchestrations } from "../lib/function-names";
 import type { PlatformSpec } from "../lib/spec";
-import type { BackupVerificationInput } from "../orchestrations/backup/backupVerification";
+import type { BackupVerificationInput } from "../orchestrations/backup/contracts";
 import { environmentRegistry } from "./shared/environments";
 
 /**

@@ -1,4 +1,5 @@
-import type { PlatformSpec } from "../spec";
+import { z } from "zod";
+import { platformSpecSchema, type PlatformSpec } from "../spec";
 import { instanceStatusResponse, isActive, type BuildInstances, type InstanceView } from "./builds";
 import { cancelRequestFrom } from "./cancel-request";
 import { findEnvironmentOr404, type Environments } from "./environments";
@@ -11,33 +12,35 @@ import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiRespons
  * was last submitted with, else the offered seed), so the teardown removes what was built.
  */
 
-export interface TeardownClusterInput {
-  spec: PlatformSpec;
-  cluster: string;
+export const teardownClusterInputSchema = z.object({
+  spec: platformSpecSchema,
+  cluster: z.string(),
   /**
    * Delete the cluster's backup instance and with it every recovery point. By default the teardown only stops its
    * protection and keeps the recovery points, so the cluster can be restored later.
    */
-  deleteBackups?: boolean;
+  deleteBackups: z.boolean().optional(),
   /**
    * The creation times of the environment's build and the cluster's restore instances when the teardown was asked
    * for: a build or restore whose instance differs later ran after it (instance ids are reused, so this needs no
    * clock comparison across processes, whose local clocks may be scaled differently).
    */
-  supersedes?: { build?: string; restore?: string };
-}
+  supersedes: z.object({ build: z.string().optional(), restore: z.string().optional() }).optional(),
+});
+export type TeardownClusterInput = z.infer<typeof teardownClusterInputSchema>;
 
 /**
  * One thing the teardown deletes (or, for a kept backup instance, stops protecting), and how that went. `absent`:
  * there was nothing to delete; `stopped`: a backup instance no longer backs up, its recovery points are kept.
  */
-export interface TeardownStep {
+export const teardownStepSchema = z.object({
   /** What it is, for people: "peering peer-to-vnet-app2 of vnet-mgmt". */
-  what: string;
-  id: string;
-  state: "pending" | "deleting" | "deleted" | "absent" | "stopped" | "failed";
-  error?: { code: string; message: string };
-}
+  what: z.string(),
+  id: z.string(),
+  state: z.enum(["pending", "deleting", "deleted", "absent", "stopped", "failed"]),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type TeardownStep = z.infer<typeof teardownStepSchema>;
 
 /** A step that has nothing left to do. */
 export function stepDone(step: TeardownStep): boolean {
@@ -63,32 +66,34 @@ export interface TeardownStatus {
   cancelRequestedAt?: string;
 }
 
-export interface TeardownResult {
-  environment: string;
-  cluster: string;
-  succeeded: boolean;
-  startedAt: string;
-  endedAt: string;
-  steps: TeardownStep[];
-  kept: string[];
-  /** Deployment records removed so the next build recreates the cluster. */
-  forgottenDeployments: string[];
-  /** Why the teardown stopped before deleting anything (reading the cluster or forgetting its deployments failed). */
-  reason?: string;
-  /** Present when a person cancelled it: it stopped before its next delete, on purpose (run it again to finish). */
-  canceled?: TeardownCancellation;
-}
-
 /** What a cancel did to a teardown: deletes ARM had accepted were awaited, none started after. */
-export interface TeardownCancellation {
-  requestedAt: string;
-  request?: string;
-  requestedBy?: string;
+const teardownCancellationSchema = z.object({
+  requestedAt: z.string(),
+  request: z.string().optional(),
+  requestedBy: z.string().optional(),
   /** What was deleted (before the cancel, or by a delete ARM had already accepted). */
-  deleted: string[];
+  deleted: z.array(z.string()),
   /** What is still there: never started, or a delete that failed. */
-  left: string[];
-}
+  left: z.array(z.string()),
+});
+export type TeardownCancellation = z.infer<typeof teardownCancellationSchema>;
+
+export const teardownResultSchema = z.object({
+  environment: z.string(),
+  cluster: z.string(),
+  succeeded: z.boolean(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  steps: z.array(teardownStepSchema),
+  kept: z.array(z.string()),
+  /** Deployment records removed so the next build recreates the cluster. */
+  forgottenDeployments: z.array(z.string()),
+  /** Why the teardown stopped before deleting anything (reading the cluster or forgetting its deployments failed). */
+  reason: z.string().optional(),
+  /** Present when a person cancelled it: it stopped before its next delete, on purpose (run it again to finish). */
+  canceled: teardownCancellationSchema.optional(),
+});
+export type TeardownResult = z.infer<typeof teardownResultSchema>;
 
 /** What the cluster API needs from Durable Functions (the durable client in Azure, the local driver outside). */
 export interface ClusterInstances {
@@ -269,8 +274,7 @@ export async function clusterRemoval(
 ): Promise<ClusterRemoval | undefined> {
   const teardown = await instances.get(teardownInstanceId(env, cluster));
   if (!teardown) return undefined;
-  if (isActive(teardown))
-    return { state: "tearing down", at: teardown.createdTime ?? teardown.lastUpdatedTime ?? "" };
+  if (isActive(teardown)) return { state: "tearing down", at: teardown.createdTime ?? teardown.lastUpdatedTime ?? "" };
   const ended = teardown.lastUpdatedTime ?? "";
   const [build, restore] = await Promise.all([
     instances.get(buildInstanceId(env)),

@@ -2,7 +2,7 @@ import type { Client } from "@azure-rest/core-client";
 import { createRestError } from "@azure-rest/core-client";
 import { z } from "zod";
 import type { ArmConnection } from "./connection";
-import { ArmContractError, armCall, toErrorDetails, type ArmErrorDetail, type ArmResult } from "./errors";
+import { ArmContractError, armCall, armErrorDetailSchema, toErrorDetails, type ArmResult } from "./errors";
 import type { CallOptions } from "./deployments";
 
 /**
@@ -62,14 +62,16 @@ export const operationStatusSchema = z.object({
   properties: z.object({ jobId: z.string().optional() }).loose().optional(),
 });
 
-export interface BackupInstanceInfo {
-  id: string;
-  name: string;
-  dataSourceId?: string;
-  protectionStatus?: string;
-  currentProtectionState?: string;
-  errors: ArmErrorDetail[];
-}
+/** A backup instance as the app reads it (and hands it across the Durable boundary). */
+export const backupInstanceInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  dataSourceId: z.string().optional(),
+  protectionStatus: z.string().optional(),
+  currentProtectionState: z.string().optional(),
+  errors: z.array(armErrorDetailSchema),
+});
+export type BackupInstanceInfo = z.infer<typeof backupInstanceInfoSchema>;
 
 function toBackupInstanceInfo(bi: z.infer<typeof backupInstanceSchema>): BackupInstanceInfo {
   const info: BackupInstanceInfo = {
@@ -96,19 +98,21 @@ export interface RecoveryPointInfo {
   time?: string;
 }
 
-export interface BackupJobInfo {
-  id: string;
-  name: string;
-  backupInstanceId?: string;
-  operation?: string;
-  operationCategory?: string;
+/** A backup job as the app reads it (and hands it across the Durable boundary). */
+export const backupJobInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  backupInstanceId: z.string().optional(),
+  operation: z.string().optional(),
+  operationCategory: z.string().optional(),
   /** Free string in the API; compare case-insensitively. */
-  status?: string;
-  startTime?: string;
-  endTime?: string;
-  isUserTriggered?: boolean;
-  errors: ArmErrorDetail[];
-}
+  status: z.string().optional(),
+  startTime: z.string().optional(),
+  endTime: z.string().optional(),
+  isUserTriggered: z.boolean().optional(),
+  errors: z.array(armErrorDetailSchema),
+});
+export type BackupJobInfo = z.infer<typeof backupJobInfoSchema>;
 
 export type BackupJob = z.infer<typeof backupJobSchema>;
 

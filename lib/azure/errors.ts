@@ -1,4 +1,5 @@
 import { isRestError, RestError } from "@azure/core-rest-pipeline";
+import { z } from "zod";
 
 /**
  * How lib/azure reports failures: expected ones (conflict, not found, bad request, …) come back as values so
@@ -13,6 +14,16 @@ export interface ArmErrorDetail {
   target?: string;
   details?: ArmErrorDetail[];
 }
+
+/** An ArmErrorDetail as it crosses the Durable boundary (recursive, so typed by the interface). */
+export const armErrorDetailSchema: z.ZodType<ArmErrorDetail> = z.lazy(() =>
+  z.object({
+    code: z.string(),
+    message: z.string(),
+    target: z.string().optional(),
+    details: z.array(armErrorDetailSchema).optional(),
+  }),
+);
 
 export type ArmFailureKind = "conflict" | "notFound" | "badRequest" | "unauthorized" | "failed";
 

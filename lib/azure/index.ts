@@ -19,7 +19,14 @@ export {
   STORAGE_AUDIENCE,
 } from "./context";
 export type { AzureCloudName, AzureContext, AzureContextOptions, CloudSettings, HostStorage } from "./context";
-export { TransientArmError, ArmContractError, classifyArmError, isTransientStatus, armCall } from "./errors";
+export {
+  TransientArmError,
+  ArmContractError,
+  classifyArmError,
+  isTransientStatus,
+  armCall,
+  armErrorDetailSchema,
+} from "./errors";
 export type { ArmResult, ArmFailure, ArmFailureKind, ArmErrorDetail } from "./errors";
 export { DeploymentsAdapter } from "./deployments";
 export type {
@@ -37,7 +44,12 @@ export { ResourceGroupsAdapter } from "./resourceGroups";
 export type { ResourceGroupInfo } from "./resourceGroups";
 export { AksAdapter } from "./aks";
 export type { RunCommandOutcome, MeshRevisionInfo, AksUpgradeState } from "./aks";
-export { DataProtectionClient, DATA_PROTECTION_API_VERSION } from "./dataProtection";
+export {
+  DataProtectionClient,
+  DATA_PROTECTION_API_VERSION,
+  backupInstanceInfoSchema,
+  backupJobInfoSchema,
+} from "./dataProtection";
 export type { BackupInstanceInfo, RecoveryPointInfo, BackupJobInfo, DataProtectionVault } from "./dataProtection";
 export * from "./resources";
 export { DeploymentHistoryAdapter } from "./deploymentHistory";

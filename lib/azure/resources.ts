@@ -15,17 +15,16 @@ import { ArmContractError, armCall, toErrorDetails, type ArmResult } from "./err
 export const ROLE_ASSIGNMENTS_API_VERSION = "2022-04-01";
 
 /** Where to ask how a started delete is doing; opaque to callers, serializable into durable history. */
-export interface DeletePoll {
-  url: string;
+export const deletePollSchema = z.object({
+  url: z.string(),
   /** `asyncOperation`: a status body (`{status}`); `location`: 202 while running, 200/204 when done. */
-  kind: "asyncOperation" | "location";
-}
+  kind: z.enum(["asyncOperation", "location"]),
+});
+export type DeletePoll = z.infer<typeof deletePollSchema>;
 
 /** `absent`: there was nothing to delete (ARM answers a DELETE of a resource that does not exist with 204 or 404). */
 export type DeleteProgress =
-  | { state: "deleted" }
-  | { state: "absent" }
-  | { state: "deleting"; poll: DeletePoll; retryAfterSeconds?: number };
+  { state: "deleted" } | { state: "absent" } | { state: "deleting"; poll: DeletePoll; retryAfterSeconds?: number };
 
 export interface RoleAssignmentInfo {
   id: string;

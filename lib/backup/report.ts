@@ -1,9 +1,11 @@
-import type { DataProtectionVault } from "../azure";
+import { z } from "zod";
 import type { PlatformSpec } from "../spec";
 import {
+  instanceReportSchema,
   missingClusters,
   missingInstance,
   VERDICTS,
+  verifyPolicySchema,
   type InstanceReport,
   type Verdict,
   type VerifyPolicy,
@@ -14,26 +16,32 @@ import {
  * self-contained HTML page (no scripts, no external assets) with the instance table and a 14-day trend.
  */
 
-export interface VaultRef extends DataProtectionVault {
-  subscriptionId: string;
-}
+/** A Backup vault (resource group and name) in a subscription. */
+export const vaultRefSchema = z.object({ subscriptionId: z.string(), resourceGroup: z.string(), vault: z.string() });
+export type VaultRef = z.infer<typeof vaultRefSchema>;
 
-export interface RestoreValidation {
-  instance: string;
-  ok: boolean;
-  recoveryPoint?: string;
-  error?: string;
-}
+export const restoreValidationSchema = z.object({
+  instance: z.string(),
+  ok: z.boolean(),
+  recoveryPoint: z.string().optional(),
+  error: z.string().optional(),
+});
+export type RestoreValidation = z.infer<typeof restoreValidationSchema>;
 
-export interface BackupReport {
-  generatedAt: string;
-  environment: string;
-  vault: { subscriptionId: string; resourceGroup: string; name: string };
-  policy: VerifyPolicy;
-  instances: InstanceReport[];
-  restoreValidation?: RestoreValidation;
-  summary: { healthy: number; unhealthy: number; byVerdict: Record<Verdict, number> };
-}
+export const backupReportSchema = z.object({
+  generatedAt: z.string(),
+  environment: z.string(),
+  vault: z.object({ subscriptionId: z.string(), resourceGroup: z.string(), name: z.string() }),
+  policy: verifyPolicySchema,
+  instances: z.array(instanceReportSchema),
+  restoreValidation: restoreValidationSchema.optional(),
+  summary: z.object({
+    healthy: z.number(),
+    unhealthy: z.number(),
+    byVerdict: z.record(z.enum(VERDICTS), z.number()),
+  }),
+});
+export type BackupReport = z.infer<typeof backupReportSchema>;
 
 export interface TrendPoint {
   /** UTC day, YYYY-MM-DD. */

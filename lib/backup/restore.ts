@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { RecoveryPointInfo } from "../azure";
-import type { PlatformSpec } from "../spec";
+import { platformSpecSchema } from "../spec";
 
 /**
  * OPS-7 restore rules as pure functions: which recovery point, the restore request Azure takes for an AKS
@@ -8,12 +8,13 @@ import type { PlatformSpec } from "../spec";
  */
 
 /** What the restore orchestration is started with (Durable input). */
-export interface RestoreClusterInput {
-  spec: PlatformSpec;
-  cluster: string;
+export const restoreClusterInputSchema = z.object({
+  spec: platformSpecSchema,
+  cluster: z.string(),
   /** Restore from this recovery point (name or id); the newest by default. */
-  recoveryPointId?: string;
-}
+  recoveryPointId: z.string().optional(),
+});
+export type RestoreClusterInput = z.infer<typeof restoreClusterInputSchema>;
 
 /** The seed's target for the cluster-failure scenario (rebuild + restore). */
 export const RESTORE_TARGET_MINUTES = 30;

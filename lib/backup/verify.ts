@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { ArmErrorDetail, BackupInstanceInfo, BackupJobInfo, RecoveryPointInfo } from "../azure";
 import { backupInstanceName } from "../plan/units";
 import type { ClusterSpec, PlatformSpec } from "../spec";
@@ -12,12 +13,13 @@ import type { ClusterSpec, PlatformSpec } from "../spec";
 export const VERDICTS = ["healthy", "stale", "failed", "unprotected", "missing"] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-export interface VerifyPolicy {
+export const verifyPolicySchema = z.object({
   /** Newest recovery point may be at most this old (hours). */
-  maxAgeHours: number;
+  maxAgeHours: z.number(),
   /** Retention the backup policy must have (days). */
-  retentionDays: number;
-}
+  retentionDays: z.number(),
+});
+export type VerifyPolicy = z.infer<typeof verifyPolicySchema>;
 
 export const DEFAULT_MAX_AGE_HOURS = 26;
 
@@ -30,13 +32,14 @@ const PROTECTED = "protectionconfigured";
 const SUCCEEDED_JOB = new Set(["completed", "succeeded"]);
 const RUNNING_JOB = new Set(["inprogress", "started", "running", "notstarted"]);
 
-export interface LastJob {
-  status: string;
-  operation: string;
-  startTime?: string;
-  endTime?: string;
-  error?: { code: string; message: string };
-}
+const lastJobSchema = z.object({
+  status: z.string(),
+  operation: z.string(),
+  startTime: z.string().optional(),
+  endTime: z.string().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type LastJob = z.infer<typeof lastJobSchema>;
 
 /** Everything read about one backup instance; `readErrors` holds what could not be read (and why). */
 export interface InstanceEvidence {
@@ -49,22 +52,23 @@ export interface InstanceEvidence {
   readErrors: string[];
 }
 
-export interface InstanceReport {
-  name: string;
+export const instanceReportSchema = z.object({
+  name: z.string(),
   /** The spec cluster this instance protects, when it maps to one. */
-  cluster?: string;
-  datasource: string | null;
-  protectionStatus: string | null;
-  protectionState: string | null;
-  latestRecoveryPoint: string | null;
-  ageHours: number | null;
-  recoveryPoints: number;
-  lastJob: LastJob | null;
-  verdict: Verdict;
-  problems: string[];
+  cluster: z.string().optional(),
+  datasource: z.string().nullable(),
+  protectionStatus: z.string().nullable(),
+  protectionState: z.string().nullable(),
+  latestRecoveryPoint: z.string().nullable(),
+  ageHours: z.number().nullable(),
+  recoveryPoints: z.number(),
+  lastJob: lastJobSchema.nullable(),
+  verdict: z.enum(VERDICTS),
+  problems: z.array(z.string()),
   /** Since when the worst problem holds (ISO), when known. */
-  since?: string;
-}
+  since: z.string().optional(),
+});
+export type InstanceReport = z.infer<typeof instanceReportSchema>;
 
 function lower(value: string | undefined): string {
   return (value ?? "").toLowerCase();

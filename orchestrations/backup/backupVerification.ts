@@ -12,27 +12,23 @@ import {
   type StoredReport,
 } from "../../lib/backup";
 import { Activities, Orchestrations } from "../../lib/function-names";
-import type { PlatformSpec } from "../../lib/spec";
-import type { ListBackupInstancesInput, ListBackupInstancesResult } from "./activities/listBackupInstances";
-import type { NotifyBackupSummaryInput } from "./activities/notifyBackupSummary";
-import type { ValidateRestoreInput } from "./activities/validateRestore";
-import type { VerifyBackupInstanceInput } from "./activities/verifyBackupInstance";
-import type { WriteBackupReportInput } from "./activities/writeBackupReport";
+import type { ListBackupInstancesResult } from "./activities/listBackupInstances";
+import { orchestrationInput } from "../shared/boundary";
 import { settleAll, transientRetry } from "../shared/longRunning";
+import {
+  backupVerificationInputSchema,
+  type ListBackupInstancesInput,
+  type NotifyBackupSummaryInput,
+  type ValidateRestoreInput,
+  type VerifyBackupInstanceInput,
+  type WriteBackupReportInput,
+} from "./contracts";
 
 /**
  * OPS-5 nightly verification: read the vault once, verify the instances in waves of at most `maxConcurrency`
  * activities, validate one rotating restore, store the report, send one summary. Each wave schedules fresh tasks
  * (azure-functions-durable-js#574: a Task.all/any over tasks already yielded before can hang the replay).
  */
-
-export interface BackupVerificationInput {
-  spec: PlatformSpec;
-  /** Instances verified at once (default 8). */
-  maxConcurrency?: number;
-  /** Validate a restore of tonight's rotating pick (default true). */
-  validateRestore?: boolean;
-}
 
 export interface BackupVerificationResult {
   summary: BackupReport["summary"];
@@ -41,12 +37,12 @@ export interface BackupVerificationResult {
 }
 
 export const backupVerificationOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<BackupVerificationInput>();
+  const input = orchestrationInput(context, backupVerificationInputSchema);
   const spec = input.spec;
   const now = context.df.currentUtcDateTime;
   const vault = vaultOf(spec);
   const policy = verifyPolicyFor(spec);
-  const limit = Math.max(1, input.maxConcurrency ?? 8);
+  const limit = input.maxConcurrency ?? 8;
 
   const index = (yield context.df.callActivityWithRetry(Activities.listBackupInstances, transientRetry, {
     vault,

@@ -1,23 +1,25 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import {
-  elapsedMinutes,
-  RESTORE_TARGET_MINUTES,
-  vaultOf,
-  type RestoreClusterInput,
-  type WorkloadCheck,
-} from "../../lib/backup";
+import { elapsedMinutes, RESTORE_TARGET_MINUTES, vaultOf, type WorkloadCheck } from "../../lib/backup";
 import { backupInstanceName } from "../../lib/plan/units";
 import { Activities, Orchestrations } from "../../lib/function-names";
 import type { DeploymentProgress } from "../../lib/plan/progress";
-import type { CheckWorkloadsInput } from "./activities/checkWorkloads";
 import type { ComputePlanResult, DeploymentRef } from "../build/contracts";
-import type { ForgetClusterDeploymentsInput } from "../teardown/activities/forgetClusterDeployments";
-import type { GetRestoreJobInput, GetRestoreJobResult } from "./activities/getRestoreJob";
-import type { NotifyRestoreResultInput, RestoreOutcome } from "./activities/notifyRestoreResult";
-import type { TriggerRestoreInput, TriggerRestoreResult } from "./activities/triggerRestore";
-import type { ValidateRestoreInput } from "../backup/activities/validateRestore";
-import type { ValidateRestoreTargetInput, ValidateRestoreTargetResult } from "./activities/validateRestoreTarget";
+import type { ForgetClusterDeploymentsInput } from "../teardown/contracts";
+import type { GetRestoreJobResult } from "./activities/getRestoreJob";
+import type { TriggerRestoreResult } from "./activities/triggerRestore";
+import type { ValidateRestoreInput } from "../backup/contracts";
+import type { ValidateRestoreTargetResult } from "./activities/validateRestoreTarget";
+import { orchestrationInput } from "../shared/boundary";
+import {
+  restoreClusterInputSchema,
+  type CheckWorkloadsInput,
+  type GetRestoreJobInput,
+  type NotifyRestoreResultInput,
+  type RestoreOutcome,
+  type TriggerRestoreInput,
+  type ValidateRestoreTargetInput,
+} from "./contracts";
 import type { RestoreValidation } from "../../lib/backup";
 import { pinnedPlan } from "../build/deploymentLoop";
 import { settleAll, transientRetry } from "../shared/longRunning";
@@ -35,7 +37,7 @@ const WORKLOAD_CHECKS = 5;
 const WORKLOAD_RECHECK_SECONDS = 60;
 
 export const restoreClusterOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<RestoreClusterInput>();
+  const input = orchestrationInput(context, restoreClusterInputSchema);
   const startedAt = context.df.currentUtcDateTime.toISOString();
   const cluster = input.spec.clusters.find((c) => c.name === input.cluster);
   if (!cluster) throw new Error(`restore: environment ${input.spec.name} has no cluster ${input.cluster}`);
@@ -128,11 +130,13 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
         ...(u.resourceGroup !== undefined ? { resourceGroup: u.resourceGroup } : {}),
       })),
     } satisfies ForgetClusterDeploymentsInput);
-    const done: DeploymentProgress[] = prerequisites.filter((p) => !redeploy.has(p.name)).map((p) => ({
-      name: p.name,
-      phase: byName.get(p.name)!.phase,
-      state: "succeeded",
-    }));
+    const done: DeploymentProgress[] = prerequisites
+      .filter((p) => !redeploy.has(p.name))
+      .map((p) => ({
+        name: p.name,
+        phase: byName.get(p.name)!.phase,
+        state: "succeeded",
+      }));
     const rebuild = (yield context.df.callSubOrchestrator(
       Orchestrations.deployUnits,
       {

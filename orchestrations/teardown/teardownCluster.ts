@@ -1,19 +1,11 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { parseCancelRequest } from "../../lib/api/cancel-request";
-import {
-  stepDone,
-  type TeardownClusterInput,
-  type TeardownResult,
-  type TeardownStatus,
-  type TeardownStep,
-} from "../../lib/api/clusters";
+import { stepDone, type TeardownResult, type TeardownStatus, type TeardownStep } from "../../lib/api/clusters";
 import { CANCEL_EVENT } from "../../lib/api/instance-ids";
 import type { DeletePoll } from "../../lib/azure";
 import { Activities, Orchestrations } from "../../lib/function-names";
-import type { DeleteResourceInput, DeleteResourceResult } from "./activities/deleteResource";
-import type { ForgetClusterDeploymentsInput } from "./activities/forgetClusterDeployments";
-import type { NotifyTeardownResultInput } from "./activities/notifyTeardownResult";
+import type { DeleteResourceResult } from "./activities/deleteResource";
 import type { ClusterTeardownPlan, PlanClusterTeardownResult, TeardownTarget } from "./activities/planClusterTeardown";
 import {
   EventListener,
@@ -24,7 +16,15 @@ import {
   waitForNextPoll,
   type Settled,
 } from "../shared/longRunning";
-import type { StopBackupProtectionInput, StopBackupProtectionResult } from "./activities/stopBackupProtection";
+import type { StopBackupProtectionResult } from "./activities/stopBackupProtection";
+import { orchestrationInput } from "../shared/boundary";
+import {
+  teardownClusterInputSchema,
+  type DeleteResourceInput,
+  type ForgetClusterDeploymentsInput,
+  type NotifyTeardownResultInput,
+  type StopBackupProtectionInput,
+} from "./contracts";
 
 /**
  * RG-1: tears one cluster down. It first reads what belongs to the cluster (planClusterTeardown), then forgets the
@@ -43,7 +43,7 @@ import type { StopBackupProtectionInput, StopBackupProtectionResult } from "./ac
 const MAX_DELETE_MINUTES = 120;
 
 export const teardownClusterOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<TeardownClusterInput>();
+  const input = orchestrationInput(context, teardownClusterInputSchema);
   const status: TeardownStatus = {
     environment: input.spec.name,
     cluster: input.cluster,

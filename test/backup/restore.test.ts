@@ -42,7 +42,7 @@ import "../../orchestrations/restore/activities/triggerRestore";
 import "../../orchestrations/restore/activities/getRestoreJob";
 import "../../orchestrations/restore/activities/checkWorkloads";
 import "../../orchestrations/restore/activities/notifyRestoreResult";
-import type { RestoreOutcome } from "../../orchestrations/restore/activities/notifyRestoreResult";
+import type { RestoreOutcome } from "../../orchestrations/restore/contracts";
 import { sandboxFetch } from "../sandbox/helpers";
 
 // OPS-7 end to end on the sandbox: the platform is built by the real provisioning orchestration through the local

@@ -4,7 +4,7 @@ import { restoreInstanceId, teardownInstanceId } from "../../../lib/api/instance
 import { describeElapsed, type RestoreClusterInput } from "../../../lib/backup";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID } from "../../../lib/spec";
-import type { RestoreOutcome } from "../../../orchestrations/restore/activities/notifyRestoreResult";
+import type { RestoreOutcome } from "../../../orchestrations/restore/contracts";
 import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { CliUsageError } from "../errors";

@@ -1,14 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { DataProtectionClient, TransientArmError } from "../../../lib/azure";
-import { BackupReadError, readVaultIndex, RestoreClient, type VaultIndex, type VaultRef } from "../../../lib/backup";
+import { BackupReadError, readVaultIndex, RestoreClient, type VaultIndex } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
 import { armConnection } from "../../shared/arm";
-
-export interface ListBackupInstancesInput {
-  vault: VaultRef;
-}
+import { registerActivity } from "../../shared/boundary";
+import { listBackupInstancesInputSchema, type ListBackupInstancesInput } from "../contracts";
 
 export type ListBackupInstancesResult = ({ ok: true } & VaultIndex) | { ok: false; error: string };
 
@@ -31,7 +26,4 @@ export async function listBackupInstances(
   }
 }
 
-df.app.activity(Activities.listBackupInstances, {
-  handler: (input: ListBackupInstancesInput, context: InvocationContext) =>
-    listBackupInstances(input, activitySignal(context)),
-});
+registerActivity(Activities.listBackupInstances, listBackupInstancesInputSchema, listBackupInstances);

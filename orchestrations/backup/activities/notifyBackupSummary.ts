@@ -1,21 +1,10 @@
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
-import { problemsByCluster, type BackupReport } from "../../../lib/backup";
+import { problemsByCluster } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
 import { messages, type NotifyMessage } from "../../../lib/notify";
-import type { NotificationsSpec } from "../../../lib/spec";
 import { sendFromActivity } from "../../shared/notify";
-
-export interface NotifyBackupSummaryInput {
-  report: BackupReport;
-  notifications: NotificationsSpec;
-  correlationId: string;
-  /** The stored HTML report, when storing worked. */
-  reportLocation?: string;
-  /** Set when the vault itself could not be read. */
-  vaultError?: string;
-}
+import { registerActivity } from "../../shared/boundary";
+import { notifyBackupSummaryInputSchema, type NotifyBackupSummaryInput } from "../contracts";
 
 /** All good = one short message; problems = what, where (cluster, instance), since when, and the OPS-5 runbook. */
 export function backupSummaryMessage(input: Omit<NotifyBackupSummaryInput, "notifications">): NotifyMessage {
@@ -40,7 +29,6 @@ export async function notifyBackupSummary(
   return { sent: outcome.sent };
 }
 
-df.app.activity(Activities.notifyBackupSummary, {
-  handler: (input: NotifyBackupSummaryInput, context: InvocationContext) =>
-    notifyBackupSummary(input, context, activitySignal(context)),
-});
+registerActivity(Activities.notifyBackupSummary, notifyBackupSummaryInputSchema, (input, signal, context) =>
+  notifyBackupSummary(input, context, signal),
+);

@@ -1,19 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { DataProtectionClient } from "../../../lib/azure";
-import { RestoreClient, validateRestoreOf, type RestoreValidation, type VaultRef } from "../../../lib/backup";
+import { RestoreClient, validateRestoreOf, type RestoreValidation } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
 import { armConnection } from "../../shared/arm";
-
-export interface ValidateRestoreInput {
-  vault: VaultRef;
-  instance: string;
-  /** Region the restore would target (the cluster's). */
-  location: string;
-  /** A chosen recovery point; the newest by default. */
-  recoveryPointId?: string;
-}
+import { registerActivity } from "../../shared/boundary";
+import { validateRestoreInputSchema, type ValidateRestoreInput } from "../contracts";
 
 /** OPS-5 deeper check / OPS-7 pre-flight: Azure's own validation of a restore from the newest (or chosen) recovery point. */
 export async function validateRestore(input: ValidateRestoreInput, signal: AbortSignal): Promise<RestoreValidation> {
@@ -25,6 +15,4 @@ export async function validateRestore(input: ValidateRestoreInput, signal: Abort
   return validateRestoreOf(clients, input.vault, input.instance, input.location, input.recoveryPointId, signal);
 }
 
-df.app.activity(Activities.validateRestore, {
-  handler: (input: ValidateRestoreInput, context: InvocationContext) => validateRestore(input, activitySignal(context)),
-});
+registerActivity(Activities.validateRestore, validateRestoreInputSchema, validateRestore);

@@ -1,28 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
-import { DataProtectionClient, type BackupInstanceInfo, type BackupJobInfo } from "../../../lib/azure";
-import {
-  readInstanceEvidence,
-  RestoreClient,
-  verifyInstance,
-  type InstanceReport,
-  type VaultRef,
-  type VerifyPolicy,
-} from "../../../lib/backup";
+import { DataProtectionClient } from "../../../lib/azure";
+import { readInstanceEvidence, RestoreClient, verifyInstance, type InstanceReport } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
 import { armConnection } from "../../shared/arm";
-
-export interface VerifyBackupInstanceInput {
-  vault: VaultRef;
-  instance: BackupInstanceInfo;
-  /** The instance's jobs from the run's one read of the job list. */
-  jobs: BackupJobInfo[];
-  cluster?: string;
-  policy: VerifyPolicy;
-  /** The orchestration's time, so a replayed or retried check judges ages the same way. */
-  now: string;
-}
+import { registerActivity } from "../../shared/boundary";
+import { verifyBackupInstanceInputSchema, type VerifyBackupInstanceInput } from "../contracts";
 
 /** OPS-5: one instance's recovery points and policy, judged; a malformed answer is a finding, a transient one is retried. */
 export async function verifyBackupInstance(
@@ -41,7 +22,4 @@ export async function verifyBackupInstance(
   return verifyInstance(evidence, input.policy, new Date(input.now), input.cluster);
 }
 
-df.app.activity(Activities.verifyBackupInstance, {
-  handler: (input: VerifyBackupInstanceInput, context: InvocationContext) =>
-    verifyBackupInstance(input, activitySignal(context)),
-});
+registerActivity(Activities.verifyBackupInstance, verifyBackupInstanceInputSchema, verifyBackupInstance);

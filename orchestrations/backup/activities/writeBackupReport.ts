@@ -1,14 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
 import type { ContainerClient } from "@azure/storage-blob";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { azureContext } from "../../../lib/azure";
-import { BackupReportStore, DEFAULT_REPORT_CONTAINER, type BackupReport, type StoredReport } from "../../../lib/backup";
+import { BackupReportStore, DEFAULT_REPORT_CONTAINER, type StoredReport } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
-
-export interface WriteBackupReportInput {
-  report: BackupReport;
-}
+import { registerActivity } from "../../shared/boundary";
+import { writeBackupReportInputSchema, type WriteBackupReportInput } from "../contracts";
 
 /**
  * The report container in the app's own storage account: the `AzureWebJobsStorage` connection string (Azurite
@@ -26,7 +21,4 @@ export async function writeBackupReport(input: WriteBackupReportInput, signal: A
   return new BackupReportStore(reportContainer()).save(input.report, signal);
 }
 
-df.app.activity(Activities.writeBackupReport, {
-  handler: (input: WriteBackupReportInput, context: InvocationContext) =>
-    writeBackupReport(input, activitySignal(context)),
-});
+registerActivity(Activities.writeBackupReport, writeBackupReportInputSchema, writeBackupReport);

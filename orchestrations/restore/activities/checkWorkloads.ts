@@ -1,16 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { AksAdapter } from "../../../lib/azure";
 import { readWorkloads, WORKLOAD_CHECK_COMMAND, type WorkloadCheck } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
 import { armConnection } from "../../shared/arm";
-
-export interface CheckWorkloadsInput {
-  subscriptionId: string;
-  resourceGroup: string;
-  aksName: string;
-}
+import { registerActivity } from "../../shared/boundary";
+import { checkWorkloadsInputSchema, type CheckWorkloadsInput } from "../contracts";
 
 /** OPS-7: after the restore, are the workloads running again? (AKS run command; works on private clusters.) */
 export async function checkWorkloads(input: CheckWorkloadsInput, signal: AbortSignal): Promise<WorkloadCheck> {
@@ -29,6 +22,4 @@ export async function checkWorkloads(input: CheckWorkloadsInput, signal: AbortSi
   return readWorkloads(outcome.value.exitCode, outcome.value.logs);
 }
 
-df.app.activity(Activities.checkWorkloads, {
-  handler: (input: CheckWorkloadsInput, context: InvocationContext) => checkWorkloads(input, activitySignal(context)),
-});
+registerActivity(Activities.checkWorkloads, checkWorkloadsInputSchema, checkWorkloads);

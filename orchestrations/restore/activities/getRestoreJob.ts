@@ -1,16 +1,8 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
-import { RestoreClient, type VaultRef } from "../../../lib/backup";
+import { RestoreClient } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
 import { armConnection } from "../../shared/arm";
-
-export interface GetRestoreJobInput {
-  vault: VaultRef;
-  /** The restore operation, until it names its job. */
-  statusUrl?: string;
-  jobId?: string;
-}
+import { registerActivity } from "../../shared/boundary";
+import { getRestoreJobInputSchema, type GetRestoreJobInput } from "../contracts";
 
 export type GetRestoreJobResult =
   | { state: "running"; retryAfterSeconds: number; jobId?: string }
@@ -53,6 +45,4 @@ export async function getRestoreJob(input: GetRestoreJobInput, signal: AbortSign
   };
 }
 
-df.app.activity(Activities.getRestoreJob, {
-  handler: (input: GetRestoreJobInput, context: InvocationContext) => getRestoreJob(input, activitySignal(context)),
-});
+registerActivity(Activities.getRestoreJob, getRestoreJobInputSchema, getRestoreJob);

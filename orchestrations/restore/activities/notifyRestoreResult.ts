@@ -1,34 +1,10 @@
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { describeElapsed } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
 import type { NotifyMessage } from "../../../lib/notify";
-import type { NotificationsSpec } from "../../../lib/spec";
 import { sendFromActivity } from "../../shared/notify";
-
-export interface RestoreOutcome {
-  outcome: "restored" | "refused" | "failed";
-  environment: string;
-  cluster: string;
-  backupInstance: string;
-  rebuilt: boolean;
-  startedAt: string;
-  endedAt: string;
-  elapsedMinutes: number;
-  targetMinutes: number;
-  recoveryPoint?: { name: string; time: string };
-  jobId?: string;
-  workloads?: string;
-  /** Why it was refused or what failed (the job's own error for a failed restore job). */
-  reason?: string;
-}
-
-export interface NotifyRestoreResultInput {
-  result: RestoreOutcome;
-  notifications: NotificationsSpec;
-  correlationId: string;
-}
+import { registerActivity } from "../../shared/boundary";
+import { notifyRestoreResultInputSchema, type NotifyRestoreResultInput } from "../contracts";
 
 /** The restore's one message: what happened, how long it took against the ~30 min target, the OPS-7 runbook. */
 export function restoreMessage(input: Omit<NotifyRestoreResultInput, "notifications">): NotifyMessage {
@@ -81,7 +57,6 @@ export async function notifyRestoreResult(
   return { sent: outcome.sent };
 }
 
-df.app.activity(Activities.notifyRestoreResult, {
-  handler: (input: NotifyRestoreResultInput, context: InvocationContext) =>
-    notifyRestoreResult(input, context, activitySignal(context)),
-});
+registerActivity(Activities.notifyRestoreResult, notifyRestoreResultInputSchema, (input, signal, context) =>
+  notifyRestoreResult(input, context, signal),
+);

@@ -1,16 +1,8 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
-import { buildRestoreRequest, RestoreClient, type RestoreStart, type VaultRef } from "../../../lib/backup";
+import { buildRestoreRequest, RestoreClient, type RestoreStart } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
 import { armConnection } from "../../shared/arm";
-
-export interface TriggerRestoreInput {
-  vault: VaultRef;
-  backupInstance: string;
-  recoveryPoint: string;
-  location: string;
-}
+import { registerActivity } from "../../shared/boundary";
+import { triggerRestoreInputSchema, type TriggerRestoreInput } from "../contracts";
 
 export type TriggerRestoreResult = RestoreStart | { kind: "failed"; error: string };
 
@@ -28,6 +20,4 @@ export async function triggerRestore(input: TriggerRestoreInput, signal: AbortSi
   return started.ok ? started.value : { kind: "failed", error: `${started.error.code}: ${started.error.message}` };
 }
 
-df.app.activity(Activities.triggerRestore, {
-  handler: (input: TriggerRestoreInput, context: InvocationContext) => triggerRestore(input, activitySignal(context)),
-});
+registerActivity(Activities.triggerRestore, triggerRestoreInputSchema, triggerRestore);

@@ -1,26 +1,10 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { DataProtectionClient, DeploymentsAdapter } from "../../../lib/azure";
-import { chooseRecoveryPoint, clusterExists, type VaultRef } from "../../../lib/backup";
+import { chooseRecoveryPoint, clusterExists } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
 import type { OutputsByDeployment } from "../../../lib/plan/progress";
-import type { DeploymentRef } from "../../build/contracts";
 import { adapterRef, armConnection } from "../../shared/arm";
-
-export interface ValidateRestoreTargetInput {
-  vault: VaultRef;
-  backupInstance: string;
-  cluster: { name: string; resourceGroup: string; aksName: string };
-  recoveryPointId?: string;
-  /** Shared deployments a rebuild of the cluster depends on: their outputs feed the cluster's deployments. */
-  prerequisites: DeploymentRef[];
-  /**
-   * Prerequisites the rebuild deploys again when their record is gone instead of refusing: the network deployment,
-   * which a teardown forgets so that the cluster's peerings are recreated.
-   */
-  redeployable?: string[];
-}
+import { registerActivity } from "../../shared/boundary";
+import { validateRestoreTargetInputSchema, type ValidateRestoreTargetInput } from "../contracts";
 
 export type ValidateRestoreTargetResult =
   | { ok: false; reason: string }
@@ -90,7 +74,4 @@ export async function validateRestoreTarget(
   };
 }
 
-df.app.activity(Activities.validateRestoreTarget, {
-  handler: (input: ValidateRestoreTargetInput, context: InvocationContext) =>
-    validateRestoreTarget(input, activitySignal(context)),
-});
+registerActivity(Activities.validateRestoreTarget, validateRestoreTargetInputSchema, validateRestoreTarget);

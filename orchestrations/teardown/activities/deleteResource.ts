@@ -1,22 +1,15 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { ResourcesAdapter, TransientArmError, type ArmFailure, type DeletePoll } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import type { ArmErrorInfo } from "../../../lib/plan/progress";
 import { armConnection, toErrorInfo } from "../../shared/arm";
+import { registerActivity } from "../../shared/boundary";
+import { deleteResourceInputSchema, type DeleteResourceInput } from "../contracts";
 
 /**
  * One step of deleting a resource (or resource group) by id: without `poll` it starts the delete, with it it looks
  * once at the delete started earlier. The orchestration waits between looks with durable timers, so a cluster's
  * resource group taking longer than a function may run is fine. A resource that was not there is `absent`.
  */
-
-export interface DeleteResourceInput {
-  id: string;
-  apiVersion: string;
-  poll?: DeletePoll;
-}
 
 export type DeleteResourceResult =
   | { state: "deleted" }
@@ -36,15 +29,7 @@ export function failedUnlessConflict(
   error: ArmFailure,
 ): { state: "failed"; error: ArmErrorInfo } {
   if (error.kind === "conflict")
-    throw new TransientArmError(
-      operation,
-      target,
-      error.code,
-      error.status,
-      error.correlationId,
-      undefined,
-      error,
-    );
+    throw new TransientArmError(operation, target, error.code, error.status, error.correlationId, undefined, error);
   return { state: "failed", error: toErrorInfo(error) };
 }
 
@@ -63,6 +48,4 @@ export async function deleteResource(input: DeleteResourceInput, signal: AbortSi
   };
 }
 
-df.app.activity(Activities.deleteResource, {
-  handler: (input: DeleteResourceInput, context: InvocationContext) => deleteResource(input, activitySignal(context)),
-});
+registerActivity(Activities.deleteResource, deleteResourceInputSchema, deleteResource);

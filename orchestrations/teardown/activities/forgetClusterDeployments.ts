@@ -1,15 +1,8 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { forgetDeployments } from "../../../lib/backup";
 import { Activities } from "../../../lib/function-names";
-import type { DeploymentRef } from "../../build/contracts";
 import { armConnection } from "../../shared/arm";
-
-export interface ForgetClusterDeploymentsInput {
-  subscriptionId: string;
-  deployments: DeploymentRef[];
-}
+import { registerActivity } from "../../shared/boundary";
+import { forgetClusterDeploymentsInputSchema, type ForgetClusterDeploymentsInput } from "../contracts";
 
 /** OPS-7 rebuild: drop the lost cluster's deployment records so the provisioning redeploys instead of reusing them. */
 export async function forgetClusterDeployments(
@@ -26,7 +19,4 @@ export async function forgetClusterDeployments(
   return { forgotten: result.value };
 }
 
-df.app.activity(Activities.forgetClusterDeployments, {
-  handler: (input: ForgetClusterDeploymentsInput, context: InvocationContext) =>
-    forgetClusterDeployments(input, activitySignal(context)),
-});
+registerActivity(Activities.forgetClusterDeployments, forgetClusterDeploymentsInputSchema, forgetClusterDeployments);

@@ -1,17 +1,10 @@
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
-import { stepDone, type TeardownResult } from "../../../lib/api/clusters";
+import { stepDone } from "../../../lib/api/clusters";
 import { Activities } from "../../../lib/function-names";
 import type { NotifyMessage } from "../../../lib/notify";
-import type { NotificationsSpec } from "../../../lib/spec";
+import { registerActivity } from "../../shared/boundary";
 import { sendFromActivity } from "../../shared/notify";
-
-export interface NotifyTeardownResultInput {
-  result: TeardownResult;
-  notifications: NotificationsSpec;
-  correlationId: string;
-}
+import { notifyTeardownResultInputSchema, type NotifyTeardownResultInput } from "../contracts";
 
 /**
  * RG-1/OPS-6: the teardown's one message: what was removed, what stays, and on failure what is left over; when a
@@ -93,7 +86,6 @@ export async function notifyTeardownResult(
   return { sent: outcome.sent };
 }
 
-df.app.activity(Activities.notifyTeardownResult, {
-  handler: (input: NotifyTeardownResultInput, context: InvocationContext) =>
-    notifyTeardownResult(input, context, activitySignal(context)),
-});
+registerActivity(Activities.notifyTeardownResult, notifyTeardownResultInputSchema, (input, signal, context) =>
+  notifyTeardownResult(input, context, signal),
+);

@@ -1,7 +1,4 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
 import { z } from "zod";
-import { activitySignal } from "../../../lib/activity-signal";
 import { ResourcesAdapter, TransientArmError, type RoleAssignmentInfo } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import {
@@ -18,7 +15,8 @@ import type { DeploymentRef } from "../../build/contracts";
 import { computePlan } from "../../build/activities/computePlan";
 import { adapterRef, armConnection, deploymentsFor, toErrorInfo } from "../../shared/arm";
 import { readTemplate } from "../../shared/templates";
-import type { StopBackupProtectionInput } from "./stopBackupProtection";
+import { registerActivity } from "../../shared/boundary";
+import { teardownClusterInputSchema, type StopBackupProtectionInput } from "../contracts";
 
 /**
  * What tearing one cluster down means, read before anything is deleted: the deployment records to forget (so the
@@ -293,7 +291,4 @@ async function readClusterTeardown(input: TeardownClusterInput, signal: AbortSig
   };
 }
 
-df.app.activity(Activities.planClusterTeardown, {
-  handler: (input: TeardownClusterInput, context: InvocationContext) =>
-    planClusterTeardown(input, activitySignal(context)),
-});
+registerActivity(Activities.planClusterTeardown, teardownClusterInputSchema, planClusterTeardown);

@@ -1,10 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { DataProtectionClient } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import type { ArmErrorInfo } from "../../../lib/plan/progress";
 import { armConnection, toErrorInfo } from "../../shared/arm";
+import { registerActivity } from "../../shared/boundary";
+import { stopBackupProtectionInputSchema, type StopBackupProtectionInput } from "../contracts";
 import { failedUnlessConflict } from "./deleteResource";
 
 /**
@@ -12,12 +11,6 @@ import { failedUnlessConflict } from "./deleteResource";
  * keeps every recovery point (Data Protection `stopProtection`), so a restore into the rebuilt cluster works later.
  * Idempotent: an instance already stopped is left as it is, a missing one is reported as absent.
  */
-
-export interface StopBackupProtectionInput {
-  subscriptionId: string;
-  vault: { resourceGroup: string; vault: string };
-  backupInstance: string;
-}
 
 export type StopBackupProtectionResult =
   | { state: "stopped"; alreadyStopped: boolean; recoveryPoints: number; newest?: string }
@@ -55,7 +48,4 @@ export async function stopBackupProtection(
   };
 }
 
-df.app.activity(Activities.stopBackupProtection, {
-  handler: (input: StopBackupProtectionInput, context: InvocationContext) =>
-    stopBackupProtection(input, activitySignal(context)),
-});
+registerActivity(Activities.stopBackupProtection, stopBackupProtectionInputSchema, stopBackupProtection);

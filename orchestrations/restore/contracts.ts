@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { restoreClusterInputSchema, vaultRefSchema } from "../../lib/backup";
+import { notificationsSchema } from "../../lib/spec";
+import { deploymentRefSchema } from "../teardown/contracts";
+
+/**
+ * The restore room's inputs at the Durable boundary (orchestrations/shared/boundary): the orchestration's own
+ * (`restoreClusterInputSchema`) and each activity's. Results stay TypeScript types, except the restore's outcome,
+ * which its notify activity takes as input.
+ */
+
+export { restoreClusterInputSchema };
+
+export const validateRestoreTargetInputSchema = z.object({
+  vault: vaultRefSchema,
+  backupInstance: z.string().min(1),
+  cluster: z.object({ name: z.string(), resourceGroup: z.string(), aksName: z.string() }),
+  recoveryPointId: z.string().optional(),
+  /** Shared deployments a rebuild of the cluster depends on: their outputs feed the cluster's deployments. */
+  prerequisites: z.array(deploymentRefSchema),
+  /**
+   * Prerequisites the rebuild deploys again when their record is gone instead of refusing: the network deployment,
+   * which a teardown forgets so that the cluster's peerings are recreated.
+   */
+  redeployable: z.array(z.string()).optional(),
+});
+export type ValidateRestoreTargetInput = z.infer<typeof validateRestoreTargetInputSchema>;
+
+export const triggerRestoreInputSchema = z.object({
+  vault: vaultRefSchema,
+  backupInstance: z.string().min(1),
+  recoveryPoint: z.string().min(1),
+  location: z.string().min(1),
+});
+export type TriggerRestoreInput = z.infer<typeof triggerRestoreInputSchema>;
+
+export const getRestoreJobInputSchema = z.object({
+  vault: vaultRefSchema,
+  /** The restore operation, until it names its job. */
+  statusUrl: z.string().optional(),
+  jobId: z.string().optional(),
+});
+export type GetRestoreJobInput = z.infer<typeof getRestoreJobInputSchema>;
+
+export const checkWorkloadsInputSchema = z.object({
+  subscriptionId: z.string(),
+  resourceGroup: z.string(),
+  aksName: z.string(),
+});
+export type CheckWorkloadsInput = z.infer<typeof checkWorkloadsInputSchema>;
+
+export const restoreOutcomeSchema = z.object({
+  outcome: z.enum(["restored", "refused", "failed"]),
+  environment: z.string(),
+  cluster: z.string(),
+  backupInstance: z.string(),
+  rebuilt: z.boolean(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  elapsedMinutes: z.number(),
+  targetMinutes: z.number(),
+  recoveryPoint: z.object({ name: z.string(), time: z.string() }).optional(),
+  jobId: z.string().optional(),
+  workloads: z.string().optional(),
+  /** Why it was refused or what failed (the job's own error for a failed restore job). */
+  reason: z.string().optional(),
+});
+export type RestoreOutcome = z.infer<typeof restoreOutcomeSchema>;
+
+export const notifyRestoreResultInputSchema = z.object({
+  result: restoreOutcomeSchema,
+  notifications: notificationsSchema,
+  correlationId: z.string(),
+});
+export type NotifyRestoreResultInput = z.infer<typeof notifyRestoreResultInputSchema>;
