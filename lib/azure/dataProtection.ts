@@ -37,22 +37,23 @@ const recoveryPointSchema = z.object({
     .default({}),
 });
 
+/** The fields of a backup job the app reads, as the API names them. */
+const jobFields = {
+  backupInstanceId: z.string().optional(),
+  operation: z.string().optional(),
+  operationCategory: z.string().optional(),
+  /** Free string in the API; compare case-insensitively. */
+  status: z.string().optional(),
+  startTime: z.string().optional(),
+  endTime: z.string().optional(),
+  isUserTriggered: z.boolean().optional(),
+};
+
 /** A backup job (`backupJobs/{id}`) as the API returns it; restore and backup jobs share the shape. */
 export const backupJobSchema = z.object({
   id: z.string(),
   name: z.string(),
-  properties: z
-    .object({
-      backupInstanceId: z.string().optional(),
-      operation: z.string().optional(),
-      operationCategory: z.string().optional(),
-      status: z.string().optional(),
-      startTime: z.string().optional(),
-      endTime: z.string().optional(),
-      isUserTriggered: z.boolean().optional(),
-      errorDetails: z.unknown().optional(),
-    })
-    .default({}),
+  properties: z.object({ ...jobFields, errorDetails: z.unknown().optional() }).default({}),
 });
 
 /** A Data Protection operation status (the Azure-AsyncOperation URL); `properties.jobId` names the job it started. */
@@ -102,14 +103,7 @@ export interface RecoveryPointInfo {
 export const backupJobInfoSchema = z.object({
   id: z.string(),
   name: z.string(),
-  backupInstanceId: z.string().optional(),
-  operation: z.string().optional(),
-  operationCategory: z.string().optional(),
-  /** Free string in the API; compare case-insensitively. */
-  status: z.string().optional(),
-  startTime: z.string().optional(),
-  endTime: z.string().optional(),
-  isUserTriggered: z.boolean().optional(),
+  ...jobFields,
   errors: z.array(armErrorDetailSchema),
 });
 export type BackupJobInfo = z.infer<typeof backupJobInfoSchema>;
