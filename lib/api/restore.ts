@@ -18,6 +18,28 @@ export interface RestoreInstances {
 
 const bodySchema = z.strictObject({ recoveryPointId: z.string().trim().min(1, "must not be empty").optional() });
 
+/**
+ * What keeps a restore of the cluster from starting now, or undefined: another restore of it, a build of the
+ * environment or a teardown of the cluster (neither may run under a restore). The API and the CLI ask the same.
+ */
+export async function restoreBlocker(
+  env: string,
+  cluster: string,
+  instances: Pick<RestoreInstances, "status">,
+): Promise<{ instanceId: string; reason: string } | undefined> {
+  for (const [instanceId, reason] of [
+    [restoreInstanceId(env, cluster), `a restore of cluster ${cluster} is already running`],
+    [buildInstanceId(env), `a build of environment ${env} is running; restore cluster ${cluster} after it ends`],
+    [
+      teardownInstanceId(env, cluster),
+      `a teardown of cluster ${cluster} is running; restore cluster ${cluster} after it ends`,
+    ],
+  ] as const) {
+    if (isActiveStatus(await instances.status(instanceId))) return { instanceId, reason };
+  }
+  return undefined;
+}
+
 export async function handleRestore(
   request: ApiRequest,
   environments: Pick<Environments, "find" | "list">,
@@ -62,21 +84,14 @@ export async function handleRestore(
   }
 
   const instanceId = restoreInstanceId(env, clusterName);
-  if (isActiveStatus(await instances.status(instanceId))) {
-    return problem(409, `a restore of cluster ${clusterName} is already running`, {
-      instanceId,
-      statusUrl: instances.managementUrls(instanceId)["statusQueryGetUri"],
+  const blocked = await restoreBlocker(env, clusterName, instances);
+  if (blocked)
+    return problem(409, blocked.reason, {
+      instanceId: blocked.instanceId,
+      ...(blocked.instanceId === instanceId
+        ? { statusUrl: instances.managementUrls(instanceId)["statusQueryGetUri"] }
+        : {}),
     });
-  }
-  // Neither a build of the environment nor a teardown of the cluster may run under a restore.
-  for (const [id, what] of [
-    [buildInstanceId(env), `a build of environment ${env}`],
-    [teardownInstanceId(env, clusterName), `a teardown of cluster ${clusterName}`],
-  ] as const) {
-    if (isActiveStatus(await instances.status(id))) {
-      return problem(409, `${what} is running; restore cluster ${clusterName} after it ends`, { instanceId: id });
-    }
-  }
   await instances.start(instanceId, {
     spec,
     cluster: clusterName,

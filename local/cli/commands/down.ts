@@ -14,7 +14,7 @@ import { isLoopbackUrl } from "../../../lib/azure";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
 import { openBuildRecords, startLocalRuntime, type LocalRuntime } from "../../build/runner";
-import { SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
+import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
@@ -29,16 +29,10 @@ import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
  * Exit 0 torn down, 1 refused or failed, 2 usage error.
  */
 
-interface DownOptions {
+interface DownOptions extends TargetOptions {
   cluster: string;
-  env: string;
-  sandbox?: boolean;
-  subscription?: string;
-  armEndpoint?: string;
   yes?: boolean;
   deleteBackups?: boolean;
-  timeScale: string;
-  stateDir?: string;
 }
 
 export const register: RegisterCommand = (program, setExitCode) => {
@@ -61,30 +55,12 @@ export const register: RegisterCommand = (program, setExitCode) => {
     )
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .action(async (options: DownOptions) => {
-      if (Boolean(options.sandbox) === (options.subscription !== undefined))
-        throw new CliUsageError(
-          "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
-        );
-      if (options.sandbox && options.armEndpoint !== undefined)
-        throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
-      if (options.subscription === UNSET_SUBSCRIPTION_ID)
-        throw new CliUsageError("--subscription needs a real subscription id");
-      const timeScale = Number(options.timeScale);
-      if (!Number.isFinite(timeScale) || timeScale <= 0)
-        throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
-      if (options.armEndpoint !== undefined) {
-        if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN)
-          throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
-        process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
-      }
-
-      const stateDir = stateDirOf(options);
-      const spec = await recordedSpec(stateDir, options);
-      if (!spec) {
-        process.stderr.write(`error: environment ${options.env} has not been built here and is not the default\n`);
+      const target = await openTarget(options);
+      if (!target) {
         setExitCode(1);
         return;
       }
+      const { stateDir, timeScale, spec } = target;
       const runtime = await startLocalRuntime({
         stateDir,
         timeScale: options.sandbox ? timeScale : 1,
@@ -97,6 +73,49 @@ export const register: RegisterCommand = (program, setExitCode) => {
       }
     });
 };
+
+/** What `down` and `restore` take to name their target (checked by openTarget). */
+export interface TargetOptions {
+  env: string;
+  sandbox?: boolean;
+  subscription?: string;
+  armEndpoint?: string;
+  timeScale: string;
+  stateDir?: string;
+}
+
+/**
+ * The target of `down` or `restore`, its options checked (usage errors throw) and its ARM endpoint set: the state
+ * folder, the time scale, and the spec the environment was last built with there (as the sandbox runs it). Undefined,
+ * said on stderr, when that environment was not built there and is not the default.
+ */
+export async function openTarget(
+  options: TargetOptions,
+): Promise<{ stateDir: string; timeScale: number; spec: PlatformSpec } | undefined> {
+  if (Boolean(options.sandbox) === (options.subscription !== undefined))
+    throw new CliUsageError(
+      "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
+    );
+  if (options.sandbox && options.armEndpoint !== undefined)
+    throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
+  if (options.subscription === UNSET_SUBSCRIPTION_ID)
+    throw new CliUsageError("--subscription needs a real subscription id");
+  const timeScale = Number(options.timeScale);
+  if (!Number.isFinite(timeScale) || timeScale <= 0)
+    throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
+  if (options.armEndpoint !== undefined) {
+    if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN)
+      throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
+    process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
+  }
+  const stateDir = stateDirOf(options);
+  const recorded = await recordedSpec(stateDir, options);
+  if (!recorded) {
+    process.stderr.write(`error: environment ${options.env} has not been built here and is not the default\n`);
+    return undefined;
+  }
+  return { stateDir, timeScale, spec: options.sandbox ? inSandbox(recorded) : recorded };
+}
 
 /**
  * The spec the environment was last built with here (read without a driver, so nothing resumes), with the
@@ -181,6 +200,13 @@ async function tearDown(runtime: LocalRuntime, spec: PlatformSpec, options: Down
       const result = view.output as TeardownResult;
       printSteps(result.steps);
       for (const kept of result.kept) process.stdout.write(`  kept    ${kept}\n`);
+      if (result.canceled) {
+        const by = result.canceled.requestedBy !== undefined ? ` by ${result.canceled.requestedBy}` : "";
+        process.stderr.write(
+          `teardown of cluster ${result.cluster} cancelled${by}: ${result.canceled.left.length} left; run \`aks-platform down --cluster ${result.cluster}\` again to finish it\n`,
+        );
+        return 1;
+      }
       const absent = result.steps.filter((s) => s.state === "absent").length;
       process.stdout.write(
         `cluster ${result.cluster} torn down (${result.steps.filter((s) => s.state === "deleted").length} deleted` +

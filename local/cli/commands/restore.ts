@@ -1,15 +1,14 @@
-import { isLoopbackUrl } from "../../../lib/azure";
-import { isActive } from "../../../lib/api/builds";
-import { restoreInstanceId, teardownInstanceId } from "../../../lib/api/instance-ids";
+import { restoreInstanceId } from "../../../lib/api/instance-ids";
+import { restoreBlocker } from "../../../lib/api/restore";
 import { describeElapsed, type RestoreClusterInput } from "../../../lib/backup";
 import { Orchestrations } from "../../../lib/function-names";
-import { defaultSpec, UNSET_SUBSCRIPTION_ID } from "../../../lib/spec";
+import { defaultSpec } from "../../../lib/spec";
 import type { RestoreOutcome } from "../../../orchestrations/restore/contracts";
 import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
-import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
+import { SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP } from "../../build/target";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
-import { recordedSpec } from "./down";
+import { openTarget, type TargetOptions } from "./down";
 import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
 
 /**
@@ -21,15 +20,9 @@ import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
  * Exit 0 restored, 1 refused or failed, 2 usage error.
  */
 
-interface RestoreOptions {
+interface RestoreOptions extends TargetOptions {
   cluster: string;
-  env: string;
   recoveryPoint?: string;
-  sandbox?: boolean;
-  subscription?: string;
-  armEndpoint?: string;
-  timeScale: string;
-  stateDir?: string;
 }
 
 function printResult(r: RestoreOutcome): void {
@@ -78,39 +71,19 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .option("--time-scale <factor>", "sandbox: simulated seconds per real second", String(DEFAULT_SANDBOX_TIME_SCALE))
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .action(async (options: RestoreOptions) => {
-      if (Boolean(options.sandbox) === (options.subscription !== undefined)) {
-        throw new CliUsageError(
-          "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
-        );
-      }
-      if (options.sandbox && options.armEndpoint !== undefined)
-        throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
-      const timeScale = Number(options.timeScale);
-      if (!Number.isFinite(timeScale) || timeScale <= 0)
-        throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
-      if (options.subscription === UNSET_SUBSCRIPTION_ID)
-        throw new CliUsageError("--subscription needs a real subscription id");
-      const stateDir = stateDirOf(options);
-      const recorded = await recordedSpec(stateDir, options);
-      if (!recorded) {
-        process.stderr.write(`error: environment ${options.env} has not been built here and is not the default\n`);
+      const target = await openTarget(options);
+      if (!target) {
         setExitCode(1);
         return;
       }
-      const base = options.sandbox ? inSandbox(recorded) : recorded;
-      const cluster = base.clusters.find((c) => c.name === options.cluster);
+      const { stateDir, timeScale, spec } = target;
+      const cluster = spec.clusters.find((c) => c.name === options.cluster);
       if (!cluster)
         throw new CliUsageError(
-          `--cluster: environment ${base.name} has no cluster ${options.cluster} (clusters: ${base.clusters.map((c) => c.name).join(", ")})`,
+          `--cluster: environment ${spec.name} has no cluster ${options.cluster} (clusters: ${spec.clusters.map((c) => c.name).join(", ")})`,
         );
       if (!cluster.addons.backup)
         throw new CliUsageError(`--cluster: cluster ${cluster.name} is not backed up (addons.backup is false)`);
-      if (options.armEndpoint !== undefined) {
-        if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN)
-          throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
-        process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
-      }
-
       const runtime = await startLocalRuntime({
         stateDir,
         timeScale: options.sandbox ? timeScale : 1,
@@ -118,10 +91,11 @@ export const register: RegisterCommand = (program, setExitCode) => {
         ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
       });
       try {
-        const spec = base;
-        const teardown = await runtime.instances.get(teardownInstanceId(spec.name, cluster.name));
-        if (isActive(teardown)) {
-          process.stderr.write(`error: a teardown of cluster ${cluster.name} is running; restore it after it ends\n`);
+        const blocked = await restoreBlocker(spec.name, cluster.name, {
+          status: async (id) => (await runtime.instances.get(id))?.runtimeStatus,
+        });
+        if (blocked) {
+          process.stderr.write(`error: ${blocked.reason}\n`);
           setExitCode(1);
           return;
         }
