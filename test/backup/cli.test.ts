@@ -84,7 +84,7 @@ describe("aks-platform backup verify", () => {
     expect(r.stdout).toMatch(/newest recovery point is [\d.]+ h old \(limit 26 h\)/);
   });
 
-  it("exits 2 naming the vault when it cannot be read", async () => {
+  it("exits 3 naming the vault when it cannot be read", async () => {
     const r = await runCli(
       [
         "backup",
