@@ -474,17 +474,15 @@ const routes: [string, string, Handler][] = [
       );
     },
   ],
-  ...(["stopProtection", "suspendBackups"] as const).map(
-    (kind): [string, string, Handler] => [
-      "POST",
-      `${VAULT}/backupinstances/([^/]+)/${kind.toLowerCase()}$`,
-      (ctx, req) => {
-        const biId = req.path.replace(new RegExp(`/${kind}$`, "i"), "");
-        checkProtectionChange(ctx, biId, kind === "stopProtection" ? "stop" : "suspend");
-        return dataProtectionLro(ctx, req, startOp(ctx, { kind, target: biId }, 20, BACKUP_INSTANCE_TYPE));
-      },
-    ],
-  ),
+  ...(["stopProtection", "suspendBackups"] as const).map((kind): [string, string, Handler] => [
+    "POST",
+    `${VAULT}/backupinstances/([^/]+)/${kind.toLowerCase()}$`,
+    (ctx, req) => {
+      const biId = req.path.replace(new RegExp(`/${kind}$`, "i"), "");
+      checkProtectionChange(ctx, biId, kind === "stopProtection" ? "stop" : "suspend");
+      return dataProtectionLro(ctx, req, startOp(ctx, { kind, target: biId }, 20, BACKUP_INSTANCE_TYPE));
+    },
+  ]),
   [
     "POST",
     `${VAULT}/backupinstances/([^/]+)/validaterestore$`,

@@ -63,7 +63,9 @@ describe("aks-platform down, then restore", () => {
     expect(down.stdout).toContain(
       "stopped        protection of backup instance bi-aks-k8s-demo-app2 (its recovery points are kept)",
     );
-    expect(down.stdout).toMatch(/kept {4}backup instance bi-aks-k8s-demo-app2: protection stopped, [1-9]\d* recovery point/);
+    expect(down.stdout).toMatch(
+      /kept {4}backup instance bi-aks-k8s-demo-app2: protection stopped, [1-9]\d* recovery point/,
+    );
     expect(down.stdout).not.toContain("already absent");
     expect(down.stdout).toContain("cluster app2 torn down");
 

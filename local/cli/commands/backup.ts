@@ -105,7 +105,10 @@ export const register: RegisterCommand = (program, setExitCode) => {
     .option("--subscription <id>", "Azure subscription of the vault")
     .option("--resource-group <name>", "resource group of the Backup vault (default: the spec's common group)")
     .option("--vault <name>", "Backup vault name (default: the spec's)")
-    .option("--sandbox", "check the vault of the sandbox platform `aks-platform up --sandbox` built (e.g. by `npm start`)")
+    .option(
+      "--sandbox",
+      "check the vault of the sandbox platform `aks-platform up --sandbox` built (e.g. by `npm start`)",
+    )
     .option("--env <name>", "sandbox: environment `up` built", defaultSpec.name)
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .option(
