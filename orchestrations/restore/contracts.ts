@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { restoreClusterInputSchema, vaultRefSchema } from "../../lib/backup";
-import { notificationsSchema } from "../../lib/spec";
+import { notifyResultInputSchema } from "../shared/notify";
 import { deploymentRefSchema } from "../teardown/contracts";
 
 /**
@@ -67,9 +67,5 @@ export const restoreOutcomeSchema = z.object({
 });
 export type RestoreOutcome = z.infer<typeof restoreOutcomeSchema>;
 
-export const notifyRestoreResultInputSchema = z.object({
-  result: restoreOutcomeSchema,
-  notifications: notificationsSchema,
-  correlationId: z.string(),
-});
+export const notifyRestoreResultInputSchema = notifyResultInputSchema(restoreOutcomeSchema);
 export type NotifyRestoreResultInput = z.infer<typeof notifyRestoreResultInputSchema>;

@@ -1,7 +1,13 @@
 import type { InvocationContext } from "@azure/functions";
 import { azureContext } from "../../lib/azure";
 import { createNotifierFromEnv, type NotifyLogger, type NotifyMessage, type NotifyResult } from "../../lib/notify";
-import type { NotificationsSpec } from "../../lib/spec";
+import { z } from "zod";
+import { notificationsSchema, type NotificationsSpec } from "../../lib/spec";
+
+/** The input of a workflow's one result message: the result, the spec's channels, the instance it is about. */
+export function notifyResultInputSchema<R extends z.ZodType>(result: R) {
+  return z.object({ result, notifications: notificationsSchema, correlationId: z.string() });
+}
 
 /**
  * Sends one message from an activity. A notification never fails the workflow that sends it: delivery problems

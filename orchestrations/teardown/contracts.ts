@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { teardownClusterInputSchema, teardownResultSchema } from "../../lib/api/clusters";
 import { deletePollSchema } from "../../lib/azure";
-import { notificationsSchema } from "../../lib/spec";
 import type { DeploymentRef } from "../build/contracts";
+import { notifyResultInputSchema } from "../shared/notify";
 
 /**
  * The teardown room's inputs at the Durable boundary (orchestrations/shared/boundary): the orchestration's own
@@ -41,9 +41,5 @@ export const stopBackupProtectionInputSchema = z.object({
 });
 export type StopBackupProtectionInput = z.infer<typeof stopBackupProtectionInputSchema>;
 
-export const notifyTeardownResultInputSchema = z.object({
-  result: teardownResultSchema,
-  notifications: notificationsSchema,
-  correlationId: z.string(),
-});
+export const notifyTeardownResultInputSchema = notifyResultInputSchema(teardownResultSchema);
 export type NotifyTeardownResultInput = z.infer<typeof notifyTeardownResultInputSchema>;
