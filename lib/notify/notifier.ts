@@ -40,6 +40,8 @@ export interface OutboxPolicy {
   leaseMs: number;
   /** Grace after a digest window ends before it is flushed, so events written just before the end are included. */
   digestSettleMs: number;
+  /** How long a send is remembered, so the same message is not sent again (longer than any retry of it). */
+  rememberSentMs: number;
 }
 
 export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
@@ -47,6 +49,7 @@ export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
   retryMaxMs: 3_600_000,
   leaseMs: 120_000,
   digestSettleMs: 60_000,
+  rememberSentMs: 7 * 86_400_000,
 };
 
 /** A message's id: the same message (kind, text, correlation id, time) always has the same id. */
@@ -155,6 +158,7 @@ export class Notifier {
       const result = await this.retryStored(claimed, now, options.signal);
       summary[result]++;
     }
+    await store.forgetSentBefore(new Date(now.getTime() - this.outbox.rememberSentMs));
     if (summary.digests + summary.delivered + summary.rescheduled + summary.rejected > 0) {
       this.log.info(
         `notify: flushed ${summary.digests} digests; ${summary.delivered} delivered, ${summary.rescheduled} rescheduled, ${summary.rejected} rejected`,

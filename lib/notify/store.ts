@@ -200,6 +200,20 @@ export class NotifyStore {
     }
   }
 
+  /**
+   * Forgets the sends recorded before `before` (a notify activity is run again within minutes, a stored retry within
+   * hours), so the record does not grow forever. Returns how many were removed.
+   */
+  async forgetSentBefore(before: Date): Promise<number> {
+    const filter = odata`PartitionKey eq ${this.ack} and at lt ${before}`;
+    let removed = 0;
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      await this.deleteQuietly(this.ack, str(e, "rowKey"));
+      removed++;
+    }
+    return removed;
+  }
+
   async remove(entry: PendingDelivery): Promise<void> {
     await this.deleteQuietly(this.pending, entry.id);
   }

@@ -147,6 +147,19 @@ describe("Notifier", () => {
     expect(sink.requestsTo("/services/")).toHaveLength(2);
   });
 
+  it("remembers a send for a week, then forgets it, so the record does not grow forever", async () => {
+    const { notifier } = await setup();
+    const message = samples["certificate-expired"]!;
+    await notifier.notify(message);
+    at("2026-11-30T12:00:00Z");
+    await notifier.flushDue();
+    expect((await notifier.notify(message)).deliveries[0]!.status).toBe("already-sent");
+    at("2026-12-01T12:00:01Z");
+    await notifier.flushDue();
+    expect((await notifier.notify(message)).deliveries[0]!.status).toBe("delivered");
+    expect(sink.requestsTo("/services/")).toHaveLength(2);
+  });
+
   it("keeps a delivery that failed transiently and retries it, from a restarted process, once the sink recovers", async () => {
     const { notifier, reopen, store } = await setup();
     sink.setDefault({ status: 503, body: "unavailable" });
