@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { restoreClusterInputSchema, vaultRefSchema } from "../../lib/backup";
 import { notifyResultInputSchema } from "../shared/notify";
-import { deploymentRefSchema } from "../teardown/contracts";
+import { deploymentRefSchema } from "../build/contracts";
 
 /**
  * The restore room's inputs at the Durable boundary (orchestrations/shared/boundary): the orchestration's own

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { teardownClusterInputSchema, teardownResultSchema } from "../../lib/api/clusters";
 import { deletePollSchema } from "../../lib/azure";
-import type { DeploymentRef } from "../build/contracts";
+import { deploymentRefSchema } from "../build/contracts";
 import { notifyResultInputSchema } from "../shared/notify";
 
 /**
@@ -10,15 +10,6 @@ import { notifyResultInputSchema } from "../shared/notify";
  */
 
 export { teardownClusterInputSchema };
-
-/** A deployment record of the build (orchestrations/build/contracts `DeploymentRef`), as the teardown forgets it. */
-export const deploymentRefSchema = z.object({
-  subscriptionId: z.string(),
-  location: z.string(),
-  name: z.string(),
-  scope: z.enum(["subscription", "resourceGroup"]),
-  resourceGroup: z.string().optional(),
-}) satisfies z.ZodType<DeploymentRef>;
 
 /** One step of deleting a resource (or group) by id: without `poll` it starts the delete, with it it looks once. */
 export const deleteResourceInputSchema = z.object({
