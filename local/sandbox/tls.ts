@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import forge from "node-forge";
 
@@ -72,17 +72,45 @@ function createServerCert(caCertPem: string, caKeyPem: string): { certPem: strin
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKey };
 }
 
+/**
+ * The CA of `stateDir`, created by whichever process comes first. Test files and CLI commands start sandboxes in
+ * parallel on a fresh checkout, so creation is atomic: the pair is written to private temporary files and linked
+ * into place key first, then certificate (a link fails if the name exists), so a reader that sees `ca.pem` always
+ * finds its key, and a process that loses the race uses the winner's pair instead of signing with its own.
+ */
+function ensureCa(stateDir: string): { caPath: string; caKeyPath: string } {
+  const caPath = path.join(stateDir, "ca.pem");
+  const caKeyPath = path.join(stateDir, "ca-key.pem");
+  const deadline = Date.now() + 15_000;
+  while (!existsSync(caPath)) {
+    if (!existsSync(caKeyPath)) {
+      const ca = createCa();
+      const suffix = `.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+      writeFileSync(caKeyPath + suffix, ca.keyPem, { mode: 0o600 });
+      chmodSync(caKeyPath + suffix, 0o600);
+      writeFileSync(caPath + suffix, ca.certPem);
+      try {
+        linkSync(caKeyPath + suffix, caKeyPath);
+        linkSync(caPath + suffix, caPath);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      } finally {
+        rmSync(caKeyPath + suffix, { force: true });
+        rmSync(caPath + suffix, { force: true });
+      }
+      continue;
+    }
+    // Another process linked its key and is about to link the certificate; a key left alone by a crash is stale.
+    if (Date.now() > deadline) rmSync(caKeyPath, { force: true });
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+  return { caPath, caKeyPath };
+}
+
 /** Loads (or creates at first start) the CA in `stateDir` and issues a fresh server certificate. */
 export function ensureSandboxTls(stateDir: string): SandboxTls {
   mkdirSync(stateDir, { recursive: true });
-  const caPath = path.join(stateDir, "ca.pem");
-  const caKeyPath = path.join(stateDir, "ca-key.pem");
-  if (!existsSync(caPath) || !existsSync(caKeyPath)) {
-    const ca = createCa();
-    writeFileSync(caKeyPath, ca.keyPem, { mode: 0o600 });
-    chmodSync(caKeyPath, 0o600);
-    writeFileSync(caPath, ca.certPem);
-  }
+  const { caPath, caKeyPath } = ensureCa(stateDir);
   const caPem = readFileSync(caPath, "utf8");
   const server = createServerCert(caPem, readFileSync(caKeyPath, "utf8"));
   return { caPem, caPath, certPem: server.certPem, keyPem: server.keyPem };
