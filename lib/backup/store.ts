@@ -1,4 +1,5 @@
 import type { ContainerClient } from "@azure/storage-blob";
+import { readBlobText } from "../azure/blob-text";
 import { z } from "zod";
 import { buildTrend, renderHtml, TREND_DAYS, type BackupReport, type TrendPoint } from "./report";
 
@@ -42,12 +43,11 @@ export class BackupReportStore {
     for await (const blob of this.container.listBlobsFlat({ prefix: `${environment}/`, abortSignal: signal })) {
       const date = /\/(\d{4}-\d{2}-\d{2})\.json$/.exec(blob.name)?.[1];
       if (date === undefined || date < first || date >= before) continue;
-      const body = await this.container
-        .getBlockBlobClient(blob.name)
-        .downloadToBuffer(undefined, undefined, { abortSignal: signal });
+      const body = await readBlobText(this.container.getBlobClient(blob.name), signal);
+      if (body === undefined) continue;
       let parsed;
       try {
-        parsed = storedSummarySchema.safeParse(JSON.parse(body.toString("utf8")));
+        parsed = storedSummarySchema.safeParse(JSON.parse(body));
       } catch {
         continue; // A damaged old report only loses its trend point.
       }
@@ -78,10 +78,7 @@ export class BackupReportStore {
   }
 
   async load(environment: string, date: string, signal?: AbortSignal): Promise<BackupReport | undefined> {
-    const blob = this.container.getBlockBlobClient(this.blobName(environment, date, "json"));
-    if (!(await blob.exists({ abortSignal: signal }))) return undefined;
-    return JSON.parse(
-      (await blob.downloadToBuffer(undefined, undefined, { abortSignal: signal })).toString("utf8"),
-    ) as BackupReport;
+    const body = await readBlobText(this.container.getBlobClient(this.blobName(environment, date, "json")), signal);
+    return body === undefined ? undefined : (JSON.parse(body) as BackupReport);
   }
 }

@@ -1,4 +1,5 @@
 import type { ContainerClient } from "@azure/storage-blob";
+import { readBlobText } from "../azure/blob-text";
 import { driftReportSchema, type DriftReport } from "./report";
 
 /**
@@ -27,10 +28,9 @@ export class DriftReportStore {
   /** The newest report of an environment; undefined when none was stored (or it is unreadable). */
   async latest(environment: string, signal?: AbortSignal): Promise<DriftReport | undefined> {
     if (!(await this.container.exists({ abortSignal: signal }))) return undefined;
-    const blob = this.container.getBlockBlobClient(`${environment}/latest.json`);
-    if (!(await blob.exists({ abortSignal: signal }))) return undefined;
-    const body = await blob.downloadToBuffer(undefined, undefined, { abortSignal: signal });
-    const parsed = driftReportSchema.safeParse(JSON.parse(body.toString("utf8")));
+    const body = await readBlobText(this.container.getBlobClient(`${environment}/latest.json`), signal);
+    if (body === undefined) return undefined;
+    const parsed = driftReportSchema.safeParse(JSON.parse(body));
     return parsed.success ? parsed.data : undefined;
   }
 }

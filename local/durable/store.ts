@@ -3,6 +3,7 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import type { ContainerClient } from "@azure/storage-blob";
 import { storageFromConnectionString, type HostStorage } from "../../lib/azure";
+import { readBlobText } from "../../lib/azure/blob-text";
 import type { HistoryEvent, WireRetryOptions } from "./history";
 
 export type RuntimeStatus = "Pending" | "Running" | "Completed" | "ContinuedAsNew" | "Failed" | "Terminated";
@@ -98,19 +99,10 @@ export class InstanceStore {
     return `${encodeURIComponent(instanceId)}.json`;
   }
 
-  /**
-   * One GET of the whole blob: a single response is one version of the document. (`downloadToBuffer` reads the
-   * length first, then that many bytes: a save in between yields a torn document.)
-   */
+  /** One GET of the whole blob (readBlobText): a save beside it never tears the document. */
   async load(instanceId: string): Promise<InstanceDocument | undefined> {
-    try {
-      const response = await this.container.getBlobClient(this.blobName(instanceId)).download();
-      const body = await text(response.readableStreamBody);
-      return JSON.parse(body) as InstanceDocument;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-      throw err;
-    }
+    const body = await readBlobText(this.container.getBlobClient(this.blobName(instanceId)));
+    return body === undefined ? undefined : (JSON.parse(body) as InstanceDocument);
   }
 
   /** Writes the document, then its index row (a reader never finds a row whose document is older). */
@@ -165,10 +157,4 @@ export class InstanceStore {
     }
     return rows.sort((a, b) => a.createdTime.localeCompare(b.createdTime)).map((r) => r.instanceId);
   }
-}
-
-async function text(stream: NodeJS.ReadableStream | undefined): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream ?? []) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString("utf8");
 }
