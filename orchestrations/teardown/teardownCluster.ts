@@ -8,6 +8,7 @@ import { Activities, Orchestrations } from "../../lib/function-names";
 import type { DeleteResourceInput, DeleteResourceResult } from "./activities/deleteResource";
 import type { ForgetClusterDeploymentsInput } from "./activities/forgetClusterDeployments";
 import type { NotifyTeardownResultInput } from "./activities/notifyTeardownResult";
+import type { RecordEnvironmentStateInput } from "../shared/contracts";
 import type { ClusterTeardownPlan, PlanClusterTeardownResult, TeardownTarget } from "./activities/planClusterTeardown";
 import {
   EventListener,
@@ -54,8 +55,20 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
     publish();
   };
 
+  // The end goes to the environment's channels and to the registry of environments.
   const notify = (result: TeardownResult) =>
     settleAll(context, [
+      context.df.callActivity(Activities.recordEnvironmentState, {
+        spec: input.spec,
+        work: {
+          kind: "teardown",
+          cluster: input.cluster,
+          outcome: result.canceled ? "canceled" : result.succeeded ? "succeeded" : "failed",
+          ...(leftBehind(result) !== undefined ? { error: leftBehind(result) } : {}),
+          startedAt: result.startedAt,
+          endedAt: result.endedAt,
+        },
+      } satisfies RecordEnvironmentStateInput),
       context.df.callActivity(Activities.notifyTeardownResult, {
         result,
         notifications: input.spec.notifications,
@@ -164,6 +177,14 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
     return result;
   }
 };
+
+/** Why a teardown that did not succeed left the cluster (partly) in place, for the registry. */
+function leftBehind(result: TeardownResult): string | undefined {
+  if (result.succeeded) return undefined;
+  if (result.reason !== undefined) return result.reason;
+  const left = result.steps.filter((s) => s.state !== "deleted");
+  return `left ${left.map((s) => `${s.what}${s.error ? ` (${s.error.code})` : ""}`).join(", ")}`;
+}
 
 /**
  * Deletes every target: those of different locks side by side, those of one lock in order. Each round starts what
