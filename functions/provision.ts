@@ -19,6 +19,10 @@ app.http(Functions.provision, {
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  // A POST registers the environment it builds; anything else is about a known one.
-  handler: forKnownEnvironment(provision, (request) => request.method.toUpperCase() === "POST"),
+  // A POST registers the environment it builds, and a what-if (read-only) registers nothing, so its answer is
+  // there for an environment the registry does not know yet; anything else is about a known environment.
+  handler: forKnownEnvironment(
+    provision,
+    (request) => request.method.toUpperCase() === "POST" || request.query.get("mode") === "whatif",
+  ),
 });
