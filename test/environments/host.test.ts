@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storageFromConnectionString } from "../../lib/azure";
 import { EnvironmentRegistry, type EnvironmentRecord } from "../../lib/environments";
 import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
+import { UNSET_SUBSCRIPTION_ID } from "../../lib/spec";
 import { getRegistry } from "../../local/registry";
 import { startApiHarness, type ApiHarness } from "../e2e/harness";
+import { startSink, type Sink } from "../helpers/sink";
 
 /**
  * The registry on the local host (HTTP API, real orchestrations on the durable driver, sandbox ARM, Azurite):
@@ -14,20 +16,26 @@ import { startApiHarness, type ApiHarness } from "../e2e/harness";
 
 const SUBSCRIPTION = "11111111-2222-4333-8444-555555555555";
 
-function labSpec(): PlatformSpec {
+function specNamed(name: string, subscriptionId: string): PlatformSpec {
   const raw = JSON.parse(
-    JSON.stringify(defaultSpec).replaceAll(defaultSpec.name, "lab").replaceAll("acrk8sdemo01", "acrlab01"),
+    JSON.stringify(defaultSpec).replaceAll(defaultSpec.name, name).replaceAll("acrk8sdemo01", `acr${name}01`),
   ) as Record<string, unknown>;
-  raw["subscriptionId"] = SUBSCRIPTION;
+  raw["subscriptionId"] = subscriptionId;
   raw["clusters"] = (raw["clusters"] as { name: string }[]).filter((c) => c.name !== "app2");
+  raw["notifications"] = {
+    channels: [{ name: `${name}-slack`, kind: "slack", webhookSetting: `${name.toUpperCase()}_SLACK_WEBHOOK_URL` }],
+    routes: [{ severities: ["info", "warning", "critical"], channels: [`${name}-slack`] }],
+    digestWindowMinutes: 0,
+  };
   const result = validateSpec(raw);
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.spec;
 }
-const lab = labSpec();
+const lab = specNamed("lab", SUBSCRIPTION);
 
 describe("the registry follows the work (local host + sandbox ARM + Azurite)", () => {
   let h: ApiHarness;
+  let sink: Sink;
   let registry: EnvironmentRegistry;
   const post = (route: string, body?: unknown) =>
     h.api(route, {
@@ -38,10 +46,16 @@ describe("the registry follows the work (local host + sandbox ARM + Azurite)", (
   const recorded = async (): Promise<EnvironmentRecord | undefined> => registry.find("lab");
 
   beforeAll(async () => {
+    sink = await startSink({ defaultResponse: { status: 200, body: "ok" } });
     h = await startApiHarness({
       taskHub: "registryhost",
       sandbox: { subscriptionId: SUBSCRIPTION },
-      values: { AKS_PLATFORM_SUBSCRIPTION_ID: SUBSCRIPTION },
+      values: {
+        AKS_PLATFORM_SUBSCRIPTION_ID: SUBSCRIPTION,
+        LAB_SLACK_WEBHOOK_URL: `${sink.url}/lab`,
+        NOSUB_SLACK_WEBHOOK_URL: `${sink.url}/nosub`,
+        AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host,
+      },
     });
     // The host's own storage, read directly: nothing here goes through GET /api/environments.
     registry = await EnvironmentRegistry.open({
@@ -51,7 +65,35 @@ describe("the registry follows the work (local host + sandbox ARM + Azurite)", (
 
   afterAll(async () => {
     await h?.stop();
+    await sink?.close();
   });
+
+  it("refuses at once, with one alert naming the cause, a build with no subscription (none in the spec, no setting)", async () => {
+    const saved = process.env.AKS_PLATFORM_SUBSCRIPTION_ID;
+    delete process.env.AKS_PLATFORM_SUBSCRIPTION_ID;
+    try {
+      const refused = await post("environments/nosub/provision", specNamed("nosub", UNSET_SUBSCRIPTION_ID));
+      expect(refused.status).toBe(422);
+      expect(((await refused.json()) as { cause: string }).cause).toBe(
+        "no subscription: the spec of nosub names none and AKS_PLATFORM_SUBSCRIPTION_ID is not set (ARM: SubscriptionNotFound)",
+      );
+    } finally {
+      process.env.AKS_PLATFORM_SUBSCRIPTION_ID = saved;
+    }
+    for (let i = 0; i < 100 && sink.requestsTo("/nosub").length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const alerts = sink.requestsTo("/nosub").map((r) => r.body);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toContain("AKS_PLATFORM_SUBSCRIPTION_ID is not set");
+    // Nothing was started: no build to follow, nothing retries; the registry says why.
+    expect((await h.api("environments/nosub/provision")).status).toBe(404);
+    expect(await registry.find("nosub")).toMatchObject({
+      state: "failed",
+      lastError: expect.stringContaining("no subscription"),
+    });
+    expect(h.sandbox.counters.snapshot().writes).toBe(0);
+    expect(await registry.remove("nosub")).toBe(true);
+  }, 60_000);
 
   it("every route taking {env} answers a bad name with 400 and an unknown environment with 404 naming the known ones", async () => {
     const routes = getRegistry()
