@@ -1,7 +1,9 @@
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentSummary } from "../../lib/api/environments";
+import { storageFromConnectionString } from "../../lib/azure";
 import { DEFAULT_REPORT_CONTAINER } from "../../lib/backup";
+import { EnvironmentRegistry } from "../../lib/environments";
 import { runCli } from "../helpers/cli";
 import { startSink, type Sink } from "../helpers/sink";
 import { specNamed } from "../drift/helpers";
@@ -218,10 +220,23 @@ describe("two environments side by side (local host + sandbox ARM + Azurite + we
     const restored = await h.host.driver.waitForCompletion("restore:lab:app1", { timeoutMs: 180_000 });
     expect(restored.runtimeStatus).toBe("Completed");
     expect(restored.output).toMatchObject({ outcome: "restored" });
+    // The restore recorded its end in the registry itself (read here from the table, not through the API).
+    const registry = await EnvironmentRegistry.open({
+      storage: storageFromConnectionString(process.env.AzureWebJobsStorage!),
+    });
+    expect((await registry.find("lab"))?.lastWork).toMatchObject({
+      kind: "restore",
+      cluster: "app1",
+      outcome: "succeeded",
+    });
 
     expect((await api("environments/lab/clusters/app1", { method: "DELETE" })).status).toBe(202);
     const teardown = await h.waitForRun("environments/lab/clusters/app1");
     expect(teardown).toMatchObject({ runtimeStatus: "Completed", result: { succeeded: true } });
+    expect(await registry.find("lab")).toMatchObject({
+      tornDownClusters: ["app1"],
+      lastWork: { kind: "teardown", cluster: "app1", outcome: "succeeded" },
+    });
     expect((await environments()).find((e) => e.name === "lab")).toMatchObject({
       state: "built",
       tornDownClusters: ["app1"],
