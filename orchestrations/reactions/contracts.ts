@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { clusterTargetSchema } from "../../lib/ops/reactions";
+import { Orchestrations, type OrchestrationName } from "../../lib/function-names";
+import {
+  backupReactionInputSchema,
+  certificateReactionInputSchema,
+  clusterTargetSchema,
+  evictionWatchInputSchema,
+  lifecycleNoticeInputSchema,
+} from "../../lib/ops/reactions";
 import { notificationsSchema } from "../../lib/spec";
 
 /**
@@ -12,7 +19,15 @@ export {
   certificateReactionInputSchema,
   evictionWatchInputSchema,
   lifecycleNoticeInputSchema,
-} from "../../lib/ops/reactions";
+};
+
+/** The contract of each reaction orchestration's input, checked where a trigger starts one and where it runs. */
+export const reactionInputContracts: Partial<Record<OrchestrationName, z.ZodType>> = {
+  [Orchestrations.evictionWatch]: evictionWatchInputSchema,
+  [Orchestrations.certificateReaction]: certificateReactionInputSchema,
+  [Orchestrations.backupFailureReaction]: backupReactionInputSchema,
+  [Orchestrations.lifecycleNotice]: lifecycleNoticeInputSchema,
+};
 
 const isoTime = z.iso.datetime({ offset: true });
 

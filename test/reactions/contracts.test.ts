@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { z } from "zod";
 import { classifyDelivery, EventClassifier } from "../../lib/events";
 import { Activities, Orchestrations } from "../../lib/function-names";
 import { reactionFor } from "../../lib/ops/reactions";
@@ -9,12 +8,8 @@ import { defaultSpec } from "../../lib/spec";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
 import { DurableDriver } from "../../local/durable/driver";
 import { getRegistry, loadApp } from "../../local/registry";
-import {
-  backupReactionInputSchema,
-  certificateReactionInputSchema,
-  evictionWatchInputSchema,
-  lifecycleNoticeInputSchema,
-} from "../../orchestrations/reactions/contracts";
+import { durableReactionClient } from "../../functions/eventgrid";
+import { reactionInputContracts } from "../../orchestrations/reactions/contracts";
 import { SUBSCRIPTION } from "./helpers";
 
 /**
@@ -24,12 +19,7 @@ import { SUBSCRIPTION } from "./helpers";
  */
 
 const dir = path.resolve(__dirname, "../fixtures/events");
-const contracts: Partial<Record<string, z.ZodType>> = {
-  [Orchestrations.evictionWatch]: evictionWatchInputSchema,
-  [Orchestrations.certificateReaction]: certificateReactionInputSchema,
-  [Orchestrations.backupFailureReaction]: backupReactionInputSchema,
-  [Orchestrations.lifecycleNotice]: lifecycleNoticeInputSchema,
-};
+const contracts = reactionInputContracts;
 
 describe("the reactions room's contracts", () => {
   it("fit every input reactionFor builds from the recorded events", async () => {
@@ -81,6 +71,17 @@ describe("the reactions room's contracts", () => {
       expect(output).toContain("event.kind");
       expect(output).toContain("notifications.channels");
       expect(output).not.toContain("SECRET");
+    });
+
+    it("refuses, where a trigger starts a reaction, an input that does not fit (nothing enters the task hub)", async () => {
+      const started: string[] = [];
+      const client = durableReactionClient({
+        startNew: (name: string) => Promise.resolve(void started.push(name)),
+      } as unknown as Parameters<typeof durableReactionClient>[0]);
+      await expect(
+        client.start(Orchestrations.backupFailureReaction, "backup-x", { environment: "lab", notifications: {} }),
+      ).rejects.toThrow(/start of backupFailureReaction backup-x: input does not match its contract: .*event: /);
+      expect(started).toEqual([]);
     });
 
     it("fails an activity whose input does not fit", async () => {
