@@ -1,4 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backupVerifyInstanceId } from "../../functions/backupVerifyTimer";
+import {
+  buildChildInstanceId,
+  buildInstanceId,
+  restoreInstanceId,
+  teardownInstanceId,
+  whatIfInstanceId,
+} from "../../lib/api/instance-ids";
+import { driftWatchInstanceId } from "../../lib/drift";
+import { upgradeInstanceId } from "../../lib/upgrade/run";
 import { handleEnvironments, workOf, type InstanceStatuses } from "../../lib/api/environments";
 import { storageFromConnectionString } from "../../lib/azure";
 import { EnvironmentRegistry } from "../../lib/environments";
@@ -46,15 +56,16 @@ function running(ids: string[]): InstanceStatuses {
 
 describe("removing an environment", () => {
   it("names what each running instance of an environment is, and nothing of another environment", () => {
-    expect(workOf("build:lab", "lab")).toBe("build");
-    expect(workOf("build:lab:1a2b3c4d:cluster-app1", "lab")).toBe("build");
-    expect(workOf("whatif:lab", "lab")).toBe("what-if");
-    expect(workOf("restore:lab:app1", "lab")).toBe("restore of app1");
-    expect(workOf("teardown:lab:app1", "lab")).toBe("teardown of app1");
-    expect(workOf("upgrade:lab", "lab")).toBe("upgrade");
-    expect(workOf("drift-watch:lab", "lab")).toBe("drift check");
+    // The ids each kind of work really gets (the drift sweep's is built in functions/driftSweep).
+    expect(workOf(buildInstanceId("lab"), "lab")).toBe("build");
+    expect(workOf(buildChildInstanceId(buildInstanceId("lab"), "1a2b3c4d", "cluster app1"), "lab")).toBe("build");
+    expect(workOf(whatIfInstanceId("lab"), "lab")).toBe("what-if");
+    expect(workOf(restoreInstanceId("lab", "app1"), "lab")).toBe("restore of app1");
+    expect(workOf(teardownInstanceId("lab", "app1"), "lab")).toBe("teardown of app1");
+    expect(workOf(upgradeInstanceId("lab"), "lab")).toBe("upgrade");
+    expect(workOf(driftWatchInstanceId("lab"), "lab")).toBe("drift check");
     expect(workOf("drift-sweep:lab:2026-12-07T09:10:00.000Z", "lab")).toBe("drift check");
-    expect(workOf("backup-verify:lab:2026-12-07", "lab")).toBe("nightly backup verification");
+    expect(workOf(backupVerifyInstanceId("lab", "2026-12-07"), "lab")).toBe("nightly backup verification");
     expect(workOf("build:lab2", "lab")).toBeUndefined();
     expect(workOf("restore:k8s-demo:lab", "lab")).toBeUndefined();
     expect(workOf("eviction-lab-mgmt-abc", "lab")).toBeUndefined();
