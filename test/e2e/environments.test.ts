@@ -5,8 +5,8 @@ import { storageFromConnectionString } from "../../lib/azure";
 import { DEFAULT_REPORT_CONTAINER } from "../../lib/backup";
 import { EnvironmentRegistry } from "../../lib/environments";
 import { runCli } from "../helpers/cli";
+import { slackOnly, specNamed } from "../helpers/specs";
 import { startSink, type Sink } from "../helpers/sink";
-import { specNamed } from "../drift/helpers";
 import { evictionEvent } from "../reactions/helpers";
 import { startApiHarness, type ApiHarness } from "./harness";
 
@@ -21,12 +21,6 @@ import { startApiHarness, type ApiHarness } from "./harness";
 
 const SUBSCRIPTION = "11111111-2222-4333-8444-555555555555";
 const UNKNOWN_SUBSCRIPTION = "99999999-9999-4999-8999-999999999999";
-
-const slackOnly = (channel: string, setting: string) => ({
-  channels: [{ name: channel, kind: "slack", webhookSetting: setting }],
-  routes: [{ severities: ["info", "warning", "critical"], channels: [channel] }],
-  digestWindowMinutes: 0,
-});
 
 const lab = specNamed("lab", (raw) => {
   raw["subscriptionId"] = SUBSCRIPTION;

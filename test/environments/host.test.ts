@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storageFromConnectionString } from "../../lib/azure";
 import { EnvironmentRegistry, type EnvironmentRecord } from "../../lib/environments";
-import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
 import { UNSET_SUBSCRIPTION_ID } from "../../lib/spec";
 import { getRegistry } from "../../local/registry";
 import { startApiHarness, type ApiHarness } from "../e2e/harness";
 import { startSink, type Sink } from "../helpers/sink";
+import { slackOnly, specNamed } from "../helpers/specs";
 
 /**
  * The registry on the local host (HTTP API, real orchestrations on the durable driver, sandbox ARM, Azurite):
@@ -16,22 +16,13 @@ import { startSink, type Sink } from "../helpers/sink";
 
 const SUBSCRIPTION = "11111111-2222-4333-8444-555555555555";
 
-function specNamed(name: string, subscriptionId: string): PlatformSpec {
-  const raw = JSON.parse(
-    JSON.stringify(defaultSpec).replaceAll(defaultSpec.name, name).replaceAll("acrk8sdemo01", `acr${name}01`),
-  ) as Record<string, unknown>;
-  raw["subscriptionId"] = subscriptionId;
-  raw["clusters"] = (raw["clusters"] as { name: string }[]).filter((c) => c.name !== "app2");
-  raw["notifications"] = {
-    channels: [{ name: `${name}-slack`, kind: "slack", webhookSetting: `${name.toUpperCase()}_SLACK_WEBHOOK_URL` }],
-    routes: [{ severities: ["info", "warning", "critical"], channels: [`${name}-slack`] }],
-    digestWindowMinutes: 0,
-  };
-  const result = validateSpec(raw);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.spec;
-}
-const lab = specNamed("lab", SUBSCRIPTION);
+const specIn = (name: string, subscriptionId: string) =>
+  specNamed(name, (raw) => {
+    raw["subscriptionId"] = subscriptionId;
+    raw["clusters"] = (raw["clusters"] as { name: string }[]).filter((c) => c.name !== "app2");
+    raw["notifications"] = slackOnly(`${name}-slack`, `${name.toUpperCase()}_SLACK_WEBHOOK_URL`);
+  });
+const lab = specIn("lab", SUBSCRIPTION);
 
 describe("the registry follows the work (local host + sandbox ARM + Azurite)", () => {
   let h: ApiHarness;
@@ -72,7 +63,7 @@ describe("the registry follows the work (local host + sandbox ARM + Azurite)", (
     const saved = process.env.AKS_PLATFORM_SUBSCRIPTION_ID;
     delete process.env.AKS_PLATFORM_SUBSCRIPTION_ID;
     try {
-      const refused = await post("environments/nosub/provision", specNamed("nosub", UNSET_SUBSCRIPTION_ID));
+      const refused = await post("environments/nosub/provision", specIn("nosub", UNSET_SUBSCRIPTION_ID));
       expect(refused.status).toBe(422);
       expect(((await refused.json()) as { cause: string }).cause).toBe(
         "no subscription: the spec of nosub names none and AKS_PLATFORM_SUBSCRIPTION_ID is not set (ARM: SubscriptionNotFound)",

@@ -4,9 +4,9 @@ import { notifyRetryHandler } from "../../functions/notifyRetry";
 import { storageFromConnectionString } from "../../lib/azure";
 import { EnvironmentRegistry } from "../../lib/environments";
 import { NotifyStore } from "../../lib/notify";
-import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
 import { startSink, type Sink } from "../helpers/sink";
+import { slackOnly, specNamed } from "../helpers/specs";
 import { samples } from "../notify/fixtures";
 
 /**
@@ -14,18 +14,6 @@ import { samples } from "../notify/fixtures";
  * lab's own settings (its channel and its 45-minute digest window, not the seed's 5 minutes), and nothing of it
  * reaches the seed's channels.
  */
-
-function labSpec(): PlatformSpec {
-  const raw = JSON.parse(JSON.stringify(defaultSpec).replaceAll(defaultSpec.name, "lab")) as Record<string, unknown>;
-  raw["notifications"] = {
-    channels: [{ name: "lab-slack", kind: "slack", webhookSetting: "LAB_SLACK_WEBHOOK_URL" }],
-    routes: [{ severities: ["info", "warning", "critical"], channels: ["lab-slack"] }],
-    digestWindowMinutes: 45,
-  };
-  const result = validateSpec(raw);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.spec;
-}
 
 describe("notifyRetry sends each environment's kept messages with that environment's settings", () => {
   let azurite: AzuriteHandle;
@@ -45,7 +33,9 @@ describe("notifyRetry sends each environment's kept messages with that environme
 
   it("a digest lab kept goes to lab's channel, titled with lab's digest window", async () => {
     const storage = storageFromConnectionString(azurite.connectionString);
-    const lab = labSpec();
+    const lab = specNamed("lab", (raw) => {
+      raw["notifications"] = slackOnly("lab-slack", "LAB_SLACK_WEBHOOK_URL", 45);
+    });
     await (await EnvironmentRegistry.open({ storage })).recordBuildAccepted(lab, new Date());
     const outbox = await NotifyStore.open({ storage }, "lab");
     const ended = new Date(Date.now() - 3_600_000);

@@ -13,8 +13,8 @@ import { handleEnvironments, workOf, type InstanceStatuses } from "../../lib/api
 import { storageFromConnectionString } from "../../lib/azure";
 import { EnvironmentRegistry } from "../../lib/environments";
 import { NotifyStore, urlFingerprint } from "../../lib/notify";
-import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
+import { specNamed } from "../helpers/specs";
 import { samples } from "../notify/fixtures";
 
 /**
@@ -22,12 +22,6 @@ import { samples } from "../notify/fixtures";
  * unknown environment is a 404 naming the known ones, any running work of the environment (whatever its kind)
  * blocks it, and removing it discards the messages its outbox still kept.
  */
-
-function specNamed(name: string): PlatformSpec {
-  const result = validateSpec(JSON.parse(JSON.stringify(defaultSpec).replaceAll(defaultSpec.name, name)));
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.spec;
-}
 
 let azurite: AzuriteHandle;
 beforeAll(async () => {
