@@ -3,7 +3,7 @@ import * as df from "durable-functions";
 import { handleProvision } from "../lib/api/builds";
 import { Functions } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
-import { buildAcceptance, environmentRegistry, forKnownEnvironment } from "./shared/environments";
+import { aboutWhatIf, buildAcceptance, environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /** OPS-1: `POST` starts the build of an environment (`?mode=whatif` changes nothing), `GET` reports its progress. */
@@ -21,8 +21,5 @@ app.http(Functions.provision, {
   extraInputs: [df.input.durableClient()],
   // A POST registers the environment it builds, and a what-if (read-only) registers nothing, so its answer is
   // there for an environment the registry does not know yet; anything else is about a known environment.
-  handler: forKnownEnvironment(
-    provision,
-    (request) => request.method.toUpperCase() === "POST" || request.query.get("mode") === "whatif",
-  ),
+  handler: forKnownEnvironment(provision, (request) => request.method.toUpperCase() === "POST" || aboutWhatIf(request)),
 });

@@ -9,6 +9,9 @@ import { toApiRequest, toHttpResponse } from "./httpAdapter";
 
 type HttpHandler = (request: HttpRequest, context: InvocationContext) => HttpResponseInit | Promise<HttpResponseInit>;
 
+/** A request about an environment's what-if: read-only, it registers nothing, so its environment may be unknown. */
+export const aboutWhatIf = (request: HttpRequest): boolean => request.query.get("mode") === "whatif";
+
 /**
  * A route handler that only runs for a known environment: a `{env}` that is no environment name is a 400 naming
  * it, an unregistered one a 404 naming the known ones, whatever the route does with it (`except` lets the build's
