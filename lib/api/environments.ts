@@ -1,6 +1,14 @@
 import type { EnvironmentRecord, WorkEnded } from "../environments";
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
-import { buildInstanceId, isActiveStatus } from "./instance-ids";
+import { driftWatchInstanceId } from "../drift";
+import { upgradeInstanceId } from "../upgrade";
+import {
+  buildInstanceId,
+  isActiveStatus,
+  restoreInstanceId,
+  teardownInstanceId,
+  whatIfInstanceId,
+} from "./instance-ids";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
@@ -108,15 +116,30 @@ export function workOf(instanceId: string, environment: string): string | undefi
   return (kind === "restore" || kind === "teardown") && rest[0] ? `${what} of ${rest[0]}` : what;
 }
 
-/** The Durable instances of an environment that are running now, by what they are. */
+/**
+ * The Durable instances of an environment that are running now, by what they are: its own ids, and whatever the
+ * task hub lists as running under its kinds (sub-builds, drift sweeps, nightly runs, whose ids hold a run or a
+ * time). Each is confirmed by its own status: the task hub's list may lag behind an instance that just ended.
+ */
 export async function runningWork(
   record: EnvironmentRecord,
   instances: InstanceStatuses,
 ): Promise<{ instanceId: string; what: string }[]> {
+  const own = [
+    buildInstanceId(record.name),
+    whatIfInstanceId(record.name),
+    upgradeInstanceId(record.name),
+    driftWatchInstanceId(record.name),
+    ...record.spec.clusters.flatMap((c) => [
+      restoreInstanceId(record.name, c.name),
+      teardownInstanceId(record.name, c.name),
+    ]),
+  ];
   const running: { instanceId: string; what: string }[] = [];
-  for (const instanceId of (await instances.active()).sort()) {
+  for (const instanceId of [...new Set([...own, ...(await instances.active()).sort()])]) {
     const what = workOf(instanceId, record.name);
-    if (what !== undefined && !running.some((r) => r.what === what)) running.push({ instanceId, what });
+    if (what === undefined || running.some((r) => r.what === what)) continue;
+    if (isActiveStatus((await instances.get(instanceId))?.runtimeStatus)) running.push({ instanceId, what });
   }
   return running;
 }

@@ -40,11 +40,11 @@ const request = (env: string, method = "DELETE") => ({
   text: () => Promise.resolve(""),
 });
 
-/** The Durable instances running now, as the task hub would list them. */
-function running(ids: string[]): InstanceStatuses {
+/** The Durable instances running now; `listed` is what the task hub's list says (it may lag behind). */
+function running(ids: string[], listed: string[] = ids): InstanceStatuses {
   return {
     get: (instanceId) => Promise.resolve(ids.includes(instanceId) ? { runtimeStatus: "Running" } : undefined),
-    active: () => Promise.resolve(ids),
+    active: () => Promise.resolve(listed),
   };
 }
 
@@ -117,6 +117,14 @@ describe("removing an environment", () => {
     }
     expect(await registry.find("lab")).toBeDefined();
 
+    // The task hub's list lags both ways: a build it does not list yet blocks; one it still lists but that ended does not.
+    const unlisted = await handleEnvironments(request("lab"), registry, running(["build:lab"], []), discard);
+    expect(unlisted.status).toBe(409);
+    const ended = await handleEnvironments(request("lab"), registry, running([], ["upgrade:lab"]), discard);
+    expect(ended.status).toBe(200);
+    await registry.recordBuildAccepted(lab, new Date());
+    await keep("lab");
+    await keep("lab");
     // Work of another environment (even one whose name starts alike) does not block it.
     const removed = await handleEnvironments(request("lab"), registry, running(["build:lab2"]), discard);
     expect(removed).toMatchObject({ status: 200, jsonBody: { removed: "lab", discardedMessages: 2 } });
