@@ -4,7 +4,7 @@ import type { BuildInstances } from "../lib/api/builds";
 import { handleClusterTeardown, handleClusterTeardownCancel, type ClusterInstances } from "../lib/api/clusters";
 import { Functions, Orchestrations } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
-import { environmentRegistry } from "./shared/environments";
+import { environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /** The cluster API's view of Durable Functions, over the durable client binding. */
@@ -23,7 +23,9 @@ function clusterInstances(context: InvocationContext): ClusterInstances & Pick<B
 
 /** RG-1: `DELETE` tears one cluster down (its group and what points at it); `GET` reports the teardown. */
 export async function deleteCluster(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return toHttpResponse(await handleClusterTeardown(toApiRequest(request), clusterInstances(context), await environmentRegistry()));
+  return toHttpResponse(
+    await handleClusterTeardown(toApiRequest(request), clusterInstances(context), await environmentRegistry()),
+  );
 }
 
 /** Stops a running teardown of one cluster before its next delete. */
@@ -37,7 +39,7 @@ app.http(Functions.deleteCluster, {
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: deleteCluster,
+  handler: forKnownEnvironment(deleteCluster),
 });
 
 app.http(Functions.deleteClusterCancel, {
@@ -45,5 +47,5 @@ app.http(Functions.deleteClusterCancel, {
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: deleteClusterCancel,
+  handler: forKnownEnvironment(deleteClusterCancel),
 });

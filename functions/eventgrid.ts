@@ -6,6 +6,8 @@ import { Functions } from "../lib/function-names";
 import { react, type ReactionClient, type ReactionOutcome } from "../lib/ops/reactions-dispatch";
 import type { ReactionOptions } from "../lib/ops/reactions";
 import type { PlatformSpec } from "../lib/spec";
+import { reactionInputContracts } from "../orchestrations/reactions/contracts";
+import { parseAt } from "../orchestrations/shared/boundary";
 import { environmentRegistry } from "./shared/environments";
 
 /**
@@ -29,7 +31,11 @@ export function durableReactionClient(client: DurableClient): ReactionClient {
       }
     },
     async start(orchestration, instanceId, input) {
-      await client.startNew(orchestration, { instanceId, input });
+      // A reaction's input is checked before it enters the task hub: a trigger that built it wrong fails here,
+      // naming the paths, instead of leaving an instance that fails on its first replay.
+      const contract = reactionInputContracts[orchestration];
+      const checked = contract ? parseAt(`start of ${orchestration} ${instanceId}`, contract, input) : input;
+      await client.startNew(orchestration, { instanceId, input: checked });
     },
     raise: (instanceId, eventName, data) => client.raiseEvent(instanceId, eventName, data),
   };

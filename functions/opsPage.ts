@@ -22,7 +22,7 @@ import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "../orchestrations
 import { reportContainer } from "../orchestrations/backup/activities/writeBackupReport";
 import { DRIFT_REPORT_CONTAINER, DriftReportStore } from "../lib/drift";
 import { durableBuildInstances } from "./shared/durableBuilds";
-import { environmentRegistry } from "./shared/environments";
+import { environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /**
@@ -175,7 +175,7 @@ app.http(Functions.opsPage, {
   route: "environments/{env}/ops",
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
-  handler: opsPage,
+  handler: forKnownEnvironment(opsPage),
 });
 
 app.http(Functions.opsAsset, {
@@ -191,5 +191,5 @@ app.http(Functions.opsData, {
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: opsData,
+  handler: forKnownEnvironment(opsData),
 });

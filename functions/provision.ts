@@ -3,7 +3,7 @@ import * as df from "durable-functions";
 import { handleProvision } from "../lib/api/builds";
 import { Functions } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
-import { buildAcceptance, environmentRegistry } from "./shared/environments";
+import { aboutWhatIf, buildAcceptance, environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /** OPS-1: `POST` starts the build of an environment (`?mode=whatif` changes nothing), `GET` reports its progress. */
@@ -19,5 +19,7 @@ app.http(Functions.provision, {
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: provision,
+  // A POST registers the environment it builds, and a what-if (read-only) registers nothing, so its answer is
+  // there for an environment the registry does not know yet; anything else is about a known environment.
+  handler: forKnownEnvironment(provision, (request) => request.method.toUpperCase() === "POST" || aboutWhatIf(request)),
 });

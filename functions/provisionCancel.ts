@@ -3,6 +3,7 @@ import * as df from "durable-functions";
 import { handleCancel } from "../lib/api/builds";
 import { Functions } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
+import { aboutWhatIf, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /** Stops a running build of an environment. */
@@ -15,5 +16,6 @@ app.http(Functions.provisionCancel, {
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: provisionCancel,
+  // Stopping a what-if is about an environment the registry may not know yet (a what-if registers nothing).
+  handler: forKnownEnvironment(provisionCancel, aboutWhatIf),
 });

@@ -3,7 +3,7 @@ import * as df from "durable-functions";
 import { handleUpgradeAction, handleUpgrades, type UpgradeInstances } from "../lib/api/upgrades";
 import { Functions, Orchestrations } from "../lib/function-names";
 import { durableBuildInstances } from "./shared/durableBuilds";
-import { environmentRegistry } from "./shared/environments";
+import { environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
 /** Issue 20: start, list and follow upgrade runs of any registered environment; approve, reject, resume or cancel one. */
@@ -44,7 +44,7 @@ app.http(Functions.upgrades, {
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: upgrades,
+  handler: forKnownEnvironment(upgrades),
 });
 
 app.http(Functions.upgradeAction, {
@@ -52,5 +52,5 @@ app.http(Functions.upgradeAction, {
   methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: upgradeAction,
+  handler: forKnownEnvironment(upgradeAction),
 });

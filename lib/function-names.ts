@@ -75,6 +75,7 @@ export const Activities = {
   runHealthGates: "runHealthGates",
   moveIstioWorkloads: "moveIstioWorkloads",
   notifyUpgrade: "notifyUpgrade",
+  recordEnvironmentState: "recordEnvironmentState",
 } as const satisfies NameTable;
 
 /** Trigger functions: HTTP, Event Grid and timer (`app.*` / `df.app.client.*`). */

@@ -1,9 +1,34 @@
-import type { BuildAcceptance } from "../../lib/api/environments";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { routeEnvironment, type BuildAcceptance } from "../../lib/api/environments";
 import { azureContext, ResourceGroupsAdapter } from "../../lib/azure";
 import { EnvironmentRegistry, offeredSeed, withSubscription } from "../../lib/environments";
 import { buildStartProblem } from "../../lib/environments/start";
 import { createNotifierFromEnv, messages } from "../../lib/notify";
 import { armConnection } from "../../orchestrations/shared/arm";
+import { toApiRequest, toHttpResponse } from "./httpAdapter";
+
+type HttpHandler = (request: HttpRequest, context: InvocationContext) => HttpResponseInit | Promise<HttpResponseInit>;
+
+/** A request about an environment's what-if: read-only, it registers nothing, so its environment may be unknown. */
+export const aboutWhatIf = (request: HttpRequest): boolean => request.query.get("mode") === "whatif";
+
+/**
+ * A route handler that only runs for a known environment: a `{env}` that is no environment name is a 400 naming
+ * it, an unregistered one a 404 naming the known ones, whatever the route does with it (`except` lets the build's
+ * `POST` through: it registers new environments).
+ */
+export function forKnownEnvironment(
+  handler: HttpHandler,
+  except: (request: HttpRequest) => boolean = () => false,
+): HttpHandler {
+  return async (request, context) => {
+    if (!except(request)) {
+      const found = await routeEnvironment(toApiRequest(request), await environmentRegistry());
+      if (!found.ok) return toHttpResponse(found.response);
+    }
+    return handler(request, context);
+  };
+}
 
 /** The app's registry of environments, in the Functions host's own storage account (Azurite locally). */
 export function environmentRegistry(
@@ -32,7 +57,14 @@ export function buildAcceptance(
     async refused(spec, cause) {
       const now = new Date();
       await registry.recordBuildAccepted(spec, now);
-      await registry.recordBuildEnded(spec.name, { succeeded: false, error: cause }, now);
+      const at = now.toISOString();
+      await registry.recordWorkEnded(spec, {
+        kind: "build",
+        outcome: "failed",
+        error: cause,
+        startedAt: at,
+        endedAt: at,
+      });
       const notifier = await createNotifierFromEnv(env, spec.name, spec.notifications, {
         storage: azureContext().hostStorage(env),
       });

@@ -1,6 +1,14 @@
-import type { EnvironmentRecord } from "../environments";
+import type { EnvironmentRecord, WorkEnded } from "../environments";
 import { defaultSpec, validateSpec, type PlatformSpec } from "../spec";
-import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "./instance-ids";
+import { driftWatchInstanceId } from "../drift";
+import { upgradeInstanceId } from "../upgrade";
+import {
+  buildInstanceId,
+  isActiveStatus,
+  restoreInstanceId,
+  teardownInstanceId,
+  whatIfInstanceId,
+} from "./instance-ids";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
@@ -14,8 +22,7 @@ export interface Environments {
   list(): Promise<EnvironmentRecord[]>;
   /** The list and the stored rows that no longer read as an environment (reported, never silently skipped). */
   listAll(): Promise<{ records: EnvironmentRecord[]; unreadable: { environment: string; message: string }[] }>;
-  recordBuildEnded(name: string, outcome: { succeeded: boolean; error?: string }, now: Date): Promise<void>;
-  recordClusterTornDown(name: string, cluster: string): Promise<void>;
+  recordWorkEnded(spec: PlatformSpec, work: WorkEnded): Promise<boolean>;
   remove(name: string): Promise<boolean>;
 }
 
@@ -24,6 +31,8 @@ export interface InstanceStatuses {
   get(
     instanceId: string,
   ): Promise<{ runtimeStatus: string; output?: unknown; lastUpdatedTime?: string; createdTime?: string } | undefined>;
+  /** The ids of every instance of the task hub that still runs (Pending, Running, ContinuedAsNew, Suspended). */
+  active(): Promise<string[]>;
 }
 
 export type EnvironmentLookup =
@@ -46,57 +55,90 @@ export async function findEnvironmentOr404(
 }
 
 /**
- * Brings a record up to date with what the Durable instances say (a build that ended, a teardown that succeeded)
- * and writes that back: the registry follows the builds without a hook in every orchestration.
+ * The environment of a route's `{env}`: a name by the spec's rules (400 naming the value otherwise) that the
+ * registry knows (404 naming the known ones otherwise). Every route taking `{env}` answers this way first, except
+ * the build's `POST`, which is how a new environment is registered.
  */
-export async function refreshEnvironment(
+export async function routeEnvironment(
+  request: ApiRequest,
+  environments: Pick<Environments, "find" | "list">,
+): Promise<EnvironmentLookup> {
+  const route = routeNames(request, ["env"]);
+  if (!route.ok) return route;
+  return findEnvironmentOr404(environments, route.names.env);
+}
+
+/**
+ * The fallback for a build that ended without recording it: its orchestration records every end it reaches
+ * (recordEnvironmentState), but a build terminated through the Durable management API, or one whose orchestrator
+ * crashed, never gets there, and its record would say `building` for ever.
+ */
+export async function settleUnrecordedBuild(
   record: EnvironmentRecord,
   environments: Environments,
   instances: InstanceStatuses,
 ): Promise<EnvironmentRecord> {
-  if (record.state === "offered") return record;
-  let current = record;
-  if (record.state === "building") {
-    const build = await instances.get(buildInstanceId(record.name));
-    if (build && !isActiveStatus(build.runtimeStatus)) {
-      const succeeded = build.runtimeStatus === "Completed";
-      const error = succeeded ? undefined : describeOutput(build.runtimeStatus, build.output);
-      const ended = new Date(build.lastUpdatedTime ?? Date.now());
-      await environments.recordBuildEnded(record.name, { succeeded, ...(error !== undefined ? { error } : {}) }, ended);
-      current = (await environments.find(record.name)) ?? record;
-    }
-  }
-  for (const cluster of current.spec.clusters) {
-    if (current.tornDownClusters.includes(cluster.name)) continue;
-    const teardown = await instances.get(teardownInstanceId(current.name, cluster.name));
-    const since = current.builtAt ?? current.lastBuildAt ?? "";
-    if (teardown?.runtimeStatus === "Completed" && (teardown.createdTime ?? "") > since) {
-      const result = teardown.output as { succeeded?: unknown } | undefined;
-      if (result?.succeeded === true) await environments.recordClusterTornDown(current.name, cluster.name);
-    }
-  }
-  return (await environments.find(current.name)) ?? current;
+  if (record.state !== "building") return record;
+  const build = await instances.get(buildInstanceId(record.name));
+  if (!build || isActiveStatus(build.runtimeStatus)) return record;
+  const text = typeof build.output === "string" ? build.output : JSON.stringify(build.output ?? "");
+  await environments.recordWorkEnded(record.spec, {
+    kind: "build",
+    outcome: build.runtimeStatus === "Completed" ? "succeeded" : "failed",
+    ...(build.runtimeStatus !== "Completed" ? { error: `${build.runtimeStatus}: ${text.slice(0, 500)}` } : {}),
+    startedAt: build.createdTime ?? record.lastBuildAt ?? new Date(0).toISOString(),
+    endedAt: build.lastUpdatedTime ?? new Date().toISOString(),
+  });
+  return (await environments.find(record.name)) ?? record;
 }
 
-function describeOutput(runtimeStatus: string, output: unknown): string {
-  const text = typeof output === "string" ? output : output === undefined ? "" : JSON.stringify(output);
-  return `${runtimeStatus}${text ? `: ${text.slice(0, 500)}` : ""}`;
+/**
+ * The kinds of work whose Durable instance ids carry the environment as their second `:`-separated part
+ * (lib/api/instance-ids, lib/upgrade, lib/drift, the nightly verification), and what each is called.
+ */
+const WORK_KINDS: Readonly<Record<string, string>> = {
+  build: "build",
+  whatif: "what-if",
+  restore: "restore",
+  teardown: "teardown",
+  upgrade: "upgrade",
+  "drift-watch": "drift check",
+  "drift-sweep": "drift check",
+  "backup-verify": "nightly backup verification",
+};
+
+/** What an instance id says it is, when it is work of `environment`: "restore of app1", "build", … */
+export function workOf(instanceId: string, environment: string): string | undefined {
+  const [kind, env, ...rest] = instanceId.split(":");
+  const what = kind !== undefined ? WORK_KINDS[kind] : undefined;
+  if (what === undefined || env !== environment) return undefined;
+  // A build's sub-orchestrations (`build:<env>:<run>:<group>`) are the build; a restore or teardown names its cluster.
+  return (kind === "restore" || kind === "teardown") && rest[0] ? `${what} of ${rest[0]}` : what;
 }
 
-/** The Durable instances of an environment that are running now, by what they are. */
+/**
+ * The Durable instances of an environment that are running now, by what they are: its own ids, and whatever the
+ * task hub lists as running under its kinds (sub-builds, drift sweeps, nightly runs, whose ids hold a run or a
+ * time). Each is confirmed by its own status: the task hub's list may lag behind an instance that just ended.
+ */
 export async function runningWork(
   record: EnvironmentRecord,
   instances: InstanceStatuses,
 ): Promise<{ instanceId: string; what: string }[]> {
-  const candidates: [string, string][] = [
-    [buildInstanceId(record.name), "build"],
-    ...record.spec.clusters.flatMap((c): [string, string][] => [
-      [restoreInstanceId(record.name, c.name), `restore of ${c.name}`],
-      [teardownInstanceId(record.name, c.name), `teardown of ${c.name}`],
+  const own = [
+    buildInstanceId(record.name),
+    whatIfInstanceId(record.name),
+    upgradeInstanceId(record.name),
+    driftWatchInstanceId(record.name),
+    ...record.spec.clusters.flatMap((c) => [
+      restoreInstanceId(record.name, c.name),
+      teardownInstanceId(record.name, c.name),
     ]),
   ];
   const running: { instanceId: string; what: string }[] = [];
-  for (const [instanceId, what] of candidates) {
+  for (const instanceId of [...new Set([...own, ...(await instances.active()).sort()])]) {
+    const what = workOf(instanceId, record.name);
+    if (what === undefined || running.some((r) => r.what === what)) continue;
     if (isActiveStatus((await instances.get(instanceId))?.runtimeStatus)) running.push({ instanceId, what });
   }
   return running;
@@ -121,11 +163,15 @@ export function environmentSummary(record: EnvironmentRecord, running: { instanc
 
 export type EnvironmentSummary = ReturnType<typeof environmentSummary>;
 
-/** `GET /environments`: every environment with its state; `DELETE /environments/{env}`: forget one. */
+/**
+ * `GET /environments`: every environment with its state; `DELETE /environments/{env}`: forget one, with the
+ * messages its outbox still kept (`discardKeptMessages` answers how many there were).
+ */
 export async function handleEnvironments(
   request: ApiRequest,
   environments: Environments,
   instances: InstanceStatuses,
+  discardKeptMessages: (environment: string) => Promise<number>,
 ): Promise<ApiResponse> {
   const name = request.params["env"];
   if (name === undefined || name === "") {
@@ -133,7 +179,7 @@ export async function handleEnvironments(
     const out: EnvironmentSummary[] = [];
     const { records, unreadable } = await environments.listAll();
     for (const stored of records) {
-      const record = await refreshEnvironment(stored, environments, instances);
+      const record = await settleUnrecordedBuild(stored, environments, instances);
       out.push(environmentSummary(record, record.state === "offered" ? [] : await runningWork(record, instances)));
     }
     return {
@@ -147,9 +193,7 @@ export async function handleEnvironments(
     };
   }
   if (request.method !== "DELETE") return methodNotAllowed(request.method, ["DELETE"]);
-  const route = routeNames(request, ["env"]);
-  if (!route.ok) return route.response;
-  const found = await findEnvironmentOr404(environments, name);
+  const found = await routeEnvironment(request, environments);
   if (!found.ok) return found.response;
   if (found.record.state === "offered")
     return problem(404, `environment ${name} is not registered: it is only offered as the seed default`);
@@ -163,11 +207,14 @@ export async function handleEnvironments(
       },
     );
   await environments.remove(name);
+  // Nothing flushes the outbox of an environment no timer knows, and its channels went with its spec.
+  const discarded = await discardKeptMessages(name);
   return {
     status: 200,
     jsonBody: {
       removed: name,
-      note: "the registry no longer lists it; its Azure resources were not touched (tear its clusters down first to remove them)",
+      discardedMessages: discarded,
+      note: "the registry no longer lists it; its Azure resources were not touched (tear its clusters down first to remove them); its backup and drift reports are kept",
     },
   };
 }

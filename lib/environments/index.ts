@@ -18,10 +18,27 @@ const PARTITION = "environment";
 
 /**
  * `offered`: the seed default on an install that never built it; `building`: a build was accepted and runs;
- * `built`: the last build succeeded; `failed`: the last build failed or was cancelled.
+ * `built`: the last build succeeded; `failed`: the last build failed (or could not start); `canceled`: a person
+ * cancelled the last build (what it had deployed stays).
  */
-export const ENVIRONMENT_STATES = ["offered", "building", "built", "failed"] as const;
+export const ENVIRONMENT_STATES = ["offered", "building", "built", "failed", "canceled"] as const;
 export type EnvironmentState = (typeof ENVIRONMENT_STATES)[number];
+
+/**
+ * The end of a piece of an environment's work, as its orchestration records it (with the orchestration's own
+ * clock, so recording it again on a replay or a retried activity writes the same row).
+ */
+export const workEndedSchema = z.strictObject({
+  kind: z.enum(["build", "teardown", "restore"]),
+  /** The cluster a teardown or restore was about. */
+  cluster: z.string().min(1).optional(),
+  outcome: z.enum(["succeeded", "failed", "canceled"]),
+  /** Why it failed or what the cancel left (no secrets: ARM's error text and resource names). */
+  error: z.string().optional(),
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime(),
+});
+export type WorkEnded = z.infer<typeof workEndedSchema>;
 
 export interface EnvironmentRecord {
   name: string;
@@ -39,6 +56,8 @@ export interface EnvironmentRecord {
   lastError?: string;
   /** Clusters torn down (RG-1) since its last successful build. */
   tornDownClusters: string[];
+  /** The last build, teardown or restore of it that ended. */
+  lastWork?: WorkEnded;
 }
 
 /** Row properties as stored; the spec is JSON text, validated again on every read (it may predate a schema change). */
@@ -52,6 +71,7 @@ const rowSchema = z.object({
   builtAt: z.string().optional(),
   lastError: z.string().optional(),
   tornDownClusters: z.string().default("[]"),
+  lastWork: z.string().optional(),
 });
 
 /** A stored row that no longer reads as a valid environment: reported, never silently skipped. */
@@ -159,25 +179,40 @@ export class EnvironmentRegistry {
     return record;
   }
 
-  /** A build ended: `built` (clusters torn down before are back) or `failed` with why. */
-  async recordBuildEnded(name: string, outcome: { succeeded: boolean; error?: string }, now: Date): Promise<void> {
-    const record = await this.stored(name);
-    if (!record) return;
-    const { lastError: _previous, ...rest } = record;
-    const next: EnvironmentRecord = outcome.succeeded
-      ? { ...rest, state: "built", builtAt: now.toISOString(), tornDownClusters: [] }
-      : { ...rest, state: "failed", ...(outcome.error !== undefined ? { lastError: outcome.error } : {}) };
+  /**
+   * A build, teardown or restore ended (written by its orchestration, or for a build that could not start by the
+   * API). A build sets the state (`built` brings torn-down clusters back); a teardown that succeeded lists its
+   * cluster as removed, a restore that succeeded brings it back. A build registers an environment it finds
+   * missing. An end older than the environment's last accepted build is stale (a retried write of earlier work)
+   * and changes nothing. Returns whether it was written.
+   */
+  async recordWorkEnded(spec: PlatformSpec, work: WorkEnded): Promise<boolean> {
+    const stored = await this.stored(spec.name);
+    if (stored?.lastBuildAt !== undefined && stored.lastBuildAt > work.endedAt) return false;
+    if (!stored && work.kind !== "build") return false;
+    const { lastError: _previous, ...base }: EnvironmentRecord = stored ?? {
+      name: spec.name,
+      spec,
+      subscriptionId: spec.subscriptionId,
+      state: "building",
+      registeredAt: work.startedAt,
+      lastBuildAt: work.startedAt,
+      tornDownClusters: [],
+    };
+    const next: EnvironmentRecord = { ...base, lastWork: work };
+    if (work.kind === "build") {
+      next.state = work.outcome === "succeeded" ? "built" : work.outcome;
+      if (work.outcome === "succeeded") {
+        next.builtAt = work.endedAt;
+        next.tornDownClusters = [];
+      } else if (work.error !== undefined) next.lastError = work.error;
+    } else if (work.outcome === "succeeded" && work.cluster !== undefined) {
+      const others = base.tornDownClusters.filter((c) => c !== work.cluster);
+      next.tornDownClusters = work.kind === "teardown" ? [...others, work.cluster] : others;
+    }
+    if (stored?.lastError !== undefined && work.kind !== "build") next.lastError = stored.lastError;
     await this.table.upsertEntity(toRow(next), "Replace");
-  }
-
-  /** A teardown of one cluster succeeded: the environment keeps its spec, the cluster is listed as removed. */
-  async recordClusterTornDown(name: string, cluster: string): Promise<void> {
-    const record = await this.stored(name);
-    if (!record || record.tornDownClusters.includes(cluster)) return;
-    await this.table.upsertEntity(
-      toRow({ ...record, tornDownClusters: [...record.tornDownClusters, cluster] }),
-      "Replace",
-    );
+    return true;
   }
 
   /** Forgets an environment (its Azure resources stay); false when it was not registered. */
@@ -214,6 +249,7 @@ function toRow(record: EnvironmentRecord): Record<string, string> & { partitionK
     ...(record.builtAt !== undefined ? { builtAt: record.builtAt } : {}),
     ...(record.lastError !== undefined ? { lastError: record.lastError.slice(0, 4000) } : {}),
     tornDownClusters: JSON.stringify(record.tornDownClusters),
+    ...(record.lastWork !== undefined ? { lastWork: JSON.stringify(record.lastWork) } : {}),
   };
 }
 
@@ -225,12 +261,15 @@ function toRecord(row: Record<string, unknown>): EnvironmentRecord {
   const r = parsed.data;
   let specJson: unknown;
   let torn: unknown;
+  let lastWork: unknown;
   try {
     specJson = JSON.parse(r.spec);
     torn = JSON.parse(r.tornDownClusters);
+    lastWork = r.lastWork !== undefined ? JSON.parse(r.lastWork) : undefined;
   } catch {
-    throw new EnvironmentRecordError(name, "spec or tornDownClusters is not JSON");
+    throw new EnvironmentRecordError(name, "spec, tornDownClusters or lastWork is not JSON");
   }
+  const work = workEndedSchema.safeParse(lastWork);
   const spec = validateSpec(specJson);
   if (!spec.ok) throw new EnvironmentRecordError(name, spec.problems.map((p) => `${p.path}: ${p.message}`).join("; "));
   if (spec.spec.name !== name) throw new EnvironmentRecordError(name, `its spec is for ${spec.spec.name}`);
@@ -244,5 +283,7 @@ function toRecord(row: Record<string, unknown>): EnvironmentRecord {
     ...(r.builtAt !== undefined ? { builtAt: r.builtAt } : {}),
     ...(r.lastError !== undefined ? { lastError: r.lastError } : {}),
     tornDownClusters: z.array(z.string()).catch([]).parse(torn),
+    // Only what it last did: a row written by an older version without it (or with another shape) still reads.
+    ...(work.success ? { lastWork: work.data } : {}),
   };
 }

@@ -324,6 +324,24 @@ export class NotifyStore {
     await this.deleteQuietly(this.digest, keyHash(window.groupKey));
   }
 
+  /**
+   * Deletes this environment's whole outbox (kept deliveries, rejected ones, digest windows and their items) when
+   * the environment is forgotten: nothing would flush it, and its channels leave with its spec. Returns how many
+   * messages were dropped (kept deliveries and digest items).
+   */
+  async discardAll(): Promise<number> {
+    if (this.environment === undefined) throw new Error("notify store: only an environment's outbox can be discarded");
+    // Every partition of the environment starts with `<environment>:`; `;` is the character after `:`.
+    const filter = odata`PartitionKey ge ${`${this.environment}:`} and PartitionKey lt ${`${this.environment};`}`;
+    let messages = 0;
+    for await (const row of this.table.listEntities({ queryOptions: { filter, select: ["PartitionKey", "RowKey"] } })) {
+      const partition = row.partitionKey!;
+      if (partition === this.pending || partition.startsWith(`${this.digest}-`)) messages++;
+      await this.deleteQuietly(partition, row.rowKey!);
+    }
+    return messages;
+  }
+
   private itemsPartition(window: DigestWindow): string {
     return `${this.digest}-${keyHash(window.groupKey)}-${window.windowStart.getTime()}`;
   }

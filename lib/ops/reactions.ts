@@ -9,10 +9,20 @@ import type {
 import { compactUtc, parseResourceId, stableHash } from "../events";
 import { Orchestrations, type OrchestrationName } from "../function-names";
 import { backupInstanceName } from "../plan/units";
-import type { ClusterSpec, NotificationsSpec, PlatformSpec } from "../spec";
+import type { ClusterSpec, PlatformSpec } from "../spec";
 import { UNSET_SUBSCRIPTION_ID } from "../spec";
 import type { EvictionPolicy } from "./eviction";
 import { DEFAULT_EVICTION_POLICY } from "./eviction";
+import type {
+  BackupReactionInput,
+  CertificateReactionInput,
+  ClusterTarget,
+  EvictionRecord,
+  EvictionWatchInput,
+  LifecycleNoticeInput,
+} from "./reaction-inputs";
+
+export * from "./reaction-inputs";
 
 /**
  * What the app does for each classified event (OPS-2/3/4, cluster lifecycle): which orchestration, under which
@@ -60,33 +70,6 @@ export const TLS_CERT_SECRET = "ingress-tls-crt";
 export const BACKUP_RULE_NAME = "BackupDaily";
 export const NEAR_EXPIRY_DAYS = 30;
 
-export interface EvictionRecord {
-  dedupeKey: string;
-  vmName: string;
-  resourceId: string;
-  occurredAt: string;
-  pool?: string;
-}
-
-export interface ClusterTarget {
-  cluster: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  aksName: string;
-}
-
-export interface EvictionWatchInput extends ClusterTarget {
-  environment: string;
-  watchKey: string;
-  windowStart: string;
-  first: EvictionRecord;
-  spotPool: string;
-  /** Collect evictions this long before the first look (Karpenter's expected replacement time). */
-  collectMinutes: number;
-  policy: EvictionPolicy;
-  notifications: NotificationsSpec;
-}
-
 export interface EvictionWatchResult {
   watchKey: string;
   cluster: string;
@@ -98,30 +81,6 @@ export interface EvictionWatchResult {
   noSpotCapacity: boolean;
   waitedMinutes: number;
   checks: number;
-}
-
-export interface CertificateReactionInput {
-  environment: string;
-  event: CertificateEvent;
-  /** Clusters serving the ingress host (istioIngressGateway add-on), where renewal and rollout happen. */
-  clusters: ClusterTarget[];
-  istioRevision?: string;
-  ingressHost: string;
-  notifications: NotificationsSpec;
-}
-
-export interface BackupReactionInput extends ClusterTarget {
-  environment: string;
-  event: BackupFailureEvent;
-  vault: { resourceGroup: string; vault: string };
-  backupInstance: string;
-  notifications: NotificationsSpec;
-}
-
-export interface LifecycleNoticeInput {
-  environment: string;
-  event: ClusterLifecycleEvent;
-  notifications: NotificationsSpec;
 }
 
 /** `NewKubernetesVersionAvailable` / `ClusterSupportEnding` propose an upgrade run (issue 20). */

@@ -35,7 +35,7 @@ export function vmSizeCpus(size: string): number | undefined {
 const aksVmSize = vmSize.refine((size) => (vmSizeCpus(size) ?? 2) >= 2, {
   message: "AKS node pools need a VM size with at least 2 vCPUs (e.g. Standard_D2s_v5)",
 });
-const severity = z.enum(["info", "warning", "critical"]);
+export const severitySchema = z.enum(["info", "warning", "critical"]);
 
 export const poolSchema = z.strictObject({
   vmSize: aksVmSize,
@@ -177,7 +177,7 @@ export const notificationsSchema = z.strictObject({
   /** First matching route wins; a message with no matching route goes to every channel. */
   routes: z.array(
     z.strictObject({
-      severities: z.array(severity).min(1),
+      severities: z.array(severitySchema).min(1),
       environments: z.array(z.string()).optional(),
       channels: z.array(z.string()).min(1),
     }),
@@ -299,6 +299,6 @@ export type ClusterSpec = z.infer<typeof clusterSchema>;
 export type PoolSpec = z.infer<typeof poolSchema>;
 export type NotificationsSpec = z.infer<typeof notificationsSchema>;
 export type DriftSpec = z.infer<typeof driftSchema>;
-export type Severity = z.infer<typeof severity>;
+export type Severity = z.infer<typeof severitySchema>;
 export type UpgradesSpec = z.infer<typeof upgradesSchema>;
 export type MaintenanceWindowSpec = z.infer<typeof maintenanceWindowSchema>;

@@ -83,10 +83,18 @@ function parseFilter(query: URLSearchParams): InstanceFilter | ApiResponse {
   }
   const statuses = query.get("runtimeStatus");
   if (statuses) {
-    const list = statuses.split(",").map((s) => s.trim());
+    // The extension knows Suspended too; the local driver never suspends an instance, so it matches none here.
+    const list = statuses
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "Suspended");
+    if (list.length === 0) return { status: 200, body: [] };
     const unknown = list.find((s) => !STATUSES.includes(s as RuntimeStatus));
     if (unknown)
-      return { status: 400, body: { error: `runtimeStatus "${unknown}" is not one of ${STATUSES.join(", ")}` } };
+      return {
+        status: 400,
+        body: { error: `runtimeStatus "${unknown}" is not one of ${[...STATUSES, "Suspended"].join(", ")}` },
+      };
     filter.runtimeStatus = list as RuntimeStatus[];
   }
   return filter;

@@ -16,6 +16,7 @@ import type { DeploymentUnit } from "../../lib/plan/types";
 import type { PlatformSpec } from "../../lib/spec";
 import { buildInputSchema, type ComputePlanResult, type NotifyBuildInput } from "./contracts";
 import { orchestrationInput } from "../shared/boundary";
+import type { RecordEnvironmentStateInput } from "../shared/contracts";
 import { errorMessage, EventListener, settleAll, settleEach } from "../shared/longRunning";
 import { pinnedPlan, runDeploymentLoop, type DeploymentLoopResult } from "./deploymentLoop";
 import type { DeployUnitsInput, DeployUnitsResult } from "./deployUnits";
@@ -52,10 +53,26 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   };
   context.df.setCustomStatus(status);
 
-  // A what-if is read-only everywhere: it tells no channel anything (its answer is the API's and the CLI's).
+  // A what-if is read-only everywhere: it tells no channel and no registry anything (its answer is the API's and
+  // the CLI's). A build's end goes to its channels and to the registry of environments.
   function* notify(result: BuildResult, planningFailure?: string): Generator<Task, void, unknown> {
     if (input.mode === "whatif") return;
+    const failures = result.deployments.filter((d) => d.state === "failed" || d.state === "skipped");
+    const error =
+      result.succeeded || result.canceled
+        ? undefined
+        : (planningFailure ?? describeFailures(result.environment, failures));
     yield* settleAll(context, [
+      context.df.callActivity(Activities.recordEnvironmentState, {
+        spec: input.spec,
+        work: {
+          kind: "build",
+          outcome: result.canceled ? "canceled" : result.succeeded ? "succeeded" : "failed",
+          ...(error !== undefined ? { error } : {}),
+          startedAt: result.startedAt,
+          endedAt: result.endedAt,
+        },
+      } satisfies RecordEnvironmentStateInput),
       context.df.callActivity(Activities.notifyBuildResult, {
         environment: result.environment,
         notifications: input.spec.notifications,

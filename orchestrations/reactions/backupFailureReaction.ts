@@ -2,9 +2,9 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { Activities, Orchestrations } from "../../lib/function-names";
 import { messages } from "../../lib/notify";
-import type { BackupReactionInput } from "../../lib/ops/reactions";
-import type { NotifyEventInput } from "./activities/notifyEvent";
-import type { RetryBackupInput, RetryBackupResult } from "./activities/retryBackup";
+import { orchestrationInput } from "../shared/boundary";
+import type { RetryBackupResult } from "./activities/retryBackup";
+import { backupReactionInputSchema, type NotifyEventInput, type RetryBackupInput } from "./contracts";
 
 /**
  * OPS-4: one instance per backup instance and UTC day (instance id from lib/ops reactionFor), so however many
@@ -15,7 +15,7 @@ import type { RetryBackupInput, RetryBackupResult } from "./activities/retryBack
 const RETRY = new df.RetryOptions(30_000, 3);
 
 export const backupFailureReactionOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<BackupReactionInput>();
+  const input = orchestrationInput(context, backupReactionInputSchema);
   const event = input.event;
   const jobError =
     event.errorCode !== undefined || event.errorMessage !== undefined

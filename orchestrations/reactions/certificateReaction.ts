@@ -3,15 +3,17 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-f
 import { Activities, Orchestrations } from "../../lib/function-names";
 import { messages, type NotifyMessage } from "../../lib/notify";
 import { decideCertificateAction } from "../../lib/ops/certificate";
-import { daysLeft, type CertificateReactionInput, type ClusterTarget } from "../../lib/ops/reactions";
-import type {
-  CheckCertificateRolloutInput,
-  CheckCertificateRolloutResult,
-  ServedCertificate,
-} from "./activities/checkCertificateRollout";
-import type { NotifyEventInput } from "./activities/notifyEvent";
+import { daysLeft, type ClusterTarget } from "../../lib/ops/reactions";
+import { orchestrationInput } from "../shared/boundary";
+import type { CheckCertificateRolloutResult, ServedCertificate } from "./activities/checkCertificateRollout";
 import type { RenewCertificateResult } from "./activities/renewCertificate";
-import type { RestartIngressGatewayInput, RestartIngressGatewayResult } from "./activities/restartIngressGateway";
+import type { RestartIngressGatewayResult } from "./activities/restartIngressGateway";
+import {
+  certificateReactionInputSchema,
+  type CheckCertificateRolloutInput,
+  type NotifyEventInput,
+  type RestartIngressGatewayInput,
+} from "./contracts";
 
 /**
  * OPS-3, one instance per certificate event (instance id = the event's dedupe key). Decisions come from
@@ -38,7 +40,7 @@ export interface CertificateReactionResult {
 }
 
 export const certificateReactionOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<CertificateReactionInput>();
+  const input = orchestrationInput(context, certificateReactionInputSchema);
   const event = input.event;
   const resource = `${event.vaultName}/${event.objectName}`;
   const now = () => context.df.currentUtcDateTime;

@@ -3,14 +3,10 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-f
 import { Activities, Orchestrations } from "../../lib/function-names";
 import { messages, type NotifyMessage } from "../../lib/notify";
 import { decideEvictionOutcome } from "../../lib/ops/eviction";
-import {
-  EVICTION_EVENT,
-  type EvictionRecord,
-  type EvictionWatchInput,
-  type EvictionWatchResult,
-} from "../../lib/ops/reactions";
-import type { CheckSpotRecoveryInput, CheckSpotRecoveryResult } from "./activities/checkSpotRecovery";
-import type { NotifyEventInput } from "./activities/notifyEvent";
+import { EVICTION_EVENT, type EvictionRecord, type EvictionWatchResult } from "../../lib/ops/reactions";
+import { orchestrationInput } from "../shared/boundary";
+import type { CheckSpotRecoveryResult } from "./activities/checkSpotRecovery";
+import { evictionWatchInputSchema, type CheckSpotRecoveryInput, type NotifyEventInput } from "./contracts";
 
 /**
  * OPS-2: one recovery watch per cluster and eviction window (instance id = the events' watchKey). Later evictions
@@ -28,7 +24,7 @@ import type { NotifyEventInput } from "./activities/notifyEvent";
 const CHECK_RETRY = new df.RetryOptions(15_000, 4);
 
 export const evictionWatchOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<EvictionWatchInput>();
+  const input = orchestrationInput(context, evictionWatchInputSchema);
   const startedAt = context.df.currentUtcDateTime;
   const seen = new Map<string, EvictionRecord>([[input.first.dedupeKey, input.first]]);
   const open: Task[] = [];

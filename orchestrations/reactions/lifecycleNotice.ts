@@ -2,8 +2,8 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { Activities, Orchestrations } from "../../lib/function-names";
 import { messages } from "../../lib/notify";
-import type { LifecycleNoticeInput } from "../../lib/ops/reactions";
-import type { NotifyEventInput } from "./activities/notifyEvent";
+import { orchestrationInput } from "../shared/boundary";
+import { lifecycleNoticeInputSchema, type NotifyEventInput } from "./contracts";
 
 /**
  * AKS lifecycle events (new version available, support ending, node pool rolling): an informational message. An
@@ -11,7 +11,7 @@ import type { NotifyEventInput } from "./activities/notifyEvent";
  */
 
 export const lifecycleNoticeOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<LifecycleNoticeInput>();
+  const input = orchestrationInput(context, lifecycleNoticeInputSchema);
   const e = input.event;
   const message = messages.clusterLifecycle({
     environment: input.environment,

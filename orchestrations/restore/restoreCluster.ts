@@ -23,6 +23,7 @@ import {
 import type { RestoreValidation } from "../../lib/backup";
 import { pinnedPlan } from "../build/deploymentLoop";
 import { settleAll, transientRetry } from "../shared/longRunning";
+import type { RecordEnvironmentStateInput } from "../shared/contracts";
 import type { DeployUnitsInput, DeployUnitsResult } from "../build/deployUnits";
 
 /**
@@ -65,7 +66,19 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     };
     status.stage = outcome;
     context.df.setCustomStatus(status);
+    // The end goes to the environment's channels and to the registry of environments.
     yield* settleAll(context, [
+      context.df.callActivity(Activities.recordEnvironmentState, {
+        spec: input.spec,
+        work: {
+          kind: "restore",
+          cluster: cluster.name,
+          outcome: outcome === "restored" ? "succeeded" : "failed",
+          ...(result.reason !== undefined ? { error: result.reason } : {}),
+          startedAt,
+          endedAt,
+        },
+      } satisfies RecordEnvironmentStateInput),
       context.df.callActivity(Activities.notifyRestoreResult, {
         result,
         notifications: input.spec.notifications,

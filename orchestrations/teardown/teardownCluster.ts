@@ -6,6 +6,7 @@ import { CANCEL_EVENT } from "../../lib/api/instance-ids";
 import type { DeletePoll } from "../../lib/azure";
 import { Activities, Orchestrations } from "../../lib/function-names";
 import type { DeleteResourceResult } from "./activities/deleteResource";
+import type { RecordEnvironmentStateInput } from "../shared/contracts";
 import type { ClusterTeardownPlan, PlanClusterTeardownResult, TeardownTarget } from "./activities/planClusterTeardown";
 import {
   EventListener,
@@ -62,8 +63,20 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
     publish();
   };
 
+  // The end goes to the environment's channels and to the registry of environments.
   const notify = (result: TeardownResult) =>
     settleAll(context, [
+      context.df.callActivity(Activities.recordEnvironmentState, {
+        spec: input.spec,
+        work: {
+          kind: "teardown",
+          cluster: input.cluster,
+          outcome: result.canceled ? "canceled" : result.succeeded ? "succeeded" : "failed",
+          ...(leftBehind(result) !== undefined ? { error: leftBehind(result) } : {}),
+          startedAt: result.startedAt,
+          endedAt: result.endedAt,
+        },
+      } satisfies RecordEnvironmentStateInput),
       context.df.callActivity(Activities.notifyTeardownResult, {
         result,
         notifications: input.spec.notifications,
@@ -203,6 +216,14 @@ export const teardownClusterOrchestrator: OrchestrationHandler = function* (cont
     return result;
   }
 };
+
+/** Why a teardown that did not succeed left the cluster (partly) in place, for the registry. */
+function leftBehind(result: TeardownResult): string | undefined {
+  if (result.succeeded) return undefined;
+  if (result.reason !== undefined) return result.reason;
+  const left = result.steps.filter((s) => !stepDone(s));
+  return `left ${left.map((s) => `${s.what}${s.error ? ` (${s.error.code})` : ""}`).join(", ")}`;
+}
 
 /**
  * Deletes every target: those of different locks side by side, those of one lock in order. Each round starts what

@@ -1,10 +1,12 @@
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentSummary } from "../../lib/api/environments";
+import { storageFromConnectionString } from "../../lib/azure";
 import { DEFAULT_REPORT_CONTAINER } from "../../lib/backup";
+import { EnvironmentRegistry } from "../../lib/environments";
 import { runCli } from "../helpers/cli";
+import { slackOnly, specNamed } from "../helpers/specs";
 import { startSink, type Sink } from "../helpers/sink";
-import { specNamed } from "../drift/helpers";
 import { evictionEvent } from "../reactions/helpers";
 import { startApiHarness, type ApiHarness } from "./harness";
 
@@ -19,12 +21,6 @@ import { startApiHarness, type ApiHarness } from "./harness";
 
 const SUBSCRIPTION = "11111111-2222-4333-8444-555555555555";
 const UNKNOWN_SUBSCRIPTION = "99999999-9999-4999-8999-999999999999";
-
-const slackOnly = (channel: string, setting: string) => ({
-  channels: [{ name: channel, kind: "slack", webhookSetting: setting }],
-  routes: [{ severities: ["info", "warning", "critical"], channels: [channel] }],
-  digestWindowMinutes: 0,
-});
 
 const lab = specNamed("lab", (raw) => {
   raw["subscriptionId"] = SUBSCRIPTION;
@@ -218,10 +214,23 @@ describe("two environments side by side (local host + sandbox ARM + Azurite + we
     const restored = await h.host.driver.waitForCompletion("restore:lab:app1", { timeoutMs: 180_000 });
     expect(restored.runtimeStatus).toBe("Completed");
     expect(restored.output).toMatchObject({ outcome: "restored" });
+    // The restore recorded its end in the registry itself (read here from the table, not through the API).
+    const registry = await EnvironmentRegistry.open({
+      storage: storageFromConnectionString(process.env.AzureWebJobsStorage!),
+    });
+    expect((await registry.find("lab"))?.lastWork).toMatchObject({
+      kind: "restore",
+      cluster: "app1",
+      outcome: "succeeded",
+    });
 
     expect((await api("environments/lab/clusters/app1", { method: "DELETE" })).status).toBe(202);
     const teardown = await h.waitForRun("environments/lab/clusters/app1");
     expect(teardown).toMatchObject({ runtimeStatus: "Completed", result: { succeeded: true } });
+    expect(await registry.find("lab")).toMatchObject({
+      tornDownClusters: ["app1"],
+      lastWork: { kind: "teardown", cluster: "app1", outcome: "succeeded" },
+    });
     expect((await environments()).find((e) => e.name === "lab")).toMatchObject({
       state: "built",
       tornDownClusters: ["app1"],

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildInstanceId, whatIfInstanceId } from "../../lib/api/instance-ids";
 import { Orchestrations } from "../../lib/function-names";
+import { DEFAULT_EVICTION_POLICY } from "../../lib/ops/eviction";
+import type { EvictionWatchInput } from "../../lib/ops/reactions";
 import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec } from "../../lib/spec";
 import { adapterRef, deploymentsFor } from "../../orchestrations/shared/arm";
@@ -114,10 +116,26 @@ describe("cancel, single flight and route parameters (local host + sandbox ARM)"
     for (const id of ["eviction-k8s-demo-app1-20261124T0600", "eviction-app1-0600"]) {
       // A watch still collecting evictions (for a long simulated while): it waits on its timer and events.
       const first = { dedupeKey: id, vmName: "aks-spot-0", resourceId: "/vm", occurredAt: new Date().toISOString() };
-      const input = { watchKey: id, environment: ENV, cluster: "app1", first, collectMinutes: 10_000 };
+      // A whole watch input: the watch checks it against its contract before anything else.
+      const app1 = defaultSpec.clusters.find((c) => c.name === "app1")!;
+      const input: EvictionWatchInput = {
+        watchKey: id,
+        environment: ENV,
+        cluster: "app1",
+        subscriptionId: defaultSpec.subscriptionId,
+        resourceGroup: app1.resourceGroup,
+        aksName: app1.aksName,
+        windowStart: first.occurredAt,
+        first,
+        spotPool: "spot",
+        collectMinutes: 10_000,
+        policy: DEFAULT_EVICTION_POLICY,
+        notifications: defaultSpec.notifications,
+      };
       await h.host.driver.startNew(Orchestrations.evictionWatch, { instanceId: id, input });
       const cancel = await h.api(`environments/${id}/provision/cancel`, { method: "POST" });
-      expect([400, 409]).toContain(cancel.status);
+      // Not an environment name (400), or no environment the registry knows (404).
+      expect([400, 404]).toContain(cancel.status);
       await sleep(300);
       expect((await h.host.driver.getStatus(id))?.runtimeStatus).toBe("Running");
       await h.host.driver.terminate(id, "test clean-up").catch(() => undefined);

@@ -79,30 +79,76 @@ describe("the registry of environments", () => {
       registeredAt: "2026-12-01T10:00:00.000Z",
       lastBuildAt: "2026-12-01T10:00:00.000Z",
     });
-    await registry.recordBuildEnded(
-      "lab",
-      { succeeded: false, error: "Failed: quota" },
-      new Date("2026-12-01T10:30:00Z"),
-    );
-    expect(await registry.find("lab")).toMatchObject({ state: "failed", lastError: "Failed: quota" });
+    const failed = {
+      kind: "build",
+      outcome: "failed",
+      error: "Failed: quota",
+      startedAt: "2026-12-01T10:00:01.000Z",
+      endedAt: "2026-12-01T10:30:00.000Z",
+    } as const;
+    expect(await registry.recordWorkEnded(lab, failed)).toBe(true);
+    expect(await registry.find("lab")).toMatchObject({ state: "failed", lastError: "Failed: quota", lastWork: failed });
     await registry.recordBuildAccepted(lab, new Date("2026-12-02T10:00:00Z"));
-    await registry.recordBuildEnded("lab", { succeeded: true }, new Date("2026-12-02T10:40:00Z"));
-    await registry.recordClusterTornDown("lab", "app1");
+    // The first build's end written again (a retried activity) after the second was accepted: stale, ignored.
+    expect(await registry.recordWorkEnded(lab, failed)).toBe(false);
+    expect(await registry.find("lab")).toMatchObject({ state: "building" });
+    const build = { kind: "build", outcome: "succeeded", startedAt: "2026-12-02T10:00:01.000Z" } as const;
+    await registry.recordWorkEnded(lab, { ...build, endedAt: "2026-12-02T10:40:00.000Z" });
+    const teardown = {
+      kind: "teardown",
+      cluster: "app1",
+      outcome: "succeeded",
+      startedAt: "2026-12-02T11:00:00.000Z",
+      endedAt: "2026-12-02T11:10:00.000Z",
+    } as const;
+    await registry.recordWorkEnded(lab, teardown);
+    // Recording it again (a replay, a retried activity) writes the same row.
+    await registry.recordWorkEnded(lab, teardown);
     const built = await registry.find("lab");
     expect(built).toMatchObject({
       state: "built",
       registeredAt: "2026-12-01T10:00:00.000Z",
       builtAt: "2026-12-02T10:40:00.000Z",
       tornDownClusters: ["app1"],
+      lastWork: teardown,
     });
     expect(built?.lastError).toBeUndefined();
     expect((await registry.list()).map((r) => [r.name, r.state])).toEqual([
       ["k8s-demo", "offered"],
       ["lab", "built"],
     ]);
+    // A restore that failed leaves app1 removed; one that succeeded brings it back.
+    const restore = { kind: "restore", cluster: "app1", startedAt: "2026-12-03T09:00:00.000Z" } as const;
+    await registry.recordWorkEnded(lab, {
+      ...restore,
+      outcome: "failed",
+      error: "no recovery point",
+      endedAt: "2026-12-03T09:01:00.000Z",
+    });
+    expect(await registry.find("lab")).toMatchObject({ tornDownClusters: ["app1"], state: "built" });
+    await registry.recordWorkEnded(lab, { ...restore, outcome: "succeeded", endedAt: "2026-12-03T09:30:00.000Z" });
+    expect(await registry.find("lab")).toMatchObject({ tornDownClusters: [], state: "built" });
+    await registry.recordWorkEnded(lab, { ...build, outcome: "canceled", endedAt: "2026-12-04T10:00:00.000Z" });
+    expect(await registry.find("lab")).toMatchObject({ state: "canceled" });
     expect(await registry.remove("lab")).toBe(true);
     expect(await registry.remove("lab")).toBe(false);
     expect(await registry.find("lab")).toBeUndefined();
+  });
+
+  it("a build's end registers an environment it finds missing; a teardown's end does not", async () => {
+    const registry = await openRegistry();
+    const times = { startedAt: "2026-12-01T10:00:00.000Z", endedAt: "2026-12-01T10:20:00.000Z" };
+    expect(
+      await registry.recordWorkEnded(lab, { kind: "teardown", cluster: "app1", outcome: "succeeded", ...times }),
+    ).toBe(false);
+    expect(await registry.find("lab")).toBeUndefined();
+    expect(await registry.recordWorkEnded(lab, { kind: "build", outcome: "succeeded", ...times })).toBe(true);
+    expect(await registry.find("lab")).toMatchObject({
+      state: "built",
+      registeredAt: times.startedAt,
+      builtAt: times.endedAt,
+      subscriptionId: lab.subscriptionId,
+    });
   });
 
   it("refuses a stored record whose spec no longer validates, naming the environment; lists the others", async () => {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Option } from "commander";
-import { isLoopbackUrl } from "../../../lib/azure";
+import { azureContext, isLoopbackUrl } from "../../../lib/azure";
+import { EnvironmentRegistry } from "../../../lib/environments";
 import {
   buildInstanceId,
   buildModeInstanceId,
@@ -284,6 +285,12 @@ async function runOnce(
   process.stdout.write(
     `${mode === "whatif" ? "What-if" : "Build"} of ${spec.name} in ${spec.location}${options.sandbox ? " (sandbox ARM, simulated time)" : ""}\n`,
   );
+  // Registered like a build the HTTP API accepts, in the target's own storage: `serve` on the same state, `env list`
+  // and the timers know it (its end is recorded by the build itself). A what-if registers nothing.
+  if (mode === "deploy")
+    await (
+      await EnvironmentRegistry.open({ storage: azureContext().hostStorage(process.env) })
+    ).recordBuildAccepted(spec, new Date());
   const outcome = await runBuild(runtime, spec, mode, {
     ...(cliConventions().quiet ? {} : { onProgress: (s: BuildStatus | undefined, r: string) => view.update(s, r) }),
   });

@@ -1,23 +1,10 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { AksAdapter, azureContext } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
-import {
-  INGRESS_GATEWAY,
-  leafCertificate,
-  TLS_CERT_SECRET,
-  type CertificateFacts,
-  type ClusterTarget,
-} from "../../../lib/ops/reactions";
+import { INGRESS_GATEWAY, leafCertificate, TLS_CERT_SECRET, type CertificateFacts } from "../../../lib/ops/reactions";
 import { armConnection } from "../../shared/arm";
+import { registerActivity } from "../../shared/boundary";
+import { checkCertificateRolloutInputSchema, type CheckCertificateRolloutInput } from "../contracts";
 import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "./scanTlsSecrets";
-
-export interface CheckCertificateRolloutInput {
-  vaultName: string;
-  clusters: ClusterTarget[];
-  now: string;
-}
 
 export interface ServedCertificate {
   cluster: string;
@@ -88,7 +75,6 @@ export async function checkCertificateRollout(
   return result;
 }
 
-df.app.activity(Activities.checkCertificateRollout, {
-  handler: (input: CheckCertificateRolloutInput, context: InvocationContext) =>
-    checkCertificateRollout(input, activitySignal(context)),
-});
+registerActivity(Activities.checkCertificateRollout, checkCertificateRolloutInputSchema, (input, signal) =>
+  checkCertificateRollout(input, signal),
+);

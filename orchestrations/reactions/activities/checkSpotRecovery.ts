@@ -1,22 +1,14 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { AksAdapter } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import {
   CAPACITY_EVENTS_COMMAND,
   observeSpotRecovery,
   spotRecoveryCommand,
-  type ClusterTarget,
   type SpotRecoveryObservation,
 } from "../../../lib/ops/reactions";
 import { armConnection } from "../../shared/arm";
-
-export interface CheckSpotRecoveryInput extends ClusterTarget {
-  pool: string;
-  /** Capacity events before this time (ISO) belong to earlier storms. */
-  since: string;
-}
+import { registerActivity } from "../../shared/boundary";
+import { checkSpotRecoveryInputSchema, type CheckSpotRecoveryInput } from "../contracts";
 
 export type CheckSpotRecoveryResult = { ok: true; observation: SpotRecoveryObservation } | { ok: false; error: string };
 
@@ -50,7 +42,6 @@ export async function checkSpotRecovery(
   }
 }
 
-df.app.activity(Activities.checkSpotRecovery, {
-  handler: (input: CheckSpotRecoveryInput, context: InvocationContext) =>
-    checkSpotRecovery(input, activitySignal(context)),
-});
+registerActivity(Activities.checkSpotRecovery, checkSpotRecoveryInputSchema, (input, signal) =>
+  checkSpotRecovery(input, signal),
+);

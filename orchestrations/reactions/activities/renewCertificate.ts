@@ -1,10 +1,9 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { AksAdapter } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import { INGRESS_CERTIFICATE, renewCertificateCommand, type ClusterTarget } from "../../../lib/ops/reactions";
 import { armConnection } from "../../shared/arm";
+import { registerActivity } from "../../shared/boundary";
+import { renewCertificateInputSchema } from "../contracts";
 
 export type RenewCertificateResult = { cluster: string; triggered: boolean; detail: string };
 
@@ -24,6 +23,6 @@ export async function renewCertificate(input: ClusterTarget, signal: AbortSignal
   };
 }
 
-df.app.activity(Activities.renewCertificate, {
-  handler: (input: ClusterTarget, context: InvocationContext) => renewCertificate(input, activitySignal(context)),
-});
+registerActivity(Activities.renewCertificate, renewCertificateInputSchema, (input, signal) =>
+  renewCertificate(input, signal),
+);

@@ -1,16 +1,10 @@
 import { ContainerServiceClient } from "@azure/arm-containerservice";
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { AksAdapter } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
-import { INGRESS_GATEWAY, type ClusterTarget } from "../../../lib/ops/reactions";
+import { INGRESS_GATEWAY } from "../../../lib/ops/reactions";
 import { armConnection } from "../../shared/arm";
-
-export interface RestartIngressGatewayInput extends ClusterTarget {
-  /** Istio add-on revision (`asm-1-26`); read from the cluster when the spec does not pin one. */
-  istioRevision?: string;
-}
+import { registerActivity } from "../../shared/boundary";
+import { restartIngressGatewayInputSchema, type RestartIngressGatewayInput } from "../contracts";
 
 export type RestartIngressGatewayResult = { cluster: string; restarted: boolean; detail: string };
 
@@ -40,7 +34,6 @@ export async function restartIngressGateway(
   return { cluster: input.cluster, restarted: run.value.exitCode === 0, detail: run.value.logs.trim().slice(0, 300) };
 }
 
-df.app.activity(Activities.restartIngressGateway, {
-  handler: (input: RestartIngressGatewayInput, context: InvocationContext) =>
-    restartIngressGateway(input, activitySignal(context)),
-});
+registerActivity(Activities.restartIngressGateway, restartIngressGatewayInputSchema, (input, signal) =>
+  restartIngressGateway(input, signal),
+);

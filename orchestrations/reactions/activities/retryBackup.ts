@@ -1,20 +1,10 @@
-import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { activitySignal } from "../../../lib/activity-signal";
 import { DataProtectionClient, type BackupJobInfo } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import { decideBackupRetry } from "../../../lib/ops/backup";
 import { BACKUP_RULE_NAME } from "../../../lib/ops/reactions";
 import { armConnection } from "../../shared/arm";
-
-export interface RetryBackupInput {
-  subscriptionId: string;
-  vault: { resourceGroup: string; vault: string };
-  backupInstance: string;
-  now: string;
-  /** The error the alert carried, if any; else the latest failed job's error is used. */
-  jobError?: { code?: string; message?: string };
-}
+import { registerActivity } from "../../shared/boundary";
+import { retryBackupInputSchema, type RetryBackupInput } from "../contracts";
 
 export interface RetryBackupResult {
   retried: boolean;
@@ -74,6 +64,4 @@ export async function retryBackup(input: RetryBackupInput, signal: AbortSignal):
   };
 }
 
-df.app.activity(Activities.retryBackup, {
-  handler: (input: RetryBackupInput, context: InvocationContext) => retryBackup(input, activitySignal(context)),
-});
+registerActivity(Activities.retryBackup, retryBackupInputSchema, (input, signal) => retryBackup(input, signal));
