@@ -205,7 +205,12 @@ export async function openSharedAzurite(
   }
 }
 
-async function startAsOwner(location: string, file: string, me: AzuriteOwner, timeoutMs: number): Promise<SharedAzurite> {
+async function startAsOwner(
+  location: string,
+  file: string,
+  me: AzuriteOwner,
+  timeoutMs: number,
+): Promise<SharedAzurite> {
   // A process that ends without stop() (process.exit) leaves no record behind; a killed one leaves a stale one.
   const release = () => {
     if (readOwner(file)?.pid === process.pid) rmSync(file, { force: true });
