@@ -66,6 +66,15 @@ describe("one state folder, one Azurite (real processes, real Azurite)", () => {
   const handles: SharedAzurite[] = [];
   const spawned = (p: Proc) => (procs.push(p), p);
 
+  /** A fixture process holding `<dir>/<name>` (see fixtures/state-owner.ts), once it recorded its build. */
+  async function held(mode: "azurite" | "runtime", name: string) {
+    const stateDir = path.join(dir, name);
+    const holder = spawned(run([owner, mode, stateDir]));
+    await ready(holder);
+    const location = azuriteDir(stateDir);
+    return { stateDir, holder, location, record: readOwner(path.join(location, ENDPOINT_FILE))! };
+  }
+
   afterAll(async () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGKILL");
     await Promise.all(procs.map((p) => p.done));
@@ -76,11 +85,7 @@ describe("one state folder, one Azurite (real processes, real Azurite)", () => {
   it(
     "status beside the owner reads the owner's builds through the owner's Azurite and starts none",
     async () => {
-      const stateDir = path.join(dir, "beside");
-      const holder = spawned(run([owner, "azurite", stateDir]));
-      await ready(holder);
-      const location = azuriteDir(stateDir);
-      const published = readOwner(path.join(location, ENDPOINT_FILE))!;
+      const { stateDir, holder, location, record: published } = await held("azurite", "beside");
       expect(published.pid).toBe(holder.child.pid);
       expect(azuritesOn(location)).toEqual([published.azurite!.pid]);
 
@@ -116,11 +121,7 @@ describe("one state folder, one Azurite (real processes, real Azurite)", () => {
   it(
     "a killed owner's record is stale: the next process waits for its Azurite to save, takes over and keeps its writes",
     async () => {
-      const stateDir = path.join(dir, "killed");
-      const holder = spawned(run([owner, "azurite", stateDir]));
-      await ready(holder);
-      const location = azuriteDir(stateDir);
-      const stale = readOwner(path.join(location, ENDPOINT_FILE))!;
+      const { stateDir, holder, location, record: stale } = await held("azurite", "killed");
       holder.child.kill("SIGKILL");
       await holder.done;
       expect(existsSync(path.join(location, ENDPOINT_FILE))).toBe(true);
@@ -145,9 +146,7 @@ describe("one state folder, one Azurite (real processes, real Azurite)", () => {
   it(
     "a second up on a held target refuses, naming the holder and what to do, and touches nothing of its state",
     async () => {
-      const stateDir = path.join(dir, "two-ups");
-      const first = spawned(run([owner, "runtime", stateDir]));
-      await ready(first);
+      const { stateDir, holder: first } = await held("runtime", "two-ups");
       const sandboxFile = path.join(stateDir, "sandbox.json");
       const before = existsSync(sandboxFile) ? statSync(sandboxFile).mtimeMs : undefined;
 
