@@ -335,10 +335,9 @@ export class StateInUseError extends Error {
   constructor(
     readonly stateDir: string,
     readonly owner: AzuriteOwner,
-    what: string,
   ) {
     super(
-      `${what} needs ${stateDir} to itself, but pid ${owner.pid} (${owner.command}) holds it since ${owner.startedAt} ` +
+      `${commandLine()} needs ${stateDir} to itself, but pid ${owner.pid} (${owner.command}) holds it since ${owner.startedAt} ` +
         `(${path.join(stateDir, "azurite", ENDPOINT_FILE)}). ` +
         `Let that finish, or stop it (Ctrl+C in its terminal, or kill ${owner.pid}), then run this again; ` +
         `while \`aks-platform serve\` holds it, start the work through its HTTP API instead. ` +

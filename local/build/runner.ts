@@ -54,7 +54,7 @@ const RUNTIME_SETTINGS = [
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   if (options.fresh) {
     const owner = readOwner(path.join(azuriteDir(options.stateDir), ENDPOINT_FILE));
-    if (owner && processAlive(owner.pid)) throw new StateInUseError(options.stateDir, owner, "starting afresh");
+    if (owner && processAlive(owner.pid)) throw new StateInUseError(options.stateDir, owner);
     rmSync(options.stateDir, { recursive: true, force: true });
   }
   mkdirSync(options.stateDir, { recursive: true });
@@ -69,7 +69,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   try {
     // Owned before anything else of the folder is opened: a refused command must not even load and save the sandbox.
-    const azurite = await ownStateAzurite(options.stateDir, "running work on the local durable driver");
+    const azurite = await ownStateAzurite(options.stateDir);
     cleanups.push(() => azurite.stop());
     let sandbox: SandboxArm | undefined;
     if (options.sandbox) {
@@ -109,10 +109,10 @@ export function azuriteDir(stateDir: string): string {
  * The Azurite of `stateDir`, owned by this process: one durable driver (and one sandbox) per state folder, so a
  * command that would run work beside another process's driver is refused, naming that process.
  */
-export async function ownStateAzurite(stateDir: string, what: string): Promise<SharedAzurite> {
+export async function ownStateAzurite(stateDir: string): Promise<SharedAzurite> {
   const azurite = await openSharedAzurite(azuriteDir(stateDir));
   if (azurite.role === "owner") return azurite;
-  throw new StateInUseError(stateDir, azurite.owner, what);
+  throw new StateInUseError(stateDir, azurite.owner);
 }
 
 /**

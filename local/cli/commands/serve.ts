@@ -118,7 +118,7 @@ export const register: RegisterCommand = (program) => {
         // runs its storage, durable driver and sandbox (README "One state folder, one Azurite").
         const configuredStorage = process.env.AzureWebJobsStorage ?? settings.Values?.AzureWebJobsStorage ?? "";
         if (configuredStorage === "" || /UseDevelopmentStorage=true/i.test(configuredStorage))
-          storage = await ownStateAzurite(stateDir, "aks-platform serve");
+          storage = await ownStateAzurite(stateDir);
         if (sandboxed) {
           // The sandbox's endpoint wins over whatever local.settings.json names (the sample's empty endpoint
           // means the public cloud): `serve` without --subscription never reaches Azure.
