@@ -177,6 +177,7 @@ export interface SharedAzurite extends AzuriteHandle {
 export const ENDPOINT_FILE = "endpoint.json";
 /** How long a killed owner's Azurite may take to save and exit (its own fallback ends it within 10 s). */
 const ORPHAN_EXIT_MS = 20_000;
+const HALF_WRITTEN_MS = 5_000;
 
 /** Starts the Azurite of `location`, or connects to the one another process (or this one) already runs there. */
 export async function openSharedAzurite(
@@ -189,13 +190,14 @@ export async function openSharedAzurite(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const me: AzuriteOwner = { pid: process.pid, command: commandLine(), startedAt: new Date().toISOString() };
-    try {
-      writeFileSync(file, JSON.stringify(me), { flag: "wx" });
-      return await startAsOwner(location, file, me, timeoutMs);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
+    if (createExclusive(file, JSON.stringify(me))) return startAsOwner(location, file, me, timeoutMs);
     const owner = readOwner(file);
+    // An unreadable record is one its owner is writing at this moment, unless it stayed so (a crash mid-write).
+    const written = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+    if (!owner && written !== undefined && Date.now() - written < HALF_WRITTEN_MS) {
+      await sleep(100);
+      continue;
+    }
     if (owner && processAlive(owner.pid)) {
       if (owner.azurite) return asGuest(location, owner);
       if (Date.now() > deadline)
@@ -296,6 +298,17 @@ async function takeOver(location: string, file: string, stale: AzuriteOwner | un
     rmSync(file, { force: true });
   } finally {
     rmSync(guard, { recursive: true, force: true });
+  }
+}
+
+/** Writes `file` unless it exists (O_EXCL): true when this call created it. */
+function createExclusive(file: string, text: string): boolean {
+  try {
+    writeFileSync(file, text, { flag: "wx" });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
   }
 }
 
