@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ensureSandboxTls } from "./sandbox/tls";
@@ -148,4 +148,213 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.once("exit", () => resolve());
     child.kill("SIGTERM");
   });
+}
+
+/**
+ * One Azurite per state folder, whatever commands run at once. Azurite keeps its metadata in memory and saves it to
+ * its folder every 5 s and on shutdown, so two servers on one folder overwrite each other's records and one of them
+ * silently loses writes. The first process to open the folder owns its Azurite and publishes it in
+ * `<location>/endpoint.json` (created with O_EXCL, completed by an atomic rename, removed when it stops or exits);
+ * a later process connects to that Azurite and never stops it. A record whose process is dead (a killed owner) is
+ * stale: the next process waits for that owner's Azurite to finish saving, then takes the folder over.
+ */
+export interface AzuriteOwner {
+  /** The process owning the folder (and so its Azurite and durable driver). */
+  pid: number;
+  /** Its command line, to tell a person what holds the folder. */
+  command: string;
+  startedAt: string;
+  /** Published once Azurite listens. */
+  azurite?: { pid: number; account: string; blob: string; queue: string; table: string };
+}
+
+export interface SharedAzurite extends AzuriteHandle {
+  /** `owner`: this process started the Azurite (stop() stops it); `guest`: it uses the owner's (stop() leaves it). */
+  role: "owner" | "guest";
+  owner: AzuriteOwner;
+}
+
+export const ENDPOINT_FILE = "endpoint.json";
+/** How long a killed owner's Azurite may take to save and exit (its own fallback ends it within 10 s). */
+const ORPHAN_EXIT_MS = 20_000;
+const HALF_WRITTEN_MS = 5_000;
+
+/** Starts the Azurite of `location`, or connects to the one another process (or this one) already runs there. */
+export async function openSharedAzurite(
+  location: string,
+  options: { startTimeoutMs?: number } = {},
+): Promise<SharedAzurite> {
+  mkdirSync(location, { recursive: true });
+  const file = path.join(location, ENDPOINT_FILE);
+  const timeoutMs = options.startTimeoutMs ?? 90_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const me: AzuriteOwner = { pid: process.pid, command: commandLine(), startedAt: new Date().toISOString() };
+    if (createExclusive(file, JSON.stringify(me))) return startAsOwner(location, file, me, timeoutMs);
+    const owner = readOwner(file);
+    // An unreadable record is one its owner is writing at this moment, unless it stayed so (a crash mid-write).
+    const written = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+    if (!owner && written !== undefined && Date.now() - written < HALF_WRITTEN_MS) {
+      await sleep(100);
+      continue;
+    }
+    if (owner && processAlive(owner.pid)) {
+      if (owner.azurite) return asGuest(location, owner);
+      if (Date.now() > deadline)
+        throw new Error(`the Azurite of ${location} (owned by pid ${owner.pid}) did not start within ${timeoutMs} ms`);
+    } else await takeOver(location, file, owner);
+    await sleep(100);
+  }
+}
+
+async function startAsOwner(
+  location: string,
+  file: string,
+  me: AzuriteOwner,
+  timeoutMs: number,
+): Promise<SharedAzurite> {
+  // A process that ends without stop() (process.exit) leaves no record behind; a killed one leaves a stale one.
+  const release = () => {
+    if (readOwner(file)?.pid === process.pid) rmSync(file, { force: true });
+  };
+  process.once("exit", release);
+  let azurite: AzuriteHandle;
+  try {
+    azurite = await startAzurite({ location, startTimeoutMs: timeoutMs });
+  } catch (err) {
+    release();
+    process.off("exit", release);
+    throw err;
+  }
+  const url = (endpoint: string) => endpoint.slice(0, endpoint.lastIndexOf("/"));
+  const owner: AzuriteOwner = {
+    ...me,
+    azurite: {
+      pid: azurite.pid,
+      account: azurite.account,
+      blob: url(azurite.blobEndpoint),
+      queue: url(azurite.queueEndpoint),
+      table: url(azurite.tableEndpoint),
+    },
+  };
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(owner, null, 2));
+  renameSync(tmp, file);
+  return {
+    ...azurite,
+    role: "owner",
+    owner,
+    async stop() {
+      await azurite.stop();
+      release();
+      process.off("exit", release);
+    },
+  };
+}
+
+function asGuest(location: string, owner: AzuriteOwner): SharedAzurite {
+  const { account, blob, queue, table, pid } = owner.azurite!;
+  const suffix = `/${account}`;
+  return {
+    role: "guest",
+    owner,
+    account,
+    oauth: false,
+    blobEndpoint: blob + suffix,
+    queueEndpoint: queue + suffix,
+    tableEndpoint: table + suffix,
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${DEV_KEY};` +
+      `BlobEndpoint=${blob}${suffix};QueueEndpoint=${queue}${suffix};TableEndpoint=${table}${suffix};`,
+    location,
+    pid,
+    stop: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Removes the record of a dead owner once its Azurite has exited (it saves its metadata on the way out). A folder
+ * beside the record serializes take-overs: two processes finding the same stale record must not both remove it (the
+ * second would remove the first's fresh one).
+ */
+async function takeOver(location: string, file: string, stale: AzuriteOwner | undefined): Promise<void> {
+  const guard = path.join(location, `${ENDPOINT_FILE}.takeover`);
+  try {
+    mkdirSync(guard);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    // A take-over lasts at most ORPHAN_EXIT_MS; an older guard is one a killed process left.
+    const since = statSync(guard, { throwIfNoEntry: false })?.mtimeMs;
+    if (since !== undefined && Date.now() - since > 2 * ORPHAN_EXIT_MS) rmSync(guard, { recursive: true, force: true });
+    return;
+  }
+  try {
+    const now = readOwner(file);
+    if (now?.pid !== stale?.pid || now?.startedAt !== stale?.startedAt) return;
+    const orphan = stale?.azurite?.pid;
+    const until = Date.now() + ORPHAN_EXIT_MS;
+    while (orphan !== undefined && processAlive(orphan) && Date.now() < until) await sleep(100);
+    if (orphan !== undefined && processAlive(orphan)) process.kill(orphan, "SIGKILL");
+    rmSync(file, { force: true });
+  } finally {
+    rmSync(guard, { recursive: true, force: true });
+  }
+}
+
+/** Writes `file` unless it exists (O_EXCL): true when this call created it. */
+function createExclusive(file: string, text: string): boolean {
+  try {
+    writeFileSync(file, text, { flag: "wx" });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+}
+
+/** The record in `file`; undefined when it is missing or half-written (its owner has just created it). */
+export function readOwner(file: string): AzuriteOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as AzuriteOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function commandLine(): string {
+  const [, script = "", ...args] = process.argv;
+  // The CLI runs as bin/aks-platform or, under tsx, as local/cli/entry.ts: both are `aks-platform`.
+  const name = /aks-platform|cli[\\/]entry\.[jt]s$/.test(script) ? "aks-platform" : path.basename(script);
+  return [name, ...args].join(" ");
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A command that would run a second durable driver (or a second sandbox) on a state folder another process owns:
+ * both would run the same orchestrations and overwrite each other's state.
+ */
+export class StateInUseError extends Error {
+  override readonly name = "StateInUseError";
+  constructor(
+    readonly stateDir: string,
+    readonly owner: AzuriteOwner,
+  ) {
+    super(
+      `${commandLine()} needs ${stateDir} to itself, but pid ${owner.pid} (${owner.command}) holds it since ${owner.startedAt} ` +
+        `(${path.join(stateDir, "azurite", ENDPOINT_FILE)}). ` +
+        `Let that finish, or stop it (Ctrl+C in its terminal, or kill ${owner.pid}), then run this again; ` +
+        `while \`aks-platform serve\` holds it, start the work through its HTTP API instead. ` +
+        `Reading (status) works beside it.`,
+    );
+  }
 }

@@ -5,7 +5,14 @@ import { buildModeInstanceId, isActive, mergedStatus, type BuildInstances } from
 import { Orchestrations } from "../../lib/function-names";
 import type { BuildInput, BuildMode, BuildStatus } from "../../lib/plan/progress";
 import type { PlatformSpec } from "../../lib/spec";
-import { startAzurite, type AzuriteHandle } from "../azurite";
+import {
+  ENDPOINT_FILE,
+  openSharedAzurite,
+  processAlive,
+  readOwner,
+  StateInUseError,
+  type SharedAzurite,
+} from "../azurite";
 import { DurableDriver } from "../durable/driver";
 import { InstanceStore } from "../durable/store";
 import { loadApp } from "../registry";
@@ -45,7 +52,11 @@ const RUNTIME_SETTINGS = [
 ];
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-  if (options.fresh) rmSync(options.stateDir, { recursive: true, force: true });
+  if (options.fresh) {
+    const owner = readOwner(path.join(azuriteDir(options.stateDir), ENDPOINT_FILE));
+    if (owner && processAlive(owner.pid)) throw new StateInUseError(options.stateDir, owner);
+    rmSync(options.stateDir, { recursive: true, force: true });
+  }
   mkdirSync(options.stateDir, { recursive: true });
   const saved = RUNTIME_SETTINGS.map((name) => [name, process.env[name]] as const);
   const cleanups: (() => Promise<void>)[] = [];
@@ -57,6 +68,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
   };
   try {
+    // Owned before anything else of the folder is opened: a refused command must not even load and save the sandbox.
+    const azurite = await ownStateAzurite(options.stateDir);
+    cleanups.push(() => azurite.stop());
     let sandbox: SandboxArm | undefined;
     if (options.sandbox) {
       sandbox = await startSandboxArm({ stateFile: path.join(options.stateDir, "sandbox.json"), ...options.sandbox });
@@ -65,8 +79,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       process.env.AKS_PLATFORM_ARM_TOKEN = sandbox.token;
       process.env.AKS_PLATFORM_ARM_CA_FILE = sandbox.caPath;
     }
-    const azurite: AzuriteHandle = await startAzurite({ location: path.join(options.stateDir, "azurite") });
-    cleanups.push(() => azurite.stop());
     process.env.AzureWebJobsStorage = azurite.connectionString;
 
     await loadApp();
@@ -88,22 +100,49 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
 }
 
+/** `<state>/azurite`: Azurite's data folder and the record of the process owning it. */
+export function azuriteDir(stateDir: string): string {
+  return path.join(stateDir, "azurite");
+}
+
+/**
+ * The Azurite of `stateDir`, owned by this process: one durable driver (and one sandbox) per state folder, so a
+ * command that would run work beside another process's driver is refused, naming that process.
+ */
+export async function ownStateAzurite(stateDir: string): Promise<SharedAzurite> {
+  const azurite = await openSharedAzurite(azuriteDir(stateDir));
+  if (azurite.role === "owner") return azurite;
+  throw new StateInUseError(stateDir, azurite.owner);
+}
+
 /**
  * Read-only access to the builds recorded under `stateDir`, without a driver: reading must not resume (and so
- * run) an interrupted build, which may belong to another process.
+ * run) an interrupted build, which may belong to another process. Beside a running `serve` or `up` it reads their
+ * Azurite; when that process exits meanwhile, the next read says so.
  */
 export async function openBuildRecords(
   stateDir: string,
 ): Promise<{ instances: BuildInstances; stop(): Promise<void> }> {
-  const azurite = await startAzurite({ location: path.join(stateDir, "azurite") });
+  const azurite = await openSharedAzurite(azuriteDir(stateDir));
   const store = new InstanceStore(azurite.connectionString, process.env.AKS_PLATFORM_TASK_HUB ?? "aksplatform");
+  const ownerGone = (err: unknown): never => {
+    if (azurite.role === "guest" && !processAlive(azurite.owner.pid))
+      throw new Error(
+        `pid ${azurite.owner.pid} (${azurite.owner.command}), which ran the storage of ${stateDir}, exited while ` +
+          `this command read it; run this command again (it then opens the state itself)`,
+        { cause: err },
+      );
+    throw err;
+  };
   const readOnly = (what: string) => () =>
     Promise.reject(new Error(`${what} is not possible on read-only build records`));
   return {
     instances: {
       async get(instanceId) {
-        await store.init();
-        const doc = await store.load(instanceId);
+        const doc = await store
+          .init()
+          .then(() => store.load(instanceId))
+          .catch(ownerGone);
         return (
           doc && {
             instanceId,
@@ -230,15 +269,6 @@ export function interruption(stateDir: string): RunRecord | undefined {
   if (!record) return undefined;
   if (record.interrupted || !processAlive(record.pid)) return record;
   return undefined;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** The deployments of a build's tree that were running at its last recorded status. */

@@ -8,7 +8,8 @@ import type { SandboxOptions } from "../sandbox";
  * Where the local state of a target lives. Every command that works on the sandbox (`up`, `status`, `down`,
  * `restore`, `backup verify`, `serve` with `--sandbox`) opens the same folder: one simulated Azure (the sandbox's
  * state file) and one durable task hub (Azurite) for every environment built in it, so what `up --sandbox` built is
- * what `serve` shows and what `down --sandbox` removes. A real subscription keeps its own folder, so a sandbox
+ * what `serve` shows and what `down --sandbox` removes. One process at a time owns a folder (its Azurite, driver and
+ * sandbox); others only read beside it (runner.ts ownStateAzurite). A real subscription keeps its own folder, so a sandbox
  * run can never resume, report on or tear down a real build, and the other way round.
  */
 

@@ -47,8 +47,6 @@ export interface LocalHostOptions {
    * this machine's loopback unless `--require-keys`, so a first `curl` works with no settings file.
    */
   requireKeys?: boolean;
-  /** Folder for the Azurite the host starts when no storage is configured (default: a temporary one). */
-  azuriteLocation?: string;
   /** Key of the system webhooks (durabletask, eventgrid); a random one per run when omitted. */
   systemKey?: string;
   /** Timer triggers and durable timers run this many times faster than the wall clock (default 1). */
@@ -234,9 +232,8 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     const identityBased = connectionString === "" && Boolean(process.env.AzureWebJobsStorage__accountName);
     if (identityBased) connectionString = azureContext().hostStorage(process.env);
     else if (connectionString === "" || /UseDevelopmentStorage=true/i.test(connectionString)) {
-      const azurite: AzuriteHandle = await startAzurite(
-        options.azuriteLocation !== undefined ? { location: options.azuriteLocation } : {},
-      );
+      // A temporary one: `serve` passes its state folder's Azurite as storageConnectionString.
+      const azurite: AzuriteHandle = await startAzurite();
       cleanups.push(() => azurite.stop());
       connectionString = azurite.connectionString;
     }

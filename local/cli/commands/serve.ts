@@ -5,6 +5,8 @@ import { Option } from "commander";
 import { ARM_TOKEN_ENV } from "../../../lib/azure";
 import { describeFunctions, startLocalHost, type LocalHost } from "../../host";
 import { readLocalSettings } from "../../host/settings";
+import type { SharedAzurite } from "../../azurite";
+import { ownStateAzurite } from "../../build/runner";
 import { startSandboxArm, type SandboxArm } from "../../sandbox";
 import { sandboxOptionsFor, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf, targetOf } from "../../build/target";
 import { checkAzureLogin } from "../credentials";
@@ -110,7 +112,13 @@ export const register: RegisterCommand = (program) => {
       const stateDir = stateDirOf(options);
       const restore: (() => void)[] = [];
       let sandbox: SandboxArm | undefined;
+      let storage: SharedAzurite | undefined;
       try {
+        // The state's Azurite, owned before the sandbox loads its state file there: one process per state folder
+        // runs its storage, durable driver and sandbox (README "One state folder, one Azurite").
+        const configuredStorage = process.env.AzureWebJobsStorage ?? settings.Values?.AzureWebJobsStorage ?? "";
+        if (configuredStorage === "" || /UseDevelopmentStorage=true/i.test(configuredStorage))
+          storage = await ownStateAzurite(stateDir);
         if (sandboxed) {
           // The sandbox's endpoint wins over whatever local.settings.json names (the sample's empty endpoint
           // means the public cloud): `serve` without --subscription never reaches Azure.
@@ -139,7 +147,7 @@ export const register: RegisterCommand = (program) => {
           settingsFile,
           functionKeys,
           requireKeys: options.requireKeys ?? false,
-          azuriteLocation: path.join(stateDir, "azurite"),
+          ...(storage ? { storageConnectionString: storage.connectionString } : {}),
           ...(options.virtualTimers ? { durableClock: { kind: "virtual" as const } } : {}),
           ...(options.appRoot ? { appRoot: options.appRoot } : {}),
           log: (level, functionName, message) => {
@@ -171,6 +179,7 @@ export const register: RegisterCommand = (program) => {
         await host.stop();
       } finally {
         await sandbox?.close();
+        await storage?.stop();
         for (const undo of restore.reverse()) undo();
       }
     });
