@@ -44,6 +44,13 @@ export const DEFAULT_LATENCY_SECONDS: Readonly<Record<string, number>> = {
   "Microsoft.EventGrid/topics": 60,
 };
 
+/**
+ * A Virtual Network Manager commit (not a template resource: posted after the deployment that writes the
+ * configuration): "about 15–20 minutes" for a committed configuration to apply
+ * (learn.microsoft.com/azure/virtual-network-manager/concept-deployments); the lower figure.
+ */
+export const NETWORK_MANAGER_COMMIT_SECONDS = 15 * 60;
+
 /** Anything not listed: "most other resources 1–3 min". */
 export const FALLBACK_LATENCY_SECONDS = 120;
 

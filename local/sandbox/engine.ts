@@ -5,6 +5,7 @@ import { ArmHttpError } from "./http";
 import { key } from "./ids";
 import { deleteResourceTree } from "./resources";
 import { nextId, type SandboxContext, type TimedOp } from "./state";
+import { finishNetworkManagerCommit } from "./networkManager";
 import { finishUpgradeOp } from "./upgrade";
 
 /**
@@ -75,6 +76,9 @@ function finishOp(ctx: SandboxContext, op: TimedOp): void {
     case "clusterUpgrade":
       finishUpgradeOp(ctx, op);
       return;
+    case "networkManagerCommit":
+      finishNetworkManagerCommit(ctx, op);
+      break;
     case "whatIf":
     case "adhocBackup":
     case "validateRestore":

@@ -101,7 +101,8 @@ export interface TimedOp {
     | "adhocBackup"
     | "validateRestore"
     | "restore"
-    | "clusterUpgrade";
+    | "clusterUpgrade"
+    | "networkManagerCommit";
   target: string;
   startedAt: number;
   finishAt: number;
@@ -209,6 +210,21 @@ export interface SandboxData {
   clusters: Record<string, ClusterSim>;
   backup: BackupSim;
   sequence: number;
+  /** Virtual Network Manager commits in effect (or being applied), by manager id, region and commit type. */
+  networkManagerCommits?: Record<string, NetworkManagerCommitRecord>;
+}
+
+export interface NetworkManagerCommitRecord {
+  networkManagerId: string;
+  region: string;
+  commitType: string;
+  /** What the last commit asked for. */
+  configurationIds: string[];
+  /** What is in effect: the previous commit's until this one is applied. */
+  applied: string[];
+  status: "Deploying" | "Deployed" | "Failed";
+  commitTime: string;
+  errorMessage?: string;
 }
 
 export function emptyData(simNow: number): SandboxData {
