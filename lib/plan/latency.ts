@@ -46,8 +46,9 @@ export const DEFAULT_LATENCY_SECONDS: Readonly<Record<string, number>> = {
 
 /**
  * A Virtual Network Manager commit (not a template resource: posted after the deployment that writes the
- * configuration): "about 15–20 minutes" for a committed configuration to apply
- * (learn.microsoft.com/azure/virtual-network-manager/concept-deployments); the lower figure.
+ * configuration). learn.microsoft.com/azure/virtual-network-manager/concept-deployments said "about 15-20 minutes
+ * depending on how large the configuration is" (preview); the current page says "a few minutes". An estimate: the
+ * preview's lower figure (the commit runs beside the clusters, off the critical path).
  */
 export const NETWORK_MANAGER_COMMIT_SECONDS = 15 * 60;
 
