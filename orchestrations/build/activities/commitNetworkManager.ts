@@ -24,7 +24,16 @@ function managerId(request: NetworkManagerCommitRequest): string {
 const sameIds = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((id) => b.some((other) => other.toLowerCase() === id.toLowerCase()));
 
-/** Where the commit stands in every target region: the least advanced region's state wins. */
+/** Every target region has exactly the request's configurations, in one of these states. */
+function everyRegion(
+  deployments: readonly NetworkManagerDeployment[],
+  request: NetworkManagerCommitRequest,
+  states: readonly NetworkManagerDeployment["status"][],
+): boolean {
+  return deployments.every((d) => states.includes(d.status) && sameIds(d.configurationIds, request.configurationIds));
+}
+
+/** What each target region has in effect (or is applying) for the request's commit type. */
 async function commitState(
   request: NetworkManagerCommitRequest,
   signal: AbortSignal,
@@ -47,14 +56,9 @@ export async function commitNetworkManager(
 ): Promise<StartDeploymentResult> {
   const current = await commitState(request, signal);
   if (!current.ok) return { kind: "failed", error: current.error };
-  if (
-    current.deployments.every((d) => d.status === "Deployed" && sameIds(d.configurationIds, request.configurationIds))
-  )
-    return { kind: "reused", outputs: {} };
-  // A commit of these configurations already under way (a resumed or handed-over build): poll it, post nothing.
-  if (
-    current.deployments.some((d) => d.status === "Deploying" && sameIds(d.configurationIds, request.configurationIds))
-  )
+  if (everyRegion(current.deployments, request, ["Deployed"])) return { kind: "reused", outputs: {} };
+  // A commit of these configurations already under way everywhere (a resumed or handed-over build): poll it.
+  if (everyRegion(current.deployments, request, ["Deployed", "Deploying"]))
     return { kind: "accepted", retryAfterSeconds: 30 };
   const posted = await new NetworkManagersAdapter(armConnection()).commit(
     managerId(request),
@@ -85,10 +89,9 @@ export async function getNetworkManagerCommitStatus(
         target: managerId(request),
       },
     };
-  const done = current.deployments.every(
-    (d) => d.status === "Deployed" && sameIds(d.configurationIds, request.configurationIds),
-  );
-  return done ? { state: "succeeded", outputs: {} } : { state: "running", retryAfterSeconds: 30 };
+  return everyRegion(current.deployments, request, ["Deployed"])
+    ? { state: "succeeded", outputs: {} }
+    : { state: "running", retryAfterSeconds: 30 };
 }
 
 registerActivity(Activities.commitNetworkManager, networkManagerCommitRequestSchema, (input, signal) =>
