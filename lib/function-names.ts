@@ -39,6 +39,8 @@ export const Activities = {
   lookupIstioRevision: "lookupIstioRevision",
   startDeployment: "startDeployment",
   getDeploymentStatus: "getDeploymentStatus",
+  commitNetworkManager: "commitNetworkManager",
+  getNetworkManagerCommitStatus: "getNetworkManagerCommitStatus",
   whatIfDeployment: "whatIfDeployment",
   cancelDeployment: "cancelDeployment",
   notifyBuildResult: "notifyBuildResult",

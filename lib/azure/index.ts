@@ -54,3 +54,5 @@ export type { BackupInstanceInfo, RecoveryPointInfo, BackupJobInfo, DataProtecti
 export * from "./resources";
 export { DeploymentHistoryAdapter } from "./deploymentHistory";
 export type { DeploymentRecordInfo } from "./deploymentHistory";
+export { NetworkManagersAdapter, NETWORK_MANAGER_API_VERSION } from "./networkManagers";
+export type { NetworkManagerCommit, NetworkManagerDeployment } from "./networkManagers";

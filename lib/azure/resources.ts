@@ -177,7 +177,8 @@ export class ResourcesAdapter {
   }
 }
 
-function retryAfter(value: string | undefined): { retryAfterSeconds?: number } {
+/** ARM's Retry-After header in seconds, when it sent a usable one. */
+export function retryAfter(value: string | undefined): { retryAfterSeconds?: number } {
   const seconds = Number(value);
   return value !== undefined && Number.isFinite(seconds) && seconds >= 0 ? { retryAfterSeconds: seconds } : {};
 }

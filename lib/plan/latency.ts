@@ -44,6 +44,14 @@ export const DEFAULT_LATENCY_SECONDS: Readonly<Record<string, number>> = {
   "Microsoft.EventGrid/topics": 60,
 };
 
+/**
+ * A Virtual Network Manager commit (not a template resource: posted after the deployment that writes the
+ * configuration). learn.microsoft.com/azure/virtual-network-manager/concept-deployments said "about 15-20 minutes
+ * depending on how large the configuration is" (preview); the current page says "a few minutes". An estimate: the
+ * preview's lower figure (the commit runs beside the clusters, off the critical path).
+ */
+export const NETWORK_MANAGER_COMMIT_SECONDS = 15 * 60;
+
 /** Anything not listed: "most other resources 1–3 min". */
 export const FALLBACK_LATENCY_SECONDS = 120;
 

@@ -34,10 +34,11 @@ export function topologyReport(plan: Plan, spec: PlatformSpec): TopologyReport {
   );
   const n = spec.clusters.length;
   const topology = spec.network.topology;
-  const reason =
-    topology === "fullMesh"
-      ? `full mesh (NET-2): every VNet peers with the ${n - 1} others directly, ${peerings} peerings, one unit per VNet beside the clusters`
-      : `hub and spoke: the access host's VNet (${spec.access.hostCluster}) is the hub, ${peerings} peerings instead of full mesh's ${n * (n - 1)}; spokes reach each other only through the hub`;
+  const reason = {
+    fullMesh: `full mesh (NET-2): every VNet peers with the ${n - 1} others directly, ${peerings} peerings, one unit per VNet beside the clusters`,
+    hubAndSpoke: `hub and spoke: the access host's VNet (${spec.access.hostCluster}) is the hub, ${peerings} peerings instead of full mesh's ${n * (n - 1)}; spokes reach each other only through the hub`,
+    virtualNetworkManager: `Azure Virtual Network Manager mesh: the ${n} VNets are static members of one network group with a Mesh connectivity configuration (a connected group, no peerings instead of full mesh's ${n * (n - 1)}); one unit beside the clusters, in effect once the build has committed it`,
+  }[topology];
   const dominates =
     topology === "fullMesh" && clusterSeconds > 0 && longestPeeringSeconds >= DOMINANT_SHARE * clusterSeconds;
   return {
@@ -51,7 +52,8 @@ export function topologyReport(plan: Plan, spec: PlatformSpec): TopologyReport {
           warning:
             `network.topology fullMesh with ${n} clusters: each VNet writes ${n - 1} peerings one at a time ` +
             `(${(longestPeeringSeconds / 60).toFixed(1)} min against ${(clusterSeconds / 60).toFixed(1)} min for a cluster), ` +
-            `${peerings} in all; hubAndSpoke needs ${2 * (n - 1)}`,
+            `${peerings} in all; virtualNetworkManager (a connected group, no peerings) keeps every VNet directly ` +
+            `reachable, hubAndSpoke needs ${2 * (n - 1)}`,
         }
       : {}),
   };

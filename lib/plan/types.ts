@@ -34,4 +34,17 @@ export interface DeploymentUnit {
    * the expanded template): it paces status polling and scales the deployment's timeout.
    */
   expectedSeconds?: number;
+  /**
+   * Set on a unit whose resources take effect only once committed (Azure Virtual Network Manager): after the
+   * deployment succeeds the build posts the commit of the configuration the named output holds, and polls it.
+   */
+  commit?: NetworkManagerCommitSpec;
+}
+
+export interface NetworkManagerCommitSpec {
+  networkManager: string;
+  commitType: "Connectivity";
+  /** The unit's output holding the configuration's resource id. */
+  configurationOutput: string;
+  targetLocations: string[];
 }

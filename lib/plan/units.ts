@@ -153,6 +153,15 @@ export function unitName(spec: PlatformSpec, kind: string, cluster?: ClusterSpec
   return name;
 }
 
+/** The Virtual Network Manager of the environment, its network group of cluster VNets and its mesh configuration. */
+export function networkManagerNames(spec: PlatformSpec): {
+  name: string;
+  groupName: string;
+  configurationName: string;
+} {
+  return { name: `avnm-${spec.name}`, groupName: "clusters", configurationName: "clusters-mesh" };
+}
+
 /** The private DNS zone shared by every private API server of the environment (AKS-2, NET). */
 export function privateDnsZoneName(spec: PlatformSpec): string {
   return `privatelink.${spec.location}.azmk8s.io`;
@@ -317,9 +326,11 @@ export interface Peering {
 
 /**
  * The peerings written on `c`'s VNet under the spec's topology: full mesh, every other VNet (N−1 per VNet);
- * hub and spoke, the hub (the access host's VNet) peers with every spoke and each spoke only with the hub.
+ * hub and spoke, the hub (the access host's VNet) peers with every spoke and each spoke only with the hub; Virtual
+ * Network Manager, none (its connected group replaces them).
  */
 export function vnetPeerings(spec: PlatformSpec, c: ClusterSpec, host: ClusterSpec = hostCluster(spec)): Peering[] {
+  if (spec.network.topology === "virtualNetworkManager") return [];
   const remotes =
     spec.network.topology === "fullMesh" || c.name === host.name
       ? spec.clusters.filter((b) => b.name !== c.name)
@@ -471,6 +482,34 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       dependsOn: [
         ...new Set([networks.get(c.name)!, ...peerings.map((p) => networkUnitOfVnet(p.remoteVirtualNetwork)), dns]),
       ],
+    });
+  }
+  // Virtual Network Manager (AVNM): the manager, one group of every cluster VNet and a Mesh connectivity configuration
+  // in one unit beside the clusters; the build commits the configuration once the unit has deployed.
+  if (spec.network.topology === "virtualNetworkManager") {
+    const manager = networkManagerNames(spec);
+    add({
+      name: unitName(spec, "avnm"),
+      phase: "network",
+      scope: "resourceGroup",
+      resourceGroup: common,
+      template: "network-manager.json",
+      parameters: {
+        location: spec.location,
+        tags,
+        networkManager: {
+          ...manager,
+          subscriptionId: spec.subscriptionId,
+          virtualNetworks: spec.clusters.map((c) => c.network.vnetName),
+        },
+      },
+      dependsOn: [...networks.values()],
+      commit: {
+        networkManager: manager.name,
+        commitType: "Connectivity",
+        configurationOutput: "connectivityConfigurationId",
+        targetLocations: [spec.location],
+      },
     });
   }
   function networkUnitOfVnet(vnet: string): string {

@@ -272,9 +272,13 @@ export const platformSpecSchema = z.strictObject({
    * How the cluster VNets reach each other. `fullMesh` (NET-2): N·(N−1) peerings, fine for a few clusters;
    * `hubAndSpoke`: 2·(N−1) peerings between the access host's VNet (the hub: Bastion, jump VM) and every other VNet,
    * so spokes reach each other only through the hub. Each VNet's peerings are their own deployment beside the clusters.
+   * `virtualNetworkManager`: no peerings; an Azure Virtual Network Manager mesh connectivity configuration over a
+   * network group of every cluster VNet (a connected group), in effect once committed.
    */
   network: z
-    .strictObject({ topology: z.enum(["fullMesh", "hubAndSpoke"]).default("fullMesh") })
+    .strictObject({
+      topology: z.enum(["fullMesh", "hubAndSpoke", "virtualNetworkManager"]).default("fullMesh"),
+    })
     .default({ topology: "fullMesh" }),
   access: accessSchema,
   shared: sharedServicesSchema,

@@ -5,6 +5,7 @@ import { ArmHttpError } from "./http";
 import { key } from "./ids";
 import { deleteResourceTree } from "./resources";
 import { nextId, type SandboxContext, type TimedOp } from "./state";
+import { finishNetworkManagerCommit } from "./networkManager";
 import { finishUpgradeOp } from "./upgrade";
 
 /**
@@ -78,6 +79,9 @@ function finishOp(ctx: SandboxContext, op: TimedOp): void {
     case "stopProtection":
     case "suspendBackups":
       applyProtectionChange(ctx, op.target, op.kind === "stopProtection" ? "stop" : "suspend");
+      break;
+    case "networkManagerCommit":
+      finishNetworkManagerCommit(ctx, op);
       break;
     case "whatIf":
     case "adhocBackup":

@@ -30,6 +30,7 @@ import { listRoleAssignments } from "./roleAssignments";
 import { key, parseResourceId } from "./ids";
 import { latencySecondsForType } from "../../lib/plan/latency";
 import { commitResource } from "./resources";
+import { commitNetworkManager, effectiveConnectivity, listNetworkManagerDeploymentStatus } from "./networkManager";
 import {
   findResource,
   resourceView,
@@ -73,6 +74,7 @@ const S = "/subscriptions/([^/]+)";
 const RG = `${S}/resourcegroups/([^/]+)`;
 const DEP = "/providers/microsoft\\.resources/deployments/([^/]+)";
 const AKS = `${RG}/providers/microsoft\\.containerservice/managedclusters/([^/]+)`;
+const NETWORK_MANAGER = `${RG}/providers/microsoft\\.network/networkmanagers/([^/]+)`;
 const VAULT = `${RG}/providers/microsoft\\.dataprotection/backupvaults/([^/]+)`;
 
 function retryAfter(ctx: SandboxContext, finishAt: number): string {
@@ -136,6 +138,10 @@ function lroLocation(ctx: SandboxContext, req: ArmRequest, op: TimedOp, path: st
 
 function opResultsPath(ctx: SandboxContext, op: TimedOp): string {
   return `/subscriptions/${ctx.settings.subscriptionId}/operationresults/${op.id}`;
+}
+
+function managerPath(m: string[]): string {
+  return `/subscriptions/${m[1]!}/resourceGroups/${m[2]!}/providers/Microsoft.Network/networkManagers/${m[3]!}`;
 }
 
 function target(kind: "subscription" | "resourceGroup", m: string[]): DeploymentTarget {
@@ -325,6 +331,30 @@ const routes: [string, string, Handler][] = [
   ],
   ...deploymentRoutes("subscription", S),
   ...deploymentRoutes("resourceGroup", RG),
+  [
+    "POST",
+    `${NETWORK_MANAGER}/commit$`,
+    (ctx, req, m) => {
+      const op = commitNetworkManager(ctx, managerPath(m), req.body);
+      return lroLocation(ctx, req, op, opResultsPath(ctx, op));
+    },
+  ],
+  [
+    "POST",
+    `${NETWORK_MANAGER}/listdeploymentstatus$`,
+    (ctx, req, m) => ({ status: 200, body: listNetworkManagerDeploymentStatus(ctx, managerPath(m), req.body) }),
+  ],
+  [
+    "POST",
+    `${RG}/providers/microsoft\\.network/virtualnetworks/([^/]+)/listnetworkmanagereffectiveconnectivityconfigurations$`,
+    (ctx, _req, m) => ({
+      status: 200,
+      body: effectiveConnectivity(
+        ctx,
+        `/subscriptions/${m[1]!}/resourceGroups/${m[2]!}/providers/Microsoft.Network/virtualNetworks/${m[3]!}`,
+      ),
+    }),
+  ],
   [
     "GET",
     `${S}/operationresults/([^/]+)$`,

@@ -103,7 +103,8 @@ export interface TimedOp {
     | "restore"
     | "clusterUpgrade"
     | "stopProtection"
-    | "suspendBackups";
+    | "suspendBackups"
+    | "networkManagerCommit";
   target: string;
   startedAt: number;
   finishAt: number;
@@ -211,6 +212,21 @@ export interface SandboxData {
   clusters: Record<string, ClusterSim>;
   backup: BackupSim;
   sequence: number;
+  /** Virtual Network Manager commits in effect (or being applied), by manager id, region and commit type. */
+  networkManagerCommits?: Record<string, NetworkManagerCommitRecord>;
+}
+
+export interface NetworkManagerCommitRecord {
+  networkManagerId: string;
+  region: string;
+  commitType: string;
+  /** What the last commit asked for. */
+  configurationIds: string[];
+  /** What is in effect: the previous commit's until this one is applied. */
+  applied: string[];
+  status: "Deploying" | "Deployed" | "Failed";
+  commitTime: string;
+  errorMessage?: string;
 }
 
 export function emptyData(simNow: number): SandboxData {

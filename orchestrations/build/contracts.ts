@@ -31,6 +31,14 @@ export const deploymentUnitSchema = z.object({
   outputParameters: z.record(z.string(), z.object({ deployment: name, output: name })),
   dependsOn: z.array(name),
   expectedSeconds: z.number().nonnegative().optional(),
+  commit: z
+    .object({
+      networkManager: name,
+      commitType: z.literal("Connectivity"),
+      configurationOutput: name,
+      targetLocations: z.array(name).min(1),
+    })
+    .optional(),
 }) satisfies z.ZodType<DeploymentUnit>;
 
 const armErrorSchema: z.ZodType<ArmErrorInfo> = z.object({
@@ -118,6 +126,18 @@ export type DeploymentStatusResult =
   | { state: "running"; correlationId?: string; retryAfterSeconds: number }
   | { state: "succeeded"; correlationId?: string; outputs: Record<string, unknown> }
   | { state: "failed"; correlationId?: string; error: ArmErrorInfo };
+
+/** The commit of a Virtual Network Manager configuration a unit deployed (posted once that deployment succeeded). */
+export const networkManagerCommitRequestSchema = deploymentTargetSchema.extend({
+  /** The unit that deployed the manager: names the commit in progress and errors. */
+  unit: name,
+  resourceGroup: name,
+  networkManager: name,
+  commitType: z.literal("Connectivity"),
+  configurationIds: z.array(name).min(1),
+  targetLocations: z.array(name).min(1),
+});
+export type NetworkManagerCommitRequest = z.infer<typeof networkManagerCommitRequestSchema>;
 
 export type WhatIfResult =
   /** `outputs`: those of the deployment already in ARM under this name, so later what-ifs can use them. */

@@ -12,6 +12,7 @@ import {
   type OutputsByDeployment,
 } from "../../lib/plan/progress";
 import { Activities } from "../../lib/function-names";
+import { NETWORK_MANAGER_COMMIT_SECONDS } from "../../lib/plan/latency";
 import type { PlatformSpec } from "../../lib/spec";
 import {
   errorMessage,
@@ -29,6 +30,7 @@ import type {
   DeploymentRequest,
   DeploymentStatusResult,
   DeploymentTarget,
+  NetworkManagerCommitRequest,
   StartDeploymentResult,
   WhatIfResult,
 } from "./contracts";
@@ -95,6 +97,19 @@ export function* runDeploymentLoop(
   const finish = (name: string, patch: Partial<DeploymentProgress>) => {
     running.remove(name);
     progress.set(name, { ...progress.get(name)!, ...patch, endedAt: iso() });
+  };
+  // Units whose deployment succeeded and whose configuration takes effect only once committed (AVNM): they stay
+  // running until the commit is in effect, polled by the same schedule.
+  const committing = new Set<string>();
+  let toCommit: DeploymentUnit[] = [];
+  const succeeded = (unit: DeploymentUnit, patch: Partial<DeploymentProgress>) => {
+    if (unit.commit && options.mode !== "whatif" && !committing.has(unit.name)) {
+      running.remove(unit.name);
+      progress.set(unit.name, { ...progress.get(unit.name)!, ...patch });
+      toCommit.push(unit);
+      return;
+    }
+    finish(unit.name, { state: "succeeded", ...patch });
   };
 
   // Deployments handed over while running (e.g. from the parent orchestration) are polled, not restarted.
@@ -206,7 +221,7 @@ export function* runDeploymentLoop(
       switch (result.kind) {
         case "reused":
           outputs[unit.name] = result.outputs;
-          return finish(unit.name, { state: "succeeded", reused: true, ...correlation });
+          return succeeded(unit, { reused: true, ...correlation });
         case "failed":
           return finish(unit.name, { state: "failed", error: result.error, ...correlation });
         case "accepted":
@@ -214,13 +229,54 @@ export function* runDeploymentLoop(
           running.add(unit.name, unit, now(), result.retryAfterSeconds);
       }
     });
+    yield* commitRound();
+  }
+
+  /** Posts the commit of every unit whose deployment just succeeded and that needs one; polled like a deployment. */
+  function* commitRound(): Generator<Task, void, unknown> {
+    const units = toCommit;
+    toCommit = [];
+    if (units.length === 0) return;
+    const requests = units.map((unit) => commitRequestOf(unit, outputs[unit.name] ?? {}, options.target));
+    const settled = yield* settleAll(
+      context,
+      requests.map((r) =>
+        "unit" in r ? context.df.callActivityWithRetry(Activities.commitNetworkManager, transientRetry, r) : undefined,
+      ),
+    );
+    units.forEach((unit, i) => {
+      const request = requests[i]!;
+      if (!("unit" in request)) return finish(unit.name, { state: "failed", error: request });
+      const outcome = settled[i]!;
+      if (!outcome.ok) return finish(unit.name, { state: "failed", error: transientExhausted(outcome.error) });
+      const result = outcome.value as StartDeploymentResult;
+      if (result.kind === "reused") return finish(unit.name, { state: "succeeded" });
+      if (result.kind === "failed") return finish(unit.name, { state: "failed", error: result.error });
+      committing.add(unit.name);
+      running.add(
+        unit.name,
+        { ...unit, expectedSeconds: NETWORK_MANAGER_COMMIT_SECONDS },
+        now(),
+        result.retryAfterSeconds,
+      );
+    });
   }
 
   function* pollRound(due: DeploymentUnit[]): Generator<Task, void, unknown> {
     const settled = yield* settleAll(
       context,
       due.map((unit) =>
-        context.df.callActivityWithRetry(Activities.getDeploymentStatus, transientRetry, refOf(unit, options.target)),
+        committing.has(unit.name)
+          ? context.df.callActivityWithRetry(
+              Activities.getNetworkManagerCommitStatus,
+              transientRetry,
+              commitRequestOf(unit, outputs[unit.name] ?? {}, options.target),
+            )
+          : context.df.callActivityWithRetry(
+              Activities.getDeploymentStatus,
+              transientRetry,
+              refOf(unit, options.target),
+            ),
       ),
     );
     for (const [i, unit] of due.entries()) {
@@ -232,16 +288,22 @@ export function* runDeploymentLoop(
       const status = outcome.value as DeploymentStatusResult;
       const correlation = status.correlationId !== undefined ? { correlationId: status.correlationId } : {};
       if (status.state === "succeeded") {
-        outputs[unit.name] = status.outputs;
-        finish(unit.name, { state: "succeeded", ...correlation });
+        if (!committing.has(unit.name)) outputs[unit.name] = status.outputs;
+        succeeded(unit, correlation);
       } else if (status.state === "failed") {
         finish(unit.name, { state: "failed", error: status.error, ...correlation });
       } else {
         if (running.overdue(unit.name) && !canceled) {
           const limit = running.limitSeconds(unit.name);
-          yield* settleAll(context, [
-            context.df.callActivityWithRetry(Activities.cancelDeployment, transientRetry, refOf(unit, options.target)),
-          ]);
+          // A commit has no cancel: it is reported as timed out and left to AVNM.
+          if (!committing.has(unit.name))
+            yield* settleAll(context, [
+              context.df.callActivityWithRetry(
+                Activities.cancelDeployment,
+                transientRetry,
+                refOf(unit, options.target),
+              ),
+            ]);
           finish(unit.name, {
             state: "failed",
             error: {
@@ -254,6 +316,7 @@ export function* runDeploymentLoop(
         }
       }
     }
+    yield* commitRound();
   }
 }
 
@@ -282,6 +345,30 @@ function refOf(unit: DeploymentUnit, target: DeploymentTarget): DeploymentRef {
     name: unit.name,
     scope: unit.scope,
     ...(unit.resourceGroup !== undefined ? { resourceGroup: unit.resourceGroup } : {}),
+  };
+}
+
+/** The commit a unit's deployment calls for, naming the configuration its output holds (an error when it has none). */
+function commitRequestOf(
+  unit: DeploymentUnit,
+  unitOutputs: Record<string, unknown>,
+  target: DeploymentTarget,
+): NetworkManagerCommitRequest | ArmErrorInfo {
+  const commit = unit.commit!;
+  const configurationId = unitOutputs[commit.configurationOutput];
+  if (typeof configurationId !== "string" || configurationId === "" || unit.resourceGroup === undefined)
+    return {
+      code: "MissingOutput",
+      message: `deployment ${unit.name} has no '${commit.configurationOutput}' output to commit on ${commit.networkManager}`,
+    };
+  return {
+    ...target,
+    unit: unit.name,
+    resourceGroup: unit.resourceGroup,
+    networkManager: commit.networkManager,
+    commitType: commit.commitType,
+    configurationIds: [configurationId],
+    targetLocations: commit.targetLocations,
   };
 }
 

@@ -15,7 +15,7 @@ import {
   type ArmSchemas,
 } from "../../lib/check";
 import { repoRoot } from "../../lib/config";
-import { planDeployments, type PlanResource } from "../../lib/plan";
+import { buildPlan, planDeployments, type PlanResource } from "../../lib/plan";
 import { runCli } from "../helpers/cli";
 import { defaultPlan, specWith } from "./fixtures";
 
@@ -42,6 +42,23 @@ describe.skipIf(schemasDir === undefined)(
       expect(
         readdirSync(path.join(templatesDir, "arm")).filter((f) => f.endsWith(".json")).length,
       ).toBeGreaterThanOrEqual(10);
+    });
+
+    it("validates the Virtual Network Manager topology's manager, group, static members and Mesh configuration", () => {
+      const plan = buildPlan(specWith((spec) => (spec.network.topology = "virtualNetworkManager")));
+      const report = validatePlanSchemas(plan, schemas(), templatesDir);
+      expect(report.problems).toEqual([]);
+      expect(report.missing).toEqual([]);
+      const types = planDeployments(plan).flatMap((d) => d.resources.map((r) => r.type));
+      expect(types.filter((t) => t.startsWith("Microsoft.Network/networkManagers")).sort()).toEqual([
+        "Microsoft.Network/networkManagers",
+        "Microsoft.Network/networkManagers/connectivityConfigurations",
+        "Microsoft.Network/networkManagers/networkGroups",
+        "Microsoft.Network/networkManagers/networkGroups/staticMembers",
+        "Microsoft.Network/networkManagers/networkGroups/staticMembers",
+        "Microsoft.Network/networkManagers/networkGroups/staticMembers",
+      ]);
+      expect(types).not.toContain("Microsoft.Network/virtualNetworks/virtualNetworkPeerings");
     });
 
     it("finds a schema for the exact type and api-version of every deployed resource", () => {

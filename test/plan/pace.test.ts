@@ -75,10 +75,16 @@ describe("network topology", () => {
     const templatesDir = path.join(repoRoot(), "templates");
     const warnings = (spec: PlatformSpec) => checkPlan(buildPlan(spec), spec, { templatesDir }).warnings;
     expect(warnings(defaultSpec)).toEqual([]);
-    expect(warnings(fleetSpec(12)).join(" ")).toMatch(/fullMesh with 12 clusters.*132 in all; hubAndSpoke needs 22/);
+    expect(warnings(fleetSpec(12)).join(" ")).toMatch(
+      /fullMesh with 12 clusters.*132 in all; virtualNetworkManager \(a connected group, no peerings\).*hubAndSpoke needs 22/,
+    );
     expect(warnings(hub(12))).toEqual([]);
     const spokeCheck = checkPlan(buildPlan(hub(12)), hub(12), { templatesDir });
     expect(spokeCheck.requirements.filter((r) => r.problems.length > 0)).toEqual([]);
+    const avnm: PlatformSpec = { ...fleetSpec(12), network: { topology: "virtualNetworkManager" } };
+    expect(warnings(avnm)).toEqual([]);
+    const avnmCheck = checkPlan(buildPlan(avnm), avnm, { templatesDir });
+    expect(avnmCheck.requirements.filter((r) => r.problems.length > 0)).toEqual([]);
   });
 
   it("the text plan names the topology, and the irreducible chain beside the critical path", () => {
