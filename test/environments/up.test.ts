@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EnvironmentSummary } from "../../lib/api/environments";
+import type { SharedAzurite } from "../../local/azurite";
+import { ownStateAzurite } from "../../local/build/runner";
 import { SANDBOX_SUBSCRIPTION_ID } from "../../local/build/target";
 import { startLocalHost, type LocalHost } from "../../local/host";
 import { runCli } from "../helpers/cli";
@@ -15,6 +17,7 @@ import { runCli } from "../helpers/cli";
 describe("aks-platform up writes the registry of its target", () => {
   let dir: string;
   let host: LocalHost | undefined;
+  let azurite: SharedAzurite | undefined;
   const stateDir = () => path.join(dir, "state");
 
   beforeAll(() => {
@@ -22,6 +25,7 @@ describe("aks-platform up writes the registry of its target", () => {
   });
   afterAll(async () => {
     await host?.stop();
+    await azurite?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -33,10 +37,10 @@ describe("aks-platform up writes the registry of its target", () => {
     expect(up.code, up.stderr).toBe(0);
 
     // What `serve` does on this target: the app on the state folder's Azurite (the sandbox itself is not needed).
+    azurite = await ownStateAzurite(stateDir());
     host = await startLocalHost({
       port: 0,
-      storageConnectionString: "",
-      azuriteLocation: path.join(stateDir(), "azurite"),
+      storageConnectionString: azurite.connectionString,
       requireKeys: false,
       timers: false,
     });
