@@ -175,7 +175,7 @@ export function typeAndName(resourceId: string): { type: string; name: string } 
   return { type: types.join("/"), name: names.join("/") };
 }
 
-interface Flattened {
+export interface Flattened {
   path: string;
   change: DriftPropertyChange["change"];
   now?: unknown;
@@ -210,7 +210,45 @@ function flatten(changes: readonly WhatIfPropertyChange[], prefix: string, out: 
   }
 }
 
-type Counter = (reason: string) => void;
+/** Counts a change dropped as noise, by reason. */
+export type Counter = (reason: string) => void;
+
+/** A property change of a modified resource that survived the noise filter. */
+export type MeaningfulChange = Flattened & { severity: DriftSeverity };
+
+/**
+ * The property changes of one what-if `Modify` that mean something: what-if's documented false positives, read-only
+ * and server-managed paths, AKS-managed fields and server-defaulted properties dropped (each counted by `dropped`).
+ * Drift reads them as now → spec; `plan` reads the same leaves as before → after.
+ */
+export function meaningfulChanges(
+  resourceType: string,
+  delta: readonly WhatIfPropertyChange[],
+  dropped: Counter,
+): MeaningfulChange[] {
+  const leaves: Flattened[] = [];
+  flatten(delta, "", leaves, dropped);
+  const kept: MeaningfulChange[] = [];
+  for (const leaf of leaves) {
+    if (READ_ONLY_PATHS.some((re) => re.test(leaf.path))) {
+      dropped("read-only property");
+      continue;
+    }
+    if (AKS_TYPES.test(resourceType) && AKS_MANAGED_PATHS.some((re) => re.test(leaf.path))) {
+      dropped("AKS-managed field");
+      continue;
+    }
+    const severity = severityOf(resourceType, leaf.path);
+    // A property Azure fills in by itself shows as present now and absent from the template: server-defaulted,
+    // not drift, unless it is security-relevant or an element of a list the spec owns (an extra NSG rule).
+    if (leaf.change === "added" && !/\]$/.test(leaf.path) && severity !== "high") {
+      dropped("server-defaulted property");
+      continue;
+    }
+    kept.push({ ...leaf, severity });
+  }
+  return kept;
+}
 
 /**
  * Findings of one unit's what-if. `Ignore` (a resource the template does not hold; incremental mode keeps it),
@@ -252,34 +290,14 @@ export function findingsOfWhatIf(
       if (kind !== "nochange") dropped(`resource ${change.changeType}`);
       continue;
     }
-    const leaves: Flattened[] = [];
-    flatten(change.delta, "", leaves, dropped);
-    const kept: DriftPropertyChange[] = [];
-    for (const leaf of leaves) {
-      if (READ_ONLY_PATHS.some((re) => re.test(leaf.path))) {
-        dropped("read-only property");
-        continue;
-      }
-      if (AKS_TYPES.test(type) && AKS_MANAGED_PATHS.some((re) => re.test(leaf.path))) {
-        dropped("AKS-managed field");
-        continue;
-      }
-      const severity = severityOf(type, leaf.path);
-      // A property Azure fills in by itself shows as present now and absent from the template: server-defaulted,
-      // not drift, unless it is security-relevant or an element of a list the spec owns (an extra NSG rule).
-      if (leaf.change === "added" && !/\]$/.test(leaf.path) && severity !== "high") {
-        dropped("server-defaulted property");
-        continue;
-      }
-      kept.push({
-        path: leaf.path,
-        change: leaf.change,
-        ...(leaf.now !== undefined ? { now: leaf.now } : {}),
-        ...(leaf.spec !== undefined ? { spec: leaf.spec } : {}),
-        severity,
-        text: lineOf(leaf.path, leaf.change, leaf.now, leaf.spec),
-      });
-    }
+    const kept: DriftPropertyChange[] = meaningfulChanges(type, change.delta, dropped).map((leaf) => ({
+      path: leaf.path,
+      change: leaf.change,
+      ...(leaf.now !== undefined ? { now: leaf.now } : {}),
+      ...(leaf.spec !== undefined ? { spec: leaf.spec } : {}),
+      severity: leaf.severity,
+      text: lineOf(leaf.path, leaf.change, leaf.now, leaf.spec),
+    }));
     if (kept.length === 0) continue;
     findings.push({
       unit,

@@ -1,5 +1,6 @@
 import type { PlatformSpec } from "../spec/schema";
 import type { DeploymentUnit, PhaseName } from "./types";
+import type { PlannedResourceChange } from "./what-if";
 import { PHASES } from "./types";
 
 /**
@@ -25,6 +26,8 @@ export interface WhatIfSummary {
   ignore: number;
   /** `changeType: resourceId` lines for everything that is not NoChange/Ignore. */
   changes: string[];
+  /** Each resource with its action and the property paths that change (noise removed), for `plan` per resource. */
+  resources?: PlannedResourceChange[];
 }
 
 export interface DeploymentProgress {

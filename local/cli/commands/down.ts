@@ -18,7 +18,7 @@ import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "
 import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
-import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
+import { DEFAULT_SANDBOX_TIME_SCALE } from "../target-options";
 
 /**
  * `aks-platform down --cluster NAME` (RG-1): the teardown orchestration driven in this process through the local

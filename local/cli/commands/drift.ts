@@ -4,13 +4,13 @@ import { Orchestrations } from "../../../lib/function-names";
 import { buildDeploymentUnits } from "../../../lib/plan/units";
 import { defaultSpec, type PlatformSpec } from "../../../lib/spec";
 import type { DriftCheckInput, DriftCheckResult } from "../../../orchestrations/drift/contracts";
-import { runOrchestration, startLocalRuntime, type LocalRuntime } from "../../build/runner";
+import { runOrchestration, type LocalRuntime } from "../../build/runner";
 import { CliUsageError } from "../errors";
 import { outputFormat, printData } from "../output";
 import { describeSpecFailure, readSpec } from "../spec-input";
 import type { RegisterCommand } from "./index";
-import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
-import { DEFAULT_SANDBOX_TIME_SCALE, startAzureRuntime } from "./up";
+import { inSandbox, STATE_DIR_HELP } from "../../build/target";
+import { checkTarget, DEFAULT_SANDBOX_TIME_SCALE, startTargetRuntime } from "../target-options";
 import { environmentOnTarget } from "../target-environments";
 
 /**
@@ -72,15 +72,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
       "re-deploy every drifted unit from the spec (the build path, incremental: nothing is deleted), then check again",
     )
     .action(async (options: DriftOptions) => {
-      if (Boolean(options.sandbox) === (options.subscription !== undefined))
-        throw new CliUsageError(
-          "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
-        );
-      if (options.sandbox && options.armEndpoint !== undefined)
-        throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
-      const timeScale = Number(options.timeScale);
-      if (!Number.isFinite(timeScale) || timeScale <= 0)
-        throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
+      const { timeScale } = checkTarget(options);
       let fileSpec: PlatformSpec | undefined;
       if (options.spec !== undefined) {
         try {
@@ -97,18 +89,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
             `--env ${options.env}: the spec describes environment ${fileSpec.name} (give that environment's spec with --spec)`,
           );
       }
-      const stateDir = stateDirOf(options);
-      const runtime = options.sandbox
-        ? await startLocalRuntime({
-            stateDir,
-            timeScale,
-            sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID },
-          })
-        : await startAzureRuntime(
-            { ...(fileSpec ?? defaultSpec), subscriptionId: options.subscription! },
-            options,
-            stateDir,
-          );
+      const runtime = await startTargetRuntime(options, timeScale);
       try {
         // Without --spec: the environment as this target last built or registered it.
         const spec = fileSpec

@@ -9,7 +9,7 @@ import { SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP } from "../../build/target";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
 import { openTarget, type TargetOptions } from "./down";
-import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
+import { DEFAULT_SANDBOX_TIME_SCALE } from "../target-options";
 
 /**
  * `aks-platform restore` (OPS-7, cluster failure): the restore orchestration driven in this process through the

@@ -4,6 +4,7 @@ import { ARM_TOKEN_ENV } from "../../../lib/azure";
 import { DEFAULT_SANDBOX_DIR, startSandboxArm } from "../../sandbox";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
+import { parseNumber } from "../target-options";
 
 /** `aks-platform sandbox`: the sandbox ARM server on its own, for the local host or a second terminal. */
 
@@ -13,12 +14,6 @@ interface SandboxCommandOptions {
   timeScale: string;
   token?: string;
   memory?: boolean;
-}
-
-function parseNumber(text: string, what: string, check: (n: number) => boolean): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || !check(value)) throw new CliUsageError(`${what} "${text}" is not valid`);
-  return value;
 }
 
 function waitForSignal(): Promise<void> {

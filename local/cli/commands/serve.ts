@@ -13,7 +13,7 @@ import { checkAzureLogin } from "../credentials";
 import { CliUsageError } from "../errors";
 import { cliConventions, note, paint } from "../output";
 import type { RegisterCommand } from "./index";
-import { DEFAULT_SANDBOX_TIME_SCALE } from "./up";
+import { DEFAULT_SANDBOX_TIME_SCALE, parseNumber } from "../target-options";
 
 /**
  * `aks-platform serve`: the app's functions on a local Functions-compatible host, with the durable driver and
@@ -32,12 +32,6 @@ interface ServeOptions {
   armEndpoint?: string;
   requireKeys?: boolean;
   stateDir?: string;
-}
-
-function parseNumber(text: string, what: string, check: (n: number) => boolean): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || !check(value)) throw new CliUsageError(`${what} "${text}" is not valid`);
-  return value;
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { Option } from "commander";
-import { azureContext, isLoopbackUrl } from "../../../lib/azure";
+import { azureContext } from "../../../lib/azure";
 import { EnvironmentRegistry } from "../../../lib/environments";
 import {
   buildInstanceId,
@@ -20,7 +20,7 @@ import {
 } from "../../../lib/plan/progress";
 import { buildPlan, criticalPath, renderPlanText } from "../../../lib/plan";
 import { makespanSeconds } from "../../../lib/plan/timeline";
-import { UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
+import type { PlatformSpec } from "../../../lib/spec";
 import { writeBuildReport } from "../../build/report";
 import {
   interruption,
@@ -29,7 +29,6 @@ import {
   recordRun,
   runBuild,
   runningDeployments,
-  startLocalRuntime,
   type BuildOutcome,
   type LocalRuntime,
   type RunRecord,
@@ -38,16 +37,9 @@ import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import { BuildProgressView } from "../progress";
 import { readSpec } from "../spec-input";
-import {
-  inSandbox,
-  SANDBOX_SUBSCRIPTION_ID,
-  STATE_DIR_HELP,
-  stateDirOf,
-  targetOf,
-  targetReportDir,
-} from "../../build/target";
-import { cliConventions } from "../output";
-import { checkAzureLogin } from "../credentials";
+import { knownStateDirs, STATE_DIR_HELP, stateDirOf, targetOf, targetReportDir } from "../../build/target";
+import { cliConventions, note, outputFormat, printData } from "../output";
+import { addTargetOptions, checkTarget, specOnTarget, startTargetRuntime } from "../target-options";
 import type { RegisterCommand } from "./index";
 
 /**
@@ -62,123 +54,138 @@ interface UpOptions {
   sandbox?: boolean;
   armEndpoint?: string;
   yes?: boolean;
-  timeScale: string;
+  timeScale?: string;
   report?: string;
   fresh?: boolean;
   whatif?: boolean;
   stateDir?: string;
 }
 
-export const DEFAULT_SANDBOX_TIME_SCALE = 120;
-
 export const register: RegisterCommand = (program, setExitCode) => {
-  program
+  const up = program
     .command("up")
     .description(
       "Build (or resume building) the platform of a spec: against the local sandbox ARM, or a real subscription.",
     )
     .option("--spec <file>", "platform spec (JSON or YAML); default: the seed spec k8s-demo")
-    .option("--sandbox", "build against the local sandbox ARM (no Azure account; time-scaled)")
-    .option("--subscription <id>", "build in this Azure subscription (DefaultAzureCredential)")
-    .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
     .option("--yes", "do not ask for confirmation before deploying to Azure")
     .option("--whatif", "only run ARM what-if for every deployment; change nothing")
-    .addOption(
-      new Option("--time-scale <factor>", "sandbox: simulated seconds per real second").default(
-        String(DEFAULT_SANDBOX_TIME_SCALE),
-      ),
-    )
     .option("--report <dir>", "where to write the report (default: .local/reports/<target>/<environment>)")
-    .option("--fresh", "sandbox: forget every earlier sandbox run and its simulated resources first")
-    .option("--state-dir <dir>", STATE_DIR_HELP)
-    .action(async (options: UpOptions) => {
-      if (Boolean(options.sandbox) === (options.subscription !== undefined)) {
-        throw new CliUsageError(
-          "choose exactly one target: --sandbox (local, no account) or --subscription ID (Azure)",
-        );
-      }
-      if (options.sandbox && options.armEndpoint)
-        throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
-      const timeScale = Number(options.timeScale);
-      if (!Number.isFinite(timeScale) || timeScale <= 0) {
-        throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
-      }
-
-      const given = await readSpec(options.spec);
-      const spec: PlatformSpec =
-        options.subscription !== undefined ? { ...given, subscriptionId: options.subscription } : inSandbox(given);
-
-      const stateDir = stateDirOf(options);
-      const runtime = options.sandbox
-        ? await startLocalRuntime({
-            stateDir,
-            fresh: options.fresh ?? false,
-            timeScale,
-            sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID },
-          })
-        : await startAzureRuntime(spec, options, stateDir);
-      // A what-if is not the build: it leaves the record of the build's own `up` (and its resume command) alone.
-      if (!options.whatif) recordRun(stateDir, process.argv.slice(2));
-      let stopping = false;
-      const stopOnSignal = (signal: NodeJS.Signals) => {
-        if (stopping) return stopNow(signal, spec, options);
-        stopping = true;
-        void interrupted(runtime, stateDir, spec, options, signal);
-      };
-      process.on("SIGINT", stopOnSignal);
-      process.on("SIGTERM", stopOnSignal);
-      try {
-        const code = await buildWith(runtime, spec, options);
-        setExitCode(code);
-      } finally {
-        process.off("SIGINT", stopOnSignal);
-        process.off("SIGTERM", stopOnSignal);
-        await runtime.stop();
-      }
-    });
+    .option("--fresh", "sandbox: forget every earlier sandbox run and its simulated resources first");
+  addTargetOptions(up, {
+    sandbox: "build against the local sandbox ARM (no Azure account; time-scaled)",
+    subscription: "build in this Azure subscription (DefaultAzureCredential)",
+  }).action(async (options: UpOptions) => {
+    const { timeScale } = checkTarget(options);
+    const spec = specOnTarget(await readSpec(options.spec), options);
+    const stateDir = stateDirOf(options);
+    const runtime = await startTargetRuntime(options, timeScale, { fresh: options.fresh ?? false });
+    // A what-if is not the build: it leaves the record of the build's own `up` (and its resume command) alone.
+    if (!options.whatif) recordRun(stateDir, process.argv.slice(2));
+    let stopping = false;
+    const stopOnSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return stopNow(signal, spec, options);
+      stopping = true;
+      void interrupted(runtime, stateDir, spec, options, signal);
+    };
+    process.on("SIGINT", stopOnSignal);
+    process.on("SIGTERM", stopOnSignal);
+    try {
+      const code = await buildWith(runtime, spec, options);
+      setExitCode(code);
+    } finally {
+      process.off("SIGINT", stopOnSignal);
+      process.off("SIGTERM", stopOnSignal);
+      await runtime.stop();
+    }
+  });
 
   program
     .command("status")
     .description(
-      "Show the last build of an environment on this machine (progress, failures): on the sandbox, a subscription, or every target with a build of it.",
+      "Show the last build of an environment on this machine (progress, failures): on the sandbox, a subscription, or (no target given) the first target with a build of it.",
     )
     .option("--env <name>", "environment name", "k8s-demo")
+    .option("--sandbox", "the sandbox's builds (`up --sandbox`)")
+    .option("--subscription <id>", "the builds `up --subscription ID` ran from this machine")
+    .option("--arm-endpoint <url>", "with --subscription: the ARM endpoint those builds used")
     .option("--state-dir <dir>", STATE_DIR_HELP)
-    .addOption(new Option("--format <format>", "output").choices(["json", "text"]).default("text"))
-    .action(async (options: { env: string; stateDir?: string; format: "json" | "text" }) => {
-      const stateDir = stateDirOf({ sandbox: true, ...options });
-      const runtime = await openBuildRecords(stateDir);
+    .addOption(new Option("--format <format>", "the same as -o json / -o table").choices(["json", "text"]))
+    .action(async (options: StatusOptions) => {
+      if (options.sandbox && options.subscription !== undefined)
+        throw new CliUsageError("choose one target: --sandbox or --subscription ID");
+      if (options.armEndpoint !== undefined && options.subscription === undefined)
+        throw new CliUsageError("--arm-endpoint needs --subscription (the subscription the builds ran in)");
+      const format = outputFormat(options.format);
+      const explicit = options.stateDir !== undefined || options.sandbox || options.subscription !== undefined;
+      const candidates = explicit ? [stateDirOf(options)] : knownStateDirs();
+      const found: { stateDir: string; runtime: BuildRecords; view: InstanceView }[] = [];
       try {
-        // The build, never a what-if: a preview is not "the last build".
-        const view = await runtime.instances.get(buildInstanceId(options.env));
-        if (!view) {
-          process.stderr.write(`no build of ${options.env} has run on this machine\n`);
+        for (const stateDir of candidates) {
+          if (!explicit && found.length > 0) {
+            // Only asked whether other targets have one too: the first (the sandbox's) is the one shown.
+            const other = await openBuildRecords(stateDir);
+            const view = await other.instances.get(buildInstanceId(options.env)).finally(() => other.stop());
+            if (view)
+              note(
+                `(${options.env} was also built on target ${path.basename(stateDir)}: choose it with --subscription or --state-dir)`,
+              );
+            continue;
+          }
+          const runtime = await openBuildRecords(stateDir);
+          // The build, never a what-if: a preview is not "the last build".
+          const view = await runtime.instances.get(buildInstanceId(options.env));
+          if (view) found.push({ stateDir, runtime, view });
+          else await runtime.stop();
+        }
+        const shown = found[0];
+        if (!shown) {
+          const where = explicit ? ` on target ${path.basename(candidates[0]!)}` : " on this machine";
+          process.stderr.write(`no build of ${options.env} has run${where}\n`);
           setExitCode(1);
           return;
         }
+        const { stateDir, runtime, view } = shown;
         const status = await mergedStatus(view, runtime.instances);
         const stopped = isActive(view) ? interruption(stateDir) : undefined;
         const canceled = cancellationOf(view);
-        const shown = shownStatus(view, stopped);
         // A cluster torn down since the build: its deployments no longer describe anything that exists.
         const removals = new Map<string, ClusterRemoval>();
         for (const cluster of new Set((status?.deployments ?? []).flatMap((d) => d.cluster ?? []))) {
           const removal = await clusterRemoval(options.env, cluster, runtime.instances);
           if (removal) removals.set(cluster, removal);
         }
-        if (options.format === "json") {
-          process.stdout.write(
-            `${JSON.stringify({ ...view, runtimeStatus: shown, progress: status, ...(stopped ? { interrupted: stopped } : {}), removedClusters: Object.fromEntries(removals) }, null, 2)}\n`,
-          );
-        } else {
-          process.stdout.write(statusText(options.env, view, status, stopped, removals));
-        }
+        printData(
+          format,
+          {
+            environment: options.env,
+            target: path.basename(stateDir),
+            stateDir,
+            ...view,
+            runtimeStatus: shownStatus(view, stopped),
+            progress: status,
+            ...(stopped ? { interrupted: stopped } : {}),
+            removedClusters: Object.fromEntries(removals),
+          },
+          () => statusText(options.env, view, status, stopped, removals),
+        );
         setExitCode(!stopped && (isActive(view) || (view.runtimeStatus === "Completed" && !canceled)) ? 0 : 1);
       } finally {
-        await runtime.stop();
+        await Promise.all(found.map((f) => f.runtime.stop()));
       }
     });
 };
+
+interface StatusOptions {
+  env: string;
+  sandbox?: boolean;
+  subscription?: string;
+  armEndpoint?: string;
+  stateDir?: string;
+  format?: "json" | "text";
+}
+
+type BuildRecords = Awaited<ReturnType<typeof openBuildRecords>>;
 
 function shownStatus(view: InstanceView, stopped: RunRecord | undefined): string {
   if (stopped) return "Interrupted";
@@ -218,25 +225,6 @@ export function statusText(
   if (view.runtimeStatus === "Failed" && !deployments.some((d) => d.error))
     lines.push(`reason: ${typeof view.output === "string" ? view.output : JSON.stringify(view.output)}`);
   return `${lines.join("\n")}\n`;
-}
-
-export async function startAzureRuntime(
-  spec: PlatformSpec,
-  options: Pick<UpOptions, "armEndpoint">,
-  stateDir: string,
-): Promise<LocalRuntime> {
-  if (spec.subscriptionId === UNSET_SUBSCRIPTION_ID)
-    throw new CliUsageError("--subscription needs a real subscription id");
-  if (options.armEndpoint !== undefined) {
-    if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN) {
-      throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
-    }
-    process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
-  }
-  // The login first: without it nothing below can work, and it would only show up later as a failed deployment.
-  await checkAzureLogin(process.env.AKS_PLATFORM_ARM_ENDPOINT || undefined);
-  // Durable state stays on this machine (Azurite); ARM calls go to Azure with DefaultAzureCredential.
-  return startLocalRuntime({ stateDir, timeScale: 1 });
 }
 
 async function buildWith(runtime: LocalRuntime, spec: PlatformSpec, options: UpOptions): Promise<number> {
@@ -311,7 +299,7 @@ function printWhatIf(deployments: readonly DeploymentProgress[]): void {
 
 function printWhatIfSummary(spec: PlatformSpec, outcome: BuildOutcome): void {
   const deployments = outcome.status?.deployments ?? [];
-  const total = (key: keyof Omit<WhatIfSummary, "changes">) =>
+  const total = (key: keyof Omit<WhatIfSummary, "changes" | "resources">) =>
     deployments.reduce((sum, d) => sum + (d.whatIf?.[key] ?? 0), 0);
   const failed = deployments.filter((d) => d.state === "failed");
   process.stdout.write(

@@ -4,6 +4,7 @@ import { PLAN_TENANT_ID } from "../../../lib/plan";
 import { isMissingOutput, type WhatIfSummary } from "../../../lib/plan/progress";
 import { deploymentRequestSchema, type DeploymentRequest, type WhatIfResult } from "../contracts";
 import { registerActivity } from "../../shared/boundary";
+import { plannedChanges } from "../../../lib/plan/what-if";
 import { adapterRef, deploymentsFor, toErrorInfo } from "../../shared/arm";
 import { readTemplate } from "../../shared/templates";
 
@@ -38,7 +39,15 @@ export async function whatIfDeployment(request: DeploymentRequest, signal: Abort
     }
     return { kind: "failed", error: toErrorInfo(result.error) };
   }
-  const summary: WhatIfSummary = { create: 0, modify: 0, delete: 0, noChange: 0, ignore: 0, changes: [] };
+  const summary: WhatIfSummary = {
+    create: 0,
+    modify: 0,
+    delete: 0,
+    noChange: 0,
+    ignore: 0,
+    changes: [],
+    resources: plannedChanges(result.value),
+  };
   for (const change of result.value) {
     const type = change.changeType.toLowerCase();
     if (type === "create") summary.create++;
@@ -81,6 +90,7 @@ function creationsOf(request: DeploymentRequest, template: unknown, why: string)
     noChange: 0,
     ignore: 0,
     changes: [`(${why}: everything below is created)`, ...resources.map((r) => `Create: ${r.id}`)],
+    resources: resources.map((r) => ({ resourceId: r.id, action: "create" })),
   };
 }
 
