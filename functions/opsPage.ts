@@ -14,9 +14,11 @@ import {
   opsPageHeaders,
   renderOpsPage,
   versionedAssets,
+  workflowClock,
   type OpsPageAssets,
 } from "../lib/api/overview-page";
 import { methodNotAllowed, routeNames } from "../lib/api/http";
+import { renderRunbooksPage, RUNBOOKS_ROUTE, runbooksUrlFor } from "../lib/api/runbooks";
 import { TLS_CERT_SECRET } from "../lib/ops/reactions";
 import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "../orchestrations/reactions/activities/scanTlsSecrets";
 import { reportContainer } from "../orchestrations/backup/activities/writeBackupReport";
@@ -76,7 +78,19 @@ export function opsPage(request: HttpRequest): HttpResponseInit {
   return {
     status: 200,
     headers: opsPageHeaders(),
-    body: renderOpsPage(route.names.env, { script: assets.script.name, style: assets.style.name }),
+    body: renderOpsPage(route.names.env, { script: assets.script.name, style: assets.style.name }, workflowClock()),
+  };
+}
+
+/** `GET /api/runbooks`: the README's runbooks (its Operate section), for the links of the page and the alerts. */
+export function runbooksPage(request: HttpRequest): HttpResponseInit {
+  if (request.method.toUpperCase() !== "GET") return toHttpResponse(methodNotAllowed(request.method, ["GET"]));
+  const readme = path.join(assetDir(), "README.md");
+  if (!existsSync(readme)) return NOT_BUILT;
+  return {
+    status: 200,
+    headers: { ...opsPageHeaders(), "Cache-Control": "public, max-age=300" },
+    body: renderRunbooksPage(readFileSync(readme, "utf8")),
   };
 }
 
@@ -108,7 +122,19 @@ function keyVaultReadable(): boolean {
   return Boolean(process.env["WEBSITE_INSTANCE_ID"] || process.env[KEYVAULT_URL_SETTING]?.trim());
 }
 
-export function overviewSources(client: DurableClient, environments: OverviewSources["environments"]): OverviewSources {
+/**
+ * Where the ops page's runbook links point: `AKS_PLATFORM_RUNBOOK_URL` when set, else this app's own runbooks page
+ * (absolute, from the address the request came to), so a link never 404s.
+ */
+function runbooksBase(requestUrl: string): string | undefined {
+  return runbookBaseUrl() ?? runbooksUrlFor(requestUrl);
+}
+
+export function overviewSources(
+  client: DurableClient,
+  environments: OverviewSources["environments"],
+  runbooks?: string,
+): OverviewSources {
   return {
     builds: durableBuildInstances(client),
     environments,
@@ -161,13 +187,13 @@ export function overviewSources(client: DurableClient, environments: OverviewSou
           },
         }
       : {}),
-    ...(runbookBaseUrl() !== undefined ? { runbookBaseUrl: runbookBaseUrl() } : {}),
+    ...(runbooks !== undefined ? { runbookBaseUrl: runbooks } : {}),
     now: () => new Date(),
   };
 }
 
 export async function opsData(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const sources = overviewSources(df.getClient(context), await environmentRegistry());
+  const sources = overviewSources(df.getClient(context), await environmentRegistry(), runbooksBase(request.url));
   return toHttpResponse(await handleOpsData(toApiRequest(request), sources));
 }
 
@@ -184,6 +210,14 @@ app.http(Functions.opsAsset, {
   // Static script and style of the page, the same for every environment: no data, so no key.
   authLevel: "anonymous",
   handler: opsAsset,
+});
+
+app.http(Functions.runbooks, {
+  route: RUNBOOKS_ROUTE,
+  methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+  // The README's runbooks, the same for every deployment: no data, so no key (a link in an alert must open).
+  authLevel: "anonymous",
+  handler: runbooksPage,
 });
 
 app.http(Functions.opsData, {

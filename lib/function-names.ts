@@ -95,6 +95,7 @@ export const Functions = {
   opsPage: "opsPage",
   opsData: "opsData",
   opsAsset: "opsAsset",
+  runbooks: "runbooks",
   restoreClusterRequest: "restoreClusterRequest",
   deleteCluster: "deleteCluster",
   eventgridResources: "eventgridResources",

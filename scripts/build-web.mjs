@@ -2,6 +2,7 @@
 // from node_modules, nothing loaded from a CDN. functions/opsPage.ts inlines both into the page it serves.
 // Usage: node scripts/build-web.mjs [--outdir DIR]
 import { build } from "esbuild";
+import { copyFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,6 +28,8 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
 });
+// The README travels with the page: the app serves its runbooks (the Operate section) at /api/runbooks.
+copyFileSync(path.join(root, "README.md"), path.join(outdir, "README.md"));
 const sizes = Object.entries(result.metafile.outputs).map(
   ([file, out]) => `${path.relative(root, file)} ${(out.bytes / 1024).toFixed(0)} KiB`,
 );

@@ -96,6 +96,21 @@ function utc(iso: string | undefined): string {
   return `${new Date(iso).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
+/**
+ * A time the workflows recorded, in real UTC. A local host run with `--time-scale N` gives the workflows a clock N
+ * times faster than the wall clock from its start (`data-clock="N@start"` on the page); mapped back, an event shows
+ * when it happened, not hours in the future. Deployed (no data-clock) it is `utc` as is.
+ */
+const clock = /^([\d.]+)@(.+)$/.exec(document.body.dataset["clock"] ?? "");
+function workflowUtc(iso: string | undefined): string {
+  if (!clock || iso === undefined) return utc(iso);
+  const factor = Number(clock[1]);
+  const origin = Date.parse(clock[2]!);
+  const at = Date.parse(iso);
+  if (!(factor > 0) || !Number.isFinite(origin) || !(at > origin)) return utc(iso);
+  return utc(new Date(origin + (at - origin) / factor).toISOString());
+}
+
 function duration(seconds: number | undefined): string {
   if (seconds === undefined) return "—";
   if (seconds < 60) return `${seconds} s`;
@@ -167,7 +182,7 @@ function canceledBanner(canceled: NonNullable<ProvisioningPanel["canceled"]>): H
   return h(
     "p",
     { class: "banner canceled", role: "status" },
-    `⊘ Build canceled (requested ${utc(canceled.requestedAt)}). `,
+    `⊘ Build canceled (requested ${workflowUtc(canceled.requestedAt)}). `,
     `Cancelled in ARM: ${list(canceled.cancelledInArm)}. `,
     `Awaited to their end: ${list(canceled.awaited)}. `,
     `Never started: ${list(canceled.notStarted)}. `,
@@ -196,7 +211,7 @@ async function provisioning(data: ProvisioningPanel): Promise<Node[]> {
   const summary = h(
     "p",
     {},
-    `Mode ${data.mode}, started ${utc(data.startedAt)}, last update ${utc(data.lastUpdatedTime)}, span ${duration(Math.round(data.makespanSeconds))}. `,
+    `Mode ${data.mode}, started ${workflowUtc(data.startedAt)}, last update ${workflowUtc(data.lastUpdatedTime)}, span ${duration(Math.round(data.makespanSeconds))}. `,
     `${data.counts.succeeded} succeeded, ${data.counts.failed} failed, ${data.counts.running} running, ${data.counts.pending} pending, ${data.counts.skipped} skipped.`,
   );
   const rows = data.deployments.map((d) =>
@@ -206,7 +221,7 @@ async function provisioning(data: ProvisioningPanel): Promise<Node[]> {
         d.phase,
         d.cluster ?? "shared",
         badge(d.state, d.reused ? `${d.state} (unchanged)` : d.state),
-        utc(d.startedAt),
+        workflowUtc(d.startedAt),
         duration(d.durationSeconds),
         d.error ? [`${d.error.code}: ${d.error.message}`, ...d.error.causes].join(" — ") : "",
       ],
@@ -277,7 +292,7 @@ function clusters(data: ClusterRow[]): Node[] {
                 {},
                 "Latest watch: ",
                 badge(latest.outcome ?? latest.runtimeStatus, latest.outcome ?? latest.phase ?? latest.runtimeStatus),
-                ` ${utc(latest.at)}${latest.reason ? `: ${latest.reason}` : ""}`,
+                ` ${workflowUtc(latest.at)}${latest.reason ? `: ${latest.reason}` : ""}`,
               )
             : h("p", { class: "muted" }, "No eviction watch in the last 14 days."),
         );
@@ -290,7 +305,7 @@ function events(data: EventRow[]): Node[] {
   const rows = data.map((e) =>
     row(
       [
-        utc(e.occurredAt ?? e.startedAt),
+        e.occurredAt !== undefined ? utc(e.occurredAt) : workflowUtc(e.startedAt),
         e.kind,
         e.cluster ?? "—",
         e.what,
@@ -376,7 +391,7 @@ function backups(data: BackupsPanel): Node[] {
       h(
         "p",
         {},
-        `Latest report ${utc(latest.generatedAt)}: `,
+        `Latest report ${workflowUtc(latest.generatedAt)}: `,
         badge("healthy", `${latest.healthy} healthy`),
         " ",
         latest.unhealthy > 0 ? badge("unhealthy", `${latest.unhealthy} not healthy`) : "none unhealthy",
@@ -428,7 +443,7 @@ function drift(data: DriftPanel): Node[] {
     h(
       "p",
       {},
-      `Checked ${utc(data.checkedAt)} (${data.trigger}, ${data.units.length} units): `,
+      `Checked ${workflowUtc(data.checkedAt)} (${data.trigger}, ${data.units.length} units): `,
       data.findings.length === 0
         ? badge("healthy", "no drift")
         : badge("unhealthy", `${data.findings.length} resource(s) drifted, severity ${data.severity}`),
@@ -477,7 +492,7 @@ function upgrades(data: UpgradesPanel): Node[] {
     h(
       "p",
       {},
-      `Started ${utc(run.startedAt)}${run.endedAt ? `, ended ${utc(run.endedAt)}` : ""}. ${run.problems.join(" ")}`,
+      `Started ${workflowUtc(run.startedAt)}${run.endedAt ? `, ended ${workflowUtc(run.endedAt)}` : ""}. ${run.problems.join(" ")}`,
     ),
   ];
   const rows = run.stages.flatMap((stage) =>

@@ -125,8 +125,31 @@ export function opsPageHeaders(): Record<string, string> {
  * The page at `/api/environments/{env}/ops`; `assetNames` are the versioned file names, linked relative to the
  * page so they resolve under whatever route prefix the host uses.
  */
-export function renderOpsPage(environment: string, assetNames: { script: string; style: string }): string {
+/** A local host's fast workflow clock: `factor` times the wall clock since `origin` (ISO). */
+export interface WorkflowClock {
+  factor: number;
+  origin: string;
+}
+
+/** Set by the local host run with `--time-scale` (never in Azure): `factor@origin` of its durable clock. */
+export const WORKFLOW_CLOCK_SETTING = "AKS_PLATFORM_LOCAL_WORKFLOW_CLOCK";
+
+/** The local host's workflow clock, when it runs faster than the wall clock. */
+export function workflowClock(env: NodeJS.ProcessEnv = process.env): WorkflowClock | undefined {
+  const match = /^([\d.]+)@(.+)$/.exec(env[WORKFLOW_CLOCK_SETTING] ?? "");
+  if (!match) return undefined;
+  const factor = Number(match[1]);
+  if (!(factor > 0) || factor === 1 || !Number.isFinite(Date.parse(match[2]!))) return undefined;
+  return { factor, origin: match[2]! };
+}
+
+export function renderOpsPage(
+  environment: string,
+  assetNames: { script: string; style: string },
+  clock?: WorkflowClock,
+): string {
   const env = escapeHtml(environment);
+  const clockAttribute = clock ? ` data-clock="${escapeHtml(`${clock.factor}@${clock.origin}`)}"` : "";
   const nav = PANELS.map((p) => `<li><a href="#${p}">${escapeHtml(TITLES[p])}</a></li>`).join("");
   const sections = PANELS.map(
     (p) => `
@@ -146,7 +169,7 @@ export function renderOpsPage(environment: string, assetNames: { script: string;
 <link rel="stylesheet" href="../../${OPS_ASSETS_ROUTE}/${escapeHtml(assetNames.style)}">
 <script defer src="../../${OPS_ASSETS_ROUTE}/${escapeHtml(assetNames.script)}"></script>
 </head>
-<body data-environment="${env}">
+<body data-environment="${env}"${clockAttribute}>
 <a class="skip-link" href="#main">Skip to content</a>
 <header class="page-header">
   <h1>Operations: ${env}</h1>

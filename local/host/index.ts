@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { azureContext, prepareAzureContext, type HostStorage } from "../../lib/azure";
 import { startAzurite, type AzuriteHandle } from "../azurite";
 import { trustLocalCa } from "../trust";
+import { WORKFLOW_CLOCK_SETTING } from "../../lib/api/overview-page";
 import { resolveKeyVaultReferences } from "./deployed-settings";
 import { createClock, type ClockOptions } from "../durable/clock";
 import { DurableDriver } from "../durable/driver";
@@ -241,6 +242,9 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     if (typeof connectionString === "string" && process.env.AzureWebJobsStorage !== connectionString)
       setEnv("AzureWebJobsStorage", connectionString);
 
+    if (options.durableClock === undefined && timeScale !== 1)
+      // The ops page maps the workflows' fast clock back to the wall clock (times in real UTC).
+      setEnv(WORKFLOW_CLOCK_SETTING, `${timeScale}@${new Date().toISOString()}`);
     const driver = new DurableDriver({
       connectionString,
       ...(options.taskHub ? { taskHub: options.taskHub } : {}),

@@ -81,7 +81,7 @@ describe("aks-platform up, stopped and previewed", () => {
       else expect(errors).toContain("SIGINT again: exiting now.");
       expect(errors).toContain(`Resume: aks-platform ${args.join(" ")}`);
 
-      const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir]);
+      const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir, "-o", "table"]);
       expect(status.stdout).toMatch(/^k8s-demo: Interrupted /);
       expect(status.stdout).toContain(`interrupted by SIGINT at `);
       expect(status.stdout).toContain(`resume with: aks-platform ${args.join(" ")}`);
@@ -115,7 +115,7 @@ describe("aks-platform up, stopped and previewed", () => {
       // Nor the record of the build's own `up`: a later `status` must not offer the what-if as the resume command.
       expect(existsSync(path.join(stateDir, "up.json"))).toBe(false);
 
-      const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir]);
+      const status = await runCli(["status", "--env", "k8s-demo", "--state-dir", stateDir, "-o", "table"]);
       expect(status.stderr).toContain("no build of k8s-demo has run on this machine");
       expect(status.code).toBe(1);
     } finally {

@@ -21,6 +21,7 @@ import { seedBackupReports } from "./fixtures";
  */
 
 const chromiumMissing = chromiumMissingReason();
+const testStarted = Date.now();
 
 const KEY = "ops-page-function-key";
 const ENV = defaultSpec.name;
@@ -243,6 +244,39 @@ describe.skipIf(chromiumMissing !== undefined)(
       expect(await page.locator("#runbooks a").count()).toBe(OPS_IDS.length);
 
       expect(errors).toEqual([]);
+      await context.close();
+    });
+
+    it("links runbooks absolutely to the app's own runbooks page, which opens without a key at the section", async () => {
+      const context = await newContext();
+      const { page } = await openPage(context);
+      const hrefs = await page.locator("#runbooks a").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+      expect(hrefs).toHaveLength(OPS_IDS.length);
+      for (const href of hrefs) expect(href).toMatch(new RegExp(`^${host.url}/api/runbooks#ops-\\d-[a-z-]+$`));
+      const eviction = hrefs.find((h) => h!.endsWith("#ops-2-spot-eviction"))!;
+      const runbooks = await context.newPage();
+      expect((await runbooks.goto(eviction))?.status()).toBe(200);
+      const heading = runbooks.locator("#ops-2-spot-eviction");
+      expect(await heading.textContent()).toBe("OPS-2 Spot eviction");
+      expect(await heading.isVisible()).toBe(true);
+      // Every runbook the app links to is a section of the page.
+      for (const href of hrefs) expect(await runbooks.locator(`[id='${href!.split("#")[1]}']`).count()).toBe(1);
+      await context.close();
+    });
+
+    it("shows when things happened in real UTC, not on the host's fast workflow clock", async () => {
+      const context = await newContext();
+      const { page } = await openPage(context);
+      const summary = (await page.locator("#provisioning p", { hasText: "Mode deploy, started" }).textContent()) ?? "";
+      const times = [...summary.matchAll(/(\d{4}-\d\d-\d\d \d\d:\d\d) UTC/g)].map((m) =>
+        Date.parse(`${m[1]!.replace(" ", "T")}:00Z`),
+      );
+      expect(times, summary).toHaveLength(2);
+      // The build ran a minute or two of wall time at E2E_SPEED× (hours of workflow time): shown as it happened.
+      for (const t of times) {
+        expect(t, summary).toBeLessThanOrEqual(Date.now() + 60_000);
+        expect(t, summary).toBeGreaterThanOrEqual(testStarted - 60_000);
+      }
       await context.close();
     });
 
