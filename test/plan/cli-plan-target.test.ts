@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { startSandboxArm } from "../../local/sandbox";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
 import type { TargetPlan } from "../../lib/plan/what-if";
@@ -62,6 +63,37 @@ describe("aks-platform plan on a target", () => {
     expect(lines.filter((l) => !l.startsWith("  = "))).toEqual([]);
     expect(r.stdout).toContain(`Plan: 0 to add, 0 to change, 0 to destroy (${lines.length} unchanged).`);
   }, 300_000);
+
+  it("status of the build on the chosen target: -o json|yaml|table, and a target without a build", async () => {
+    const json = await runCli(["status", "--env", "plan-cli", "--state-dir", stateDir, "-o", "json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const view = JSON.parse(json.stdout) as { environment: string; target: string; runtimeStatus: string };
+    expect(view).toMatchObject({ environment: "plan-cli", target: "state", runtimeStatus: "Completed" });
+    const yaml = await runCli(["status", "--env", "plan-cli", "--state-dir", stateDir, "-o", "yaml"]);
+    expect(parseYaml(yaml.stdout)).toMatchObject({ environment: "plan-cli", runtimeStatus: "Completed" });
+    const table = await runCli(["status", "--env", "plan-cli", "--state-dir", stateDir, "-o", "table"]);
+    expect(table.stdout).toMatch(/^plan-cli: Completed \(last update /);
+    expect(table.stdout).toMatch(/ {2}succeeded plan-cli-network\n/);
+
+    const elsewhere = await runCli([
+      "status",
+      "--env",
+      "plan-cli",
+      "--subscription",
+      "11111111-2222-4333-8444-555555555555",
+    ]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain(
+      "no build of plan-cli has run on target subscription-11111111-2222-4333-8444-555555555555",
+    );
+    for (const args of [
+      ["--sandbox", "--subscription", "11111111-2222-4333-8444-555555555555"],
+      ["--arm-endpoint", "https://x"],
+    ]) {
+      const wrong = await runCli(["status", ...args]);
+      expect(wrong.code, args.join(" ")).toBe(2);
+    }
+  }, 180_000);
 
   it("after a direct PUT that widens an NSG rule: ~ on the NSG with the property path before → after", async () => {
     const sandbox = await startSandboxArm({

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { Option } from "commander";
 import { azureContext } from "../../../lib/azure";
@@ -118,7 +119,9 @@ export const register: RegisterCommand = (program, setExitCode) => {
         throw new CliUsageError("--arm-endpoint needs --subscription (the subscription the builds ran in)");
       const format = outputFormat(options.format);
       const explicit = options.stateDir !== undefined || options.sandbox || options.subscription !== undefined;
-      const candidates = explicit ? [stateDirOf(options)] : knownStateDirs();
+      const chosen = stateDirOf(options);
+      // A target never used here has no builds: nothing to open (and no folder to leave behind).
+      const candidates = explicit ? (existsSync(chosen) ? [chosen] : []) : knownStateDirs();
       const found: { stateDir: string; runtime: BuildRecords; view: InstanceView }[] = [];
       try {
         for (const stateDir of candidates) {
@@ -140,7 +143,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
         }
         const shown = found[0];
         if (!shown) {
-          const where = explicit ? ` on target ${path.basename(candidates[0]!)}` : " on this machine";
+          const where = explicit ? ` on target ${path.basename(chosen)}` : " on this machine";
           process.stderr.write(`no build of ${options.env} has run${where}\n`);
           setExitCode(1);
           return;
