@@ -3,27 +3,17 @@
 // does once per interval) and the sandbox counts the requests. Per hour = one sweep per `drift.sweepIntervalHours`
 // (events add one targeted check per burst of someone else's writes, not counted here), against the subscription's
 // read budget of ~12,000 per hour (azure-notes.md, ARM limits).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { Orchestrations } from "../../lib/function-names";
 import { defaultSpec } from "../../lib/spec";
-import { runBuild, runOrchestration, startLocalRuntime } from "../../local/build/runner";
-import { installFunctionsCore } from "../../local/registry";
+import { runBuild, runOrchestration } from "../../local/build/runner";
+import { withSandboxRuntime } from "./sandbox-runtime";
 import type { DriftCheckInput, DriftCheckResult } from "../../orchestrations/drift/contracts";
 
 const TIME_SCALE = 600;
 const HOURLY_READ_BUDGET = 12_000;
 
 async function main(): Promise<void> {
-  installFunctionsCore();
-  const stateDir = mkdtempSync(path.join(tmpdir(), "bench-drift-"));
-  const runtime = await startLocalRuntime({
-    stateDir,
-    timeScale: TIME_SCALE,
-    sandbox: { timeScale: TIME_SCALE, subscriptionId: defaultSpec.subscriptionId },
-  });
-  try {
+  await withSandboxRuntime("drift", TIME_SCALE, async (runtime) => {
     const build = await runBuild(runtime, defaultSpec, "deploy");
     if (build.runtimeStatus !== "Completed") throw new Error(`the build did not succeed: ${build.failure ?? ""}`);
     runtime.sandbox!.counters.reset();
@@ -44,10 +34,7 @@ async function main(): Promise<void> {
       ["drift.read_budget_fraction", (perHour / HOURLY_READ_BUDGET).toFixed(4)],
     ];
     for (const [name, value] of lines) console.log(`${name}: ${value}`);
-  } finally {
-    await runtime.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
+  });
 }
 
 void main().catch((err: unknown) => {

@@ -10,17 +10,15 @@
 // Time runs 60 times faster than real time (AKS_PLATFORM_BENCH_TIME_SCALE): the wall-clock cost of each activity and
 // HTTP call is multiplied by the time scale; at 60x on a quiet machine it stays in the seconds a real build also
 // spends between ARM calls, on a loaded one it does not.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { installFunctionsCore } from "../../local/registry";
+import { withSandboxRuntime } from "./sandbox-runtime";
 import { buildPlan, criticalPath, estimatedDeploymentSeconds, irreducibleChain, planDeployments } from "../../lib/plan";
 import { latencySecondsForType } from "../../lib/plan/latency";
 import type { DeploymentProgress } from "../../lib/plan/progress";
 import { makespanSeconds } from "../../lib/plan/timeline";
 import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec, fleetSpec, type PlatformSpec } from "../../lib/spec";
-import { runBuild, startLocalRuntime } from "../../local/build/runner";
+import { runBuild } from "../../local/build/runner";
 
 /**
  * Simulated seconds per real second (AKS_PLATFORM_BENCH_TIME_SCALE, default 60). Every real second the harness spends
@@ -92,23 +90,19 @@ interface Measured {
 
 /** One build of `spec` on a fresh local runtime and sandbox; fails unless the build succeeds. */
 async function measureBuild(spec: PlatformSpec): Promise<Measured> {
-  const stateDir = mkdtempSync(path.join(tmpdir(), "bench-provision-"));
-  const runtime = await startLocalRuntime({
-    stateDir,
-    timeScale: TIME_SCALE,
-    sandbox: { timeScale: TIME_SCALE, subscriptionId: spec.subscriptionId },
-  });
-  try {
-    const outcome = await runBuild(runtime, spec, "deploy");
-    if (outcome.runtimeStatus !== "Completed")
-      throw new Error(
-        `the build of ${spec.clusters.length} clusters did not succeed: ${outcome.failure ?? outcome.runtimeStatus}`,
-      );
-    return { deployments: outcome.status!.deployments, counters: runtime.sandbox!.counters.snapshot() };
-  } finally {
-    await runtime.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
+  return withSandboxRuntime(
+    "provision",
+    TIME_SCALE,
+    async (runtime) => {
+      const outcome = await runBuild(runtime, spec, "deploy");
+      if (outcome.runtimeStatus !== "Completed")
+        throw new Error(
+          `the build of ${spec.clusters.length} clusters did not succeed: ${outcome.failure ?? outcome.runtimeStatus}`,
+        );
+      return { deployments: outcome.status!.deployments, counters: runtime.sandbox!.counters.snapshot() };
+    },
+    spec.subscriptionId,
+  );
 }
 
 async function main(): Promise<void> {

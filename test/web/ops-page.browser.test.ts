@@ -250,17 +250,18 @@ describe.skipIf(chromiumMissing !== undefined)(
     it("links runbooks absolutely to the app's own runbooks page, which opens without a key at the section", async () => {
       const context = await newContext();
       const { page } = await openPage(context);
-      const hrefs = await page.locator("#runbooks a").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+      const links = await page.locator("#runbooks a").all();
+      const hrefs = (await Promise.all(links.map((a) => a.getAttribute("href")))).map(String);
       expect(hrefs).toHaveLength(OPS_IDS.length);
       for (const href of hrefs) expect(href).toMatch(new RegExp(`^${host.url}/api/runbooks#ops-\\d-[a-z-]+$`));
-      const eviction = hrefs.find((h) => h!.endsWith("#ops-2-spot-eviction"))!;
+      const eviction = hrefs.find((h) => h.endsWith("#ops-2-spot-eviction"))!;
       const runbooks = await context.newPage();
       expect((await runbooks.goto(eviction))?.status()).toBe(200);
       const heading = runbooks.locator("#ops-2-spot-eviction");
       expect(await heading.textContent()).toBe("OPS-2 Spot eviction");
       expect(await heading.isVisible()).toBe(true);
       // Every runbook the app links to is a section of the page.
-      for (const href of hrefs) expect(await runbooks.locator(`[id='${href!.split("#")[1]}']`).count()).toBe(1);
+      for (const href of hrefs) expect(await runbooks.locator(`[id='${href.split("#")[1]}']`).count()).toBe(1);
       await context.close();
     });
 
