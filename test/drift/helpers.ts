@@ -3,7 +3,7 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCli, type CliResult } from "../helpers/cli";
-import type { SandboxArm, SandboxIdentity } from "../../local/sandbox";
+import { startSandboxArm, type SandboxArm, type SandboxIdentity } from "../../local/sandbox";
 import { networkSecurityGroupName } from "../../lib/plan/units";
 import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
 
@@ -109,4 +109,22 @@ export async function upOnSandbox(
     path.join(dir, "report"),
   ]);
   return { dir, stateDir, specFile, up };
+}
+
+/** A person at the sandbox a CLI command left in `stateDir` (its state file), between two commands: `act`, then closed. */
+export async function inSandboxOf<T>(
+  stateDir: string,
+  subscriptionId: string,
+  act: (sandbox: SandboxArm) => Promise<T>,
+): Promise<T> {
+  const sandbox = await startSandboxArm({
+    stateDir: path.dirname(stateDir),
+    stateFile: path.join(stateDir, "sandbox.json"),
+    subscriptionId,
+  });
+  try {
+    return await act(sandbox);
+  } finally {
+    await sandbox.close();
+  }
 }

@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { startSandboxArm } from "../../local/sandbox";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
 import type { TargetPlan } from "../../lib/plan/what-if";
 import { runCli } from "../helpers/cli";
-import { armRequest, nsgId } from "../drift/helpers";
+import { armRequest, inSandboxOf, nsgId } from "../drift/helpers";
 
 /**
  * `aks-platform plan --sandbox`: ARM what-if per resource on the sandbox. A fresh target shows every resource `+`;
@@ -96,22 +95,14 @@ describe("aks-platform plan on a target", () => {
   }, 180_000);
 
   it("after a direct PUT that widens an NSG rule: ~ on the NSG with the property path before → after", async () => {
-    const sandbox = await startSandboxArm({
-      stateDir: dir,
-      stateFile: path.join(stateDir, "sandbox.json"),
-      subscriptionId: spec.subscriptionId,
-    });
-    try {
+    await inSandboxOf(stateDir, spec.subscriptionId, async (sandbox) => {
       const id = nsgId(sandbox, spec);
       const got = await armRequest(sandbox, sandbox.identities.person, "GET", id);
       const nsg = got.body as { properties: { securityRules: { properties: Record<string, unknown> }[] } };
       expect(nsg.properties.securityRules[0]!.properties.sourceAddressPrefix).toBe("Internet");
       nsg.properties.securityRules[0]!.properties.sourceAddressPrefix = "*";
-      const put = await armRequest(sandbox, sandbox.identities.person, "PUT", id, nsg);
-      expect(put.status).toBe(200);
-    } finally {
-      await sandbox.close();
-    }
+      expect((await armRequest(sandbox, sandbox.identities.person, "PUT", id, nsg)).status).toBe(200);
+    });
     const r = await plan("-o", "table", "--quiet", "--detailed-exitcode");
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain("  ~ Microsoft.Network/networkSecurityGroups nsg-plan-cli-app1  (modify)");
