@@ -57,7 +57,8 @@ export const PANEL_SOURCES: Record<PanelName, string> = {
     "The newest drift report of the environment (drift-reports blob container, latest.json): written by every drift check (events, sweep, remediation).",
   upgrades:
     "The environment's last upgradePlatform instance (instance id upgrade:<env>): its custom status, stage by stage, with each cluster's steps and failed gates.",
-  runbooks: "The README runbook section of each OPS requirement (AKS_PLATFORM_RUNBOOK_URL when set).",
+  runbooks:
+    "The README runbook section of each OPS requirement: AKS_PLATFORM_RUNBOOK_URL when set, else the app's own /api/runbooks.",
 };
 
 /** How far back the page looks for events, Spot signals and backup reports. */
