@@ -37,10 +37,16 @@ export function parseTimeScale(text: string): number {
   return value;
 }
 
-/** Adds `--sandbox`, `--subscription`, `--arm-endpoint`, `--state-dir` and `--time-scale` with the given help. */
+/** What the target options say for a command that works on a built platform. */
+const PLATFORM_TARGET_HELP = {
+  sandbox: "work on the sandbox platform built by `aks-platform up --sandbox`",
+  subscription: "Azure subscription of the platform (DefaultAzureCredential)",
+};
+
+/** Adds `--sandbox`, `--subscription`, `--arm-endpoint`, `--state-dir` and `--time-scale`. */
 export function addTargetOptions(
   command: Command,
-  help: { sandbox: string; subscription: string },
+  help: { sandbox: string; subscription: string } = PLATFORM_TARGET_HELP,
   defaultTimeScale = DEFAULT_SANDBOX_TIME_SCALE,
 ): Command {
   return command
