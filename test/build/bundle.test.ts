@@ -61,7 +61,7 @@ describe("deployable bundle", () => {
     expect(readFileSync(path.join(outDir, "host.json"), "utf8")).toBe(
       readFileSync(path.join(root, "host.json"), "utf8"),
     );
-    expect(readdirSync(path.join(outDir, "web")).sort()).toEqual(["ops-page.css", "ops-page.js"]);
+    expect(readdirSync(path.join(outDir, "web")).sort()).toEqual(["README.md", "ops-page.css", "ops-page.js"]);
     expect(readdirSync(path.join(outDir, "templates", "arm")).sort()).toEqual(
       readdirSync(path.join(root, "templates", "arm")).sort(),
     );
@@ -95,6 +95,12 @@ describe("deployable bundle", () => {
       .digest("hex")
       .slice(0, 16);
     expect(response?.body).toContain(`ops-assets/ops-page.${hash}.js`);
+  });
+
+  it("serves the runbooks (the README's Operate section) from the package's web/ folder", async () => {
+    const { response } = await listFunctions("--package", outDir, "--get", "runbooks", "/api/runbooks");
+    expect(response?.status).toBe(200);
+    expect(response?.body).toContain('<h3 id="ops-2-spot-eviction">OPS-2 Spot eviction</h3>');
   });
 
   it("still loads without the code cache, and says why it starts slower", async () => {
