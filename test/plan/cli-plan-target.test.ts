@@ -83,7 +83,7 @@ describe("aks-platform plan on a target", () => {
     ]);
     expect(elsewhere.code).toBe(1);
     expect(elsewhere.stderr).toContain(
-      "no build of plan-cli has run on target subscription-11111111-2222-4333-8444-555555555555",
+      "no build of plan-cli has run on this machine (target subscription-11111111-2222-4333-8444-555555555555)",
     );
     for (const args of [
       ["--sandbox", "--subscription", "11111111-2222-4333-8444-555555555555"],

@@ -143,8 +143,8 @@ export const register: RegisterCommand = (program, setExitCode) => {
         }
         const shown = found[0];
         if (!shown) {
-          const where = explicit ? ` on target ${path.basename(chosen)}` : " on this machine";
-          process.stderr.write(`no build of ${options.env} has run${where}\n`);
+          const where = explicit ? ` (target ${path.basename(chosen)})` : "";
+          process.stderr.write(`no build of ${options.env} has run on this machine${where}\n`);
           setExitCode(1);
           return;
         }
