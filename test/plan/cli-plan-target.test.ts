@@ -39,7 +39,7 @@ describe("aks-platform plan on a target", () => {
     const r = await plan("-o", "table", "--quiet");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Plan for plan-cli on sandbox \(ARM what-if; nothing was changed\)/);
-    expect(r.stdout).toContain("deployment plan-cli-network (phase network)");
+    expect(r.stdout).toContain("deployment plan-cli-network-app1 (phase network, cluster app1)");
     const lines = resourceLines(r.stdout);
     expect(lines.length).toBeGreaterThan(50);
     expect(lines.every((l) => l.startsWith("  + "))).toBe(true);
@@ -49,7 +49,7 @@ describe("aks-platform plan on a target", () => {
     expect(detailed.code).toBe(1);
     const json = JSON.parse(detailed.stdout) as TargetPlan;
     expect(json.summary).toEqual({ add: lines.length, change: 0, destroy: 0, unchanged: 0 });
-    expect(json.units.find((u) => u.name === "plan-cli-network")?.resources[0]?.action).toBe("create");
+    expect(json.units.find((u) => u.name === "plan-cli-network-app1")?.resources[0]?.action).toBe("create");
   }, 180_000);
 
   it("after up: every resource =, nothing to add, change or destroy; --detailed-exitcode exits 0", async () => {
@@ -72,7 +72,7 @@ describe("aks-platform plan on a target", () => {
     expect(parseYaml(yaml.stdout)).toMatchObject({ environment: "plan-cli", runtimeStatus: "Completed" });
     const table = await runCli(["status", "--env", "plan-cli", "--state-dir", stateDir, "-o", "table"]);
     expect(table.stdout).toMatch(/^plan-cli: Completed \(last update /);
-    expect(table.stdout).toMatch(/ {2}succeeded plan-cli-network\n/);
+    expect(table.stdout).toMatch(/ {2}succeeded plan-cli-network-app1\n/);
 
     const elsewhere = await runCli([
       "status",
