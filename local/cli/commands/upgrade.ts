@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { isLoopbackUrl } from "../../../lib/azure";
 import { handleUpgradeAction, handleUpgrades, upgradeInstanceId } from "../../../lib/api/upgrades";
 import type { ApiRequest } from "../../../lib/api/http";
-import { defaultSpec, UNSET_SUBSCRIPTION_ID } from "../../../lib/spec";
+import { defaultSpec } from "../../../lib/spec";
 import { renderUpgradePlan, type UpgradeTarget } from "../../../lib/upgrade";
 import type { UpgradeRunStatus } from "../../../orchestrations/upgrade/contracts";
 import { planUpgradeRun } from "../../../orchestrations/upgrade/planRun";
@@ -10,7 +9,8 @@ import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
 import { driverUpgradeInstances } from "../../upgrade/instances";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
-import { SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
+import { SANDBOX_SUBSCRIPTION_ID, stateDirOf } from "../../build/target";
+import { addTargetOptions, checkTarget, parseTimeScale, type TargetChoice } from "../target-options";
 import { environmentOnTarget } from "../target-environments";
 
 /**
@@ -24,13 +24,9 @@ import { environmentOnTarget } from "../target-environments";
 /** Upgrades take hours of simulated time: the sandbox runs them faster than a build by default. */
 const DEFAULT_UPGRADE_TIME_SCALE = 1200;
 
-interface TargetOptions {
-  sandbox?: boolean;
-  subscription?: string;
-  armEndpoint?: string;
+interface TargetOptions extends TargetChoice {
   timeScale: string;
   env: string;
-  stateDir?: string;
 }
 
 interface StartOptions extends TargetOptions {
@@ -42,37 +38,16 @@ interface StartOptions extends TargetOptions {
 }
 
 function targetOptions(cmd: Command): Command {
-  return cmd
-    .option("--sandbox", "the sandbox platform built by `aks-platform up --sandbox`")
-    .option("--subscription <id>", "Azure subscription of the platform")
-    .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
-    .option("--env <name>", "environment this target built or registered", defaultSpec.name)
-    .option("--state-dir <dir>", STATE_DIR_HELP)
-    .option("--time-scale <factor>", "sandbox: simulated seconds per real second", String(DEFAULT_UPGRADE_TIME_SCALE));
-}
-
-/** Checks the target options (before anything starts); the environment is looked up in the target's state. */
-function checkTarget(options: TargetOptions): void {
-  if (Boolean(options.sandbox) === (options.subscription !== undefined))
-    throw new CliUsageError(
-      "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
-    );
-  if (options.sandbox && options.armEndpoint !== undefined)
-    throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
-  if (options.subscription === UNSET_SUBSCRIPTION_ID)
-    throw new CliUsageError("--subscription needs a real subscription id");
-  if (options.armEndpoint !== undefined) {
-    if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN)
-      throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
-    process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
-  }
+  return addTargetOptions(cmd, undefined, DEFAULT_UPGRADE_TIME_SCALE).option(
+    "--env <name>",
+    "environment this target built or registered",
+    defaultSpec.name,
+  );
 }
 
 /** The runtime on the target's state folder; `startSandbox` false only reads it (status). */
 async function runtimeFor(options: TargetOptions, startSandbox = Boolean(options.sandbox)): Promise<LocalRuntime> {
-  const timeScale = Number(options.timeScale);
-  if (!Number.isFinite(timeScale) || timeScale <= 0)
-    throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
+  const timeScale = parseTimeScale(options.timeScale);
   return startLocalRuntime({
     stateDir: stateDirOf(options),
     timeScale: startSandbox ? timeScale : 1,
