@@ -125,7 +125,9 @@ export type DeploymentRef = z.infer<typeof deploymentRefSchema>;
 export type DeploymentStatusResult =
   | { state: "running"; correlationId?: string; retryAfterSeconds: number }
   | { state: "succeeded"; correlationId?: string; outputs: Record<string, unknown> }
-  | { state: "failed"; correlationId?: string; error: ArmErrorInfo };
+  | { state: "failed"; correlationId?: string; error: ArmErrorInfo }
+  /** ARM has no such deployment (its record was deleted, e.g. by ARM's history limit): start it again. */
+  | { state: "vanished"; correlationId?: string; error: ArmErrorInfo };
 
 /** The commit of a Virtual Network Manager configuration a unit deployed (posted once that deployment succeeded). */
 export const networkManagerCommitRequestSchema = deploymentTargetSchema.extend({

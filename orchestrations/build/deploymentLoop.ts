@@ -101,6 +101,8 @@ export function* runDeploymentLoop(
   // Units whose deployment succeeded and whose configuration takes effect only once committed (AVNM): they stay
   // running until the commit is in effect, polled by the same schedule.
   const committing = new Set<string>();
+  /** Units started again because their deployment vanished from ARM while running (once each). */
+  const restarted = new Set<string>();
   let toCommit: DeploymentUnit[] = [];
   const succeeded = (unit: DeploymentUnit, patch: Partial<DeploymentProgress>) => {
     if (unit.commit && options.mode !== "whatif" && !committing.has(unit.name)) {
@@ -292,6 +294,15 @@ export function* runDeploymentLoop(
         succeeded(unit, correlation);
       } else if (status.state === "failed") {
         finish(unit.name, { state: "failed", error: status.error, ...correlation });
+      } else if (status.state === "vanished") {
+        // A deployment this build started is gone from ARM (its record deleted by ARM's history limit or a
+        // person; or a sandbox killed before it saved the write): start it again, once. PUT is idempotent.
+        if (restarted.has(unit.name) || canceled) finish(unit.name, { state: "failed", error: status.error });
+        else {
+          restarted.add(unit.name);
+          running.remove(unit.name);
+          progress.set(unit.name, { ...progress.get(unit.name)!, state: "pending" });
+        }
       } else {
         if (running.overdue(unit.name) && !canceled) {
           const limit = running.limitSeconds(unit.name);

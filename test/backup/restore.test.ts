@@ -35,6 +35,7 @@ import "../../orchestrations/build/activities/getDeploymentStatus";
 import "../../orchestrations/build/activities/whatIfDeployment";
 import "../../orchestrations/build/activities/cancelDeployment";
 import "../../orchestrations/build/activities/notifyBuildResult";
+import "../../orchestrations/shared/activities/recordEnvironmentState";
 import "../../orchestrations/restore/activities/validateRestoreTarget";
 import "../../orchestrations/teardown/activities/forgetClusterDeployments";
 import "../../orchestrations/backup/activities/validateRestore";

@@ -7,6 +7,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../lib/config";
+import { startAzurite } from "../../local/azurite";
 import type { ListedApp } from "./list-functions";
 
 /**
@@ -19,13 +20,19 @@ import type { ListedApp } from "./list-functions";
 const run = promisify(execFile);
 const root = repoRoot();
 let outDir: string;
+/** The host storage of the app whose pages are fetched: `{env}` routes look the environment up in its registry. */
+let storage: string | undefined;
 
 /** Loads an app in a child process under the functions-core capture; what it registered (and answered), and warned. */
 async function listFunctions(...args: string[]): Promise<ListedApp & { stderr: string }> {
   const { stdout, stderr } = await run(
     process.execPath,
     ["--import", "tsx", path.join(root, "test/build/list-functions.ts"), ...args],
-    { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+    {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, ...(storage ? { AzureWebJobsStorage: storage } : {}) },
+    },
   );
   return { ...(JSON.parse(stdout) as ListedApp), stderr };
 }
@@ -87,7 +94,15 @@ describe("deployable bundle", () => {
   });
 
   it("serves the operations page from the package's web/ folder", async () => {
-    const { response } = await listFunctions("--package", outDir, "--get", "opsPage", "/api/environments/k8s-demo/ops");
+    const azurite = await startAzurite();
+    storage = azurite.connectionString;
+    let response;
+    try {
+      ({ response } = await listFunctions("--package", outDir, "--get", "opsPage", "/api/environments/k8s-demo/ops"));
+    } finally {
+      storage = undefined;
+      await azurite.stop();
+    }
     expect(response?.status).toBe(200);
     // It links the package's bundle by its content hash (served by opsAsset, cached immutable).
     const hash = createHash("sha256")

@@ -78,7 +78,7 @@ describe("aks-platform down, then restore", () => {
   }, 480_000);
 
   it("status shows app2 removed, with its backups kept", async () => {
-    const status = await runCli(["status", "--state-dir", path.join(dir, "state")]);
+    const status = await runCli(["status", "-o", "table", "--state-dir", path.join(dir, "state")]);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/cluster app2: removed \d{4}-\d\d-\d\dT[\d:.]+Z \(backups kept;/);
     expect(status.stdout).toMatch(/removed {3}k8s-demo-aks-app2/);
@@ -94,7 +94,7 @@ describe("aks-platform down, then restore", () => {
     expect(restore.stdout).toMatch(/workloads: \d+ pods running/);
     expect(restore.stdout).toMatch(/target 30 min: (met|missed)/);
 
-    const status = await runCli(["status", "--state-dir", path.join(dir, "state")]);
+    const status = await runCli(["status", "-o", "table", "--state-dir", path.join(dir, "state")]);
     expect(status.stdout).not.toContain("cluster app2: removed");
     // Protection configured again by the rebuild's backup instance deployment.
     expect((await verdicts())["bi-aks-k8s-demo-app2"]).toBe("healthy");

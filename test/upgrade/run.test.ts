@@ -24,6 +24,7 @@ import "../../orchestrations/build/activities/getDeploymentStatus";
 import "../../orchestrations/build/activities/whatIfDeployment";
 import "../../orchestrations/build/activities/cancelDeployment";
 import "../../orchestrations/build/activities/notifyBuildResult";
+import "../../orchestrations/shared/activities/recordEnvironmentState";
 import "../../orchestrations/upgrade/upgradePlatform";
 import "../../orchestrations/upgrade/upgradeCluster";
 import "../../orchestrations/upgrade/activities/upgradeSteps";

@@ -8,7 +8,10 @@ export async function getDeploymentStatus(ref: DeploymentRef, signal: AbortSigna
   const deployments = deploymentsFor(ref.subscriptionId);
   const target = adapterRef(ref);
   const status = await deployments.status(target, { abortSignal: signal });
-  if (!status.ok) return { state: "failed", error: toErrorInfo(status.error) };
+  if (!status.ok)
+    return status.error.status === 404
+      ? { state: "vanished", error: toErrorInfo(status.error) }
+      : { state: "failed", error: toErrorInfo(status.error) };
   const correlation = status.value.correlationId !== undefined ? { correlationId: status.value.correlationId } : {};
   switch (status.value.state) {
     case "running":
