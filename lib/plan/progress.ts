@@ -30,6 +30,17 @@ export interface WhatIfSummary {
   resources?: PlannedResourceChange[];
 }
 
+/**
+ * A deployment as the running custom status carries it: without its what-if and its ARM correlation id, which
+ * travel in the build's output (no size cap). Durable caps the status at 16 KB of UTF-16 JSON (lib/custom-status):
+ * the seed what-if's per-resource changes alone are about 26 KB, and the 33 deployments with their correlation ids
+ * and what-if counts were 17 KB. Readers take a completed build's deployments from its output (`mergedStatus`).
+ */
+export function polledDeployment(d: DeploymentProgress): DeploymentProgress {
+  const { whatIf: _whatIf, correlationId: _correlationId, ...polled } = d;
+  return polled;
+}
+
 export interface DeploymentProgress {
   name: string;
   phase: PhaseName;

@@ -1,6 +1,7 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { Orchestrations } from "../../lib/function-names";
+import { polledDeployment } from "../../lib/plan/progress";
 import { deployUnitsInputSchema, type DeployUnitsInput } from "./contracts";
 import { orchestrationInput } from "../shared/boundary";
 import { CANCEL_EVENT } from "../../lib/api/instance-ids";
@@ -16,6 +17,7 @@ export interface DeployUnitsResult extends DeploymentLoopResult {
 
 export const deployUnitsOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = orchestrationInput(context, deployUnitsInputSchema);
+  const mine = new Set(input.units.map((u) => u.name));
   const result = yield* runDeploymentLoop(
     context,
     input.units,
@@ -25,7 +27,12 @@ export const deployUnitsOrchestrator: OrchestrationHandler = function* (context:
       target: input.target,
       mode: input.mode,
       ...(input.maxDeploymentSeconds !== undefined ? { maxDeploymentSeconds: input.maxDeploymentSeconds } : {}),
-      onProgress: (deployments) => context.df.setCustomStatus({ label: input.label, deployments }),
+      // Only this group's deployments, in their polled form: the status stays within Durable's 16 KB per group.
+      onProgress: (deployments) =>
+        context.df.setCustomStatus({
+          label: input.label,
+          deployments: deployments.filter((d) => mine.has(d.name)).map(polledDeployment),
+        }),
       // The cancel API raises the event on this instance too: it stops here as it does in the parent.
       cancel: new EventListener(context, CANCEL_EVENT),
     },
