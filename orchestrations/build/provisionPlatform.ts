@@ -6,7 +6,7 @@ import { parseCancelRequest } from "../../lib/api/cancel-request";
 import {
   describeFailures,
   phaseProgress,
-  polledDeployment,
+  statusDeployments,
   type BuildCancellation,
   type BuildResult,
   type BuildStatus,
@@ -47,11 +47,12 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
     deployments: [],
     children: [],
   };
-  // Every deployment with all it learned: the build's output (no size cap). The status has their polled form.
+  // Every deployment with all it learned goes to the build's output (no size cap); the status lists the shared
+  // ones, each cluster's sub-orchestration its own (statusDeployments).
   let latest: DeploymentProgress[] = [];
   const publish = (deployments: DeploymentProgress[]) => {
     latest = deployments;
-    status.deployments = deployments.map(polledDeployment);
+    status.deployments = statusDeployments(deployments, undefined);
     status.phases = phaseProgress(deployments);
     context.df.setCustomStatus(status);
   };
