@@ -5,6 +5,7 @@ import {
   type BuildCancellation,
   type BuildInput,
   type BuildMode,
+  type BuildResult,
   type BuildStatus,
   type DeploymentProgress,
 } from "../plan/progress";
@@ -304,6 +305,10 @@ export function instanceStatusResponse(view: InstanceView, progress: unknown): A
 export async function mergedStatus(view: InstanceView, instances: BuildInstances): Promise<BuildStatus | undefined> {
   const status = view.customStatus as BuildStatus | undefined;
   if (!status || !Array.isArray(status.deployments)) return undefined;
+  // A completed build's output has every deployment in full (a what-if's per-resource changes among them); the
+  // custom status keeps their polled form only, within Durable's 16 KB cap.
+  const finished = (view.output as Partial<BuildResult> | null | undefined)?.deployments;
+  if (view.runtimeStatus === "Completed" && Array.isArray(finished)) return { ...status, deployments: finished };
   const byName = new Map<string, DeploymentProgress>(status.deployments.map((d) => [d.name, d]));
   for (const child of status.children ?? []) {
     const childView = await instances.get(child.instanceId);

@@ -30,6 +30,23 @@ export interface WhatIfSummary {
   resources?: PlannedResourceChange[];
 }
 
+/**
+ * The deployments a build's custom status lists: those of one group (the shared ones when `cluster` is undefined,
+ * else one cluster's), in their polled form: without the what-if and the ARM correlation id, which travel in the
+ * output (no size cap). Durable caps a status at 16 KB of UTF-16 JSON (lib/custom-status): the seed what-if's
+ * per-resource changes alone are about 26 KB, and a 12-cluster build's 114 deployments about 40 KB even polled.
+ * So the build lists the shared deployments and each cluster sub-orchestration its cluster's; readers merge them
+ * (lib/api/builds `mergedStatus`) and take a completed build's deployments from its output.
+ */
+export function statusDeployments(
+  deployments: readonly DeploymentProgress[],
+  cluster: string | undefined,
+): DeploymentProgress[] {
+  return deployments
+    .filter((d) => d.cluster === cluster)
+    .map(({ whatIf: _whatIf, correlationId: _correlationId, ...polled }) => polled);
+}
+
 export interface DeploymentProgress {
   name: string;
   phase: PhaseName;
@@ -69,9 +86,11 @@ export interface BuildStatus {
   /** Set when a cancel reached the build: from then on nothing new starts and running deployments are cancelled. */
   cancelRequestedAt?: string;
   istioRevision?: string;
+  /** Of every deployment, however many clusters (a handful of phases). */
   phases: PhaseProgress[];
+  /** In the custom status, the shared deployments only (`statusDeployments`); merged by `mergedStatus`, all. */
   deployments: DeploymentProgress[];
-  /** Sub-orchestrations whose own custom status carries their live progress. */
+  /** Sub-orchestrations whose own custom status carries their live progress (a cluster's deployments). */
   children: { label: string; instanceId: string }[];
 }
 

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { HostStorage } from "../../lib/azure";
 import { ABORT_SIGNAL_INPUT } from "../../lib/activity-signal";
+import { CUSTOM_STATUS_LIMIT_BYTES, customStatusBytes } from "../../lib/custom-status";
 import {
   createInvocationContext,
   getRegistry,
@@ -558,7 +559,17 @@ export class DurableDriver {
         failure = err.message;
         this.log("error", doc.name, err.message);
       }
-      doc.customStatus = state.customStatus ?? null;
+      // Azure refuses a status over the cap and fails the orchestration; the last accepted status stays readable.
+      const bytes = customStatusBytes(state.customStatus ?? null);
+      if (bytes <= CUSTOM_STATUS_LIMIT_BYTES) doc.customStatus = state.customStatus ?? null;
+      else {
+        const message =
+          `The custom status of orchestration "${doc.name}" (instance "${doc.instanceId}") is ${bytes} bytes of ` +
+          `UTF-16 JSON text, over Durable Functions' limit of ${CUSTOM_STATUS_LIMIT_BYTES} bytes (16 KB). ` +
+          "Put large payloads in the orchestration output or in storage, and keep a reference in the status.";
+        failure ??= message;
+        this.log("error", doc.name, message);
+      }
     }
     appended.push(historyEvent(EventType.OrchestratorCompleted, now));
     doc.history.push(...appended);

@@ -6,6 +6,7 @@ import { parseCancelRequest } from "../../lib/api/cancel-request";
 import {
   describeFailures,
   phaseProgress,
+  statusDeployments,
   type BuildCancellation,
   type BuildResult,
   type BuildStatus,
@@ -46,8 +47,12 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
     deployments: [],
     children: [],
   };
+  // Every deployment with all it learned goes to the build's output (no size cap); the status lists the shared
+  // ones, each cluster's sub-orchestration its own (statusDeployments).
+  let latest: DeploymentProgress[] = [];
   const publish = (deployments: DeploymentProgress[]) => {
-    status.deployments = deployments;
+    latest = deployments;
+    status.deployments = statusDeployments(deployments, undefined);
     status.phases = phaseProgress(deployments);
     context.df.setCustomStatus(status);
   };
@@ -263,7 +268,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
 
   status.stage = "done";
   if (canceled) Object.assign(canceled, parseCancelRequest(cancel.payload));
-  const deployments = status.deployments;
+  const deployments = latest;
   const failures = deployments.filter((d) => d.state === "failed" || d.state === "skipped");
   const result: BuildResult = {
     environment: spec.name,

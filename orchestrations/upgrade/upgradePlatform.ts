@@ -71,14 +71,17 @@ export const upgradePlatformOrchestrator: OrchestrationHandler = function* (cont
     delete status.waitingFor;
     publish();
     yield* notify({ kind: "finished", outcome: state, lines, severity: state === "succeeded" ? "info" : "warning" });
-    return status;
+    return { ...status, ...(planned ? { plan: planned } : {}) } satisfies UpgradeRunStatus;
   };
+  // The plan's clusters repeat what each stage's cluster shows (changes, window, steps): the run's output carries
+  // them, not its custom status, which Durable caps at 16 KB (a 3-stage run was 13 KB with them).
+  let planned: UpgradeRunStatus["plan"] = undefined;
 
   const plan = (yield context.df.callActivityWithRetry(Activities.planUpgradeRun, transientRetry, {
     spec,
     target,
   } satisfies PlanUpgradeRunInput)) as UpgradePlan;
-  status.plan = { clusters: plan.clusters };
+  planned = { clusters: plan.clusters };
   status.approvalReasons = plan.approvalReasons;
   status.problems = plan.problems;
   const planOf = new Map(plan.clusters.map((c) => [c.cluster, c]));

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CUSTOM_STATUS_LIMIT_BYTES, customStatusBytes } from "../../lib/custom-status";
 import { PLAN_TENANT_ID } from "../../lib/plan";
 import { defaultSpec } from "../../lib/spec";
 import { differences, plannedResources, startApiHarness, type ApiHarness } from "./harness";
@@ -71,6 +72,10 @@ describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
       deployments: { state: string; startedAt?: string; correlationId?: string }[];
     };
     expect(progress.deployments.every((d) => d.state === "succeeded" && d.startedAt !== undefined)).toBe(true);
+    // The custom status keeps the polled form, within Durable's 16 KB with a margin; the output has the rest.
+    expect(progress.deployments.every((d) => d.correlationId !== undefined)).toBe(true);
+    const raw = await h.host.driver.getStatus(`build:${ENV}`);
+    expect(customStatusBytes(raw?.customStatus)).toBeLessThan(0.9 * CUSTOM_STATUS_LIMIT_BYTES);
 
     const inArm = new Map((h.sandbox.state.resources() as ResourceView[]).map((r) => [r.id.toLowerCase(), r]));
     // The build looked the Istio revision up in the (sandbox) region; the plan must use the same one.
@@ -98,6 +103,8 @@ describe("provisioning through the HTTP API (local host + sandbox ARM)", () => {
       whatIf.progress as { deployments: { whatIf?: { create: number; modify: number; delete: number } }[] }
     ).deployments;
     expect(previews.every((d) => d.whatIf && d.whatIf.create + d.whatIf.modify + d.whatIf.delete === 0)).toBe(true);
+    const rawWhatIf = await h.host.driver.getStatus(`whatif:${ENV}`);
+    expect(customStatusBytes(rawWhatIf?.customStatus)).toBeLessThan(0.9 * CUSTOM_STATUS_LIMIT_BYTES);
 
     expect((await api(`environments/${ENV}/provision`, { method: "POST" })).status).toBe(202);
     const rerun = await waitForBuild();

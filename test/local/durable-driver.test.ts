@@ -2,6 +2,7 @@ import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { activitySignal } from "../../lib/activity-signal";
+import { CUSTOM_STATUS_LIMIT_BYTES, customStatusBytes } from "../../lib/custom-status";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
 import { DurableDriver, DurableDriverError } from "../../local/durable/driver";
 import { EventType } from "../../local/durable/history";
@@ -143,6 +144,17 @@ df.app.orchestration("dtCounter", function* (context: OrchestrationContext) {
 df.app.orchestration("dtWaitsForever", function* (context: OrchestrationContext) {
   yield context.df.Task.all([context.df.callActivity("dtWaitsForAbort", null), context.df.waitForExternalEvent("x")]);
   return "never";
+});
+
+df.app.orchestration("dtGrowingStatus", function* (context: OrchestrationContext) {
+  // Each step adds 1 KB of text: 15 KB of status passes, 17 KB is over the 16 KB cap.
+  const lines: string[] = [];
+  for (const n of [15, 2]) {
+    for (let i = 0; i < n; i++) lines.push("x".repeat(512 - 3));
+    context.df.setCustomStatus({ lines });
+    yield context.df.callActivity("dtDouble", lines.length);
+  }
+  return "never reached";
 });
 
 let nondeterministicRuns = 0;
@@ -300,6 +312,18 @@ describe("local durable driver (virtual clock, Azurite)", () => {
     expect(status.output).toMatch(/Non-deterministic orchestration "dtNonDeterministic" \(instance "nondet-1"\)/);
     expect(status.output).toContain('CallActivity "dtDouble"');
     expect(status.output).toContain('CallActivity "dtEcho"');
+  });
+
+  it("fails an orchestration whose custom status exceeds 16 KB of UTF-16 JSON, as Azure does", async () => {
+    const id = await driver.startNew("dtGrowingStatus", { instanceId: "big-status-1" });
+    const status = await driver.waitForCompletion(id);
+    expect(status.runtimeStatus).toBe("Failed");
+    expect(status.output).toMatch(/orchestration "dtGrowingStatus" \(instance "big-status-1"\) is \d+ bytes/);
+    expect(status.output).toContain(`limit of ${CUSTOM_STATUS_LIMIT_BYTES} bytes`);
+    // The refused status never lands; the last accepted one (15 lines, under the cap) stays readable.
+    expect((status.customStatus as { lines: string[] }).lines).toHaveLength(15);
+    expect(customStatusBytes(status.customStatus)).toBeLessThanOrEqual(CUSTOM_STATUS_LIMIT_BYTES);
+    expect(customStatusBytes({ lines: Array(17).fill("x".repeat(509)) })).toBeGreaterThan(CUSTOM_STATUS_LIMIT_BYTES);
   });
 
   it("lists and purges finished instances", async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AksAdapter, createArmConnection, type ArmConnection } from "../../lib/azure";
 import { handleUpgradeAction, handleUpgrades, upgradeInstanceId, type UpgradeInstances } from "../../lib/api/upgrades";
 import type { ApiRequest } from "../../lib/api/http";
+import { CUSTOM_STATUS_LIMIT_BYTES, customStatusBytes } from "../../lib/custom-status";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
 import { driverBuildInstances, runBuild, type LocalRuntime } from "../../local/build/runner";
@@ -318,6 +319,9 @@ describe("Kubernetes and Istio, stage by stage", () => {
     expect(Math.max(...spans[1]!.map((h) => h.finishAt))).toBeLessThan(Math.min(...spans[2]!.map((h) => h.startedAt)));
     // The final gates checked every node on 1.34.1.
     expect(done.stages[2]!.clusters[0]!.gates.find((g) => g.gate === "nodes-on-version")?.ok).toBe(true);
+    // The finished 3-stage run's status (stages × clusters × steps × gates × pool events, a block and its resume)
+    // stays well within Durable's 16 KB custom-status cap.
+    expect(customStatusBytes(done)).toBeLessThan(0.75 * CUSTOM_STATUS_LIMIT_BYTES);
   }, 900_000);
 
   it("refuses a next minor that the new Istio revision does not support either", async () => {
