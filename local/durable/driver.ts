@@ -288,8 +288,10 @@ export class DurableDriver {
 
   /**
    * One drain step per instance at a time: what arrives while an episode runs (raised events, completions) is
-   * delivered in one later episode, as the extension batches the messages waiting for an instance, instead of one
-   * replay (and one save of the whole history) per message.
+   * delivered in one later episode, as the extension batches the messages waiting for an instance (the Azure Storage
+   * provider pulls control-queue messages in batches, ControlQueueBatchSize, and DurableTask.AzureStorage's
+   * OrchestrationSessionManager hands an instance's buffered messages to one work item), instead of one replay (and
+   * one save of the whole history) per message.
    */
   private queueDrain(instanceId: string): void {
     if (this.drainQueued.has(instanceId)) return;
