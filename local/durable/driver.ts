@@ -184,6 +184,8 @@ export class DurableDriver {
   private idleCheckQueued = false;
   /** Instances with a drain step queued that has not started yet (raised events join it instead of queuing more). */
   private readonly drainQueued = new Set<string>();
+  /** Completions that arrived for an instance and wait for its next drain step (taken all at once). */
+  private readonly arrivals = new Map<string, { executionId: string; workId: number; event: HistoryEvent }[]>();
   private stopped = false;
   private startPromise: Promise<void> | undefined;
 
@@ -282,14 +284,32 @@ export class DurableDriver {
       doc.inbox.push(historyEvent(EventType.EventRaised, this.clock.now(), { Name: eventName, ...input }));
       await this.save(doc);
     });
-    // A storm of events raised while an episode runs is delivered in one later episode, as the extension batches
-    // the messages waiting for an instance, instead of one replay of the whole history per event.
+    this.queueDrain(instanceId);
+  }
+
+  /**
+   * One drain step per instance at a time: what arrives while an episode runs (raised events, completions) is
+   * delivered in one later episode, as the extension batches the messages waiting for an instance (the Azure Storage
+   * provider pulls control-queue messages in batches, ControlQueueBatchSize, and DurableTask.AzureStorage's
+   * OrchestrationSessionManager hands an instance's buffered messages to one work item), instead of one replay (and
+   * one save of the whole history) per message.
+   */
+  private queueDrain(instanceId: string): void {
     if (this.drainQueued.has(instanceId)) return;
     this.drainQueued.add(instanceId);
     this.background(instanceId, async () => {
       this.drainQueued.delete(instanceId);
+      const arrived = this.arrivals.get(instanceId) ?? [];
+      this.arrivals.delete(instanceId);
       const doc = await this.document(instanceId);
-      if (doc) await this.drain(doc);
+      if (!doc) return;
+      for (const { executionId, workId, event } of arrived) {
+        // Dropped when the instance or execution has moved on, or the work is no longer awaited.
+        if (!isActive(doc) || doc.executionId !== executionId || !doc.pending.some((w) => w.id === workId)) continue;
+        doc.pending = doc.pending.filter((w) => w.id !== workId);
+        doc.inbox.push(event);
+      }
+      await this.drain(doc);
     });
   }
 
@@ -509,28 +529,25 @@ export class DurableDriver {
     }
   }
 
-  /** Delivers a completion to an instance's inbox (dropped when the instance or execution has moved on). */
+  /**
+   * Delivers a completion to an instance's inbox at its next drain step. It is stored with the episode it wakes:
+   * until then the stored document still lists the work as pending, so a process that dies first dispatches it
+   * again on resume (at least once, as the extension's own queue messages).
+   */
   private deliver(instanceId: string, executionId: string, workId: number, event: HistoryEvent): void {
     if (this.stopped) return;
-    this.background(instanceId, async () => {
-      const doc = await this.document(instanceId);
-      if (!doc || !isActive(doc) || doc.executionId !== executionId) return;
-      if (!doc.pending.some((w) => w.id === workId)) return;
-      doc.pending = doc.pending.filter((w) => w.id !== workId);
-      doc.inbox.push(event);
-      await this.save(doc);
-      await this.drain(doc);
-    });
+    this.arrivals.set(instanceId, [...(this.arrivals.get(instanceId) ?? []), { executionId, workId, event }]);
+    this.queueDrain(instanceId);
   }
 
   private async episode(doc: InstanceDocument, event: HistoryEvent): Promise<void> {
     const now = this.clock.now();
     doc.inbox.shift();
     if (event.EventType === EventType.ExecutionStarted) doc.runtimeStatus = "Running";
-    // Raised events take no sequence ids, so those waiting together are delivered in one episode; task completions
-    // stay one per episode, which keeps the SDK's retry ids predictable.
+    // The messages waiting together are delivered in one episode, as the extension does; an event the retry rules
+    // act on (a failed attempt, a retry timer) stays alone, so its retry timer or next attempt takes the next id.
     const batch = [event];
-    while (event.EventType === EventType.EventRaised && doc.inbox[0]?.EventType === EventType.EventRaised) {
+    while (!this.retryOf(doc, event) && doc.inbox[0] && !this.retryOf(doc, doc.inbox[0])) {
       batch.push(doc.inbox.shift()!);
     }
     const fresh = [historyEvent(EventType.OrchestratorStarted, now), ...batch];
@@ -643,6 +660,19 @@ export class DurableDriver {
     });
   }
 
+  /** The call with retry options an event is about (a failed attempt, or the timer before its next attempt). */
+  private retryOf(doc: InstanceDocument, event: HistoryEvent) {
+    const failed =
+      event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed;
+    const key = failed ? event.TaskScheduledId : event.EventType === EventType.TimerFired ? event.TimerId : undefined;
+    const role = typeof key === "number" ? doc.ids[String(key)] : undefined;
+    const action = role && doc.actions[role.action];
+    const retry = action?.retry;
+    if (!role || !action || !retry) return undefined;
+    if (failed ? role.role !== "attempt" : role.role !== "retryTimer") return undefined;
+    return { role, action, retry, failed };
+  }
+
   /** The SDK's retry rules: after a failed attempt it waits on a timer (next id), then re-attempts (next id). */
   private followRetry(
     doc: InstanceDocument,
@@ -651,14 +681,10 @@ export class DurableDriver {
     appended: HistoryEvent[],
     work: PendingWork[],
   ) {
-    const failed =
-      event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed;
-    const key = failed ? event.TaskScheduledId : event.EventType === EventType.TimerFired ? event.TimerId : undefined;
-    const role = typeof key === "number" ? doc.ids[String(key)] : undefined;
-    const action = role && doc.actions[role.action];
-    const retry = action?.retry;
-    if (!role || !action || !retry) return;
-    if (failed && role.role === "attempt") {
+    const found = this.retryOf(doc, event);
+    if (!found) return;
+    const { role, action, retry, failed } = found;
+    if (failed) {
       retry.failures++;
       const deadline = retry.options.retryTimeoutInMilliseconds;
       if (deadline !== undefined && now.getTime() >= Date.parse(retry.firstAttemptAt) + deadline) {
@@ -668,10 +694,8 @@ export class DurableDriver {
       }
       const fireAt = new Date(now.getTime() + retryDelayMs(retry.options, retry.failures));
       this.scheduleTimer(doc, role.action, "retryTimer", fireAt, now, appended, work);
-    } else if (event.EventType === EventType.TimerFired && role.role === "retryTimer") {
-      if (retry.failures < retry.options.maxNumberOfAttempts) {
-        this.scheduleAttempt(doc, role.action, action, retry.input, retry.instanceId, now, appended, work);
-      }
+    } else if (retry.failures < retry.options.maxNumberOfAttempts) {
+      this.scheduleAttempt(doc, role.action, action, retry.input, retry.instanceId, now, appended, work);
     }
   }
 

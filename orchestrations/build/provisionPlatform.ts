@@ -197,8 +197,7 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
         mode: input.mode,
         ...cap,
         units: group.units,
-        deployments: [...merged.values()],
-        outputs,
+        ...handedOver(group.units, merged, outputs),
       } satisfies DeployUnitsInput,
       status.children[i]!.instanceId,
     ),
@@ -287,6 +286,26 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   if (!result.succeeded) throw new Error(describeFailures(spec.name, failures));
   return result;
 };
+
+/**
+ * What a group's child is handed: the progress of its own units and of what they read (dependencies, output
+ * references), and those outputs. Not the whole build's: a child's input is in its history and in every save of it,
+ * and twelve clusters each carrying every deployment of the fleet made the children's saves grow with the fleet.
+ */
+function handedOver(
+  units: readonly DeploymentUnit[],
+  progress: ReadonlyMap<string, DeploymentProgress>,
+  outputs: OutputsByDeployment,
+): Pick<DeployUnitsInput, "deployments" | "outputs"> {
+  const read = new Set(
+    units.flatMap((u) => [...u.dependsOn, ...Object.values(u.outputParameters).map((r) => r.deployment)]),
+  );
+  const known = new Set([...units.map((u) => u.name), ...read]);
+  return {
+    deployments: [...progress.values()].filter((d) => known.has(d.name)),
+    outputs: Object.fromEntries(Object.entries(outputs).filter(([name]) => read.has(name))),
+  };
+}
 
 function groupByCluster(units: readonly DeploymentUnit[]): Map<string, DeploymentUnit[]> {
   const groups = new Map<string, DeploymentUnit[]>();

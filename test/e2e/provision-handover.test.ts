@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Activities } from "../../lib/function-names";
 import { defaultSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
+import type { DeployUnitsInput } from "../../orchestrations/build/contracts";
 import { startE2eRuntime } from "./harness";
 
 describe("the hand-over from the shared stage to the clusters (local driver + sandbox ARM)", () => {
@@ -19,6 +20,25 @@ describe("the hand-over from the shared stage to the clusters (local driver + sa
         expect(startedByParent).toContain(`${defaultSpec.name}-acr-grants-${cluster.name}`);
       // Nothing that waits on a cluster deployment starts there: the add-ons are the children's.
       expect(startedByParent.some((name) => name.includes("-addons-"))).toBe(false);
+      // Each child is handed the progress and outputs of its own units and of what they read, never the whole
+      // build's: its input is in its history and in every save of it (the children of a fleet grew with the fleet).
+      const handed = (parent?.history ?? [])
+        .filter((e) => e.EventType === "SubOrchestrationInstanceCreated")
+        .map((e) => JSON.parse(e.Input as string) as DeployUnitsInput);
+      // Every cluster has a child (its AKS deployment waits for the hand-over); the platform's only when work remains.
+      for (const cluster of defaultSpec.clusters)
+        expect(handed.map((input) => input.label)).toContain(`cluster ${cluster.name}`);
+      for (const input of handed) {
+        const read = new Set(
+          input.units.flatMap((u) => [
+            u.name,
+            ...u.dependsOn,
+            ...Object.values(u.outputParameters).map((r) => r.deployment),
+          ]),
+        );
+        expect(input.deployments.map((d) => d.name).filter((name) => !read.has(name))).toEqual([]);
+        expect(Object.keys(input.outputs).filter((name) => !read.has(name))).toEqual([]);
+      }
     } finally {
       await runtime.stop();
     }

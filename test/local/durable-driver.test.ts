@@ -66,6 +66,12 @@ df.app.orchestration("dtFanOut", function* (context: OrchestrationContext) {
   return values.reduce((a, b) => a + b, 0);
 });
 
+df.app.orchestration("dtFanOutQuick", function* (context: OrchestrationContext) {
+  const tasks = Array.from({ length: 12 }, (_, n) => context.df.callActivity("dtDouble", n));
+  const values = (yield context.df.Task.all(tasks)) as number[];
+  return values.reduce((a, b) => a + b, 0);
+});
+
 df.app.orchestration("dtRetry", function* (context: OrchestrationContext) {
   const retry = new df.RetryOptions(1000, 3);
   const value = (yield context.df.callActivityWithRetry("dtFlaky", retry, context.df.instanceId)) as string;
@@ -203,6 +209,17 @@ describe("local durable driver (virtual clock, Azurite)", () => {
     const status = await driver.waitForCompletion(id);
     expect(status.output).toBe(36);
     expect(maxRunning).toBe(3);
+  });
+
+  it("delivers the completions waiting for an instance in one episode, not one replay per completion", async () => {
+    const id = await driver.startNew("dtFanOutQuick");
+    const status = await driver.waitForCompletion(id);
+    expect(status.output).toBe(132);
+    const history = (await driver.getStatus(id, { showHistory: true }))!.history!;
+    expect(history.filter((e) => e.EventType === "TaskCompleted")).toHaveLength(12);
+    // One episode per completion was 13 (the start and 12 completions): the 12 arrive while the first saves.
+    const episodes = history.filter((e) => e.EventType === "OrchestratorStarted").length;
+    expect(episodes).toBeLessThan(7);
   });
 
   it("retries a failing activity by the SDK's id rules (timer id, then re-attempt id)", async () => {
