@@ -9,8 +9,8 @@ import { buildInstanceId } from "./instance-ids";
  * The upgrade API (issue 20): `POST/GET /environments/{env}/upgrades`, `GET /environments/{env}/upgrades/{id}`,
  * `POST /environments/{env}/upgrades/{id}/{approve|reject|resume|cancel}`, for any environment of the registry
  * (its spec is the one the environment was last submitted with; an unknown one is a 404 naming the known). One run
- * per environment at a time: its Durable instance id is the environment's, the run id (in the status and the links)
- * names one run.
+ * per environment at a time: its Durable instance id is `upgrade:<env>` (lib/upgrade `upgradeInstanceId`), the run id
+ * (in the status and the links) names one run.
  */
 
 export { upgradeInstanceId };
