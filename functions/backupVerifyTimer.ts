@@ -3,7 +3,8 @@ import * as df from "durable-functions";
 import { appConfig } from "../lib/config";
 import { Functions, Orchestrations } from "../lib/function-names";
 import type { PlatformSpec } from "../lib/spec";
-import type { BackupVerificationInput } from "../orchestrations/backup/contracts";
+import { backupVerificationInputSchema, type BackupVerificationInput } from "../orchestrations/backup/contracts";
+import { ContractViolation, parseAt } from "../orchestrations/shared/boundary";
 import { environmentRegistry } from "./shared/environments";
 
 /**
@@ -19,7 +20,11 @@ export function backupVerifyInstanceId(environment: string, day: string): string
   return `backup-verify:${environment}:${day}`;
 }
 
-/** Starts tonight's verification of each environment that has none running or done; returns what it did. */
+/**
+ * Starts tonight's verification of each environment that has none running or done; returns what it did. Each input
+ * is checked against the orchestration's contract before it enters the task hub: an environment whose input does
+ * not fit is not started (the line names the paths) and the others still are.
+ */
 export async function startNightlyVerifications(
   specs: readonly PlatformSpec[],
   now: Date,
@@ -35,7 +40,17 @@ export async function startNightlyVerifications(
       lines.push(`backup verification ${instanceId} already ${existing}`);
       continue;
     }
-    await start(instanceId, { spec });
+    let input: BackupVerificationInput;
+    try {
+      input = parseAt(`start of ${Orchestrations.backupVerification} ${instanceId}`, backupVerificationInputSchema, {
+        spec,
+      });
+    } catch (err) {
+      if (!(err instanceof ContractViolation)) throw err;
+      lines.push(`backup verification ${instanceId} not started: ${err.message}`);
+      continue;
+    }
+    await start(instanceId, input);
     lines.push(`started backup verification ${instanceId}`);
   }
   return lines;
@@ -56,7 +71,10 @@ export async function backupVerifyTimer(_timer: Timer, context: InvocationContex
       await client.startNew(Orchestrations.backupVerification, { instanceId, input });
     },
   );
-  for (const line of lines) context.info(line);
+  for (const line of lines) {
+    if (line.includes(" not started: ")) context.error(line);
+    else context.info(line);
+  }
 }
 
 app.timer(Functions.backupVerifyTimer, {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
 import { startLocalHost, type LocalHost } from "../../local/host";
 import { getRegistry } from "../../local/registry";
-import "../../functions/backupVerifyTimer";
+import { startNightlyVerifications } from "../../functions/backupVerifyTimer";
+import { defaultSpec, type PlatformSpec } from "../../lib/spec";
 import "../../functions/restoreCluster";
 
 // The trigger functions as the (local) Functions host runs them: the timer's schedule from the app setting, and
@@ -60,5 +61,26 @@ describe("backup and restore trigger functions", () => {
       headers: { "x-functions-key": "test-key" },
     });
     expect(method.status).toBe(405);
+  });
+
+  it("the nightly timer checks each start input against the verification's contract: a bad one is not started, the others are", async () => {
+    // An environment whose stored spec does not fit (here a wrong location type) must not enter the task hub as a
+    // verification that fails on its first replay (before: started with whatever the timer had).
+    const broken = { ...defaultSpec, name: "lab", location: 42 } as unknown as PlatformSpec;
+    const started: [string, unknown][] = [];
+    const lines = await startNightlyVerifications(
+      [broken, defaultSpec],
+      new Date("2026-12-07T03:00:00Z"),
+      () => Promise.resolve(undefined),
+      (instanceId, input) => {
+        started.push([instanceId, input]);
+        return Promise.resolve();
+      },
+    );
+    expect(started).toEqual([["backup-verify:k8s-demo:2026-12-07", { spec: defaultSpec }]]);
+    expect(lines[0]).toMatch(
+      /^backup verification backup-verify:lab:2026-12-07 not started: start of backupVerification backup-verify:lab:2026-12-07: input does not match its contract: spec\.location: /,
+    );
+    expect(lines[1]).toBe("started backup verification backup-verify:k8s-demo:2026-12-07");
   });
 });
