@@ -1,14 +1,14 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { handleRestore, type RestoreInstances } from "../lib/api/restore";
+import { handleRestore, handleRestoreCancel, type RestoreInstances } from "../lib/api/restore";
 import { Functions, Orchestrations } from "../lib/function-names";
-import { environmentRegistry } from "./shared/environments";
+import { environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
-/** OPS-7: `POST /api/environments/{env}/clusters/{cluster}/restore` starts the restore orchestration (202 + status URL). */
-export async function restoreCluster(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+/** The restore API's view of Durable Functions, over the durable client binding. */
+function restoreInstances(context: InvocationContext): RestoreInstances {
   const client = df.getClient(context);
-  const instances: RestoreInstances = {
+  return {
     async status(instanceId) {
       try {
         return String((await client.getStatus(instanceId)).runtimeStatus);
@@ -22,8 +22,23 @@ export async function restoreCluster(request: HttpRequest, context: InvocationCo
       await client.startNew(Orchestrations.restoreCluster, { instanceId, input });
     },
     managementUrls: (instanceId) => ({ ...client.createHttpManagementPayload(instanceId) }),
+    raise: (instanceId, eventName, data) => client.raiseEvent(instanceId, eventName, data),
   };
-  return toHttpResponse(await handleRestore(toApiRequest(request), await environmentRegistry(), instances));
+}
+
+/** OPS-7: `POST /api/environments/{env}/clusters/{cluster}/restore` starts the restore orchestration (202 + status URL). */
+export async function restoreCluster(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return toHttpResponse(
+    await handleRestore(toApiRequest(request), await environmentRegistry(), restoreInstances(context)),
+  );
+}
+
+/** Stops a running restore of one cluster before its next step. */
+export async function restoreClusterCancel(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return toHttpResponse(await handleRestoreCancel(toApiRequest(request), restoreInstances(context)));
 }
 
 app.http(Functions.restoreClusterRequest, {
@@ -32,4 +47,12 @@ app.http(Functions.restoreClusterRequest, {
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
   handler: restoreCluster,
+});
+
+app.http(Functions.restoreClusterCancel, {
+  route: "environments/{env}/clusters/{cluster}/restore/cancel",
+  methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+  authLevel: "function",
+  extraInputs: [df.input.durableClient()],
+  handler: forKnownEnvironment(restoreClusterCancel),
 });

@@ -97,6 +97,7 @@ export const Functions = {
   opsAsset: "opsAsset",
   runbooks: "runbooks",
   restoreClusterRequest: "restoreClusterRequest",
+  restoreClusterCancel: "restoreClusterCancel",
   deleteCluster: "deleteCluster",
   eventgridResources: "eventgridResources",
   driftSweep: "driftSweep",

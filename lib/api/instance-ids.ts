@@ -24,12 +24,17 @@ export function restoreInstanceId(environment: string, cluster: string): string 
   return `restore:${environment}:${cluster}`;
 }
 
+/** The rebuild of a lost cluster a restore runs first (a deployUnits sub-orchestration): a cancel reaches it too. */
+export function restoreRebuildInstanceId(restoreInstanceId: string): string {
+  return `${restoreInstanceId}:rebuild`;
+}
+
 export function teardownInstanceId(environment: string, cluster: string): string {
   return `teardown:${environment}:${cluster}`;
 }
 
 /**
- * The event a build and its sub-orchestrations, and a teardown, wait on alongside their timers: start nothing,
+ * The event a build and its sub-orchestrations, a teardown and a restore wait on alongside their timers: start nothing,
  * cancel (or await) what runs. Its payload is lib/api/cancel-request.
  */
 export const CANCEL_EVENT = "cancel";

@@ -1,7 +1,15 @@
 import { z } from "zod";
 import type { RestoreClusterInput } from "../backup";
 import { findEnvironmentOr404, type Environments } from "./environments";
-import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "./instance-ids";
+import { cancelRequestFrom } from "./cancel-request";
+import {
+  buildInstanceId,
+  CANCEL_EVENT,
+  isActiveStatus,
+  restoreInstanceId,
+  restoreRebuildInstanceId,
+  teardownInstanceId,
+} from "./instance-ids";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
@@ -14,6 +22,8 @@ export interface RestoreInstances {
   status(instanceId: string): Promise<string | undefined>;
   start(instanceId: string, input: RestoreClusterInput): Promise<void>;
   managementUrls(instanceId: string): Record<string, string>;
+  /** Raises an external event on an instance (the cancel). */
+  raise(instanceId: string, eventName: string, data: unknown): Promise<void>;
 }
 
 const bodySchema = z.strictObject({ recoveryPointId: z.string().trim().min(1, "must not be empty").optional() });
@@ -111,5 +121,49 @@ export async function handleRestore(
       statusUrl: management["statusQueryGetUri"],
       management,
     },
+  };
+}
+
+/**
+ * `POST /api/environments/{env}/clusters/{cluster}/restore/cancel` stops a running restore before its next step: it
+ * raises the cancel event on the restore and on its cluster rebuild (when one runs, so that no new deployment
+ * starts). The restore completes `canceled` naming what it left running (a restore job Data Protection cannot
+ * cancel); a new `POST …/restore` starts it again.
+ */
+export async function handleRestoreCancel(
+  request: ApiRequest,
+  instances: Pick<RestoreInstances, "status" | "raise" | "managementUrls">,
+): Promise<ApiResponse> {
+  if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
+  const route = routeNames(request, ["env", "cluster"]);
+  if (!route.ok) return route.response;
+  const { env, cluster } = route.names;
+  const instanceId = restoreInstanceId(env, cluster);
+  const status = await instances.status(instanceId);
+  if (!isActiveStatus(status))
+    return problem(409, `no restore of cluster ${cluster} in environment ${env} is running`, {
+      runtimeStatus: status ?? "none",
+    });
+  const cancelling: string[] = [];
+  // The rebuild first: the restore, once it hears the cancel, awaits the rebuild, which must stop too.
+  for (const id of [restoreRebuildInstanceId(instanceId), instanceId]) {
+    if (id !== instanceId && !isActiveStatus(await instances.status(id))) continue;
+    try {
+      await instances.raise(id, CANCEL_EVENT, cancelRequestFrom(request));
+      cancelling.push(id);
+    } catch (err) {
+      // It ended between the read and the raise: nothing left to stop there.
+      if (isActiveStatus(await instances.status(id))) throw err;
+    }
+  }
+  if (!cancelling.includes(instanceId))
+    return problem(409, `the restore of cluster ${cluster} in environment ${env} ended before the cancel`, {
+      runtimeStatus: (await instances.status(instanceId)) ?? "none",
+    });
+  const statusUrl = instances.managementUrls(instanceId)["statusQueryGetUri"];
+  return {
+    status: 202,
+    headers: statusUrl ? { Location: statusUrl } : {},
+    jsonBody: { instanceId, environment: env, cluster, cancelling, ...(statusUrl ? { statusUrl } : {}) },
   };
 }

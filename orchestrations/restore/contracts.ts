@@ -49,8 +49,22 @@ export const checkWorkloadsInputSchema = z.object({
 });
 export type CheckWorkloadsInput = z.infer<typeof checkWorkloadsInputSchema>;
 
+/**
+ * What a cancel did to a restore: nothing starts after it; what it could not stop is named in `left` (a restore job
+ * Data Protection runs to its end, a rebuild deployment ARM had accepted).
+ */
+export const restoreCancellationSchema = z.object({
+  requestedAt: z.string(),
+  request: z.string().optional(),
+  requestedBy: z.string().optional(),
+  /** The step it stopped before (or during): "rebuilding", "restoring", … */
+  stage: z.string(),
+  left: z.array(z.string()),
+});
+export type RestoreCancellation = z.infer<typeof restoreCancellationSchema>;
+
 export const restoreOutcomeSchema = z.object({
-  outcome: z.enum(["restored", "refused", "failed"]),
+  outcome: z.enum(["restored", "refused", "failed", "canceled"]),
   environment: z.string(),
   cluster: z.string(),
   backupInstance: z.string(),
@@ -64,6 +78,8 @@ export const restoreOutcomeSchema = z.object({
   workloads: z.string().optional(),
   /** Why it was refused or what failed (the job's own error for a failed restore job). */
   reason: z.string().optional(),
+  /** Present when a person cancelled it (readers show the restore as `Canceled`). */
+  canceled: restoreCancellationSchema.optional(),
 });
 export type RestoreOutcome = z.infer<typeof restoreOutcomeSchema>;
 

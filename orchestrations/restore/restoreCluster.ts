@@ -1,5 +1,7 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import { parseCancelRequest } from "../../lib/api/cancel-request";
+import { CANCEL_EVENT, restoreRebuildInstanceId } from "../../lib/api/instance-ids";
 import { elapsedMinutes, RESTORE_TARGET_MINUTES, vaultOf, type WorkloadCheck } from "../../lib/backup";
 import { backupInstanceName } from "../../lib/plan/units";
 import { Activities, Orchestrations } from "../../lib/function-names";
@@ -22,7 +24,7 @@ import {
 } from "./contracts";
 import type { RestoreValidation } from "../../lib/backup";
 import { pinnedPlan } from "../build/deploymentLoop";
-import { settleAll, transientRetry } from "../shared/longRunning";
+import { EventListener, settleAll, transientRetry, waitForNextPoll } from "../shared/longRunning";
 import type { RecordEnvironmentStateInput } from "../shared/contracts";
 import type { DeployUnitsInput, DeployUnitsResult } from "../build/deployUnits";
 
@@ -31,6 +33,12 @@ import type { DeployUnitsInput, DeployUnitsResult } from "../build/deployUnits";
  * (a deployUnits sub-orchestration; the shared deployments it needs are already there), validate the restore,
  * restore from the newest (or the chosen) recovery point, wait for the job with durable timers, check the
  * workloads with a run command, and report the elapsed time against the ~30 min target.
+ *
+ * A cancel (the restore cancel API raises CANCEL_EVENT here and on the rebuild) is looked for before every step and
+ * ends every wait: nothing starts after it, the rebuild stops as a build's deployments do, and the restore completes
+ * `canceled` naming what it left running. Data Protection has no cancel for a backup vault's jobs (its job API only
+ * gets and lists them: https://learn.microsoft.com/powershell/module/az.dataprotection/get-azdataprotectionjob;
+ * cancelling jobs is a Recovery Services vault operation), so a restore job already started runs to its end.
  */
 
 const MAX_JOB_WAIT_MINUTES = 180;
@@ -49,6 +57,8 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     rebuilt: false,
   };
   context.df.setCustomStatus(status);
+
+  const cancel = new EventListener(context, CANCEL_EVENT);
 
   const finish = function* (outcome: RestoreOutcome["outcome"], extra: Partial<RestoreOutcome>) {
     const endedAt = context.df.currentUtcDateTime.toISOString();
@@ -73,7 +83,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
         work: {
           kind: "restore",
           cluster: cluster.name,
-          outcome: outcome === "restored" ? "succeeded" : "failed",
+          outcome: outcome === "restored" ? "succeeded" : outcome === "canceled" ? "canceled" : "failed",
           ...(result.reason !== undefined ? { error: result.reason } : {}),
           startedAt,
           endedAt,
@@ -86,6 +96,16 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
       } satisfies NotifyRestoreResultInput),
     ]);
     return result;
+  };
+
+  /** Ends the restore after a cancel heard while at `stage`, naming what it could not stop. */
+  const stopped = function* (stage: string, left: string[], extra: Partial<RestoreOutcome> = {}, note = "") {
+    const request = parseCancelRequest(cancel.payload);
+    return yield* finish("canceled", {
+      ...extra,
+      reason: `cancelled${request?.requestedBy ? ` by ${request.requestedBy}` : ""} at the ${stage} step${note}; ${left.length > 0 ? `left running: ${left.join("; ")}` : "nothing left running"}`,
+      canceled: { requestedAt: context.df.currentUtcDateTime.toISOString(), ...request, stage, left },
+    });
   };
 
   // The plan names the shared deployments a rebuild depends on.
@@ -112,6 +132,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     }
   };
   for (const u of clusterUnits) for (const d of u.dependsOn) visit(d);
+  if (yield* cancel.check()) return yield* stopped("checking", []);
 
   const target = (yield context.df.callActivityWithRetry(Activities.validateRestoreTarget, transientRetry, {
     vault,
@@ -125,6 +146,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
   if (!target.ok) return yield* finish("refused", { reason: target.reason });
   const recoveryPoint = target.recoveryPoint;
   status.recoveryPoint = recoveryPoint.name;
+  if (yield* cancel.check()) return yield* stopped("checking", [], { recoveryPoint });
 
   if (!target.clusterExists) {
     status.stage = "rebuilding";
@@ -162,8 +184,19 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
         deployments: done,
         outputs: target.outputs,
       } satisfies DeployUnitsInput,
-      `${context.df.instanceId}:rebuild`,
+      restoreRebuildInstanceId(context.df.instanceId),
     )) as DeployUnitsResult;
+    // The cancel API raised the event on the rebuild too: it stopped before its next deployment and cancelled (or
+    // awaited) the ones ARM had accepted, as a build's do.
+    if (yield* cancel.check()) {
+      const notDone = rebuild.deployments.filter((d) => d.state !== "succeeded").map((d) => d.name);
+      return yield* stopped(
+        "rebuilding",
+        [],
+        { recoveryPoint },
+        notDone.length > 0 ? ` (the cluster is only partly rebuilt, not deployed: ${notDone.join(", ")})` : "",
+      );
+    }
     const failed = rebuild.deployments.filter((d) => d.state === "failed" || d.state === "skipped");
     if (failed.length > 0) {
       const reason = failed
@@ -187,6 +220,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
       reason: `restore validation failed: ${validation.error ?? "no details"}`,
     });
 
+  if (yield* cancel.check()) return yield* stopped("restoring", [], { recoveryPoint });
   status.stage = "restoring";
   context.df.setCustomStatus(status);
   const started = (yield context.df.callActivityWithRetry(Activities.triggerRestore, transientRetry, {
@@ -205,11 +239,13 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
   let wait = started.kind === "started" ? started.retryAfterSeconds : 0;
   const deadline = context.df.currentUtcDateTime.getTime() + MAX_JOB_WAIT_MINUTES * 60_000;
   let job: GetRestoreJobResult;
+  const jobLeft = () => [
+    `restore job ${poll.jobId ?? "(being created)"} in vault ${vault.vault}: Data Protection cannot cancel it, it runs to its end`,
+  ];
   for (;;) {
-    if (wait > 0)
-      yield context.df.createTimer(
-        new Date(context.df.currentUtcDateTime.getTime() + Math.min(Math.max(wait, 5), 120) * 1000),
-      );
+    const at = context.df.currentUtcDateTime.getTime() + Math.min(Math.max(wait, 5), 120) * 1000;
+    if (wait > 0 && (yield* waitForNextPoll(context, { nextPollAt: () => at }, cancel)) === "cancel")
+      return yield* stopped("restoring", jobLeft(), { recoveryPoint, ...(poll.jobId ? { jobId: poll.jobId } : {}) });
     job = (yield context.df.callActivityWithRetry(
       Activities.getRestoreJob,
       transientRetry,
@@ -233,6 +269,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
   const jobId = job.jobId !== undefined ? { jobId: job.jobId } : {};
   if (job.state === "failed") return yield* finish("failed", { recoveryPoint, ...jobId, reason: job.error });
 
+  if (yield* cancel.check()) return yield* stopped("checking workloads", [], { recoveryPoint, ...jobId });
   status.stage = "checking workloads";
   context.df.setCustomStatus(status);
   let workloads: WorkloadCheck | undefined;
@@ -243,7 +280,9 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
       aksName: cluster.aksName,
     } satisfies CheckWorkloadsInput)) as WorkloadCheck;
     if (workloads.ok || attempt === WORKLOAD_CHECKS) break;
-    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + WORKLOAD_RECHECK_SECONDS * 1000));
+    const at = context.df.currentUtcDateTime.getTime() + WORKLOAD_RECHECK_SECONDS * 1000;
+    if ((yield* waitForNextPoll(context, { nextPollAt: () => at }, cancel)) === "cancel")
+      return yield* stopped("checking workloads", [], { recoveryPoint, ...jobId, workloads: workloads.message });
   }
   if (!workloads!.ok)
     return yield* finish("failed", {

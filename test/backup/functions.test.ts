@@ -63,6 +63,23 @@ describe("backup and restore trigger functions", () => {
     expect(method.status).toBe(405);
   });
 
+  it("the restore cancel endpoint: a function key, a known environment, POST only, 409 when no restore runs", async () => {
+    const url = "/api/environments/k8s-demo/clusters/app2/restore/cancel";
+    expect((await post(url, undefined, null)).status).toBe(401);
+    const env = await post("/api/environments/prod/clusters/app2/restore/cancel");
+    expect([env.status, await env.json()]).toEqual([
+      404,
+      { error: "unknown environment prod (known: k8s-demo)", environments: ["k8s-demo"] },
+    ]);
+    const idle = await post(url);
+    expect([idle.status, await idle.json()]).toEqual([
+      409,
+      { error: "no restore of cluster app2 in environment k8s-demo is running", runtimeStatus: "none" },
+    ]);
+    const method = await fetch(`${host.url}${url}`, { headers: { "x-functions-key": "test-key" } });
+    expect([method.status, method.headers.get("allow")]).toEqual([405, "POST"]);
+  });
+
   it("the nightly timer checks each start input against the verification's contract: a bad one is not started, the others are", async () => {
     // An environment whose stored spec does not fit (here a wrong location type) must not enter the task hub as a
     // verification that fails on its first replay (before: started with whatever the timer had).

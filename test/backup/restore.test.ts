@@ -14,7 +14,7 @@ import {
   type ArmConnection,
 } from "../../lib/azure";
 import { vaultOf } from "../../lib/backup";
-import { handleRestore, type RestoreInstances } from "../../lib/api/restore";
+import { handleRestore, handleRestoreCancel, type RestoreInstances } from "../../lib/api/restore";
 import { restoreInstanceId } from "../../lib/api/instance-ids";
 import { EnvironmentRegistry } from "../../lib/environments";
 import type { ApiRequest } from "../../lib/api/http";
@@ -43,6 +43,7 @@ import "../../orchestrations/restore/activities/triggerRestore";
 import "../../orchestrations/restore/activities/getRestoreJob";
 import "../../orchestrations/restore/activities/checkWorkloads";
 import "../../orchestrations/restore/activities/notifyRestoreResult";
+import "../../orchestrations/shared/activities/recordEnvironmentState";
 import type { RestoreOutcome } from "../../orchestrations/restore/contracts";
 import { sandboxFetch } from "../sandbox/helpers";
 
@@ -260,13 +261,21 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
     managementUrls: (id) => ({
       statusQueryGetUri: `http://localhost:7071/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}`,
     }),
+    raise: (id, eventName, data) => runtime.driver.raiseEvent(id, eventName, data),
   });
-  const request = (env: string, cluster: string, body = "", method = "POST"): ApiRequest => ({
+  const request = (
+    env: string,
+    cluster: string,
+    body = "",
+    method = "POST",
+    route = "restore",
+    by: string | null = null,
+  ): ApiRequest => ({
     method,
-    url: `http://localhost:7071/api/environments/${env}/clusters/${cluster}/restore`,
+    url: `http://localhost:7071/api/environments/${env}/clusters/${cluster}/${route}`,
     params: { env, cluster },
     query: new URLSearchParams(),
-    headers: { get: () => null },
+    headers: { get: (name) => (name.toLowerCase() === "x-ms-client-principal-name" ? by : null) },
     text: () => Promise.resolve(body),
   });
   let specs: EnvironmentRegistry;
@@ -333,5 +342,73 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
     const output = status.output as RestoreOutcome;
     expect(output).toMatchObject({ outcome: "restored", rebuilt: false, recoveryPoint: { name: older } });
     expect((await restoreJob(output.jobId!)).properties.extendedInfo.sourceRecoverPoint.recoveryPointID).toBe(older);
+  });
+
+  it("a cancel stops the restore before its next step: no restore job starts, it ends canceled, recorded and told once", async () => {
+    // Nothing runs: a cancel is a 409 naming that (before: no cancel route, a restore could not be stopped).
+    expect(await handleRestoreCancel(request("k8s-demo", "app2", "", "POST", "restore/cancel"), instances())).toEqual({
+      status: 409,
+      jsonBody: { error: "no restore of cluster app2 in environment k8s-demo is running", runtimeStatus: "Completed" },
+    });
+    expect(
+      (await handleRestoreCancel(request("k8s-demo", "app2", "", "GET", "restore/cancel"), instances())).status,
+    ).toBe(405);
+    const jobsBefore = await restoreJobCount();
+    const messagesBefore = posts.length;
+    // The restore validation answers slowly, so the cancel arrives while the restore is validating.
+    sandbox.faults.add({ match: { method: "POST", path: "validateRestore" }, effect: { kind: "latency", ms: 2000 } });
+    expect((await handleRestore(request("k8s-demo", "app2"), specs, instances())).status).toBe(202);
+    const instanceId = "restore:k8s-demo:app2";
+    for (let i = 0; ; i++) {
+      const stage = ((await runtime.driver.getStatus(instanceId))?.customStatus as { stage?: string } | undefined)
+        ?.stage;
+      if (stage === "validating") break;
+      if (i > 400) throw new Error(`the restore never reached validating (stage ${stage})`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const cancel = await handleRestoreCancel(
+      request("k8s-demo", "app2", "", "POST", "restore/cancel", "ops@example.com"),
+      instances(),
+    );
+    expect(cancel).toMatchObject({
+      status: 202,
+      jsonBody: {
+        instanceId,
+        cluster: "app2",
+        cancelling: [instanceId],
+        statusUrl: expect.stringContaining("restore%3A"),
+      },
+    });
+    const status = await runtime.driver.waitForCompletion(instanceId, { timeoutMs: 240_000 });
+    sandbox.faults.clear();
+    const output = status.output as RestoreOutcome;
+    expect(output).toMatchObject({
+      outcome: "canceled",
+      canceled: {
+        stage: "restoring",
+        left: [],
+        requestedBy: "ops@example.com",
+        request: "POST /api/environments/k8s-demo/clusters/app2/restore/cancel",
+      },
+    });
+    expect(output.reason).toBe("cancelled by ops@example.com at the restoring step; nothing left running");
+    // It stopped before starting a restore job, and its one message says it was cancelled.
+    expect(await restoreJobCount()).toBe(jobsBefore);
+    expect(posts.length).toBe(messagesBefore + 1);
+    expect(lastPost()).toMatch(/Restore of cluster app2 cancelled/);
+    // The registry of environments records how it ended.
+    const registry = await EnvironmentRegistry.open(
+      { storage: storageFromConnectionString(azurite.connectionString) },
+      {},
+    );
+    expect((await registry.find("k8s-demo"))?.lastWork).toMatchObject({
+      kind: "restore",
+      cluster: "app2",
+      outcome: "canceled",
+    });
+    // Ended: a second cancel is a 409, a new restore may start.
+    expect(
+      (await handleRestoreCancel(request("k8s-demo", "app2", "", "POST", "restore/cancel"), instances())).status,
+    ).toBe(409);
   });
 });

@@ -24,10 +24,19 @@ export function restoreMessage(input: Omit<NotifyRestoreResultInput, "notificati
       ? `Cluster ${r.cluster} restored from backup`
       : r.outcome === "refused"
         ? `Restore of cluster ${r.cluster} refused`
-        : `Restore of cluster ${r.cluster} failed`;
+        : r.outcome === "canceled"
+          ? `Restore of cluster ${r.cluster} cancelled`
+          : `Restore of cluster ${r.cluster} failed`;
   return {
     kind: "cluster.lifecycle",
-    severity: r.outcome === "restored" ? (r.elapsedMinutes <= r.targetMinutes ? "info" : "warning") : "critical",
+    severity:
+      r.outcome === "restored"
+        ? r.elapsedMinutes <= r.targetMinutes
+          ? "info"
+          : "warning"
+        : r.outcome === "canceled"
+          ? "warning"
+          : "critical",
     title,
     environment: r.environment,
     cluster: r.cluster,
@@ -37,11 +46,15 @@ export function restoreMessage(input: Omit<NotifyRestoreResultInput, "notificati
     whatWasDone:
       r.outcome === "refused"
         ? "Nothing was changed."
-        : `${r.rebuilt ? "Rebuilt the cluster through the provisioning deployments, then " : ""}${r.outcome === "restored" ? "restored the backup and checked the workloads." : "started the restore, which did not complete."}`,
+        : r.outcome === "canceled"
+          ? `Stopped on request before its next step (${r.canceled?.stage ?? "unknown stage"}); ${r.canceled?.left.length ? `still running: ${r.canceled.left.join("; ")}` : "nothing of it still runs"}.`
+          : `${r.rebuilt ? "Rebuilt the cluster through the provisioning deployments, then " : ""}${r.outcome === "restored" ? "restored the backup and checked the workloads." : "started the restore, which did not complete."}`,
     nextStep:
       r.outcome === "restored"
         ? "Check the application's own health; run an ad-hoc backup once it is healthy."
-        : "Follow the OPS-7 runbook for a manual restore.",
+        : r.outcome === "canceled"
+          ? "Start the restore again to finish it (the recovery points are untouched)."
+          : "Follow the OPS-7 runbook for a manual restore.",
     runbook: "OPS-7",
     correlationId: input.correlationId,
     occurredAt: r.endedAt,
