@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RestoreClusterInput } from "../backup";
 import { findEnvironmentOr404, type Environments } from "./environments";
-import { cancelRequestFrom } from "./cancel-request";
+import { cancelRequestFrom, type CancelRequest } from "./cancel-request";
 import {
   buildInstanceId,
   CANCEL_EVENT,
@@ -139,17 +139,47 @@ export async function handleRestoreCancel(
   if (!route.ok) return route.response;
   const { env, cluster } = route.names;
   const instanceId = restoreInstanceId(env, cluster);
+  const cancelled = await cancelRestore(env, cluster, instances, cancelRequestFrom(request));
+  if (!cancelled.ok)
+    return problem(
+      409,
+      !cancelled.raced
+        ? `no restore of cluster ${cluster} in environment ${env} is running`
+        : `the restore of cluster ${cluster} in environment ${env} ended before the cancel`,
+      { runtimeStatus: cancelled.runtimeStatus ?? "none" },
+    );
+  const statusUrl = instances.managementUrls(instanceId)["statusQueryGetUri"];
+  return {
+    status: 202,
+    headers: statusUrl ? { Location: statusUrl } : {},
+    jsonBody: {
+      instanceId,
+      environment: env,
+      cluster,
+      cancelling: cancelled.cancelling,
+      ...(statusUrl ? { statusUrl } : {}),
+    },
+  };
+}
+
+/**
+ * Raises the cancel on a running restore of the cluster and on its rebuild (when one runs, so that no new deployment
+ * starts; the restore awaits it once it hears the cancel). The API and the CLI cancel the same way.
+ */
+export async function cancelRestore(
+  env: string,
+  cluster: string,
+  instances: Pick<RestoreInstances, "status" | "raise">,
+  request: CancelRequest,
+): Promise<{ ok: true; cancelling: string[] } | { ok: false; runtimeStatus: string | undefined; raced: boolean }> {
+  const instanceId = restoreInstanceId(env, cluster);
   const status = await instances.status(instanceId);
-  if (!isActiveStatus(status))
-    return problem(409, `no restore of cluster ${cluster} in environment ${env} is running`, {
-      runtimeStatus: status ?? "none",
-    });
+  if (!isActiveStatus(status)) return { ok: false, runtimeStatus: status, raced: false };
   const cancelling: string[] = [];
-  // The rebuild first: the restore, once it hears the cancel, awaits the rebuild, which must stop too.
   for (const id of [restoreRebuildInstanceId(instanceId), instanceId]) {
     if (id !== instanceId && !isActiveStatus(await instances.status(id))) continue;
     try {
-      await instances.raise(id, CANCEL_EVENT, cancelRequestFrom(request));
+      await instances.raise(id, CANCEL_EVENT, request);
       cancelling.push(id);
     } catch (err) {
       // It ended between the read and the raise: nothing left to stop there.
@@ -157,13 +187,6 @@ export async function handleRestoreCancel(
     }
   }
   if (!cancelling.includes(instanceId))
-    return problem(409, `the restore of cluster ${cluster} in environment ${env} ended before the cancel`, {
-      runtimeStatus: (await instances.status(instanceId)) ?? "none",
-    });
-  const statusUrl = instances.managementUrls(instanceId)["statusQueryGetUri"];
-  return {
-    status: 202,
-    headers: statusUrl ? { Location: statusUrl } : {},
-    jsonBody: { instanceId, environment: env, cluster, cancelling, ...(statusUrl ? { statusUrl } : {}) },
-  };
+    return { ok: false, runtimeStatus: await instances.status(instanceId), raced: true };
+  return { ok: true, cancelling };
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { prepareAzureContext } from "../../lib/azure";
+import { prepareAzureContext, storageFromConnectionString, type HostStorage } from "../../lib/azure";
 import { buildModeInstanceId, isActive, mergedStatus, type BuildInstances } from "../../lib/api/builds";
 import { Orchestrations } from "../../lib/function-names";
 import type { BuildInput, BuildMode, BuildStatus } from "../../lib/plan/progress";
@@ -29,6 +29,12 @@ export interface LocalRuntime {
   instances: BuildInstances;
   sandbox?: SandboxArm;
   stop(): Promise<void>;
+}
+
+/** Where a target's environments are read: its task hub's instances (with inputs) and its storage (the registry). */
+export interface EnvironmentSource {
+  instances(): Promise<{ instanceId: string; input?: unknown }[]>;
+  storage: HostStorage;
 }
 
 export interface LocalRuntimeOptions {
@@ -122,7 +128,7 @@ export async function ownStateAzurite(stateDir: string): Promise<SharedAzurite> 
  */
 export async function openBuildRecords(
   stateDir: string,
-): Promise<{ instances: BuildInstances; stop(): Promise<void> }> {
+): Promise<{ instances: BuildInstances; environments: EnvironmentSource; stop(): Promise<void> }> {
   const azurite = await openSharedAzurite(azuriteDir(stateDir));
   const store = new InstanceStore(azurite.connectionString, process.env.AKS_PLATFORM_TASK_HUB ?? "aksplatform");
   const ownerGone = (err: unknown): never => {
@@ -159,6 +165,18 @@ export async function openBuildRecords(
       terminate: readOnly("terminating a build"),
       raise: readOnly("cancelling a build"),
       managementUrls: () => ({}),
+    },
+    // What `status` needs to know the target's environments (lib/environments' registry and the builds).
+    environments: {
+      async instances() {
+        const ids = await store
+          .init()
+          .then(() => store.list())
+          .catch(ownerGone);
+        const docs = await Promise.all(ids.map((id) => store.load(id).catch(ownerGone)));
+        return docs.flatMap((doc, i) => (doc ? [{ instanceId: ids[i]!, input: doc.input }] : []));
+      },
+      storage: storageFromConnectionString(azurite.connectionString),
     },
     stop: () => azurite.stop(),
   };

@@ -2,28 +2,42 @@ import type { Environments } from "../../lib/api/environments";
 import { azureContext } from "../../lib/azure";
 import { EnvironmentRegistry } from "../../lib/environments";
 import { defaultSpec, validateSpec, type PlatformSpec } from "../../lib/spec";
-import type { LocalRuntime } from "../build/runner";
+import type { EnvironmentSource, LocalRuntime } from "../build/runner";
 import { inSandbox } from "../build/target";
 import { CliUsageError } from "./errors";
 
+/** A running local runtime as the source of its target's environments. */
+function runtimeSource(runtime: LocalRuntime): EnvironmentSource {
+  return {
+    instances: () => runtime.driver.list({}, { showInput: true }),
+    storage: azureContext().hostStorage(process.env),
+  };
+}
+
 /**
- * The environments of a target's local state, for the commands that work on a built platform (`drift`, `upgrade`):
- * the registry in the target's storage (what the API and `up` record) and every build its task hub holds (a build
- * `up` ran before it recorded environments); the registry's spec wins. The seed is always known: never built here,
- * it is the offered default.
+ * The environments of a target's local state, for the commands that work on a built platform (`drift`, `upgrade`,
+ * `down`, `restore`, `status`): the registry in the target's storage (what the API and `up` record) and every build
+ * its task hub holds (a build `up` ran before it recorded environments); the registry's spec wins. The seed is always
+ * known: never built here, it is the offered default.
  */
-export async function targetEnvironments(runtime: LocalRuntime): Promise<Map<string, PlatformSpec>> {
+export async function targetEnvironments(target: LocalRuntime | EnvironmentSource): Promise<Map<string, PlatformSpec>> {
+  const source = "driver" in target ? runtimeSource(target) : target;
   const known = new Map<string, PlatformSpec>();
-  for (const build of await runtime.driver.list({}, { showInput: true })) {
+  for (const build of await source.instances()) {
     const name = /^build:([^:]+)$/.exec(build.instanceId)?.[1];
     const spec = (build.input as { spec?: unknown } | undefined)?.spec;
     const validated = name !== undefined && spec !== undefined ? validateSpec(spec) : undefined;
     if (validated?.ok && validated.spec.name === name) known.set(name, validated.spec);
   }
-  const registry = await EnvironmentRegistry.open({ storage: azureContext().hostStorage(process.env) });
+  const registry = await EnvironmentRegistry.open({ storage: source.storage });
   for (const record of await registry.registered()) known.set(record.name, record.spec);
   if (!known.has(defaultSpec.name)) known.set(defaultSpec.name, defaultSpec);
   return known;
+}
+
+/** Usage error for an `--env` the target does not know, naming the known ones (exit 2). */
+export function unknownEnvironment(name: string, where: string, known: Iterable<string>): CliUsageError {
+  return new CliUsageError(`--env ${name}: no such environment ${where} (known: ${[...known].sort().join(", ")})`);
 }
 
 /**
@@ -42,12 +56,12 @@ export async function environmentOnTarget(
     ]),
   );
   const spec = onTarget.get(name);
-  if (!spec) {
-    const where = target.subscription !== undefined ? `in subscription ${target.subscription}` : "on the sandbox";
-    throw new CliUsageError(
-      `--env ${name}: no such environment ${where} (known: ${[...onTarget.keys()].sort().join(", ")})`,
+  if (!spec)
+    throw unknownEnvironment(
+      name,
+      target.subscription !== undefined ? `in subscription ${target.subscription}` : "on the sandbox",
+      onTarget.keys(),
     );
-  }
   return { spec, environments: asEnvironments(onTarget) };
 }
 

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -99,6 +100,48 @@ describe("aks-platform down, then restore", () => {
     // Protection configured again by the rebuild's backup instance deployment.
     expect((await verdicts())["bi-aks-k8s-demo-app2"]).toBe("healthy");
   }, 480_000);
+
+  it("Ctrl+C during a restore of app2 cancels it: it stops before its next step, says so, exits 130; --cancel then finds none", async () => {
+    // Before: Ctrl+C killed the process and left the restore Running with nothing to stop it.
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.resolve(__dirname, "../../local/cli/entry.ts"),
+        "restore",
+        "--cluster",
+        "app2",
+        ...stateArgs(),
+      ],
+      { cwd: path.resolve(__dirname, "../.."), stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    let errors = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the restore never started:\n${errors}`)), 120_000);
+      child.stderr.on("data", (chunk: Buffer) => {
+        errors += chunk.toString();
+        if (errors.includes("… checking")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill("SIGINT");
+    const code = await closed;
+    expect(code, `${output}\n${errors}`).toBe(130);
+    expect(errors).toContain("SIGINT: cancelling the restore of cluster app2: it stops before its next step");
+    expect(output).toContain("restore of cluster app2: CANCELED");
+    // app2 is back (the test before): the restore stops before its next step, whichever it had reached.
+    expect(output).toMatch(/cancelled at the \w[\w ]* step; /);
+
+    const again = await runCli(["restore", "--cluster", "app2", "--cancel", ...stateArgs()]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("no restore of cluster app2 in environment k8s-demo is running (Completed)");
+  }, 240_000);
 
   it("--delete-backups deletes app1's recovery points too; a restore is then refused without a target verdict", async () => {
     const down = await runCli(["down", "--cluster", "app1", "--yes", "--delete-backups", ...stateArgs()]);

@@ -14,11 +14,12 @@ import { isLoopbackUrl } from "../../../lib/azure";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
 import { openBuildRecords, startLocalRuntime, type LocalRuntime } from "../../build/runner";
-import { inSandbox, SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
+import { SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
 import { DEFAULT_SANDBOX_TIME_SCALE } from "../target-options";
+import { environmentOnTarget } from "../target-environments";
 
 /**
  * `aks-platform down --cluster NAME` (RG-1): the teardown orchestration driven in this process through the local
@@ -42,7 +43,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
       "Tear one cluster down: its resource group, its identities' role assignments and the peerings to its VNet; its backups are kept (protection stopped) unless --delete-backups. A later `up` or `restore` brings it back.",
     )
     .requiredOption("--cluster <name>", "cluster of the environment to tear down (e.g. app2)")
-    .option("--env <name>", "environment `up` built", defaultSpec.name)
+    .option("--env <name>", "environment built or registered in the target's state", defaultSpec.name)
     .option("--sandbox", "work on the sandbox platform built by `aks-platform up --sandbox`")
     .option("--subscription <id>", "Azure subscription of the platform (DefaultAzureCredential)")
     .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
@@ -55,17 +56,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
     )
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .action(async (options: DownOptions) => {
-      const target = await openTarget(options);
-      if (!target) {
-        setExitCode(1);
-        return;
-      }
-      const { stateDir, timeScale, spec } = target;
-      const runtime = await startLocalRuntime({
-        stateDir,
-        timeScale: options.sandbox ? timeScale : 1,
-        ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
-      });
+      const { spec, runtime } = await openTarget(options);
       try {
         setExitCode(await tearDown(runtime, spec, options));
       } finally {
@@ -85,13 +76,14 @@ export interface TargetOptions {
 }
 
 /**
- * The target of `down` or `restore`, its options checked (usage errors throw) and its ARM endpoint set: the state
- * folder, the time scale, and the spec the environment was last built with there (as the sandbox runs it). Undefined,
- * said on stderr, when that environment was not built there and is not the default.
+ * The target of `down` or `restore`, its options checked (usage errors throw) and its ARM endpoint set, with its
+ * local runtime started (the sandbox with `--sandbox`) and the environment `--env` names resolved through the
+ * target's registry of environments (lib/environments, and the builds its task hub holds), as the sandbox or
+ * `--subscription` runs it; an unknown one is a usage error naming the known (exit 2). The caller stops the runtime.
  */
 export async function openTarget(
   options: TargetOptions,
-): Promise<{ stateDir: string; timeScale: number; spec: PlatformSpec } | undefined> {
+): Promise<{ stateDir: string; timeScale: number; spec: PlatformSpec; runtime: LocalRuntime }> {
   if (Boolean(options.sandbox) === (options.subscription !== undefined))
     throw new CliUsageError(
       "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
@@ -109,12 +101,19 @@ export async function openTarget(
     process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
   }
   const stateDir = stateDirOf(options);
-  const recorded = await recordedSpec(stateDir, options);
-  if (!recorded) {
-    process.stderr.write(`error: environment ${options.env} has not been built here and is not the default\n`);
-    return undefined;
+  const runtime = await startLocalRuntime({
+    stateDir,
+    timeScale: options.sandbox ? timeScale : 1,
+    // The same sandbox (state and subscription) that `up --sandbox` built.
+    ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
+  });
+  try {
+    const { spec } = await environmentOnTarget(runtime, options.env, options);
+    return { stateDir, timeScale, spec, runtime };
+  } catch (err) {
+    await runtime.stop();
+    throw err;
   }
-  return { stateDir, timeScale, spec: options.sandbox ? inSandbox(recorded) : recorded };
 }
 
 /**

@@ -1,28 +1,35 @@
+import type { CancelRequest } from "../../../lib/api/cancel-request";
 import { restoreInstanceId } from "../../../lib/api/instance-ids";
-import { restoreBlocker } from "../../../lib/api/restore";
+import { cancelRestore, restoreBlocker, type RestoreInstances } from "../../../lib/api/restore";
 import { describeElapsed, type RestoreClusterInput } from "../../../lib/backup";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec } from "../../../lib/spec";
 import type { RestoreOutcome } from "../../../orchestrations/restore/contracts";
-import { startLocalRuntime, type LocalRuntime } from "../../build/runner";
-import { SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP } from "../../build/target";
+import type { LocalRuntime } from "../../build/runner";
+import { STATE_DIR_HELP } from "../../build/target";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
 import { openTarget, type TargetOptions } from "./down";
 import { DEFAULT_SANDBOX_TIME_SCALE } from "../target-options";
+import { exitCodeOf } from "./up";
 
 /**
  * `aks-platform restore` (OPS-7, cluster failure): the restore orchestration driven in this process through the
  * local durable driver, on the platform `aks-platform up` built (same state folder, same spec). With `--sandbox` it
  * works on the sandbox platform `aks-platform up --sandbox` built, whose daily backups (and the first backup right
  * after the build) made its recovery points; with `--subscription` on Azure (DefaultAzureCredential) or any ARM
- * endpoint (`--arm-endpoint`). One restore per cluster at a time (the restore's instance id).
- * Exit 0 restored, 1 refused or failed, 2 usage error.
+ * endpoint (`--arm-endpoint`). One restore per cluster at a time (the restore's instance id); a restore an
+ * interrupted `restore` left in the state is resumed by the next `restore` of the cluster.
+ * Ctrl+C (or SIGTERM) cancels the restore: it stops before its next step and says what it left running (a second
+ * Ctrl+C stops waiting and leaves it interrupted); `--cancel` cancels one an interrupted `restore` left.
+ * Exit 0 restored (or, with `--cancel`, cancelled), 1 refused, failed or nothing to cancel, 2 usage error,
+ * 130/143 cancelled by SIGINT/SIGTERM.
  */
 
 interface RestoreOptions extends TargetOptions {
   cluster: string;
   recoveryPoint?: string;
+  cancel?: boolean;
 }
 
 function printResult(r: RestoreOutcome): void {
@@ -33,6 +40,7 @@ function printResult(r: RestoreOutcome): void {
     `  cluster rebuilt: ${r.rebuilt ? "yes" : "no"}`,
     ...(r.jobId ? [`  restore job ${r.jobId}`] : []),
     ...(r.workloads ? [`  workloads: ${r.workloads}`] : []),
+    ...(r.canceled?.left.length ? [`  left running: ${r.canceled.left.join("; ")}`] : []),
     `  elapsed ${describeElapsed(r.elapsedMinutes, r.targetMinutes, r.outcome === "restored")}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -64,49 +72,89 @@ export const register: RegisterCommand = (program, setExitCode) => {
     )
     .requiredOption("--cluster <name>", "cluster of the spec to restore (e.g. app2)")
     .option("--recovery-point <id>", "recovery point name or id (default: the newest)")
-    .option("--env <name>", "environment `up` built", defaultSpec.name)
+    .option(
+      "--cancel",
+      "cancel the restore of --cluster an interrupted `restore` left: it stops before its next step and says what it left running",
+    )
+    .option("--env <name>", "environment built or registered in the target's state", defaultSpec.name)
     .option("--sandbox", "work on the sandbox platform built by `aks-platform up --sandbox`")
     .option("--subscription <id>", "Azure subscription of the platform")
     .option("--arm-endpoint <url>", "ARM endpoint (sovereign cloud or an ARM-compatible stand-in; https)")
     .option("--time-scale <factor>", "sandbox: simulated seconds per real second", String(DEFAULT_SANDBOX_TIME_SCALE))
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .action(async (options: RestoreOptions) => {
-      const target = await openTarget(options);
-      if (!target) {
-        setExitCode(1);
-        return;
-      }
-      const { stateDir, timeScale, spec } = target;
+      const { spec, runtime } = await openTarget(options);
       const cluster = spec.clusters.find((c) => c.name === options.cluster);
-      if (!cluster)
+      if (!cluster?.addons.backup) {
+        await runtime.stop();
         throw new CliUsageError(
-          `--cluster: environment ${spec.name} has no cluster ${options.cluster} (clusters: ${spec.clusters.map((c) => c.name).join(", ")})`,
+          !cluster
+            ? `--cluster: environment ${spec.name} has no cluster ${options.cluster} (clusters: ${spec.clusters.map((c) => c.name).join(", ")})`
+            : `--cluster: cluster ${cluster.name} is not backed up (addons.backup is false)`,
         );
-      if (!cluster.addons.backup)
-        throw new CliUsageError(`--cluster: cluster ${cluster.name} is not backed up (addons.backup is false)`);
-      const runtime = await startLocalRuntime({
-        stateDir,
-        timeScale: options.sandbox ? timeScale : 1,
-        // The same sandbox (state and subscription) that `up --sandbox` built.
-        ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
-      });
-      try {
-        const blocked = await restoreBlocker(spec.name, cluster.name, {
-          status: async (id) => (await runtime.instances.get(id))?.runtimeStatus,
-        });
-        if (blocked) {
-          process.stderr.write(`error: ${blocked.reason}\n`);
-          setExitCode(1);
-          return;
+      }
+      // The API's instance id, so that a teardown or a second restore of the cluster sees this one running.
+      const instanceId = restoreInstanceId(spec.name, cluster.name);
+      const instances: Pick<RestoreInstances, "status" | "raise"> = {
+        status: async (id) => (await runtime.instances.get(id))?.runtimeStatus,
+        raise: (id, eventName, data) => runtime.driver.raiseEvent(id, eventName, data),
+      };
+      const cancelWith = (request: CancelRequest) => cancelRestore(spec.name, cluster.name, instances, request);
+      let stoppedBy: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        const again = stoppedBy !== undefined;
+        stoppedBy = signal;
+        if (again) {
+          process.stderr.write(
+            [
+              `${signal} again: exiting now; the restore of cluster ${cluster.name} is left interrupted (nothing drives it, a restore job it started keeps running in the vault).`,
+              `Resume: aks-platform ${process.argv.slice(2).join(" ")}`,
+              `Cancel: aks-platform ${process.argv.slice(2).join(" ")} --cancel`,
+              "",
+            ].join("\n"),
+          );
+          process.exit(exitCodeOf(signal));
         }
-        // The API's instance id, so that a teardown or a second restore of the cluster sees this one running.
-        const instanceId = restoreInstanceId(spec.name, cluster.name);
-        const input: RestoreClusterInput = {
-          spec,
-          cluster: cluster.name,
-          ...(options.recoveryPoint !== undefined ? { recoveryPointId: options.recoveryPoint } : {}),
-        };
-        await runtime.driver.startNew(Orchestrations.restoreCluster, { instanceId, input });
+        process.stderr.write(
+          `\n${signal}: cancelling the restore of cluster ${cluster.name}: it stops before its next step and says what it left running (${signal === "SIGINT" ? "Ctrl+C" : signal} again stops waiting and leaves it interrupted).\n`,
+        );
+        cancelWith({ request: `aks-platform restore (${signal})` }).catch((err: unknown) =>
+          process.stderr.write(
+            `error: the cancel did not reach the restore: ${err instanceof Error ? err.message : String(err)}\n`,
+          ),
+        );
+      };
+      try {
+        if (options.cancel) {
+          const cancelled = await cancelWith({ request: "aks-platform restore --cancel" });
+          if (!cancelled.ok) {
+            process.stderr.write(
+              `error: no restore of cluster ${cluster.name} in environment ${spec.name} is running (${cancelled.runtimeStatus ?? "none was started"})\n`,
+            );
+            setExitCode(1);
+            return;
+          }
+        } else {
+          const blocked = await restoreBlocker(spec.name, cluster.name, instances);
+          // Its own restore still active here was left by an interrupted `restore` (one process owns the state):
+          // this process drives it on, as `up` resumes an interrupted build.
+          if (blocked?.instanceId === instanceId)
+            process.stderr.write(`(resuming the interrupted restore of cluster ${cluster.name})\n`);
+          else if (blocked) {
+            process.stderr.write(`error: ${blocked.reason}\n`);
+            setExitCode(1);
+            return;
+          } else {
+            const input: RestoreClusterInput = {
+              spec,
+              cluster: cluster.name,
+              ...(options.recoveryPoint !== undefined ? { recoveryPointId: options.recoveryPoint } : {}),
+            };
+            await runtime.driver.startNew(Orchestrations.restoreCluster, { instanceId, input });
+          }
+          process.on("SIGINT", onSignal);
+          process.on("SIGTERM", onSignal);
+        }
         const done = await waitWithProgress(runtime, instanceId);
         if (done.runtimeStatus !== "Completed") {
           process.stderr.write(
@@ -117,8 +165,16 @@ export const register: RegisterCommand = (program, setExitCode) => {
         }
         const result = done.output as RestoreOutcome;
         printResult(result);
-        setExitCode(result.outcome === "restored" ? 0 : 1);
+        setExitCode(
+          result.outcome === "restored" || (options.cancel && result.outcome === "canceled")
+            ? 0
+            : stoppedBy !== undefined && result.outcome === "canceled"
+              ? exitCodeOf(stoppedBy)
+              : 1,
+        );
       } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
         await runtime.stop();
       }
     });

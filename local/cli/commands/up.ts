@@ -363,7 +363,7 @@ function resumeLines(spec: PlatformSpec, options: UpOptions): string[] {
   ];
 }
 
-const exitCodeOf = (signal: NodeJS.Signals) => (signal === "SIGINT" ? 130 : 143);
+export const exitCodeOf = (signal: NodeJS.Signals) => (signal === "SIGINT" ? 130 : 143);
 
 function printSummary(spec: PlatformSpec, outcome: BuildOutcome, files: string[], simulated: boolean): void {
   const deployments = outcome.status?.deployments ?? [];
