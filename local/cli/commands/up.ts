@@ -21,7 +21,7 @@ import {
 } from "../../../lib/plan/progress";
 import { buildPlan, criticalPath, renderPlanText } from "../../../lib/plan";
 import { makespanSeconds } from "../../../lib/plan/timeline";
-import type { PlatformSpec } from "../../../lib/spec";
+import { defaultSpec, type PlatformSpec } from "../../../lib/spec";
 import { writeBuildReport } from "../../build/report";
 import {
   interruption,
@@ -41,6 +41,7 @@ import { readSpec } from "../spec-input";
 import { knownStateDirs, STATE_DIR_HELP, stateDirOf, targetOf, targetReportDir } from "../../build/target";
 import { cliConventions, note, outputFormat, printData } from "../output";
 import { addTargetOptions, checkTarget, specOnTarget, startTargetRuntime } from "../target-options";
+import { targetEnvironments, unknownEnvironment } from "../target-environments";
 import type { RegisterCommand } from "./index";
 
 /**
@@ -143,6 +144,22 @@ export const register: RegisterCommand = (program, setExitCode) => {
         }
         const shown = found[0];
         if (!shown) {
+          // An environment no target's registry (nor a build) knows is a usage error naming the known ones.
+          const known = new Set<string>([defaultSpec.name]);
+          for (const stateDir of candidates) {
+            const records = await openBuildRecords(stateDir);
+            try {
+              for (const name of (await targetEnvironments(records.environments)).keys()) known.add(name);
+            } finally {
+              await records.stop();
+            }
+          }
+          if (!known.has(options.env))
+            throw unknownEnvironment(
+              options.env,
+              explicit ? `on target ${path.basename(chosen)}` : "on this machine",
+              known,
+            );
           const where = explicit ? ` (target ${path.basename(chosen)})` : "";
           process.stderr.write(`no build of ${options.env} has run on this machine${where}\n`);
           setExitCode(1);
