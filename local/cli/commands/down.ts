@@ -10,15 +10,14 @@ import {
   type TeardownStatus,
 } from "../../../lib/api/clusters";
 import { buildRecordEnvironments } from "../../../lib/api/environments";
-import { isLoopbackUrl } from "../../../lib/azure";
 import { Orchestrations } from "../../../lib/function-names";
 import { defaultSpec, UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../../../lib/spec";
-import { openBuildRecords, startLocalRuntime, type LocalRuntime } from "../../build/runner";
-import { SANDBOX_SUBSCRIPTION_ID, STATE_DIR_HELP, stateDirOf } from "../../build/target";
+import { openBuildRecords, type LocalRuntime } from "../../build/runner";
+import { STATE_DIR_HELP, stateDirOf } from "../../build/target";
 import { confirm } from "../prompt";
 import { CliUsageError } from "../errors";
 import type { RegisterCommand } from "./index";
-import { DEFAULT_SANDBOX_TIME_SCALE } from "../target-options";
+import { checkTarget, DEFAULT_SANDBOX_TIME_SCALE, startTargetRuntime } from "../target-options";
 import { environmentOnTarget } from "../target-environments";
 
 /**
@@ -84,29 +83,9 @@ export interface TargetOptions {
 export async function openTarget(
   options: TargetOptions,
 ): Promise<{ stateDir: string; timeScale: number; spec: PlatformSpec; runtime: LocalRuntime }> {
-  if (Boolean(options.sandbox) === (options.subscription !== undefined))
-    throw new CliUsageError(
-      "choose exactly one target: --sandbox (the local sandbox platform) or --subscription ID (Azure)",
-    );
-  if (options.sandbox && options.armEndpoint !== undefined)
-    throw new CliUsageError("--arm-endpoint cannot be combined with --sandbox");
-  if (options.subscription === UNSET_SUBSCRIPTION_ID)
-    throw new CliUsageError("--subscription needs a real subscription id");
-  const timeScale = Number(options.timeScale);
-  if (!Number.isFinite(timeScale) || timeScale <= 0)
-    throw new CliUsageError(`--time-scale "${options.timeScale}" must be a positive number`);
-  if (options.armEndpoint !== undefined) {
-    if (isLoopbackUrl(options.armEndpoint) && !process.env.AKS_PLATFORM_ARM_TOKEN)
-      throw new CliUsageError("a loopback --arm-endpoint needs its bearer token in AKS_PLATFORM_ARM_TOKEN");
-    process.env.AKS_PLATFORM_ARM_ENDPOINT = options.armEndpoint;
-  }
+  const { timeScale } = checkTarget(options);
   const stateDir = stateDirOf(options);
-  const runtime = await startLocalRuntime({
-    stateDir,
-    timeScale: options.sandbox ? timeScale : 1,
-    // The same sandbox (state and subscription) that `up --sandbox` built.
-    ...(options.sandbox ? { sandbox: { timeScale, subscriptionId: SANDBOX_SUBSCRIPTION_ID } } : {}),
-  });
+  const runtime = await startTargetRuntime(options, timeScale);
   try {
     const { spec } = await environmentOnTarget(runtime, options.env, options);
     return { stateDir, timeScale, spec, runtime };
