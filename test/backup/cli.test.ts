@@ -162,9 +162,14 @@ describe("aks-platform restore", () => {
     ]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/choose exactly one target/);
-    const unknown = await runCli(["restore", "--cluster", "app9", "--subscription", f.sandbox.subscriptionId]);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/environment k8s-demo has no cluster app9 \(clusters: mgmt, app1, app2\)/);
+    const fresh = mkdtempSync(path.join(tmpdir(), "restore-usage-"));
+    try {
+      const unknown = await runCli(["restore", "--cluster", "app9", "--sandbox", "--state-dir", fresh]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/environment k8s-demo has no cluster app9 \(clusters: mgmt, app1, app2\)/);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
     const noCluster = await runCli(["restore", "--sandbox"]);
     expect(noCluster.code).toBe(2);
     expect(noCluster.stderr).toMatch(/--cluster/);

@@ -154,7 +154,8 @@ export const register: RegisterCommand = (program, setExitCode) => {
               await records.stop();
             }
           }
-          if (!known.has(options.env))
+          // A target never used here has no registry to ask: its environments are unknown, not wrong.
+          if (candidates.length > 0 && !known.has(options.env))
             throw unknownEnvironment(
               options.env,
               explicit ? `on target ${path.basename(chosen)}` : "on this machine",
