@@ -46,10 +46,20 @@ async function upStoppedBy(
       }
     });
   });
-  const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+  let ended = false;
+  const closed = new Promise<number | null>((resolve) =>
+    child.once("close", (code) => {
+      ended = true;
+      resolve(code);
+    }),
+  );
   for (const signal of signals) {
+    // The next signal goes as soon as this one is heard (its first words on stderr), while the stop it began runs:
+    // a fixed pause let a quick stop finish first, and two signals sent at once may arrive as one.
+    const heard = errors.length;
     child.kill(signal);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let waited = 0; !ended && errors.length === heard && waited < 10_000; waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return { code: await closed, output, errors };
 }

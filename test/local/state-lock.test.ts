@@ -79,7 +79,8 @@ describe("one state folder, one Azurite (real processes, real Azurite)", () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGKILL");
     await Promise.all(procs.map((p) => p.done));
     for (const h of handles) await h.stop();
-    rmSync(dir, { recursive: true, force: true });
+    // An Azurite that is still saving on its way out may add a file while the folder is removed.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it(
