@@ -153,7 +153,14 @@ export function verifyInstance(
   const last = finished[0];
   if (last === undefined) {
     verdicts.add("stale");
-    problems.push("no finished backup job on record");
+    // Right after protection is configured the first job is still running: say so, rather than "nothing on record".
+    const running = evidence.jobs.filter((j) => isBackupJob(j) && RUNNING_JOB.has(lower(j.status))).sort(byStartDesc);
+    const first = running.at(-1);
+    problems.push(
+      first !== undefined
+        ? `first backup job ${first.name} running since ${first.startTime ?? "an unknown time"}, no finished one yet`
+        : "no finished backup job on record",
+    );
   } else if (!SUCCEEDED_JOB.has(lower(last.status))) {
     verdicts.add("failed");
     // The failure streak started at the oldest failed job newer than the last success.
@@ -250,9 +257,14 @@ export function jobsByInstance(jobs: readonly BackupJobInfo[]): Map<string, Back
   return out;
 }
 
-/** Only the jobs the verdict needs: finished backup jobs back to (and including) the last success. */
+/**
+ * Only the jobs the verdict needs: finished backup jobs back to (and including) the last success, and, while none has
+ * finished, the running ones (the first backup after protection is configured).
+ */
 export function relevantJobs(jobs: readonly BackupJobInfo[]): BackupJobInfo[] {
-  const finished = jobs.filter((j) => isBackupJob(j) && !RUNNING_JOB.has(lower(j.status))).sort(byStartDesc);
+  const backups = jobs.filter(isBackupJob).sort(byStartDesc);
+  const finished = backups.filter((j) => !RUNNING_JOB.has(lower(j.status)));
+  if (finished.length === 0) return backups;
   const lastSuccess = finished.findIndex((j) => SUCCEEDED_JOB.has(lower(j.status)));
   return lastSuccess === -1 ? finished : finished.slice(0, lastSuccess + 1);
 }

@@ -8,6 +8,7 @@ import {
   isoDays,
   readWorkloads,
   renderHtml,
+  relevantJobs,
   rotationPick,
   verifyInstance,
   type InstanceEvidence,
@@ -80,6 +81,24 @@ describe("verifyInstance", () => {
     const r = verifyInstance(evidence({ recoveryPoints: [], jobs: [] }), policy, now);
     expect(r).toMatchObject({ verdict: "stale", latestRecoveryPoint: null, ageHours: null, lastJob: null });
     expect(r.problems).toEqual(["no finished backup job on record", "no recovery point"]);
+  });
+
+  it("right after protection is configured: stale, naming the first backup job that is still running", () => {
+    const r = verifyInstance(
+      evidence({ recoveryPoints: [], jobs: [job("2026-11-24T02:00:00Z", "InProgress")] }),
+      policy,
+      now,
+    );
+    expect(r.verdict).toBe("stale");
+    expect(r.problems[0]).toMatch(/^first backup job \S+ running since 2026-11-24T02:00:00Z, no finished one yet$/);
+    expect(r.problems[1]).toBe("no recovery point");
+  });
+
+  it("the jobs kept for the verdict include the running first backup until one has finished", () => {
+    const first = job("2026-11-24T02:00:00Z", "InProgress");
+    expect(relevantJobs([first])).toEqual([first]);
+    const done = job("2026-11-23T02:00:00Z", "Completed");
+    expect(relevantJobs([first, done])).toEqual([done]);
   });
 
   it("unprotected outranks failed, which outranks stale", () => {

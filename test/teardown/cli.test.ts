@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandboxOptionsFor } from "../../local/build/target";
+import { startSandboxArm } from "../../local/sandbox";
 import { runCli } from "../helpers/cli";
 
 /**
@@ -44,7 +46,30 @@ describe("aks-platform down, then restore", () => {
     expect(unknown.stderr).toContain("clusters: mgmt, app1, app2");
   }, 120_000);
 
-  it("right after the build, backup verify reads the same sandbox: every instance has its first backup", async () => {
+  it("right after the build, backup verify reads the same sandbox: every instance has its first backup or names it running", async () => {
+    // How far each first backup got depends on when its instance was created in the build: it is either done or
+    // running (10 simulated minutes), never missing.
+    const right = await verify();
+    const report = JSON.parse(right.stdout) as { instances: { name: string; verdict: string; problems: string[] }[] };
+    expect(report.instances.map((i) => i.name).sort()).toEqual([
+      "bi-aks-k8s-demo-app1",
+      "bi-aks-k8s-demo-app2",
+      "bi-aks-k8s-demo-mgmt",
+    ]);
+    for (const i of report.instances) {
+      if (i.verdict !== "healthy") {
+        expect(i.verdict, JSON.stringify(i)).toBe("stale");
+        expect(i.problems[0], JSON.stringify(i)).toMatch(/^first backup job \S+ running since /);
+      }
+    }
+
+    // Once the first backups' time has passed, every instance is healthy.
+    const sandbox = await startSandboxArm(sandboxOptionsFor(path.join(dir, "state"), 1));
+    try {
+      sandbox.clock.advance(15 * 60);
+    } finally {
+      await sandbox.close();
+    }
     expect(await verdicts()).toEqual({
       "bi-aks-k8s-demo-mgmt": "healthy",
       "bi-aks-k8s-demo-app1": "healthy",
