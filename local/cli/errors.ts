@@ -2,6 +2,7 @@ import { TransientArmError } from "../../lib/azure";
 import { AppConfigError } from "../../lib/config";
 import { PlanError } from "../../lib/plan";
 import { SpecParseError, SpecValidationError } from "../../lib/spec";
+import { StateInUseError } from "../azurite";
 
 /** The one exit-code table of every command (README "Exit codes", `--help`). */
 export const ExitCode = {
@@ -13,6 +14,11 @@ export const ExitCode = {
   usage: 2,
   /** Azure (or the ARM endpoint) refused the credentials or the request, or could not be reached. */
   azure: 3,
+  /**
+   * Another live aks-platform process (`up`, `serve`, …) holds the state folder this command would run work on:
+   * nothing was done; retry once it ends, or start the work through `serve`'s HTTP API.
+   */
+  stateInUse: 4,
 } as const;
 
 export const EXIT_CODES_HELP = [
@@ -21,6 +27,7 @@ export const EXIT_CODES_HELP = [
   "  1  what was checked or built is not ok (failed build, rule violation, unhealthy backup, declined prompt)",
   "  2  usage or input error (options, spec, template, settings file)",
   "  3  Azure refused the login or the request, or could not be reached",
+  "  4  the state folder is in use by another aks-platform process (named in the message); nothing was done",
 ].join("\n");
 
 /** A mistake in how the command was called or in what it was given (exit code 2). */
@@ -44,6 +51,7 @@ export function exitCodeOf(err: unknown): number {
   )
     return ExitCode.usage;
   if (err instanceof AzureAccessError || err instanceof TransientArmError) return ExitCode.azure;
+  if (err instanceof StateInUseError) return ExitCode.stateInUse;
   return ExitCode.notOk;
 }
 

@@ -153,7 +153,7 @@ describe("one state folder, one Azurite (real processes, real Azurite)", () => {
 
       const second = spawned(cli("up", "--sandbox", "--state-dir", stateDir, "--yes"));
       const code = await second.done;
-      expect(code, second.stdout()).toBe(1);
+      expect(code, second.stdout()).toBe(4);
       expect(second.stderr()).toContain("aks-platform up --sandbox --state-dir");
       expect(second.stderr()).toContain(`pid ${first.child.pid} (`);
       expect(second.stderr()).toContain("state-owner.ts runtime");
