@@ -94,7 +94,10 @@ export interface BuildStatus {
   children: { label: string; instanceId: string }[];
 }
 
-/** Output of a finished build (a failed build throws with `describeFailures`; its status keeps the details). */
+/**
+ * Output of a finished build (a failed build throws with `describeFailures`; its status keeps the details). A
+ * what-if always completes with it: a unit ARM could not evaluate is `failed` in it, beside every unit it did.
+ */
 export interface BuildResult {
   environment: string;
   mode: BuildMode;

@@ -283,7 +283,9 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
   // A cancelled build says so once (not failed, not done) and completes with `canceled`: it ended on purpose.
   yield* notify(result);
   if (canceled) return result;
-  if (!result.succeeded) throw new Error(describeFailures(spec.name, failures));
+  // A what-if is a report: a unit ARM could not evaluate is in it (failed, with ARM's error) beside the units it
+  // did evaluate, whose per-resource changes only the output carries (the status keeps the polled form, 16 KB).
+  if (!result.succeeded && input.mode !== "whatif") throw new Error(describeFailures(spec.name, failures));
   return result;
 };
 
