@@ -100,13 +100,25 @@ describe("aks-platform up, stopped and previewed", () => {
     180_000,
   );
 
-  it("--whatif is read-only: no notification, no report, not the last build; its summary counts the changes", async () => {
+  it("--whatif is read-only: no notification, no report, not the last build; its plan counts the changes", async () => {
     const stateDir = tempDir("whatif");
     const reportDir = path.join(stateDir, "report");
     const sink = await startSink();
     try {
       const result = await runCli(
-        ["up", "--sandbox", "--whatif", "--time-scale", "300", "--state-dir", stateDir, "--report", reportDir],
+        [
+          "up",
+          "--sandbox",
+          "--whatif",
+          "--time-scale",
+          "300",
+          "--state-dir",
+          stateDir,
+          "--report",
+          reportDir,
+          "-o",
+          "table",
+        ],
         {
           env: {
             AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host,
@@ -116,9 +128,9 @@ describe("aks-platform up, stopped and previewed", () => {
         },
       );
       expect(result.code, result.stdout + result.stderr).toBe(0);
-      expect(result.stdout).toMatch(
-        /k8s-demo: what-if Completed — \d+ deployments: [1-9]\d* to create, 0 to modify, 0 to delete, 0 unchanged; nothing was changed, no report written/,
-      );
+      expect(result.stdout).toContain("(ARM what-if; nothing was changed)");
+      expect(result.stdout).toMatch(/Plan: [1-9]\d* to add, 0 to change, 0 to destroy \(0 unchanged\)\./);
+      expect(result.stderr).toContain("no report written");
       expect(result.stdout).not.toMatch(/\d+ succeeded/);
       expect(sink.requests).toEqual([]);
       expect(existsSync(reportDir)).toBe(false);

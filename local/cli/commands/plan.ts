@@ -12,12 +12,12 @@ import {
   topologyReport,
 } from "../../../lib/plan";
 import { describeCause } from "../../../lib/plan/progress";
-import { renderTargetPlanText, targetPlan } from "../../../lib/plan/what-if";
+import { renderTargetPlanText, targetPlan, type TargetPlan } from "../../../lib/plan/what-if";
 import type { PlatformSpec } from "../../../lib/spec";
-import { runBuild } from "../../build/runner";
+import { runBuild, type BuildOutcome } from "../../build/runner";
 import { targetKey, targetOf } from "../../build/target";
 import { CliUsageError, ExitCode } from "../errors";
-import { cliConventions, note, outputFormat, printData } from "../output";
+import { cliConventions, note, outputFormat, printData, type OutputFormat } from "../output";
 import { BuildProgressView } from "../progress";
 import { readSpec } from "../spec-input";
 import { addTargetOptions, checkTarget, specOnTarget, startTargetRuntime, type TargetChoice } from "../target-options";
@@ -87,20 +87,38 @@ async function targetedPlan(spec: PlatformSpec, options: PlanOptions, timeScale:
     const outcome = await runBuild(runtime, spec, "whatif", {
       ...(cliConventions().quiet ? {} : { onProgress: (s, r) => view.update(s, r) }),
     });
-    const target = targetKey(targetOf(options));
-    const result = targetPlan(spec.name, target, outcome.status?.deployments ?? [], (d) =>
-      d.error ? describeCause(d.error) : "what-if failed",
-    );
-    printData(format, result, () => renderTargetPlanText(result));
-    const failed = result.units.some((u) => u.state !== "planned") || outcome.runtimeStatus !== "Completed";
-    if (failed) {
-      if (outcome.failure !== undefined) note(outcome.failure);
-      return ExitCode.azure;
-    }
-    return options.detailedExitcode && result.hasChanges ? ExitCode.notOk : ExitCode.ok;
+    return printTargetPlan(spec, options, outcome, format, options.detailedExitcode ?? false);
   } finally {
     await runtime.stop();
   }
+}
+
+/** The per-resource plan of a what-if build on the target: every unit ARM evaluated, each one it could not with its innermost error. */
+export function whatIfPlan(spec: PlatformSpec, target: TargetChoice, outcome: BuildOutcome): TargetPlan {
+  return targetPlan(spec.name, targetKey(targetOf(target)), outcome.status?.deployments ?? [], (d) =>
+    d.error ? describeCause(d.error) : "what-if failed",
+  );
+}
+
+/**
+ * Prints the plan of a what-if build (`plan` on a target, `up --whatif`, `up --subscription`'s preview) and returns
+ * the exit code: 3 when ARM could not evaluate a unit, else 0 (1 with changes when `detailedExitcode`).
+ */
+export function printTargetPlan(
+  spec: PlatformSpec,
+  target: TargetChoice,
+  outcome: BuildOutcome,
+  format: OutputFormat,
+  detailedExitcode: boolean,
+): number {
+  const result = whatIfPlan(spec, target, outcome);
+  printData(format, result, () => renderTargetPlanText(result));
+  const failed = result.units.some((u) => u.state !== "planned") || outcome.runtimeStatus !== "Completed";
+  if (failed) {
+    if (outcome.failure !== undefined) note(outcome.failure);
+    return ExitCode.azure;
+  }
+  return detailedExitcode && result.hasChanges ? ExitCode.notOk : ExitCode.ok;
 }
 
 /** The offline plan: nothing talks to Azure. */

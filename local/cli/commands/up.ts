@@ -17,7 +17,6 @@ import {
   type BuildMode,
   type BuildStatus,
   type DeploymentProgress,
-  type WhatIfSummary,
 } from "../../../lib/plan/progress";
 import { buildPlan, criticalPath, renderPlanText } from "../../../lib/plan";
 import { makespanSeconds } from "../../../lib/plan/timeline";
@@ -35,7 +34,7 @@ import {
   type RunRecord,
 } from "../../build/runner";
 import { confirm } from "../prompt";
-import { CliUsageError } from "../errors";
+import { CliUsageError, ExitCode } from "../errors";
 import { BuildProgressView } from "../progress";
 import { readSpec } from "../spec-input";
 import { knownStateDirs, STATE_DIR_HELP, stateDirOf, targetOf, targetReportDir } from "../../build/target";
@@ -43,6 +42,7 @@ import { cliConventions, note, outputFormat, printData } from "../output";
 import { addTargetOptions, checkTarget, specOnTarget, startTargetRuntime } from "../target-options";
 import { targetEnvironments, unknownEnvironment } from "../target-environments";
 import type { RegisterCommand } from "./index";
+import { printTargetPlan } from "./plan";
 
 /**
  * `aks-platform up`: the build orchestration driven in this process through the local durable driver. With
@@ -255,20 +255,23 @@ async function buildWith(runtime: LocalRuntime, spec: PlatformSpec, options: UpO
     const plan = buildPlan(spec);
     process.stdout.write(renderPlanText(plan, criticalPath(plan)));
     const preview = await runOnce(runtime, spec, "whatif", options);
-    if (preview.runtimeStatus !== "Completed") return 1;
-    printWhatIf(preview.status?.deployments ?? []);
+    // The per-resource plan `plan --subscription` shows; a unit ARM could not evaluate deploys nothing (exit 3).
+    const previewed = printTargetPlan(spec, options, preview, "table", false);
+    if (previewed !== ExitCode.ok) return previewed;
     if (!options.yes && !(await confirm(`Deploy ${spec.name} to subscription ${spec.subscriptionId}?`))) {
       process.stdout.write("Nothing deployed.\n");
       return 1;
     }
   }
-  const outcome = await runOnce(runtime, spec, options.whatif ? "whatif" : "deploy", options);
   if (options.whatif) {
-    // Read-only everywhere: the report of the last build stays as it is.
-    printWhatIf(outcome.status?.deployments ?? []);
-    printWhatIfSummary(spec, outcome);
-    return outcome.runtimeStatus === "Completed" ? 0 : 1;
+    // Exactly `plan` on this target (-o json|yaml|table, exit 3 when ARM could not evaluate a unit); read-only
+    // everywhere: the report of the last build stays as it is.
+    const outcome = await runOnce(runtime, spec, "whatif", options);
+    const code = printTargetPlan(spec, options, outcome, outputFormat(), false);
+    note("(a what-if: no report written)");
+    return code;
   }
+  const outcome = await runOnce(runtime, spec, "deploy", options);
   const reportDir = reportDirOf(options, spec.name);
   const counters = runtime.sandbox?.counters.snapshot();
   const files = await writeBuildReport(reportDir, spec, outcome, counters ? { sandboxCounters: counters } : {});
@@ -290,10 +293,12 @@ async function runOnce(
   mode: BuildMode,
   options: UpOptions,
 ): Promise<BuildOutcome> {
-  const view = new BuildProgressView();
-  process.stdout.write(
-    `${mode === "whatif" ? "What-if" : "Build"} of ${spec.name} in ${spec.location}${options.sandbox ? " (sandbox ARM, simulated time)" : ""}\n`,
-  );
+  // A what-if's result is its plan on stdout (one document with -o json): its progress goes to stderr, as plan's.
+  const whatIf = mode === "whatif";
+  const view = new BuildProgressView(whatIf ? process.stderr : process.stdout);
+  const heading = `${whatIf ? "What-if" : "Build"} of ${spec.name} in ${spec.location}${options.sandbox ? " (sandbox ARM, simulated time)" : ""}\n`;
+  if (whatIf) note(heading);
+  else process.stdout.write(heading);
   // Registered like a build the HTTP API accepts, in the target's own storage: `serve` on the same state, `env list`
   // and the timers know it (its end is recorded by the build itself). A what-if registers nothing.
   if (mode === "deploy")
@@ -303,38 +308,8 @@ async function runOnce(
   const outcome = await runBuild(runtime, spec, mode, {
     ...(cliConventions().quiet ? {} : { onProgress: (s: BuildStatus | undefined, r: string) => view.update(s, r) }),
   });
-  if (outcome.resumed) process.stdout.write("(resumed an interrupted build of this environment)\n");
+  if (outcome.resumed) (whatIf ? process.stderr : process.stdout).write("(resumed an interrupted build of this environment)\n");
   return outcome;
-}
-
-function printWhatIf(deployments: readonly DeploymentProgress[]): void {
-  for (const d of deployments) {
-    const w = d.whatIf;
-    if (!w) continue;
-    process.stdout.write(
-      `  ${d.name}: ${w.create} create, ${w.modify} modify, ${w.delete} delete, ${w.noChange} unchanged\n`,
-    );
-    for (const change of w.changes) process.stdout.write(`      ${change}\n`);
-  }
-}
-
-function printWhatIfSummary(spec: PlatformSpec, outcome: BuildOutcome): void {
-  const deployments = outcome.status?.deployments ?? [];
-  const total = (key: keyof Omit<WhatIfSummary, "changes" | "resources">) =>
-    deployments.reduce((sum, d) => sum + (d.whatIf?.[key] ?? 0), 0);
-  const failed = deployments.filter((d) => d.state === "failed");
-  process.stdout.write(
-    [
-      "",
-      `${spec.name}: what-if ${outcome.runtimeStatus} — ${deployments.length} deployments: ${total("create")} to create, ` +
-        `${total("modify")} to modify, ${total("delete")} to delete, ${total("noChange")} unchanged` +
-        (failed.length > 0 ? `; ${failed.length} could not be evaluated` : "") +
-        "; nothing was changed, no report written",
-      ...failed.map((d) => `  ${d.name}: ${d.error ? describeCause(d.error) : "failed"}`),
-      ...(outcome.failure !== undefined ? [outcome.failure] : []),
-      "",
-    ].join("\n"),
-  );
 }
 
 /** Ctrl+C or SIGTERM during `up`: say what keeps running and how to resume, record it for `status`, stop cleanly. */
