@@ -2,6 +2,7 @@ import type { PlatformSpec } from "../spec/schema";
 import type { DeploymentUnit, PhaseName } from "./types";
 import type { PlannedResourceChange } from "./what-if";
 import { PHASES } from "./types";
+import { CUSTOM_STATUS_LIMIT_BYTES, customStatusBytes } from "../custom-status";
 
 /**
  * The state of a build as the provisioning orchestrations report it (custom status, HTTP status endpoint, CLI
@@ -35,16 +36,55 @@ export interface WhatIfSummary {
  * else one cluster's), in their polled form: without the what-if and the ARM correlation id, which travel in the
  * output (no size cap). Durable caps a status at 16 KB of UTF-16 JSON (lib/custom-status): the seed what-if's
  * per-resource changes alone are about 26 KB, and a 12-cluster build's 114 deployments about 40 KB even polled.
- * So the build lists the shared deployments and each cluster sub-orchestration its cluster's; readers merge them
- * (lib/api/builds `mergedStatus`) and take a completed build's deployments from its output.
+ * So the build lists the shared deployments (and what it ran of a cluster before the hand-over,
+ * `buildStatusDeployments`) and each cluster sub-orchestration its cluster's; readers merge them (lib/api/builds
+ * `mergedStatus`) and take a completed build's deployments from its output.
  */
 export function statusDeployments(
   deployments: readonly DeploymentProgress[],
   cluster: string | undefined,
 ): DeploymentProgress[] {
-  return deployments
-    .filter((d) => d.cluster === cluster)
-    .map(({ whatIf: _whatIf, correlationId: _correlationId, ...polled }) => polled);
+  return deployments.filter((d) => d.cluster === cluster).map(polled);
+}
+
+function polled({ whatIf: _whatIf, correlationId: _correlationId, ...rest }: DeploymentProgress): DeploymentProgress {
+  return rest;
+}
+
+/** The share of Durable's 16 KB the build's own status fills with deployments; the rest is margin (stage, cancel). */
+export const BUILD_STATUS_BUDGET_BYTES = Math.floor(0.7 * CUSTOM_STATUS_LIMIT_BYTES);
+
+/** Which started per-cluster deployments the build's status keeps first when they do not all fit. */
+const LISTING_ORDER: Record<DeploymentState, number> = { running: 0, failed: 1, succeeded: 2, skipped: 3, pending: 4 };
+
+/**
+ * The build's own status list: every shared deployment, and the per-cluster deployments the build started itself
+ * (its first stage, before it hands a cluster to its sub-orchestration) that no child's status lists, as many as
+ * fit `BUILD_STATUS_BUDGET_BYTES` of the whole status, running and failed ones first, in plan order; `unlisted`
+ * counts the rest. A 12-cluster first stage runs about 60 of them, 25 KB polled: more than the cap. The seed's fit.
+ */
+export function buildStatusDeployments(
+  status: BuildStatus,
+  deployments: readonly DeploymentProgress[],
+  listedByChildren: ReadonlySet<string>,
+): { deployments: DeploymentProgress[]; unlisted: number } {
+  const { unlistedDeployments: _unlisted, ...rest } = status;
+  // JSON characters, two bytes each in UTF-16; room kept for `"unlistedDeployments":N`.
+  let chars = customStatusBytes({ ...rest, deployments: statusDeployments(deployments, undefined) }) / 2 + 32;
+  const started = deployments.filter(
+    (d) => d.cluster !== undefined && d.state !== "pending" && !listedByChildren.has(d.name),
+  );
+  const kept = new Set<string>();
+  for (const d of [...started].sort((a, b) => LISTING_ORDER[a.state] - LISTING_ORDER[b.state])) {
+    const size = JSON.stringify(polled(d)).length + 1;
+    if ((chars + size) * 2 > BUILD_STATUS_BUDGET_BYTES) continue;
+    chars += size;
+    kept.add(d.name);
+  }
+  return {
+    deployments: deployments.filter((d) => d.cluster === undefined || kept.has(d.name)).map(polled),
+    unlisted: started.length - kept.size,
+  };
 }
 
 export interface DeploymentProgress {
@@ -88,8 +128,13 @@ export interface BuildStatus {
   istioRevision?: string;
   /** Of every deployment, however many clusters (a handful of phases). */
   phases: PhaseProgress[];
-  /** In the custom status, the shared deployments only (`statusDeployments`); merged by `mergedStatus`, all. */
+  /**
+   * In the custom status, the shared deployments and the per-cluster ones the build ran itself that no child lists
+   * (`buildStatusDeployments`); merged with the children's by `mergedStatus`, all.
+   */
   deployments: DeploymentProgress[];
+  /** Per-cluster deployments the build started that its status had no room for (see `buildStatusDeployments`). */
+  unlistedDeployments?: number;
   /** Sub-orchestrations whose own custom status carries their live progress (a cluster's deployments). */
   children: { label: string; instanceId: string }[];
 }

@@ -6,7 +6,7 @@ import { parseCancelRequest } from "../../lib/api/cancel-request";
 import {
   describeFailures,
   phaseProgress,
-  statusDeployments,
+  buildStatusDeployments,
   type BuildCancellation,
   type BuildResult,
   type BuildStatus,
@@ -48,12 +48,16 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
     children: [],
   };
   // Every deployment with all it learned goes to the build's output (no size cap); the status lists the shared
-  // ones, each cluster's sub-orchestration its own (statusDeployments).
+  // ones and what the build ran of a cluster that its child does not list, each cluster's sub-orchestration its own.
   let latest: DeploymentProgress[] = [];
+  let listedByChildren: ReadonlySet<string> = new Set();
   const publish = (deployments: DeploymentProgress[]) => {
     latest = deployments;
-    status.deployments = statusDeployments(deployments, undefined);
     status.phases = phaseProgress(deployments);
+    const listed = buildStatusDeployments(status, deployments, listedByChildren);
+    status.deployments = listed.deployments;
+    if (listed.unlisted > 0) status.unlistedDeployments = listed.unlisted;
+    else delete status.unlistedDeployments;
     context.df.setCustomStatus(status);
   };
   context.df.setCustomStatus(status);
@@ -187,6 +191,16 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
     label: g.label,
     instanceId: buildChildInstanceId(context.df.instanceId, status.runId, g.label),
   }));
+  const handed = groups.map((group) => handedOver(group.units, merged, outputs));
+  // What each cluster's child lists from its start (its units and what it was handed of its cluster): the build's
+  // own status stops listing those, and keeps what it ran of the cluster that the child does not list.
+  listedByChildren = new Set(
+    groups.flatMap((group, i) => {
+      const cluster = group.units[0]?.cluster;
+      if (cluster === undefined) return [];
+      return [...group.units, ...handed[i]!.deployments.filter((d) => d.cluster === cluster)].map((d) => d.name);
+    }),
+  );
   const tasks: Task[] = groups.map((group, i) =>
     context.df.callSubOrchestrator(
       Orchestrations.deployUnits,
@@ -197,11 +211,13 @@ export const provisionPlatformOrchestrator: OrchestrationHandler = function* (co
         mode: input.mode,
         ...cap,
         units: group.units,
-        ...handedOver(group.units, merged, outputs),
+        ...handed[i]!,
       } satisfies DeployUnitsInput,
       status.children[i]!.instanceId,
     ),
   );
+  // Published as it was: a child lists nothing until it starts, so the build keeps what it listed of the cluster
+  // until its next publish (once the children are done; the merge prefers the child's newer record meanwhile).
   context.df.setCustomStatus(status);
   if (tasks.length > 0) {
     // The children hear the cancel themselves (the API raises it on each); here it only marks the build.

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { CUSTOM_STATUS_LIMIT_BYTES, customStatusBytes } from "../../lib/custom-status";
-import { phaseProgress, statusDeployments, type BuildStatus, type DeploymentProgress } from "../../lib/plan/progress";
+import {
+  buildStatusDeployments,
+  phaseProgress,
+  statusDeployments,
+  type BuildStatus,
+  type DeploymentProgress,
+} from "../../lib/plan/progress";
 import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec, fleetSpec, type PlatformSpec } from "../../lib/spec";
 
@@ -23,7 +29,12 @@ function finishedDeployments(spec: PlatformSpec): DeploymentProgress[] {
     endedAt: "2026-12-07T10:12:34.567Z",
     correlationId: "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d",
     ...(i % 7 === 0
-      ? { error: { code: "DeploymentFailed", message: `At least one resource deployment operation failed in ${u.name}.` } }
+      ? {
+          error: {
+            code: "DeploymentFailed",
+            message: `At least one resource deployment operation failed in ${u.name}.`,
+          },
+        }
       : {}),
     whatIf: {
       create: 20,
@@ -36,7 +47,7 @@ function finishedDeployments(spec: PlatformSpec): DeploymentProgress[] {
   }));
 }
 
-function statuses(spec: PlatformSpec): { label: string; bytes: number }[] {
+function statuses(spec: PlatformSpec): { label: string; bytes: number; unlisted?: number }[] {
   const deployments = finishedDeployments(spec);
   const clusters = spec.clusters.map((c) => c.name);
   const root: BuildStatus = {
@@ -47,15 +58,32 @@ function statuses(spec: PlatformSpec): { label: string; bytes: number }[] {
     startedAt: "2026-12-07T10:00:00.000Z",
     istioRevision: "asm-1-25",
     phases: phaseProgress(deployments),
-    deployments: statusDeployments(deployments, undefined),
+    deployments: [],
     children: [...clusters.map((c) => `cluster ${c}`), "platform"].map((label) => ({
       label,
       instanceId: `whatif:${spec.name}:0a1b2c3d:${label}`,
     })),
   };
+  // The worst case of the build's own list: its first stage ran every per-cluster deployment it could (all but what
+  // waits on the shared services: ACR grants, add-ons), none yet listed by a child, each finished.
+  const firstStage = new Set(
+    buildDeploymentUnits(spec)
+      .filter((u) => u.phase !== "addons" && !u.dependsOn.includes(`${spec.name}-shared`))
+      .map((u) => u.name),
+  );
+  const own = buildStatusDeployments(
+    root,
+    deployments.filter((d) => firstStage.has(d.name)),
+    new Set(),
+  );
+  root.deployments = own.deployments;
+  if (own.unlisted > 0) root.unlistedDeployments = own.unlisted;
   return [
-    { label: "build", bytes: customStatusBytes(root) },
-    { label: "platform", bytes: customStatusBytes({ label: "platform", deployments: root.deployments }) },
+    { label: "build", bytes: customStatusBytes(root), unlisted: own.unlisted },
+    {
+      label: "platform",
+      bytes: customStatusBytes({ label: "platform", deployments: statusDeployments(deployments, undefined) }),
+    },
     ...clusters.map((c) => ({
       label: `cluster ${c}`,
       bytes: customStatusBytes({ label: `cluster ${c}`, deployments: statusDeployments(deployments, c) }),
@@ -73,6 +101,13 @@ describe("a build's custom statuses stay within Durable's 16 KB", () => {
     // Everything in one status, as before the split, would be refused.
     const everything = customStatusBytes({ deployments: finishedDeployments(spec) });
     expect(everything).toBeGreaterThan(CUSTOM_STATUS_LIMIT_BYTES);
+  });
+
+  it("the build lists every per-cluster deployment it ran itself while they fit: all of the seed's, and says how many it left out", () => {
+    expect(statuses(defaultSpec).find((s) => s.label === "build")!.unlisted).toBe(0);
+    const fleet = statuses(fleetSpec(12)).find((s) => s.label === "build")!;
+    expect(fleet.unlisted).toBeGreaterThan(0);
+    expect(fleet.unlisted).toBeLessThan(buildDeploymentUnits(fleetSpec(12)).filter((u) => u.cluster).length);
   });
 
   it("the build's own status does not grow with the number of clusters beyond their children's ids", () => {
