@@ -308,7 +308,11 @@ export async function mergedStatus(view: InstanceView, instances: BuildInstances
   // A completed build's output has every deployment in full (a what-if's per-resource changes among them); the
   // custom status keeps their polled form only, within Durable's 16 KB cap.
   const finished = (view.output as Partial<BuildResult> | null | undefined)?.deployments;
-  if (view.runtimeStatus === "Completed" && Array.isArray(finished)) return { ...status, deployments: finished };
+  if (view.runtimeStatus === "Completed" && Array.isArray(finished)) {
+    // Every deployment is there: none is left unlisted.
+    const { unlistedDeployments: _unlisted, ...listed } = status;
+    return { ...listed, deployments: finished };
+  }
   const byName = new Map<string, DeploymentProgress>(status.deployments.map((d) => [d.name, d]));
   for (const child of status.children ?? []) {
     const childView = await instances.get(child.instanceId);

@@ -14,6 +14,7 @@ import {
 import { clusterRemoval, type ClusterRemoval } from "../../../lib/api/clusters";
 import {
   describeCause,
+  type BuildInput,
   type BuildMode,
   type BuildStatus,
   type DeploymentProgress,
@@ -37,7 +38,14 @@ import { confirm } from "../prompt";
 import { CliUsageError, ExitCode } from "../errors";
 import { BuildProgressView } from "../progress";
 import { readSpec } from "../spec-input";
-import { knownStateDirs, STATE_DIR_HELP, stateDirOf, targetOf, targetReportDir } from "../../build/target";
+import {
+  knownStateDirs,
+  SANDBOX_SUBSCRIPTION_ID,
+  STATE_DIR_HELP,
+  stateDirOf,
+  targetOf,
+  targetReportDir,
+} from "../../build/target";
 import { cliConventions, note, outputFormat, printData } from "../output";
 import { addTargetOptions, checkTarget, specOnTarget, startTargetRuntime } from "../target-options";
 import { targetEnvironments, unknownEnvironment } from "../target-environments";
@@ -184,6 +192,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
             stateDir,
             ...view,
             runtimeStatus: shownStatus(view, stopped),
+            clock: workflowClock(view),
             progress: status,
             ...(stopped ? { interrupted: stopped } : {}),
             removedClusters: Object.fromEntries(removals),
@@ -213,6 +222,16 @@ function shownStatus(view: InstanceView, stopped: RunRecord | undefined): string
   return cancellationOf(view) ? "Canceled" : view.runtimeStatus;
 }
 
+/**
+ * Whose clock a build's times are on: a sandbox build's workflows run on the local driver's time-scaled clock
+ * (`--time-scale`, 120× by default), which each process resumes from the last recorded time, so its times run ahead
+ * of the wall clock and cannot be mapped back afterwards; a subscription's build runs on the wall clock.
+ */
+export function workflowClock(view: InstanceView): "simulated" | "wall" {
+  const input = view.input as Partial<BuildInput> | undefined;
+  return input?.spec?.subscriptionId === SANDBOX_SUBSCRIPTION_ID ? "simulated" : "wall";
+}
+
 /** `status` as text: the build's state, why it stopped (interrupted, cancelled, failed) and each deployment's cause. */
 export function statusText(
   env: string,
@@ -221,10 +240,19 @@ export function statusText(
   stopped: RunRecord | undefined,
   removals: ReadonlyMap<string, ClusterRemoval> = new Map(),
 ): string {
-  const lines = [`${env}: ${shownStatus(view, stopped)} (last update ${view.lastUpdatedTime ?? "?"})`];
+  const simulated = workflowClock(view) === "simulated";
+  const sim = simulated ? " simulated" : "";
+  const lines = [`${env}: ${shownStatus(view, stopped)} (last update ${view.lastUpdatedTime ?? "?"}${sim})`];
+  if (simulated) {
+    const minutes = makespanSeconds(status?.deployments ?? []) / 60;
+    lines.push(
+      "  times: the sandbox's simulated clock (time-scaled, ahead of the wall clock), not real times" +
+        (minutes > 0 ? `; the build took ${minutes.toFixed(1)} simulated min` : ""),
+    );
+  }
   if (stopped) {
     const how = stopped.interrupted
-      ? `by ${stopped.interrupted.signal} at ${stopped.interrupted.at}`
+      ? `by ${stopped.interrupted.signal} at ${stopped.interrupted.at}${simulated ? " (wall clock)" : ""}`
       : "its process is gone";
     lines.push(`  interrupted ${how}: nothing drives it now; resume with: aks-platform ${stopped.args.join(" ")}`);
   }
@@ -235,9 +263,13 @@ export function statusText(
         : r.state === "teardown failed"
           ? `left: ${(r.left ?? []).join(", ")}; run the teardown again`
           : "the teardown is running";
-    lines.push(`  cluster ${cluster}: ${r.state} ${r.at} (${detail})`);
+    lines.push(`  cluster ${cluster}: ${r.state} ${r.at}${sim} (${detail})`);
   }
   const deployments = status?.deployments ?? [];
+  if (status?.unlistedDeployments && isActive(view))
+    lines.push(
+      `  (${status.unlistedDeployments} per-cluster deployment(s) the build started are not listed yet: Durable caps its status at 16 KB; each shows once its cluster's sub-orchestration lists it, all once the build ends)`,
+    );
   for (const d of deployments) {
     const state = d.cluster !== undefined && removals.get(d.cluster)?.state === "removed" ? "removed" : d.state;
     lines.push(`  ${state.padEnd(9)} ${d.name}${d.error ? `  ${describeCause(d.error)}` : ""}`);
@@ -308,7 +340,8 @@ async function runOnce(
   const outcome = await runBuild(runtime, spec, mode, {
     ...(cliConventions().quiet ? {} : { onProgress: (s: BuildStatus | undefined, r: string) => view.update(s, r) }),
   });
-  if (outcome.resumed) (whatIf ? process.stderr : process.stdout).write("(resumed an interrupted build of this environment)\n");
+  if (outcome.resumed)
+    (whatIf ? process.stderr : process.stdout).write("(resumed an interrupted build of this environment)\n");
   return outcome;
 }
 
