@@ -268,7 +268,7 @@ export function statusText(
   const deployments = status?.deployments ?? [];
   if (status?.unlistedDeployments && isActive(view))
     lines.push(
-      `  (${status.unlistedDeployments} per-cluster deployment(s) the build started are not listed yet: Durable caps its status at 16 KB; each shows once its cluster's sub-orchestration lists it, all once the build ends)`,
+      `  (${status.unlistedDeployments} per-cluster deployment(s) the build started are not listed yet: Durable caps its status at 16 KB; all are listed once the build ends)`,
     );
   for (const d of deployments) {
     const state = d.cluster !== undefined && removals.get(d.cluster)?.state === "removed" ? "removed" : d.state;
