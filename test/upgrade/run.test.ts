@@ -1,101 +1,51 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AksAdapter, createArmConnection, type ArmConnection } from "../../lib/azure";
+import { AksAdapter, type ArmConnection } from "../../lib/azure";
 import { handleUpgradeAction, handleUpgrades, upgradeInstanceId, type UpgradeInstances } from "../../lib/api/upgrades";
 import type { ApiRequest } from "../../lib/api/http";
 import { CUSTOM_STATUS_LIMIT_BYTES, customStatusBytes } from "../../lib/custom-status";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
-import { startAzurite, type AzuriteHandle } from "../../local/azurite";
-import { driverBuildInstances, runBuild, type LocalRuntime } from "../../local/build/runner";
-import { DurableDriver } from "../../local/durable/driver";
-import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
+import type { SandboxArm } from "../../local/sandbox";
 import { driverUpgradeInstances } from "../../local/upgrade/instances";
 import { asEnvironments } from "../../local/cli/target-environments";
 import type { UpgradeRunStatus } from "../../orchestrations/upgrade/contracts";
 import { planUpgradeRun } from "../../orchestrations/upgrade/planRun";
-import "../../orchestrations/upgrade/activities/planUpgradeRun";
-import "../../orchestrations/build/provisionPlatform";
-import "../../orchestrations/build/deployUnits";
-import "../../orchestrations/build/activities/computePlan";
-import "../../orchestrations/build/activities/lookupIstioRevision";
-import "../../orchestrations/build/activities/startDeployment";
-import "../../orchestrations/build/activities/getDeploymentStatus";
-import "../../orchestrations/build/activities/whatIfDeployment";
-import "../../orchestrations/build/activities/cancelDeployment";
-import "../../orchestrations/build/activities/notifyBuildResult";
-import "../../orchestrations/shared/activities/recordEnvironmentState";
-import "../../orchestrations/upgrade/upgradePlatform";
-import "../../orchestrations/upgrade/upgradeCluster";
-import "../../orchestrations/upgrade/activities/upgradeSteps";
-import "../../orchestrations/upgrade/activities/runHealthGates";
-import "../../orchestrations/upgrade/activities/moveIstioWorkloads";
-import "../../orchestrations/upgrade/activities/writeMaintenanceWindows";
-import "../../orchestrations/upgrade/activities/notifyUpgrade";
-import "../../orchestrations/reactions/lifecycleNotice";
-import "../../orchestrations/reactions/activities/notifyEvent";
 import { handleEventGridEvent } from "../../functions/eventgrid";
 import { EventClassifier } from "../../lib/events";
 import { driverReactionClient } from "../../lib/ops/reactions-dispatch";
+import { buildPlatform, type Platform } from "../helpers/platform";
 
 // Issue 20 end to end on the sandbox: a platform built by the real provisioning orchestration (Istio pinned to
 // asm-1-26, so that a canary to asm-1-27 exists), then upgrade runs through the local durable driver: the Istio
 // canary and its rollback, Kubernetes 1.34 stage by stage with a blocked drain in app1, resume after the fix.
 
 const TIME_SCALE = 1200;
+let platform: Platform;
 let sandbox: SandboxArm;
 let connection: ArmConnection;
-let runtime: LocalRuntime;
-let azurite: AzuriteHandle;
-let dir: string;
 let spec: PlatformSpec;
 let upgrades: UpgradeInstances;
 let runs = 0;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "upgrade-e2e-"));
-  sandbox = await startSandboxArm({
-    stateDir: dir,
-    timeScale: TIME_SCALE,
-    startTime: "2026-11-20T03:00:00Z",
-    kubernetesVersions: ["1.33.2", "1.33.5", "1.34.1", "1.35.0"],
-  });
-  connection = createArmConnection({ armEndpoint: sandbox.url, token: sandbox.token, ca: sandbox.caPem });
-  Object.assign(process.env, {
-    AKS_PLATFORM_ARM_ENDPOINT: sandbox.url,
-    AKS_PLATFORM_ARM_TOKEN: sandbox.token,
-    AKS_PLATFORM_ARM_CA_FILE: sandbox.caPath,
-  });
-  spec = {
-    ...defaultSpec,
-    subscriptionId: sandbox.subscriptionId,
-    istio: { revision: "asm-1-26" },
-    upgrades: {
-      stages: defaultSpec.clusters.map((c) => ({ name: c.name, clusters: [c.name], soakMinutes: 10 })),
-      maxSurge: "50%",
-      maxPendingPods: 0,
+  platform = await buildPlatform({
+    spec: {
+      ...defaultSpec,
+      istio: { revision: "asm-1-26" },
+      upgrades: {
+        stages: defaultSpec.clusters.map((c) => ({ name: c.name, clusters: [c.name], soakMinutes: 10 })),
+        maxSurge: "50%",
+        maxPendingPods: 0,
+      },
     },
-  };
-  azurite = await startAzurite();
-  process.env.AzureWebJobsStorage = azurite.connectionString;
-  const driver = new DurableDriver({
-    connectionString: azurite.connectionString,
-    clock: { kind: "scaled", factor: TIME_SCALE },
+    timeScale: TIME_SCALE,
+    sandbox: { startTime: "2026-11-20T03:00:00Z", kubernetesVersions: ["1.33.2", "1.33.5", "1.34.1", "1.35.0"] },
   });
-  await driver.start();
-  runtime = { driver, instances: driverBuildInstances(driver), stop: () => driver.stop() };
-  upgrades = driverUpgradeInstances(driver);
-  const build = await runBuild(runtime, spec, "deploy");
-  if (build.runtimeStatus !== "Completed")
-    throw new Error(`the platform build did not complete: ${build.failure ?? build.runtimeStatus}`);
+  ({ sandbox, connection, spec } = platform);
+  upgrades = driverUpgradeInstances(platform.driver);
 }, 300_000);
 
 afterAll(async () => {
-  await runtime?.stop();
-  await azurite?.stop();
-  await sandbox?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await platform?.stop();
 });
 
 const instanceId = () => upgradeInstanceId(spec.name);
@@ -160,7 +110,7 @@ async function deliverRolling(cluster: string, id: string, phase: "Started" | "S
   };
   const { outcomes } = await handleEventGridEvent(
     event,
-    driverReactionClient(runtime.driver),
+    driverReactionClient(platform.driver),
     new EventClassifier({ spec }),
     () => ({ spec }),
   );
