@@ -1,16 +1,10 @@
-import { storageFromConnectionString } from "../../lib/azure";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AksAdapter,
-  createArmConnection,
   DATA_PROTECTION_API_VERSION,
   DataProtectionClient,
   ResourceGroupsAdapter,
+  storageFromConnectionString,
   type ArmConnection,
 } from "../../lib/azure";
 import { vaultOf } from "../../lib/backup";
@@ -19,32 +13,11 @@ import { restoreInstanceId } from "../../lib/api/instance-ids";
 import { EnvironmentRegistry } from "../../lib/environments";
 import type { ApiRequest } from "../../lib/api/http";
 import { Orchestrations } from "../../lib/function-names";
-import { defaultSpec, type PlatformSpec } from "../../lib/spec";
-import { startAzurite, type AzuriteHandle } from "../../local/azurite";
-import { driverBuildInstances, runBuild, type LocalRuntime } from "../../local/build/runner";
-import { DurableDriver } from "../../local/durable/driver";
-import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
-// Only what the build and the restore run (not the whole app, so unrelated functions cannot get in the way).
-import "../../orchestrations/build/provisionPlatform";
-import "../../orchestrations/build/deployUnits";
-import "../../orchestrations/restore/restoreCluster";
-import "../../orchestrations/build/activities/computePlan";
-import "../../orchestrations/build/activities/lookupIstioRevision";
-import "../../orchestrations/build/activities/startDeployment";
-import "../../orchestrations/build/activities/getDeploymentStatus";
-import "../../orchestrations/build/activities/whatIfDeployment";
-import "../../orchestrations/build/activities/cancelDeployment";
-import "../../orchestrations/build/activities/notifyBuildResult";
-import "../../orchestrations/shared/activities/recordEnvironmentState";
-import "../../orchestrations/restore/activities/validateRestoreTarget";
-import "../../orchestrations/teardown/activities/forgetClusterDeployments";
-import "../../orchestrations/backup/activities/validateRestore";
-import "../../orchestrations/restore/activities/triggerRestore";
-import "../../orchestrations/restore/activities/getRestoreJob";
-import "../../orchestrations/restore/activities/checkWorkloads";
-import "../../orchestrations/restore/activities/notifyRestoreResult";
-import "../../orchestrations/shared/activities/recordEnvironmentState";
+import type { PlatformSpec } from "../../lib/spec";
+import type { SandboxArm } from "../../local/sandbox";
 import type { RestoreOutcome } from "../../orchestrations/restore/contracts";
+import { buildPlatform, type Platform } from "../helpers/platform";
+import { startSink, type Sink } from "../helpers/sink";
 import { sandboxFetch } from "../sandbox/helpers";
 
 // OPS-7 end to end on the sandbox: the platform is built by the real provisioning orchestration through the local
@@ -54,76 +27,46 @@ import { sandboxFetch } from "../sandbox/helpers";
 
 const TIME_SCALE = 600;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+let platform: Platform;
 let sandbox: SandboxArm;
 let connection: ArmConnection;
-let runtime: LocalRuntime;
-let azurite: AzuriteHandle;
-let hook: Server;
-let dir: string;
 let spec: PlatformSpec;
-const posts: unknown[] = [];
+let sink: Sink;
+/** The Slack messages the app sent. */
+const posts = () => sink.requestsTo("/slack").map((r) => r.json());
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "restore-e2e-"));
-  sandbox = await startSandboxArm({ stateDir: dir, timeScale: TIME_SCALE, startTime: "2026-11-20T03:00:00Z" });
-  connection = createArmConnection({ armEndpoint: sandbox.url, token: sandbox.token, ca: sandbox.caPem });
-  hook = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      posts.push(JSON.parse(body));
-      res.writeHead(200);
-      res.end("ok");
-    });
+  sink = await startSink();
+  platform = await buildPlatform({
+    timeScale: TIME_SCALE,
+    sandbox: { startTime: "2026-11-20T03:00:00Z" },
+    notify: sink,
+    // The first backup each instance takes when protection is configured fails, so the platform starts with no
+    // recovery point (the refusal below); the daily schedule makes them.
+    beforeBuild: (p) =>
+      p.sandbox.state.injectBackupFailures({ operation: "Backup", count: 3, code: "UserErrorKubernetesBackupFailed" }),
   });
-  await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", () => resolve()));
-  const port = (hook.address() as AddressInfo).port;
-  Object.assign(process.env, {
-    AKS_PLATFORM_ARM_ENDPOINT: sandbox.url,
-    AKS_PLATFORM_ARM_TOKEN: sandbox.token,
-    AKS_PLATFORM_ARM_CA_FILE: sandbox.caPath,
-    AKS_PLATFORM_SLACK_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
-    AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: `127.0.0.1:${port}`,
-  });
-  spec = { ...defaultSpec, subscriptionId: sandbox.subscriptionId };
-  azurite = await startAzurite();
-  process.env.AzureWebJobsStorage = azurite.connectionString;
-  const driver = new DurableDriver({
-    connectionString: azurite.connectionString,
-    clock: { kind: "scaled", factor: TIME_SCALE },
-  });
-  await driver.start();
-  runtime = { driver, instances: driverBuildInstances(driver), stop: () => driver.stop() };
-  // The first backup each instance takes when protection is configured fails, so the platform starts with no
-  // recovery point (the refusal below); the daily schedule makes them.
-  sandbox.state.injectBackupFailures({ operation: "Backup", count: 3, code: "UserErrorKubernetesBackupFailed" });
-  const build = await runBuild(runtime, spec, "deploy");
-  if (build.runtimeStatus !== "Completed")
-    throw new Error(`the platform build did not complete: ${build.failure ?? build.runtimeStatus}`);
+  ({ sandbox, connection, spec } = platform);
 }, 300_000);
 
 afterAll(async () => {
-  await runtime?.stop();
-  await azurite?.stop();
-  await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()));
-  await sandbox?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await platform?.stop();
 });
 
 async function restore(
   cluster: string,
   recoveryPointId?: string,
 ): Promise<{ runtimeStatus: string; result: RestoreOutcome }> {
-  const instanceId = `${restoreInstanceId(spec.name, cluster)}:${posts.length}`;
-  await runtime.driver.startNew(Orchestrations.restoreCluster, {
+  const instanceId = `${restoreInstanceId(spec.name, cluster)}:${posts().length}`;
+  await platform.driver.startNew(Orchestrations.restoreCluster, {
     instanceId,
     input: { spec, cluster, ...(recoveryPointId ? { recoveryPointId } : {}) },
   });
-  const status = await runtime.driver.waitForCompletion(instanceId, { timeoutMs: 240_000 });
+  const status = await platform.driver.waitForCompletion(instanceId, { timeoutMs: 240_000 });
   return { runtimeStatus: status.runtimeStatus, result: status.output as RestoreOutcome };
 }
 
-const lastPost = () => JSON.stringify(posts.at(-1));
+const lastPost = () => JSON.stringify(posts().at(-1));
 
 interface RestoreJobView {
   properties: {
@@ -254,14 +197,14 @@ describe("restore a cluster (OPS-7) on the sandbox", () => {
 
 describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
   const instances = (): RestoreInstances => ({
-    status: async (id) => (await runtime.driver.getStatus(id))?.runtimeStatus,
+    status: async (id) => (await platform.driver.getStatus(id))?.runtimeStatus,
     start: async (id, input) => {
-      await runtime.driver.startNew(Orchestrations.restoreCluster, { instanceId: id, input });
+      await platform.driver.startNew(Orchestrations.restoreCluster, { instanceId: id, input });
     },
     managementUrls: (id) => ({
       statusQueryGetUri: `http://localhost:7071/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}`,
     }),
-    raise: (id, eventName, data) => runtime.driver.raiseEvent(id, eventName, data),
+    raise: (id, eventName, data) => platform.driver.raiseEvent(id, eventName, data),
   });
   const request = (
     env: string,
@@ -282,7 +225,7 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
   beforeAll(async () => {
     // The registry as a build accepted by the API leaves it: the environment with the spec it was built from.
     specs = await EnvironmentRegistry.open(
-      { storage: storageFromConnectionString(azurite.connectionString), tableName: "restoreenvs" },
+      { storage: storageFromConnectionString(platform.storage), tableName: "restoreenvs" },
       {},
     );
     await specs.recordBuildAccepted(spec, new Date());
@@ -338,7 +281,7 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
     });
     const again = await handleRestore(request("k8s-demo", "app2"), specs, instances());
     expect(again).toMatchObject({ status: 409, jsonBody: { error: "a restore of cluster app2 is already running" } });
-    const status = await runtime.driver.waitForCompletion("restore:k8s-demo:app2", { timeoutMs: 240_000 });
+    const status = await platform.driver.waitForCompletion("restore:k8s-demo:app2", { timeoutMs: 240_000 });
     const output = status.output as RestoreOutcome;
     expect(output).toMatchObject({ outcome: "restored", rebuilt: false, recoveryPoint: { name: older } });
     expect((await restoreJob(output.jobId!)).properties.extendedInfo.sourceRecoverPoint.recoveryPointID).toBe(older);
@@ -354,13 +297,13 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
       (await handleRestoreCancel(request("k8s-demo", "app2", "", "GET", "restore/cancel"), instances())).status,
     ).toBe(405);
     const jobsBefore = await restoreJobCount();
-    const messagesBefore = posts.length;
+    const messagesBefore = posts().length;
     // The restore validation answers slowly, so the cancel arrives while the restore is validating.
     sandbox.faults.add({ match: { method: "POST", path: "validateRestore" }, effect: { kind: "latency", ms: 2000 } });
     expect((await handleRestore(request("k8s-demo", "app2"), specs, instances())).status).toBe(202);
     const instanceId = "restore:k8s-demo:app2";
     for (let i = 0; ; i++) {
-      const stage = ((await runtime.driver.getStatus(instanceId))?.customStatus as { stage?: string } | undefined)
+      const stage = ((await platform.driver.getStatus(instanceId))?.customStatus as { stage?: string } | undefined)
         ?.stage;
       if (stage === "validating") break;
       if (i > 400) throw new Error(`the restore never reached validating (stage ${stage})`);
@@ -379,7 +322,7 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
         statusUrl: expect.stringContaining("restore%3A"),
       },
     });
-    const status = await runtime.driver.waitForCompletion(instanceId, { timeoutMs: 240_000 });
+    const status = await platform.driver.waitForCompletion(instanceId, { timeoutMs: 240_000 });
     sandbox.faults.clear();
     const output = status.output as RestoreOutcome;
     expect(output).toMatchObject({
@@ -394,13 +337,10 @@ describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
     expect(output.reason).toBe("cancelled by ops@example.com at the restoring step; nothing left running");
     // It stopped before starting a restore job, and its one message says it was cancelled.
     expect(await restoreJobCount()).toBe(jobsBefore);
-    expect(posts.length).toBe(messagesBefore + 1);
+    expect(posts().length).toBe(messagesBefore + 1);
     expect(lastPost()).toMatch(/Restore of cluster app2 cancelled/);
     // The registry of environments records how it ended.
-    const registry = await EnvironmentRegistry.open(
-      { storage: storageFromConnectionString(azurite.connectionString) },
-      {},
-    );
+    const registry = await EnvironmentRegistry.open({ storage: storageFromConnectionString(platform.storage) }, {});
     expect((await registry.find("k8s-demo"))?.lastWork).toMatchObject({
       kind: "restore",
       cluster: "app2",
