@@ -4,7 +4,6 @@ import { startLocalHost, type LocalHost } from "../../local/host";
 import { getRegistry } from "../../local/registry";
 import { startNightlyVerifications } from "../../functions/backupVerifyTimer";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
-import "../../functions/restoreCluster";
 
 // The trigger functions as the (local) Functions host runs them: the timer's schedule from the app setting, and
 // the restore endpoint's refusals over real HTTP with a function key. Requests that would start a restore are
@@ -17,7 +16,6 @@ beforeAll(async () => {
   azurite = await startAzurite();
   host = await startLocalHost({
     port: 0,
-    loadApp: false,
     timers: false,
     functionKeys: { default: "test-key" },
     storageConnectionString: azurite.connectionString,

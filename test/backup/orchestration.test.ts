@@ -6,12 +6,7 @@ import { BackupReportStore, DEFAULT_REPORT_CONTAINER, type BackupReport } from "
 import { Orchestrations } from "../../lib/function-names";
 import { startAzurite, type AzuriteHandle } from "../../local/azurite";
 import { DurableDriver } from "../../local/durable/driver";
-import "../../orchestrations/backup/backupVerification";
-import "../../orchestrations/backup/activities/listBackupInstances";
-import "../../orchestrations/backup/activities/verifyBackupInstance";
-import "../../orchestrations/backup/activities/validateRestore";
-import "../../orchestrations/backup/activities/writeBackupReport";
-import "../../orchestrations/backup/activities/notifyBackupSummary";
+import { loadApp } from "../../local/registry";
 import type { BackupVerificationResult } from "../../orchestrations/backup/backupVerification";
 import { openInBrowser, browserMissingReason } from "./browser";
 import { startBackupFixture, type BackupFixture } from "./helpers";
@@ -26,6 +21,7 @@ let hook: Server;
 const posts: Array<{ text?: string; blocks?: unknown[] }> = [];
 
 beforeAll(async () => {
+  await loadApp();
   azurite = await startAzurite();
   // The orchestration judges ages by its own clock (now): the simulated schedule runs up to a day ago here, and
   // the test runs the last day (with a failure) up to now.

@@ -2,10 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import "../../functions/eventgrid";
-import "../../orchestrations/reactions/evictionWatch";
-import "../../orchestrations/reactions/activities/checkSpotRecovery";
-import "../../orchestrations/reactions/activities/notifyEvent";
 import { Orchestrations } from "../../lib/function-names";
 import type { EvictionWatchResult } from "../../lib/ops/reactions";
 import { startLocalHost, type LocalHost } from "../../local/host";
@@ -29,7 +25,6 @@ beforeAll(async () => {
   writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: {}, FunctionKeys: { default: KEY } }));
   host = await startLocalHost({
     port: 0,
-    loadApp: false,
     settingsFile,
     timeScale: 30,
     timers: false,

@@ -1,34 +1,23 @@
 import type { OrchestrationContext } from "durable-functions";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Activities } from "../../lib/function-names";
 import { defaultSpec } from "../../lib/spec";
-import { createInvocationContext, getRegistry } from "../../local/registry";
+import { createInvocationContext, getRegistry, loadApp } from "../../local/registry";
 import { backupVerificationOrchestrator } from "../../orchestrations/backup/backupVerification";
 import { restoreClusterOrchestrator } from "../../orchestrations/restore/restoreCluster";
 import { ContractViolation } from "../../orchestrations/shared/boundary";
 import { teardownClusterOrchestrator } from "../../orchestrations/teardown/teardownCluster";
-// Registering the rooms' activities (importing an activity module registers it).
-import "../../orchestrations/backup/activities/listBackupInstances";
-import "../../orchestrations/backup/activities/notifyBackupSummary";
-import "../../orchestrations/backup/activities/validateRestore";
-import "../../orchestrations/backup/activities/verifyBackupInstance";
-import "../../orchestrations/backup/activities/writeBackupReport";
-import "../../orchestrations/restore/activities/checkWorkloads";
-import "../../orchestrations/restore/activities/getRestoreJob";
-import "../../orchestrations/restore/activities/notifyRestoreResult";
-import "../../orchestrations/restore/activities/triggerRestore";
-import "../../orchestrations/restore/activities/validateRestoreTarget";
-import "../../orchestrations/teardown/activities/deleteResource";
-import "../../orchestrations/teardown/activities/forgetClusterDeployments";
-import "../../orchestrations/teardown/activities/notifyTeardownResult";
-import "../../orchestrations/teardown/activities/planClusterTeardown";
-import "../../orchestrations/teardown/activities/stopBackupProtection";
 
 /**
  * Issue 17 for the teardown, restore and backup rooms: every activity and orchestration input is parsed against the
  * room's zod contract before the code touches it. A malformed input (an older version's, a hand-written one) fails
  * at once naming the function and the paths that do not fit, never reaching Azure, and never echoing values.
  */
+
+// The rooms' activities, registered as the host registers them.
+beforeAll(async () => {
+  await loadApp();
+}, 60_000);
 
 const vault = { subscriptionId: defaultSpec.subscriptionId, resourceGroup: "rg-common", vault: "bvault" };
 const SECRET = "https://hooks.slack.example/services/T0/B0/SECRET";

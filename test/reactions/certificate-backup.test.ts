@@ -1,11 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import "../../orchestrations/reactions/certificateReaction";
-import "../../orchestrations/reactions/backupFailureReaction";
-import "../../orchestrations/reactions/activities/checkCertificateRollout";
-import "../../orchestrations/reactions/activities/renewCertificate";
-import "../../orchestrations/reactions/activities/restartIngressGateway";
-import "../../orchestrations/reactions/activities/retryBackup";
-import "../../orchestrations/reactions/activities/notifyEvent";
 import path from "node:path";
 import { scanCertificates } from "../../functions/certificateScan";
 import { handleEventGridEvent } from "../../functions/eventgrid";

@@ -1,8 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import "../../orchestrations/reactions/evictionWatch";
-import "../../orchestrations/reactions/lifecycleNotice";
-import "../../orchestrations/reactions/activities/checkSpotRecovery";
-import "../../orchestrations/reactions/activities/notifyEvent";
 import { handleEventGridEvent } from "../../functions/eventgrid";
 import { EventClassifier } from "../../lib/events";
 import { Orchestrations } from "../../lib/function-names";

@@ -4,9 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import "../../functions/eventgrid";
-import "../../functions/monitorAlert";
-import "../../orchestrations/reactions/backupFailureReaction";
 import { Orchestrations } from "../../lib/function-names";
 import { startLocalHost, type LocalHost } from "../../local/host";
 import { spec, SUBSCRIPTION } from "./helpers";
@@ -66,7 +63,6 @@ beforeAll(async () => {
   );
   host = await startLocalHost({
     port: 0,
-    loadApp: false,
     settingsFile,
     timers: false,
     taskHub: "monitoralert",
