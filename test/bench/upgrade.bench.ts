@@ -8,13 +8,13 @@ import { defaultSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
 import { driverUpgradeInstances } from "../../local/upgrade/instances";
 import type { UpgradeRunStatus } from "../../orchestrations/upgrade/contracts";
-import { startE2eRuntime } from "../e2e/harness";
+import { startPlatform } from "../helpers/platform";
 
 const minutes = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 60_000;
 
 async function main(): Promise<void> {
   const spec = { ...defaultSpec };
-  const runtime = await startE2eRuntime(spec);
+  const runtime = await startPlatform({ spec });
   try {
     const build = await runBuild(runtime, spec, "deploy");
     if (build.runtimeStatus !== "Completed") throw new Error(`build ${build.runtimeStatus}: ${build.failure ?? ""}`);

@@ -20,7 +20,7 @@ import type { KeyVaultStandIn } from "../../local/keyvault";
 import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
 import { startSink, type Sink } from "../helpers/sink";
 import { evictionEvent, SUBSCRIPTION } from "../reactions/helpers";
-import { E2E_SPEED } from "./harness";
+import { E2E_SPEED } from "../helpers/platform";
 
 // Issue 18: the app run with the app settings infra/main.json deploys (expanded from the template with lib/arm):
 // identity-based storage on Azurite in OAuth mode over HTTPS, webhook URLs as Key Vault references resolved from a

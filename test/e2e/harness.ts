@@ -3,33 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildPlan, planDeployments, type PlanResource } from "../../lib/plan";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
-import { startLocalRuntime, type LocalRuntime } from "../../local/build/runner";
 import { startLocalHost, type LocalHost } from "../../local/host";
 import { startSandboxArm, type SandboxArm, type SandboxOptions } from "../../local/sandbox";
-
-/** Simulated seconds per real second for end-to-end builds: a 55-minute build takes a few seconds. */
-export const E2E_SPEED = 600;
-
-/** A local runtime (driver + Azurite + sandbox ARM) in a fresh temporary folder. */
-export async function startE2eRuntime(
-  spec: PlatformSpec,
-  sandbox: Partial<SandboxOptions> = {},
-): Promise<LocalRuntime & { stateDir: string }> {
-  const stateDir = mkdtempSync(path.join(tmpdir(), "e2e-build-"));
-  const runtime = await startLocalRuntime({
-    stateDir,
-    timeScale: E2E_SPEED,
-    sandbox: { timeScale: E2E_SPEED, subscriptionId: spec.subscriptionId, ...sandbox },
-  });
-  return {
-    ...runtime,
-    stateDir,
-    async stop() {
-      await runtime.stop();
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-}
+import { E2E_SPEED } from "../helpers/platform";
 
 /** Every resource the offline plan of `spec` says a build creates. */
 export function plannedResources(spec: PlatformSpec): PlanResource[] {

@@ -3,7 +3,7 @@ import { createArmConnection, NetworkManagersAdapter } from "../../lib/azure";
 import { networkManagerNames, topologyReport, buildPlan } from "../../lib/plan";
 import { fleetSpec, type PlatformSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
-import { startE2eRuntime } from "./harness";
+import { startPlatform } from "../helpers/platform";
 
 const spec: PlatformSpec = { ...fleetSpec(6), network: { topology: "virtualNetworkManager" } };
 const PEERING = "microsoft.network/virtualnetworks/virtualnetworkpeerings";
@@ -23,12 +23,12 @@ describe("network.topology virtualNetworkManager: a 6-cluster mesh without peeri
   });
 
   it("builds with zero peerings and a committed Mesh configuration; a rebuild redoes nothing; connectivity follows the commit", async () => {
-    const runtime = await startE2eRuntime(spec);
+    const runtime = await startPlatform({ spec });
     try {
       const first = await runBuild(runtime, spec, "deploy");
       expect(first.runtimeStatus, first.failure).toBe("Completed");
 
-      const resources = runtime.sandbox!.state.resources() as ViewedResource[];
+      const resources = runtime.sandbox.state.resources() as ViewedResource[];
       expect(resources.filter((r) => r.type.toLowerCase() === PEERING)).toEqual([]);
       const names = networkManagerNames(spec);
       const configuration = resources.find(
@@ -47,9 +47,9 @@ describe("network.topology virtualNetworkManager: a 6-cluster mesh without peeri
 
       // The commit through the real adapter over HTTPS, as an operator would read it.
       const connection = createArmConnection({
-        armEndpoint: runtime.sandbox!.url,
-        token: runtime.sandbox!.token,
-        ca: runtime.sandbox!.caPem,
+        armEndpoint: runtime.sandbox.url,
+        token: runtime.sandbox.token,
+        ca: runtime.sandbox.caPem,
       });
       const managers = new NetworkManagersAdapter(connection);
       const managerId = configuration.id.replace(/\/connectivityConfigurations\/[^/]+$/i, "");
@@ -87,7 +87,7 @@ describe("network.topology virtualNetworkManager: a 6-cluster mesh without peeri
         ).ok,
       ).toBe(true);
       expect(await effective(spec.clusters[0]!.network.vnetName)).toEqual([configuration.id]);
-      runtime.sandbox!.clock.advance(20 * 60);
+      runtime.sandbox.clock.advance(20 * 60);
       expect(await effective(spec.clusters[0]!.network.vnetName)).toEqual([]);
 
       // The sandbox refuses a commit of a configuration that does not exist.

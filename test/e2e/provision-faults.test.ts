@@ -4,15 +4,14 @@ import { defaultSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
 import { statusText } from "../../local/cli/commands/up";
 import { startSink } from "../helpers/sink";
-import { startE2eRuntime } from "./harness";
+import { startPlatform, type Platform } from "../helpers/platform";
 
 /**
  * OPS-1 under the faults Azure really produces: throttling storms, transient 500s, a permanent failure of one
  * cluster (the others finish; a re-run resumes only the failed part), and ARM's refusal of concurrent writes.
  */
 
-type Runtime = Awaited<ReturnType<typeof startE2eRuntime>>;
-let runtime: Runtime | undefined;
+let runtime: Platform | undefined;
 
 afterEach(async () => {
   await runtime?.stop();
@@ -24,26 +23,26 @@ const byName = (status: Awaited<ReturnType<typeof runBuild>>["status"]) =>
 
 describe("provisioning under faults (local driver + sandbox ARM)", () => {
   it("rides out a 429 storm and transient 500s and still builds everything", async () => {
-    runtime = await startE2eRuntime(defaultSpec);
-    runtime.sandbox!.faults.add({
+    runtime = await startPlatform({ spec: defaultSpec });
+    runtime.sandbox.faults.add({
       match: { path: "/deployments/" },
       effect: { kind: "throttle", retryAfterSeconds: 1 },
       times: 25,
     });
-    runtime.sandbox!.faults.add({
+    runtime.sandbox.faults.add({
       match: { method: "PUT", path: "/deployments/k8s-demo-network" },
       effect: { kind: "error", status: 500, code: "InternalServerError" },
       times: 2,
     });
     const outcome = await runBuild(runtime, defaultSpec, "deploy");
     expect(outcome.runtimeStatus, outcome.failure).toBe("Completed");
-    expect(runtime.sandbox!.counters.snapshot().throttled).toBeGreaterThanOrEqual(25);
-    expect(runtime.sandbox!.faults.list()).toEqual([]);
+    expect(runtime.sandbox.counters.snapshot().throttled).toBeGreaterThanOrEqual(25);
+    expect(runtime.sandbox.faults.list()).toEqual([]);
   });
 
   it("a permanent failure of app2's cluster leaves mgmt and app1 built, reports ARM's error, and a re-run redoes only app2", async () => {
-    runtime = await startE2eRuntime(defaultSpec);
-    const fault = runtime.sandbox!.faults.add({
+    runtime = await startPlatform({ spec: defaultSpec });
+    const fault = runtime.sandbox.faults.add({
       match: { resourceType: "Microsoft.ContainerService/managedClusters", path: "aks-k8s-demo-app2" },
       effect: {
         kind: "failResource",
@@ -98,7 +97,7 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
       /failed\s+k8s-demo-aks-app2\s+QuotaExceeded: Operation could not be completed[^\n]*\(resource [^)]*aks-k8s-demo-app2\)/,
     );
 
-    runtime.sandbox!.faults.remove(fault.id);
+    runtime.sandbox.faults.remove(fault.id);
     const rerun = await runBuild(runtime, defaultSpec, "deploy");
     expect(rerun.runtimeStatus, rerun.failure).toBe("Completed");
     const redone = [...byName(rerun.status).values()].filter((d) => !d.reused).map((d) => d.name);
@@ -106,22 +105,22 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
   });
 
   it("never writes one cluster, identity or VNet concurrently (the sandbox would refuse it)", async () => {
-    runtime = await startE2eRuntime(defaultSpec);
+    runtime = await startPlatform({ spec: defaultSpec });
     const outcome = await runBuild(runtime, defaultSpec, "deploy");
     expect(outcome.runtimeStatus, outcome.failure).toBe("Completed");
-    expect(runtime.sandbox!.counters.snapshot().conflicts).toBe(0);
+    expect(runtime.sandbox.counters.snapshot().conflicts).toBe(0);
   });
 
   it("one unreadable status read (a gateway's HTML page with 200) is asked again, and the build succeeds", async () => {
-    runtime = await startE2eRuntime(defaultSpec);
-    runtime.sandbox!.faults.add({
+    runtime = await startPlatform({ spec: defaultSpec });
+    runtime.sandbox.faults.add({
       match: { method: "GET", path: "/deployments/k8s-demo-aks-app1" },
       effect: { kind: "malformed" },
       times: 3,
     });
     const outcome = await runBuild(runtime, defaultSpec, "deploy");
     expect(outcome.runtimeStatus, outcome.failure).toBe("Completed");
-    expect(runtime.sandbox!.faults.list()).toEqual([]);
+    expect(runtime.sandbox.faults.list()).toEqual([]);
   });
 
   it("a build that fails while planning (the Istio look-up refused) alerts like any other failure", async () => {
@@ -134,8 +133,8 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
     const saved = Object.keys(settings).map((k) => [k, process.env[k]] as const);
     Object.assign(process.env, settings);
     try {
-      runtime = await startE2eRuntime(defaultSpec);
-      runtime.sandbox!.faults.add({
+      runtime = await startPlatform({ spec: defaultSpec });
+      runtime.sandbox.faults.add({
         match: { method: "GET", path: "meshRevisionProfiles" },
         effect: { kind: "error", status: 403, code: "AuthorizationFailed", message: "no read on meshRevisionProfiles" },
       });
@@ -157,7 +156,7 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
         expect(body).toContain("AuthorizationFailed");
         expect(body).toContain("planning");
       }
-      expect(runtime.sandbox!.counters.snapshot().writes).toBe(0);
+      expect(runtime.sandbox.counters.snapshot().writes).toBe(0);
     } finally {
       for (const [k, v] of saved) {
         if (v === undefined) delete process.env[k];

@@ -3,11 +3,11 @@ import { Activities } from "../../lib/function-names";
 import { defaultSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
 import type { DeployUnitsInput } from "../../orchestrations/build/contracts";
-import { startE2eRuntime } from "./harness";
+import { startPlatform } from "../helpers/platform";
 
 describe("the hand-over from the shared stage to the clusters (local driver + sandbox ARM)", () => {
   it("starts what the last shared prerequisite unblocked (each cluster's AcrPull grant, after the shared services) before the children start", async () => {
-    const runtime = await startE2eRuntime(defaultSpec);
+    const runtime = await startPlatform({ spec: defaultSpec });
     try {
       const outcome = await runBuild(runtime, defaultSpec, "deploy");
       expect(outcome.runtimeStatus).toBe("Completed");

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
-import { plannedResources, startE2eRuntime } from "./harness";
+import { plannedResources } from "./harness";
+import { startPlatform, type Platform } from "../helpers/platform";
 
-type Runtime = Awaited<ReturnType<typeof startE2eRuntime>>;
-let runtime: Runtime | undefined;
+let runtime: Platform | undefined;
 
 afterEach(async () => {
   await runtime?.stop();
@@ -13,14 +13,14 @@ afterEach(async () => {
 
 describe("what-if of a platform not built yet", () => {
   it("lists every resource the build would create, and changes nothing", async () => {
-    runtime = await startE2eRuntime(defaultSpec);
+    runtime = await startPlatform({ spec: defaultSpec });
     const outcome = await runBuild(runtime, defaultSpec, "whatif");
     expect(outcome.runtimeStatus, outcome.failure).toBe("Completed");
     const deployments = outcome.status!.deployments;
     const created = deployments.reduce((n, d) => n + (d.whatIf?.create ?? 0), 0);
     expect(created).toBe(plannedResources(defaultSpec).length);
     expect(deployments.every((d) => d.whatIf && d.whatIf.modify + d.whatIf.delete === 0)).toBe(true);
-    expect(runtime.sandbox!.counters.snapshot().modifiedResources).toBe(0);
-    expect(runtime.sandbox!.state.resources()).toEqual([]);
+    expect(runtime.sandbox.counters.snapshot().modifiedResources).toBe(0);
+    expect(runtime.sandbox.state.resources()).toEqual([]);
   });
 });

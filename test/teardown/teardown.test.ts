@@ -6,12 +6,11 @@ import {
   type TeardownResult,
   type TeardownStatus,
 } from "../../lib/api/clusters";
-import { createArmConnection, ResourceGroupsAdapter } from "../../lib/azure";
+import { ResourceGroupsAdapter } from "../../lib/azure";
 import { Orchestrations } from "../../lib/function-names";
 import { buildDeploymentUnits } from "../../lib/plan/units";
 import { defaultSpec } from "../../lib/spec";
-import { runBuild, type LocalRuntime } from "../../local/build/runner";
-import { startE2eRuntime } from "../e2e/harness";
+import { buildPlatform, type Platform } from "../helpers/platform";
 import { startSink, type Sink } from "../helpers/sink";
 
 /**
@@ -33,16 +32,10 @@ interface View {
 }
 
 describe("tearing down one cluster (sandbox ARM)", () => {
-  let runtime: LocalRuntime & { stateDir: string };
+  let runtime: Platform;
   let sink: Sink;
-  const notifySettings = [
-    "AKS_PLATFORM_TEAMS_WEBHOOK_URL",
-    "AKS_PLATFORM_SLACK_WEBHOOK_URL",
-    "AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS",
-  ] as const;
-  const saved = notifySettings.map((name) => [name, process.env[name]] as const);
   let groups: ResourceGroupsAdapter;
-  const resources = () => runtime.sandbox!.state.resources() as View[];
+  const resources = () => runtime.sandbox.state.resources() as View[];
   const exists = (id: string) => resources().some((r) => r.id.toLowerCase() === id.toLowerCase());
   const inGroupId = (group: string, id: string) =>
     id.toLowerCase().startsWith(`${sub}/resourceGroups/${group}/`.toLowerCase());
@@ -70,19 +63,8 @@ describe("tearing down one cluster (sandbox ARM)", () => {
 
   beforeAll(async () => {
     sink = await startSink();
-    Object.assign(process.env, {
-      AKS_PLATFORM_TEAMS_WEBHOOK_URL: `${sink.url}/teams`,
-      AKS_PLATFORM_SLACK_WEBHOOK_URL: `${sink.url}/slack`,
-      AKS_PLATFORM_NOTIFY_ALLOWED_HOSTS: sink.host,
-    });
-    runtime = await startE2eRuntime(spec);
-    const build = await runBuild(runtime, spec, "deploy");
-    expect(build.runtimeStatus, build.failure).toBe("Completed");
-    const sandbox = runtime.sandbox!;
-    groups = new ResourceGroupsAdapter(
-      createArmConnection({ armEndpoint: sandbox.url, token: sandbox.token, ca: sandbox.caPem }),
-      spec.subscriptionId,
-    );
+    runtime = await buildPlatform({ spec, notify: sink });
+    groups = new ResourceGroupsAdapter(runtime.connection, spec.subscriptionId);
     app2Principals = principalsIn(app2.resourceGroup);
     const isApp2 = (r: View) => app2Principals.has(String(r.properties?.["principalId"]).toLowerCase());
     sharedGrants = roleAssignments().filter(
@@ -98,11 +80,6 @@ describe("tearing down one cluster (sandbox ARM)", () => {
 
   afterAll(async () => {
     await runtime?.stop();
-    await sink?.close();
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
   });
 
   async function teardown(
@@ -118,17 +95,17 @@ describe("tearing down one cluster (sandbox ARM)", () => {
   }
 
   it("when the cluster cannot be read, nothing is deleted and the channels hear why", async () => {
-    const writes = runtime.sandbox!.counters.snapshot().writes;
-    runtime.sandbox!.faults.add({
+    const writes = runtime.sandbox.counters.snapshot().writes;
+    runtime.sandbox.faults.add({
       match: { method: "GET", path: "/providers/Microsoft.Authorization/roleAssignments" },
       effect: { kind: "error", status: 403, code: "AuthorizationFailed", message: "no read permission" },
     });
     const refused = await teardown();
-    runtime.sandbox!.faults.clear();
+    runtime.sandbox.faults.clear();
     expect(refused.runtimeStatus).toBe("Failed");
     expect(String(refused.output)).toContain("did not start deleting");
     expect(String(refused.output)).toContain("AuthorizationFailed");
-    expect(runtime.sandbox!.counters.snapshot().writes).toBe(writes);
+    expect(runtime.sandbox.counters.snapshot().writes).toBe(writes);
     expect(exists(backupInstanceId)).toBe(true);
     expect(sharedGrants.every((g) => exists(g.id))).toBe(true);
     const bodies = sink.requestsTo("/teams").map((r) => r.body);
@@ -139,7 +116,7 @@ describe("tearing down one cluster (sandbox ARM)", () => {
   it("a failing step stops the teardown before the group, says what is left and notifies", async () => {
     expect(sharedGrants.length).toBeGreaterThanOrEqual(5);
     expect(exists(backupInstanceId)).toBe(true);
-    runtime.sandbox!.faults.add({
+    runtime.sandbox.faults.add({
       match: { method: "POST", path: `backupInstances/bi-${app2.aksName}/stopProtection` },
       effect: { kind: "error", status: 403, code: "AuthorizationFailed", message: "no permission on the vault" },
       times: 1,
@@ -147,7 +124,7 @@ describe("tearing down one cluster (sandbox ARM)", () => {
 
     // One grant fails too: the second run must still find it, although the first forgot app2's deployments.
     const stuckGrant = sharedGrants[0]!;
-    runtime.sandbox!.faults.add({
+    runtime.sandbox.faults.add({
       match: { method: "DELETE", path: stuckGrant.id.split("/").pop()! },
       effect: { kind: "error", status: 403, code: "AuthorizationFailed", message: "no permission on the scope" },
       times: 1,
@@ -212,7 +189,7 @@ describe("tearing down one cluster (sandbox ARM)", () => {
       currentProtectionState: "ProtectionStopped",
       protectionStatus: { status: "ProtectionStopped" },
     });
-    const points = runtime.sandbox!.state.recoveryPoints(backupInstanceId);
+    const points = runtime.sandbox.state.recoveryPoints(backupInstanceId);
     expect(points.length).toBeGreaterThan(0);
     expect(result.kept.join(" ")).toContain(
       `backup instance bi-${app2.aksName}: protection stopped, ${points.length} recovery point(s) kept`,
@@ -256,7 +233,7 @@ describe("tearing down one cluster (sandbox ARM)", () => {
   }, 180_000);
 
   it("a second build recreates app2, redoing only app2's deployments and the peerings touching its VNet", async () => {
-    const rebuild = await runBuild(runtime, spec, "deploy");
+    const rebuild = await runtime.build();
     expect(rebuild.runtimeStatus, rebuild.failure).toBe("Completed");
     const units = buildDeploymentUnits(spec);
     const expected = units
@@ -279,7 +256,7 @@ describe("tearing down one cluster (sandbox ARM)", () => {
   }, 240_000);
 
   it("with deleteBackups, the backup instance goes too, and its recovery points with it", async () => {
-    expect(runtime.sandbox!.state.recoveryPoints(backupInstanceId).length).toBeGreaterThan(0);
+    expect(runtime.sandbox.state.recoveryPoints(backupInstanceId).length).toBeGreaterThan(0);
     const done = await teardown(true);
     expect(done.runtimeStatus, JSON.stringify(done.output)).toBe("Completed");
     const result = done.output as TeardownResult;
@@ -288,7 +265,7 @@ describe("tearing down one cluster (sandbox ARM)", () => {
       state: "deleted",
     });
     expect(exists(backupInstanceId)).toBe(false);
-    expect(runtime.sandbox!.state.recoveryPoints(backupInstanceId)).toEqual([]);
+    expect(runtime.sandbox.state.recoveryPoints(backupInstanceId)).toEqual([]);
     expect(result.kept.join(" ")).not.toContain("recovery point");
   }, 240_000);
 });

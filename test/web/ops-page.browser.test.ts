@@ -9,7 +9,7 @@ import { startLocalHost, type LocalHost } from "../../local/host";
 import { startSandboxArm, type SandboxArm } from "../../local/sandbox";
 import { OPS_IDS } from "../../lib/notify";
 import { defaultSpec } from "../../lib/spec";
-import { E2E_SPEED } from "../e2e/harness";
+import { E2E_SPEED } from "../helpers/platform";
 import { CHROMIUM_LAUNCH, chromiumMissingReason } from "../helpers/chromium";
 import { runCli } from "../helpers/cli";
 import { seedBackupReports } from "./fixtures";
