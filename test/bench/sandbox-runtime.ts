@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { defaultSpec } from "../../lib/spec";
-import { startLocalRuntime, type LocalRuntime } from "../../local/build/runner";
-import { installFunctionsCore } from "../../local/registry";
+import type { LocalRuntime } from "../../local/build/runner";
+import { startPlatform } from "../helpers/platform";
 
 /**
- * A benchmark's sandbox: the app's functions installed, the local durable driver and the sandbox ARM (playing
- * `subscriptionId`, the seed spec's by default) on a fresh temporary state folder, stopped and removed whatever
- * `body` does.
+ * A benchmark's sandbox (test/helpers/platform's startPlatform): the app loaded as the host loads it, the local
+ * durable driver and the sandbox ARM (playing `subscriptionId`, the seed spec's by default) on a fresh temporary
+ * state folder, stopped and removed whatever `body` does.
  */
 export async function withSandboxRuntime<T>(
   name: string,
@@ -16,17 +13,10 @@ export async function withSandboxRuntime<T>(
   body: (runtime: LocalRuntime) => Promise<T>,
   subscriptionId = defaultSpec.subscriptionId,
 ): Promise<T> {
-  installFunctionsCore();
-  const stateDir = mkdtempSync(path.join(tmpdir(), `bench-${name}-`));
-  const runtime = await startLocalRuntime({
-    stateDir,
-    timeScale,
-    sandbox: { timeScale, subscriptionId },
-  });
+  const platform = await startPlatform({ name: `bench-${name}`, timeScale, sandbox: { subscriptionId } });
   try {
-    return await body(runtime);
+    return await body(platform);
   } finally {
-    await runtime.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    await platform.stop();
   }
 }

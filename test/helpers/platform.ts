@@ -20,6 +20,8 @@ import type { Sink } from "./sink";
 export const E2E_SPEED = 600;
 
 export interface PlatformOptions {
+  /** Names the temporary state folder (`platform-<name>-…`), so a leftover one says whose it is. */
+  name?: string;
   /** The environment to build (default: the seed spec); the sandbox plays its subscription. */
   spec?: PlatformSpec;
   /** Durable timers and the sandbox run this many times faster than the wall clock (default E2E_SPEED). */
@@ -58,7 +60,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const timeScale = options.timeScale ?? E2E_SPEED;
   const settings = { ...options.settings, ...(options.notify ? NOTIFY_SETTINGS(options.notify) : {}) };
   const saved = Object.keys(settings).map((name) => [name, process.env[name]] as const);
-  const stateDir = mkdtempSync(path.join(tmpdir(), "platform-"));
+  const stateDir = mkdtempSync(path.join(tmpdir(), `platform-${options.name ? `${options.name}-` : ""}`));
   let runtime: LocalRuntime | undefined;
   let stopped: Promise<void> | undefined;
   // Each part is stopped even when one before it fails; a second stop waits for the first.
