@@ -13,7 +13,8 @@ import type { Sink } from "./sink";
  * loads it (local/registry's loadApp: every file of functions/, orchestrations/<room>/ and their activities/, the
  * folders package.json `main` names), the local durable driver on Azurite and the sandbox ARM over HTTPS, in a
  * fresh temporary state folder. A test never lists the app's functions itself, so one added later is never
- * missing. Start one per test file (settings are process-wide) and stop it in afterAll.
+ * missing. One at a time in a process (the settings it points at its servers are the process's); a test file
+ * usually builds one in beforeAll and stops it in afterAll.
  */
 
 /** Simulated seconds per real second for end-to-end builds: a 55-minute build takes a few seconds. */
