@@ -18,25 +18,16 @@ afterAll(async () => {
 });
 
 const env = () => ({ AKS_PLATFORM_ARM_TOKEN: f.sandbox.token, NODE_EXTRA_CA_CERTS: f.sandbox.caPath });
+/** `backup verify` against the fixture's subscription on the sandbox, with `args` after. */
+const verify = (args: string[], cliEnv: NodeJS.ProcessEnv = env()) =>
+  runCli(["backup", "verify", "--subscription", f.sandbox.subscriptionId, "--arm-endpoint", f.sandbox.url, ...args], {
+    env: cliEnv,
+  });
 
 describe("aks-platform backup verify", () => {
   it("prints the documented JSON and exits 0 when every instance is healthy", async () => {
     const now = f.sandbox.clock.now().toISOString();
-    const r = await runCli(
-      [
-        "backup",
-        "verify",
-        "--subscription",
-        f.sandbox.subscriptionId,
-        "--arm-endpoint",
-        f.sandbox.url,
-        "--now",
-        now,
-        "--format",
-        "json",
-      ],
-      { env: env() },
-    );
+    const r = await verify(["--now", now, "--format", "json"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { generatedAt: string; vault: unknown; instances: unknown[]; summary: unknown };
@@ -63,21 +54,7 @@ describe("aks-platform backup verify", () => {
 
   it("exits 1 with the problems in text when a recovery point is stale", async () => {
     const later = new Date(f.sandbox.clock.now().getTime() + 2 * 86_400_000).toISOString();
-    const r = await runCli(
-      [
-        "backup",
-        "verify",
-        "--subscription",
-        f.sandbox.subscriptionId,
-        "--arm-endpoint",
-        f.sandbox.url,
-        "--now",
-        later,
-        "-o",
-        "table",
-      ],
-      { env: env() },
-    );
+    const r = await verify(["--now", later, "-o", "table"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/0 healthy, 3 not healthy/);
     expect(r.stdout).toMatch(/STALE +bi-aks-k8s-demo-mgmt \(cluster mgmt\)/);
@@ -85,19 +62,7 @@ describe("aks-platform backup verify", () => {
   });
 
   it("exits 3 naming the vault when it cannot be read", async () => {
-    const r = await runCli(
-      [
-        "backup",
-        "verify",
-        "--subscription",
-        f.sandbox.subscriptionId,
-        "--arm-endpoint",
-        f.sandbox.url,
-        "--vault",
-        "bvault-nope",
-      ],
-      { env: env() },
-    );
+    const r = await verify(["--vault", "bvault-nope"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/cannot read Backup vault bvault-nope in rg-k8s-demo-common/);
   });
@@ -109,10 +74,7 @@ describe("aks-platform backup verify", () => {
     const badTime = await runCli(["backup", "verify", "--sandbox", "--now", "yesterday"]);
     expect(badTime.code).toBe(2);
     expect(badTime.stderr).toMatch(/--now must be an ISO date-time/);
-    const noToken = await runCli(
-      ["backup", "verify", "--subscription", f.sandbox.subscriptionId, "--arm-endpoint", f.sandbox.url],
-      { env: { AKS_PLATFORM_ARM_TOKEN: "" } },
-    );
+    const noToken = await verify([], { AKS_PLATFORM_ARM_TOKEN: "" });
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toMatch(/AKS_PLATFORM_ARM_TOKEN/);
   });
