@@ -3,7 +3,7 @@ import { renderTargetPlanText } from "../../lib/plan/what-if";
 import { defaultSpec } from "../../lib/spec";
 import { runBuild } from "../../local/build/runner";
 import { whatIfPlan } from "../../local/cli/commands/plan";
-import { startE2eRuntime } from "../e2e/harness";
+import { startPlatform, type Platform } from "../helpers/platform";
 
 /**
  * A what-if whose call ARM refuses for one unit: the per-resource changes of every unit ARM did evaluate are kept
@@ -12,8 +12,7 @@ import { startE2eRuntime } from "../e2e/harness";
  * unit's what-if request as ARM refuses an invalid template (400 InvalidTemplateDeployment).
  */
 
-type Runtime = Awaited<ReturnType<typeof startE2eRuntime>>;
-let runtime: Runtime | undefined;
+let runtime: Platform | undefined;
 
 afterEach(async () => {
   await runtime?.stop();
@@ -24,8 +23,8 @@ const FAILING = `${defaultSpec.name}-network-app2`;
 
 describe("a what-if with one unit ARM could not evaluate", () => {
   it("keeps the per-resource changes of the units that succeeded and names the failed unit's innermost error", async () => {
-    runtime = await startE2eRuntime(defaultSpec);
-    runtime.sandbox!.faults.add({
+    runtime = await startPlatform({ spec: defaultSpec });
+    runtime.sandbox.faults.add({
       match: { method: "POST", path: `/deployments/${FAILING}/whatIf` },
       effect: {
         kind: "error",
@@ -67,6 +66,6 @@ describe("a what-if with one unit ARM could not evaluate", () => {
       /Plan: [1-9]\d* to add, 0 to change, 0 to destroy \(0 unchanged\)\. \d+ deployment\(s\) could not be evaluated\./,
     );
     // A what-if changes nothing, whatever ARM answered.
-    expect(runtime.sandbox!.state.resources()).toEqual([]);
+    expect(runtime.sandbox.state.resources()).toEqual([]);
   }, 180_000);
 });

@@ -4,7 +4,7 @@ import { CUSTOM_STATUS_LIMIT_BYTES, customStatusBytes } from "../../lib/custom-s
 import type { BuildStatus } from "../../lib/plan/progress";
 import { defaultSpec } from "../../lib/spec";
 import { isActive } from "../../lib/api/builds";
-import { startE2eRuntime } from "../e2e/harness";
+import { startPlatform, type Platform } from "../helpers/platform";
 
 /**
  * The merged status of a running build (`status` while `up` runs, GET …/provision) lists the per-cluster
@@ -14,8 +14,7 @@ import { startE2eRuntime } from "../e2e/harness";
  * deployments itself, lasts about a second of the 50 ms looks).
  */
 
-type Runtime = Awaited<ReturnType<typeof startE2eRuntime>>;
-let runtime: Runtime | undefined;
+let runtime: Platform | undefined;
 
 afterEach(async () => {
   await runtime?.stop();
@@ -26,7 +25,7 @@ const ENV = defaultSpec.name;
 
 describe("the merged status of a running build", () => {
   it("lists the per-cluster deployments the build ran before the hand-over, in every stage", async () => {
-    runtime = await startE2eRuntime(defaultSpec);
+    runtime = await startPlatform({ spec: defaultSpec });
     const instanceId = buildInstanceId(ENV);
     await runtime.instances.start(instanceId, { spec: defaultSpec, mode: "deploy" });
     const samples: { stage: BuildStatus["stage"]; states: Map<string, string> }[] = [];
