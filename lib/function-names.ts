@@ -101,7 +101,6 @@ export const Functions = {
   deleteCluster: "deleteCluster",
   eventgridResources: "eventgridResources",
   driftSweep: "driftSweep",
-  driftReport: "driftReport",
   upgrades: "upgrades",
   upgradeAction: "upgradeAction",
   deleteClusterCancel: "deleteClusterCancel",

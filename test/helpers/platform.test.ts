@@ -36,7 +36,7 @@ describe("loading the app", () => {
     expect([...loaded].sort()).toEqual([...folders].sort());
   });
 
-  it("registers every orchestration and activity lib/function-names.ts names, with its kind, and only named triggers", async () => {
+  it("registers every orchestration and activity lib/function-names.ts names, with its kind, and exactly the named triggers", async () => {
     const registry = await loadApp();
     const named = (names: Record<string, string>, trigger: string) =>
       Object.values(names)
@@ -53,6 +53,7 @@ describe("loading the app", () => {
     const triggers = registry.all().filter((fn) => !/^(orchestration|activity)Trigger$/.test(fn.triggerType));
     expect(triggers.length).toBeGreaterThan(0);
     expect(triggers.map((fn) => fn.name).filter((name) => !functionNames.has(name))).toEqual([]);
+    expect([...functionNames].filter((name) => !triggers.some((fn) => fn.name === name))).toEqual([]);
     // The activity whose absence broke the hand-written lists.
     expect(getRegistry().get(Activities.recordEnvironmentState, "activityTrigger").name).toBe("recordEnvironmentState");
   });
