@@ -363,8 +363,49 @@ export function validateRestore(ctx: SandboxContext, biId: string, body: unknown
 }
 
 /**
+ * What the target cluster lacks for the vault to restore into it: the backup extension must be installed in the
+ * target cluster and the vault needs trusted access to it (https://learn.microsoft.com/azure/backup/azure-kubernetes-service-cluster-backup-concept).
+ * The job fails without them; the codes are the sandbox's own (Azure's exact codes are not verified).
+ */
+function restoreTargetGap(
+  ctx: SandboxContext,
+  clusterId: string,
+  biId: string,
+): { code: string; message: string } | undefined {
+  const resources = Object.values(ctx.data.resources);
+  const prefix = key(clusterId);
+  const extension = resources.some(
+    (r) =>
+      key(r.id).startsWith(`${prefix}/providers/microsoft.kubernetesconfiguration/extensions/`) &&
+      String((r.request.properties as { extensionType?: unknown } | undefined)?.extensionType).toLowerCase() ===
+        "microsoft.dataprotection.kubernetes",
+  );
+  if (!extension)
+    return {
+      code: "UserErrorBackupExtensionNotInstalled",
+      message: `The backup extension (microsoft.dataprotection.kubernetes) is not installed in the restore target cluster '${clusterId}'.`,
+    };
+  const vaultId = key(biId).replace(/\/backupinstances\/[^/]+$/, "");
+  const trusted = resources.some((r) => {
+    if (!key(r.id).startsWith(`${prefix}/trustedaccessrolebindings/`)) return false;
+    const props = (r.request.properties ?? {}) as { sourceResourceId?: unknown; roles?: unknown };
+    return (
+      key(String(props.sourceResourceId)) === vaultId &&
+      Array.isArray(props.roles) &&
+      props.roles.some((role) => String(role).toLowerCase() === "microsoft.dataprotection/backupvaults/backup-operator")
+    );
+  });
+  if (!trusted)
+    return {
+      code: "UserErrorTrustedAccessNotEnabled",
+      message: `The backup vault has no trusted access (backup-operator role binding) to the restore target cluster '${clusterId}'.`,
+    };
+  return undefined;
+}
+
+/**
  * `restore`: a Restore job starts now. A malformed request or an unknown recovery point is a 400; a missing
- * target cluster or an injected failure ends the job Failed. Otherwise the recovery point's workload pods missing from the target cluster are re-created at once (they
+ * target cluster, one without the backup extension or the vault's trusted access, or an injected failure ends the job Failed. Otherwise the recovery point's workload pods missing from the target cluster are re-created at once (they
  * schedule while the job runs, spot pods through Karpenter), honouring included/excluded namespaces; pods
  * that exist are left alone (Skip) or kept as they are (Patch: the sandbox has no pod spec to patch).
  */
@@ -376,7 +417,7 @@ export function triggerRestore(ctx: SandboxContext, biId: string, body: unknown)
   const failure =
     takeFailure(ctx, "Restore", bi.id) ??
     (cluster
-      ? undefined
+      ? restoreTargetGap(ctx, cluster.id, bi.id)
       : {
           code: "UserErrorKubernetesClusterNotFound",
           message: `The restore target cluster '${request.targetClusterId}' does not exist.`,

@@ -41,6 +41,28 @@ const backupTemplate = {
       identity: { type: "SystemAssigned" },
       properties: {},
     },
+    // What a restore target needs: the backup extension and the vault's trusted access.
+    {
+      type: "Microsoft.KubernetesConfiguration/extensions",
+      apiVersion: "2024-11-01",
+      name: "azure-aks-backup",
+      scope: "[resourceId('Microsoft.ContainerService/managedClusters', 'aks-app1')]",
+      dependsOn: ["[resourceId('Microsoft.ContainerService/managedClusters', 'aks-app1')]"],
+      properties: { extensionType: "microsoft.dataprotection.kubernetes" },
+    },
+    {
+      type: "Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings",
+      apiVersion: "2026-05-01",
+      name: "aks-app1/backup-vault",
+      dependsOn: [
+        "[extensionResourceId(resourceId('Microsoft.ContainerService/managedClusters', 'aks-app1'), 'Microsoft.KubernetesConfiguration/extensions', 'azure-aks-backup')]",
+        "[resourceId('Microsoft.DataProtection/backupVaults', 'bv-k8s-demo')]",
+      ],
+      properties: {
+        sourceResourceId: "[resourceId('Microsoft.DataProtection/backupVaults', 'bv-k8s-demo')]",
+        roles: ["Microsoft.DataProtection/backupVaults/backup-operator"],
+      },
+    },
     ...["aks-mgmt", "aks-app1"].map((cluster) => ({
       type: "Microsoft.DataProtection/backupVaults/backupInstances",
       apiVersion: "2025-07-01",
