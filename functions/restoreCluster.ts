@@ -9,9 +9,10 @@ import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 function restoreInstances(context: InvocationContext): RestoreInstances {
   const client = df.getClient(context);
   return {
-    async status(instanceId) {
+    async get(instanceId) {
       try {
-        return String((await client.getStatus(instanceId)).runtimeStatus);
+        const status = await client.getStatus(instanceId);
+        return { runtimeStatus: String(status.runtimeStatus), customStatus: status.customStatus };
       } catch (err) {
         // The durable client reports an unknown instance only as an HTTP 404 error.
         if (err instanceof Error && /HTTP 404/.test(err.message)) return undefined;

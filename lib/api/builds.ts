@@ -10,9 +10,9 @@ import {
   type DeploymentProgress,
 } from "../plan/progress";
 import { cancelRequestFrom } from "./cancel-request";
+import { reachCancelTree } from "./cancel-tree";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import {
-  CANCEL_EVENT,
   buildInstanceId,
   isActiveStatus,
   restoreInstanceId,
@@ -172,36 +172,20 @@ export async function handleCancel(request: ApiRequest, instances: BuildInstance
     }
     return { status: 202, headers: { Location: statusUrl }, jsonBody: { instanceId, terminated, statusUrl } };
   }
-  const reached = new Set<string>();
-  const unreached = new Set<string>();
-  let heard = false;
-  // The build starts its sub-orchestrations in the step that lists them in its status, and it hears the cancel
-  // only at its next wait: a cancel that arrives as it starts them would miss them. So keep reaching what it
-  // lists until the build has heard the cancel (`cancelRequestedAt`), after which it starts nothing new.
-  for (const deadline = Date.now() + CANCEL_REACH_MS; ;) {
-    unreached.clear();
-    const root = await instances.get(instanceId);
-    const rootStatus = root?.customStatus as Partial<BuildStatus> | undefined;
-    heard = !isActive(root) || rootStatus?.cancelRequestedAt !== undefined;
-    for (const id of [instanceId, ...(rootStatus?.children ?? []).map((c) => c.instanceId)]) {
-      if (reached.has(id)) continue;
-      const view = await instances.get(id);
-      if (!view) {
-        unreached.add(id);
-        continue;
-      }
-      if (!isActive(view)) continue;
-      try {
-        await instances.raise(id, CANCEL_EVENT, cancelRequestFrom(request));
-        reached.add(id);
-      } catch (err) {
-        // It ended between the read and the raise: nothing left to stop there.
-        if (isActive(await instances.get(id))) throw err;
-      }
-    }
-    if ((heard && unreached.size === 0) || Date.now() >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, CANCEL_REACH_PAUSE_MS));
-  }
+  // The build lists its sub-orchestrations in its status as it starts them: keep reaching them until it has heard
+  // the cancel (`cancelRequestedAt`), after which it starts nothing new.
+  const { reached, unreached, heard } = await reachCancelTree(
+    instanceId,
+    instances,
+    (root) => {
+      const rootStatus = root.customStatus as Partial<BuildStatus> | undefined;
+      return {
+        heard: rootStatus?.cancelRequestedAt !== undefined,
+        children: (rootStatus?.children ?? []).map((c) => c.instanceId),
+      };
+    },
+    cancelRequestFrom(request),
+  );
   const status = tree[0] && (await mergedStatus(tree[0], instances));
   const running = status?.deployments.filter((d) => d.state === "running").map((d) => d.name) ?? [];
   return {
@@ -209,19 +193,15 @@ export async function handleCancel(request: ApiRequest, instances: BuildInstance
     headers: { Location: statusUrl },
     jsonBody: {
       instanceId,
-      cancelling: [...reached],
+      cancelling: reached,
       deploymentsBeingCancelledInArm: running,
       statusUrl,
       // Listed children that never appeared, or a build busy past the deadline: post the cancel again (it is idempotent).
-      ...(unreached.size > 0 ? { notYetStarted: [...unreached] } : {}),
+      ...(unreached.length > 0 ? { notYetStarted: unreached } : {}),
       ...(heard ? {} : { notYetHeard: true }),
     },
   };
 }
-
-/** How long a cancel keeps reaching the tree until the build has heard it, and the pause between looks. */
-const CANCEL_REACH_MS = 10_000;
-const CANCEL_REACH_PAUSE_MS = 250;
 
 /** `?mode=` of the provision routes: `deploy` (the default) or `whatif`. */
 function modeOf(request: ApiRequest): { ok: true; mode: BuildMode } | { ok: false; response: ApiResponse } {

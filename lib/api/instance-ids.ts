@@ -24,9 +24,12 @@ export function restoreInstanceId(environment: string, cluster: string): string 
   return `restore:${environment}:${cluster}`;
 }
 
-/** The rebuild of a lost cluster a restore runs first (a deployUnits sub-orchestration): a cancel reaches it too. */
-export function restoreRebuildInstanceId(restoreInstanceId: string): string {
-  return `${restoreInstanceId}:rebuild`;
+/**
+ * The rebuild of a lost cluster a restore runs first (a deployUnits sub-orchestration), one per restore run: a
+ * cancel reaches it through the restore's status, which lists it, and never mistakes an earlier run's for it.
+ */
+export function restoreRebuildInstanceId(restoreInstanceId: string, runId: string): string {
+  return `${restoreInstanceId}:${runId}:rebuild`;
 }
 
 export function teardownInstanceId(environment: string, cluster: string): string {

@@ -1,15 +1,9 @@
 import { z } from "zod";
-import type { RestoreClusterInput } from "../backup";
+import type { RestoreClusterInput, RestoreStatus } from "../backup";
 import { findEnvironmentOr404, type Environments } from "./environments";
 import { cancelRequestFrom, type CancelRequest } from "./cancel-request";
-import {
-  buildInstanceId,
-  CANCEL_EVENT,
-  isActiveStatus,
-  restoreInstanceId,
-  restoreRebuildInstanceId,
-  teardownInstanceId,
-} from "./instance-ids";
+import { reachCancelTree, type CancelTreeView } from "./cancel-tree";
+import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 
 /**
@@ -18,8 +12,8 @@ import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type 
  */
 
 export interface RestoreInstances {
-  /** Runtime status of an instance, undefined when there is none. */
-  status(instanceId: string): Promise<string | undefined>;
+  /** An instance's runtime and custom status, undefined when there is none. */
+  get(instanceId: string): Promise<CancelTreeView | undefined>;
   start(instanceId: string, input: RestoreClusterInput): Promise<void>;
   managementUrls(instanceId: string): Record<string, string>;
   /** Raises an external event on an instance (the cancel). */
@@ -35,7 +29,7 @@ const bodySchema = z.strictObject({ recoveryPointId: z.string().trim().min(1, "m
 export async function restoreBlocker(
   env: string,
   cluster: string,
-  instances: Pick<RestoreInstances, "status">,
+  instances: Pick<RestoreInstances, "get">,
 ): Promise<{ instanceId: string; reason: string } | undefined> {
   for (const [instanceId, reason] of [
     [restoreInstanceId(env, cluster), `a restore of cluster ${cluster} is already running`],
@@ -45,7 +39,7 @@ export async function restoreBlocker(
       `a teardown of cluster ${cluster} is running; restore cluster ${cluster} after it ends`,
     ],
   ] as const) {
-    if (isActiveStatus(await instances.status(instanceId))) return { instanceId, reason };
+    if (isActiveStatus((await instances.get(instanceId))?.runtimeStatus)) return { instanceId, reason };
   }
   return undefined;
 }
@@ -132,7 +126,7 @@ export async function handleRestore(
  */
 export async function handleRestoreCancel(
   request: ApiRequest,
-  instances: Pick<RestoreInstances, "status" | "raise" | "managementUrls">,
+  instances: Pick<RestoreInstances, "get" | "raise" | "managementUrls">,
 ): Promise<ApiResponse> {
   if (request.method !== "POST") return methodNotAllowed(request.method, ["POST"]);
   const route = routeNames(request, ["env", "cluster"]);
@@ -158,35 +152,42 @@ export async function handleRestoreCancel(
       cluster,
       cancelling: cancelled.cancelling,
       ...(statusUrl ? { statusUrl } : {}),
+      // A rebuild it listed that never appeared: post the cancel again (it is idempotent).
+      ...(cancelled.notYetStarted ? { notYetStarted: cancelled.notYetStarted } : {}),
     },
   };
 }
 
 /**
- * Raises the cancel on a running restore of the cluster and on its rebuild (when one runs, so that no new deployment
- * starts; the restore awaits it once it hears the cancel). The API and the CLI cancel the same way.
+ * Raises the cancel on a running restore of the cluster and on its rebuild, reaching a rebuild it starts as the cancel
+ * arrives (the build's cancel loop, reachCancelTree), so that no new deployment starts; the restore awaits the
+ * rebuild once it hears the cancel. The API and the CLI cancel the same way.
  */
 export async function cancelRestore(
   env: string,
   cluster: string,
-  instances: Pick<RestoreInstances, "status" | "raise">,
+  instances: Pick<RestoreInstances, "get" | "raise">,
   request: CancelRequest,
-): Promise<{ ok: true; cancelling: string[] } | { ok: false; runtimeStatus: string | undefined; raced: boolean }> {
+): Promise<
+  | { ok: true; cancelling: string[]; notYetStarted?: string[] }
+  | { ok: false; runtimeStatus: string | undefined; raced: boolean }
+> {
   const instanceId = restoreInstanceId(env, cluster);
-  const status = await instances.status(instanceId);
+  const status = (await instances.get(instanceId))?.runtimeStatus;
   if (!isActiveStatus(status)) return { ok: false, runtimeStatus: status, raced: false };
-  const cancelling: string[] = [];
-  for (const id of [restoreRebuildInstanceId(instanceId), instanceId]) {
-    if (id !== instanceId && !isActiveStatus(await instances.status(id))) continue;
-    try {
-      await instances.raise(id, CANCEL_EVENT, request);
-      cancelling.push(id);
-    } catch (err) {
-      // It ended between the read and the raise: nothing left to stop there.
-      if (isActiveStatus(await instances.status(id))) throw err;
-    }
-  }
-  if (!cancelling.includes(instanceId))
-    return { ok: false, runtimeStatus: await instances.status(instanceId), raced: true };
-  return { ok: true, cancelling };
+  const { reached, unreached } = await reachCancelTree(
+    instanceId,
+    instances,
+    (root) => {
+      const restore = root.customStatus as Partial<RestoreStatus> | undefined;
+      return {
+        heard: restore?.cancelRequestedAt !== undefined,
+        children: restore?.rebuildInstanceId !== undefined ? [restore.rebuildInstanceId] : [],
+      };
+    },
+    request,
+  );
+  if (!reached.includes(instanceId))
+    return { ok: false, runtimeStatus: (await instances.get(instanceId))?.runtimeStatus, raced: true };
+  return { ok: true, cancelling: reached, ...(unreached.length > 0 ? { notYetStarted: unreached } : {}) };
 }

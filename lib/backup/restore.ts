@@ -16,6 +16,22 @@ export const restoreClusterInputSchema = z.object({
 });
 export type RestoreClusterInput = z.infer<typeof restoreClusterInputSchema>;
 
+/**
+ * A running restore's custom status: the step it is at and what it started. The cancel reads it to reach the rebuild
+ * (listed before it starts) until the restore has heard the cancel (`cancelRequestedAt`).
+ */
+export interface RestoreStatus {
+  stage: string;
+  rebuilt: boolean;
+  /** The cluster's deployments a cancelled restore left unfinished that this one deploys (the cluster existed). */
+  resumed?: string[];
+  recoveryPoint?: string;
+  jobId?: string;
+  /** The rebuild sub-orchestration, from the step that starts it. */
+  rebuildInstanceId?: string;
+  cancelRequestedAt?: string;
+}
+
 /** The seed's target for the cluster-failure scenario (rebuild + restore). */
 export const RESTORE_TARGET_MINUTES = 30;
 

@@ -19,6 +19,11 @@ export const validateRestoreTargetInputSchema = z.object({
   /** Shared deployments a rebuild of the cluster depends on: their outputs feed the cluster's deployments. */
   prerequisites: z.array(deploymentRefSchema),
   /**
+   * The cluster's own deployments: when the cluster exists, any of them not succeeded (a cancelled restore's rebuild
+   * created the cluster but not its add-ons) is finished before the restore. Absent in an older restore's input.
+   */
+  clusterDeployments: z.array(deploymentRefSchema).default([]),
+  /**
    * Prerequisites the rebuild deploys again when their record is gone instead of refusing: the network deployment,
    * which a teardown forgets so that the cluster's peerings are recreated.
    */
@@ -69,6 +74,8 @@ export const restoreOutcomeSchema = z.object({
   cluster: z.string(),
   backupInstance: z.string(),
   rebuilt: z.boolean(),
+  /** The cluster existed but these of its deployments were unfinished (a cancelled restore's rebuild): deployed. */
+  resumed: z.array(z.string()).optional(),
   startedAt: z.string(),
   endedAt: z.string(),
   elapsedMinutes: z.number(),

@@ -5,7 +5,7 @@ import { CANCEL_EVENT, restoreRebuildInstanceId } from "../../lib/api/instance-i
 import { elapsedMinutes, RESTORE_TARGET_MINUTES, vaultOf, type WorkloadCheck } from "../../lib/backup";
 import { backupInstanceName } from "../../lib/plan/units";
 import { Activities, Orchestrations } from "../../lib/function-names";
-import type { DeploymentProgress } from "../../lib/plan/progress";
+import { describeCause, type DeploymentProgress } from "../../lib/plan/progress";
 import type { ComputePlanResult, DeploymentRef } from "../build/contracts";
 import type { ForgetClusterDeploymentsInput } from "../teardown/contracts";
 import type { GetRestoreJobResult } from "./activities/getRestoreJob";
@@ -22,7 +22,7 @@ import {
   type TriggerRestoreInput,
   type ValidateRestoreTargetInput,
 } from "./contracts";
-import type { RestoreValidation } from "../../lib/backup";
+import type { RestoreStatus, RestoreValidation } from "../../lib/backup";
 import { pinnedPlan } from "../build/deploymentLoop";
 import { EventListener, settleAll, transientRetry, waitForNextPoll } from "../shared/longRunning";
 import type { RecordEnvironmentStateInput } from "../shared/contracts";
@@ -52,10 +52,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
   if (!cluster) throw new Error(`restore: environment ${input.spec.name} has no cluster ${input.cluster}`);
   const vault = vaultOf(input.spec);
   const backupInstance = backupInstanceName(cluster);
-  const status: { stage: string; rebuilt: boolean; recoveryPoint?: string; jobId?: string } = {
-    stage: "checking",
-    rebuilt: false,
-  };
+  const status: RestoreStatus = { stage: "checking", rebuilt: false };
   context.df.setCustomStatus(status);
 
   const cancel = new EventListener(context, CANCEL_EVENT);
@@ -68,6 +65,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
       cluster: cluster.name,
       backupInstance,
       rebuilt: status.rebuilt,
+      ...(status.resumed !== undefined ? { resumed: status.resumed } : {}),
       startedAt,
       endedAt,
       elapsedMinutes: elapsedMinutes(startedAt, endedAt),
@@ -101,10 +99,11 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
   /** Ends the restore after a cancel heard while at `stage`, naming what it could not stop. */
   const stopped = function* (stage: string, left: string[], extra: Partial<RestoreOutcome> = {}, note = "") {
     const request = parseCancelRequest(cancel.payload);
+    status.cancelRequestedAt ??= context.df.currentUtcDateTime.toISOString();
     return yield* finish("canceled", {
       ...extra,
       reason: `cancelled${request?.requestedBy ? ` by ${request.requestedBy}` : ""} at the ${stage} step${note}; ${left.length > 0 ? `left running: ${left.join("; ")}` : "nothing left running"}`,
-      canceled: { requestedAt: context.df.currentUtcDateTime.toISOString(), ...request, stage, left },
+      canceled: { requestedAt: status.cancelRequestedAt, ...request, stage, left },
     });
   };
 
@@ -113,6 +112,13 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
   const clusterUnits = plan.units.filter((u) => u.cluster === cluster.name);
   const clusterNames = new Set(clusterUnits.map((u) => u.name));
   const byName = new Map(plan.units.map((u) => [u.name, u]));
+  const refOf = (u: (typeof plan.units)[number]): DeploymentRef => ({
+    name: u.name,
+    scope: u.scope,
+    subscriptionId: input.spec.subscriptionId,
+    location: input.spec.location,
+    ...(u.resourceGroup !== undefined ? { resourceGroup: u.resourceGroup } : {}),
+  });
   const prerequisites: DeploymentRef[] = [];
   const seen = new Set<string>();
   const visit = (name: string) => {
@@ -121,15 +127,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     const unit = byName.get(name);
     if (!unit) return;
     for (const d of unit.dependsOn) visit(d);
-    if (!clusterNames.has(name)) {
-      prerequisites.push({
-        name,
-        scope: unit.scope,
-        subscriptionId: input.spec.subscriptionId,
-        location: input.spec.location,
-        ...(unit.resourceGroup !== undefined ? { resourceGroup: unit.resourceGroup } : {}),
-      });
-    }
+    if (!clusterNames.has(name)) prerequisites.push(refOf(unit));
   };
   for (const u of clusterUnits) for (const d of u.dependsOn) visit(d);
   if (yield* cancel.check()) return yield* stopped("checking", []);
@@ -139,6 +137,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     backupInstance,
     cluster: { name: cluster.name, resourceGroup: cluster.resourceGroup, aksName: cluster.aksName },
     prerequisites,
+    clusterDeployments: clusterUnits.map(refOf),
     // A teardown forgets the network deployment (the cluster's peerings): the rebuild recreates them.
     redeployable: prerequisites.filter((p) => byName.get(p.name)?.template === "network.json").map((p) => p.name),
     ...(input.recoveryPointId !== undefined ? { recoveryPointId: input.recoveryPointId } : {}),
@@ -148,23 +147,25 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
   status.recoveryPoint = recoveryPoint.name;
   if (yield* cancel.check()) return yield* stopped("checking", [], { recoveryPoint });
 
-  if (!target.clusterExists) {
+  // A cluster that is gone is rebuilt; one a cancelled restore (or build) left without some of its deployments (its
+  // add-ons, backup extension, trusted access) gets them: the backup vault restores only into a cluster with both.
+  const unfinished = target.clusterExists ? (target.unfinished ?? []) : [];
+  if (!target.clusterExists || unfinished.length > 0) {
     status.stage = "rebuilding";
     status.rebuilt = true;
+    if (unfinished.length > 0) status.resumed = unfinished;
     context.df.setCustomStatus(status);
     const { spec, plan: pinned } = yield* pinnedPlan(context, input.spec);
     const redeploy = new Set(target.redeploy ?? []);
     const rebuildUnits = pinned.units.filter((u) => u.cluster === cluster.name || redeploy.has(u.name));
-    yield context.df.callActivityWithRetry(Activities.forgetClusterDeployments, transientRetry, {
-      subscriptionId: spec.subscriptionId,
-      deployments: rebuildUnits.map((u) => ({
-        name: u.name,
-        scope: u.scope,
+    // A lost cluster's records are dropped so that it is redeployed, not reused. An existing cluster's stay: its
+    // succeeded deployments are reused as they are (startDeployment), only the unfinished ones run.
+    if (!target.clusterExists)
+      yield context.df.callActivityWithRetry(Activities.forgetClusterDeployments, transientRetry, {
         subscriptionId: spec.subscriptionId,
-        location: spec.location,
-        ...(u.resourceGroup !== undefined ? { resourceGroup: u.resourceGroup } : {}),
-      })),
-    } satisfies ForgetClusterDeploymentsInput);
+        deployments: rebuildUnits.map(refOf),
+      } satisfies ForgetClusterDeploymentsInput);
+    if (yield* cancel.check()) return yield* stopped("rebuilding", [], { recoveryPoint });
     const done: DeploymentProgress[] = prerequisites
       .filter((p) => !redeploy.has(p.name))
       .map((p) => ({
@@ -172,7 +173,13 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
         phase: byName.get(p.name)!.phase,
         state: "succeeded",
       }));
-    const rebuild = (yield context.df.callSubOrchestrator(
+    // Listed before it starts, so that a cancel arriving as it starts reaches it (lib/api/cancel-tree).
+    status.rebuildInstanceId = restoreRebuildInstanceId(
+      context.df.instanceId,
+      context.df.newGuid(`${context.df.instanceId}:rebuild`).slice(0, 8),
+    );
+    context.df.setCustomStatus(status);
+    const rebuildTask = context.df.callSubOrchestrator(
       Orchestrations.deployUnits,
       {
         environment: spec.name,
@@ -184,10 +191,16 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
         deployments: done,
         outputs: target.outputs,
       } satisfies DeployUnitsInput,
-      restoreRebuildInstanceId(context.df.instanceId),
-    )) as DeployUnitsResult;
-    // The cancel API raised the event on the rebuild too: it stopped before its next deployment and cancelled (or
-    // awaited) the ones ARM had accepted, as a build's do.
+      status.rebuildInstanceId,
+    );
+    // The rebuild hears the cancel itself (the cancel raises it there too): it stops before its next deployment and
+    // cancels (or awaits) the ones ARM had accepted, as a build's do. Here it is only marked, so that the cancel
+    // stops reaching for the rebuild, which is then awaited.
+    if (yield* cancel.race(rebuildTask)) {
+      status.cancelRequestedAt = context.df.currentUtcDateTime.toISOString();
+      context.df.setCustomStatus(status);
+    }
+    const rebuild = (yield rebuildTask) as DeployUnitsResult;
     if (yield* cancel.check()) {
       const notDone = rebuild.deployments.filter((d) => d.state !== "succeeded").map((d) => d.name);
       return yield* stopped(
@@ -199,9 +212,8 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     }
     const failed = rebuild.deployments.filter((d) => d.state === "failed" || d.state === "skipped");
     if (failed.length > 0) {
-      const reason = failed
-        .map((d) => `${d.name}: ${d.error ? `${d.error.code}: ${d.error.message}` : d.state}`)
-        .join("; ");
+      // Each deployment's innermost cause (ARM's DeploymentFailed wrapper says nothing by itself).
+      const reason = failed.map((d) => `${d.name}: ${d.error ? describeCause(d.error) : d.state}`).join("; ");
       return yield* finish("failed", { recoveryPoint, reason: `rebuilding the cluster failed: ${reason}` });
     }
   }

@@ -197,7 +197,7 @@ describe("restore a cluster (OPS-7) on the sandbox", () => {
 
 describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
   const instances = (): RestoreInstances => ({
-    status: async (id) => (await platform.driver.getStatus(id))?.runtimeStatus,
+    get: (id) => platform.instances.get(id),
     start: async (id, input) => {
       await platform.driver.startNew(Orchestrations.restoreCluster, { instanceId: id, input });
     },

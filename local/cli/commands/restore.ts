@@ -95,10 +95,7 @@ export const register: RegisterCommand = (program, setExitCode) => {
       }
       // The API's instance id, so that a teardown or a second restore of the cluster sees this one running.
       const instanceId = restoreInstanceId(spec.name, cluster.name);
-      const instances: Pick<RestoreInstances, "status" | "raise"> = {
-        status: async (id) => (await runtime.instances.get(id))?.runtimeStatus,
-        raise: (id, eventName, data) => runtime.driver.raiseEvent(id, eventName, data),
-      };
+      const instances: Pick<RestoreInstances, "get" | "raise"> = runtime.instances;
       const cancelWith = (request: CancelRequest) => cancelRestore(spec.name, cluster.name, instances, request);
       let stoppedBy: NodeJS.Signals | undefined;
       const onSignal = (signal: NodeJS.Signals) => {

@@ -1,4 +1,5 @@
 import { RestoreClient } from "../../../lib/backup";
+import { describeCause } from "../../../lib/plan/progress";
 import { Activities } from "../../../lib/function-names";
 import { armConnection } from "../../shared/arm";
 import { registerActivity } from "../../shared/boundary";
@@ -23,7 +24,7 @@ export async function getRestoreJob(input: GetRestoreJobInput, signal: AbortSign
     if (!op.ok) return { state: "failed", error: `restore operation: ${op.error.code}: ${op.error.message}` };
     if (op.value.state === "running") return { state: "running", retryAfterSeconds: op.value.retryAfterSeconds };
     if (op.value.state === "failed")
-      return { state: "failed", error: `restore operation failed: ${op.value.error.code}: ${op.value.error.message}` };
+      return { state: "failed", error: `restore operation failed: ${describeCause(op.value.error)}` };
     if (op.value.jobId === undefined) return { state: "succeeded" };
     jobId = op.value.jobId;
   }
@@ -41,7 +42,8 @@ export async function getRestoreJob(input: GetRestoreJobInput, signal: AbortSign
   return {
     state: "failed",
     jobId,
-    error: `restore job ${jobId} ${job.value.status}${error ? `: ${error.code}: ${error.message}` : " (no error details)"}`,
+    // The innermost cause: what a person acts on (a wrapper's code says little by itself).
+    error: `restore job ${jobId} ${job.value.status}${error ? `: ${describeCause(error)}` : " (no error details)"}`,
   };
 }
 
