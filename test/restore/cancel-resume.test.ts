@@ -63,7 +63,7 @@ const postCancel = (cluster = "app2"): Promise<ApiResponse> =>
   handleRestoreCancel(request(cluster, "restore/cancel"), instances());
 
 async function restoreStatus(): Promise<Partial<RestoreStatus>> {
-  return ((await platform.instances.get(instanceId))?.customStatus ?? {});
+  return (await platform.instances.get(instanceId))?.customStatus ?? {};
 }
 
 /** Looks every 10 ms until `check` answers something, failing with `what` after `timeoutMs`. */
