@@ -10,7 +10,7 @@ import { unitName } from "../../lib/plan/units";
 import type { DeployUnitsResult } from "../../orchestrations/build/deployUnits";
 import type { RestoreOutcome } from "../../orchestrations/restore/contracts";
 import { buildPlatform, type Platform } from "../helpers/platform";
-import { startSink } from "../helpers/sink";
+import { startSink, type Sink } from "../helpers/sink";
 
 // OPS-7 beside the happy path, on the whole app (test/helpers/platform) over the sandbox: cancels that arrive as the
 // restore starts rebuilding a lost cluster, a restore after a cancelled one that had re-created the cluster but not
@@ -18,10 +18,12 @@ import { startSink } from "../helpers/sink";
 // retried. Everything goes through the restore API as a person's requests do.
 
 let platform: Platform;
+let sink: Sink;
 let registry: EnvironmentRegistry;
 
 beforeAll(async () => {
-  platform = await buildPlatform({ notify: await startSink() });
+  sink = await startSink();
+  platform = await buildPlatform({ notify: sink });
   // The registry as a build accepted by the API leaves it: the environment with the spec it was built from.
   registry = await EnvironmentRegistry.open(
     { storage: storageFromConnectionString(platform.storage), tableName: "restorecancelenvs" },
@@ -186,6 +188,9 @@ describe("a restore after a cancelled one that had re-created the cluster", () =
     expect(result.resumed).toEqual(expect.arrayContaining([app2Unit("addons"), app2Unit("addons-common")]));
     expect(result.resumed).not.toContain(app2Unit("aks"));
     expect(result.workloads).toMatch(/^\d+ pods running$/);
+    const message = sink.requestsTo("/slack").at(-1)!.body;
+    expect(message).toContain(`Cluster app2 restored from backup`);
+    expect(message).toContain(app2Unit("addons-common"));
     // Idempotent: the cluster's deployment was reused as it was, not run again.
     const aksAfter = await deployments().status(aksDeployment());
     expect(aksAfter.ok && aksAfter.value.correlationId).toBe(aksBefore.ok && aksBefore.value.correlationId);

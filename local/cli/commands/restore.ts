@@ -38,6 +38,7 @@ function printResult(r: RestoreOutcome): void {
     ...(r.reason ? [`  ${r.reason}`] : []),
     ...(r.recoveryPoint ? [`  recovery point ${r.recoveryPoint.name} (${r.recoveryPoint.time})`] : []),
     `  cluster rebuilt: ${r.rebuilt ? "yes" : "no"}`,
+    ...(r.resumed?.length ? [`  finished (the cluster existed without them): ${r.resumed.join(", ")}`] : []),
     ...(r.jobId ? [`  restore job ${r.jobId}`] : []),
     ...(r.workloads ? [`  workloads: ${r.workloads}`] : []),
     ...(r.canceled?.left.length ? [`  left running: ${r.canceled.left.join("; ")}`] : []),

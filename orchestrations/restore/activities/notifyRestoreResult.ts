@@ -15,6 +15,9 @@ export function restoreMessage(input: Omit<NotifyRestoreResultInput, "notificati
       ? [{ name: "Recovery point", value: `${r.recoveryPoint.name} (${r.recoveryPoint.time})` }]
       : []),
     { name: "Cluster rebuilt", value: r.rebuilt ? "yes" : "no (it existed)" },
+    ...(r.resumed?.length
+      ? [{ name: "Finished (the cluster existed without them)", value: r.resumed.join(", ") }]
+      : []),
     { name: "Elapsed", value: describeElapsed(r.elapsedMinutes, r.targetMinutes, r.outcome === "restored") },
     ...(r.jobId ? [{ name: "Restore job", value: r.jobId }] : []),
     ...(r.workloads ? [{ name: "Workloads", value: r.workloads }] : []),
