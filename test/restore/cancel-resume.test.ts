@@ -204,6 +204,27 @@ describe("a restore after a cancelled one that had re-created the cluster", () =
 });
 
 describe("a failed restore", () => {
+  it("a restore job that fails shows its error and the restore can be posted again, which restores", async () => {
+    platform.sandbox.state.injectBackupFailures({
+      operation: "Restore",
+      backupInstance: "bi-aks-k8s-demo-app1",
+      code: "UserErrorRestoreNamespaceConflict",
+      message: "namespace app-shop exists and conflictPolicy is Skip",
+    });
+    const app1 = restoreInstanceId(ENV, "app1");
+    expect((await postRestore("app1")).status).toBe(202);
+    const failed = await outcome(app1);
+    expect(failed).toMatchObject({ outcome: "failed", rebuilt: false });
+    expect(failed.reason).toBe(
+      `restore job ${failed.jobId!} Failed: UserErrorRestoreNamespaceConflict: namespace app-shop exists and conflictPolicy is Skip`,
+    );
+    // Ended: a new POST is accepted (not a 409) and restores.
+    expect((await postRestore("app1")).status).toBe(202);
+    const retried = await outcome(app1);
+    expect({ outcome: retried.outcome, reason: retried.reason }).toEqual({ outcome: "restored", reason: undefined });
+    expect(retried.jobId).not.toBe(failed.jobId);
+  });
+
   it("names ARM's innermost error of the rebuild that failed, and a retry restores", async () => {
     await loseApp2();
     platform.sandbox.faults.add({
