@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DeploymentsAdapter, ResourceGroupsAdapter, storageFromConnectionString } from "../../lib/azure";
 import type { ApiRequest, ApiResponse } from "../../lib/api/http";
 import { restoreInstanceId } from "../../lib/api/instance-ids";
@@ -31,6 +31,9 @@ beforeAll(async () => {
   );
   await registry.recordBuildAccepted(platform.spec, new Date());
 }, 300_000);
+
+// A test's faults never outlive it, even when it fails.
+afterEach(() => platform?.sandbox.faults.clear());
 
 afterAll(async () => {
   await platform?.stop();
@@ -119,6 +122,11 @@ describe("restore cancel races (a cancel as the restore starts rebuilding)", () 
 
   it("a cancel posted just as the rebuild sub-orchestration starts reaches it too: the rebuild stops, nothing more starts", async () => {
     await loseApp2();
+    // The cluster deploys slowly, so the rebuild is still at work when the cancel reaches it on a loaded machine.
+    platform.sandbox.faults.add({
+      match: { resourceType: "Microsoft.ContainerService/managedClusters", path: "aks-k8s-demo-app2" },
+      effect: { kind: "slow", factor: 3 },
+    });
     expect((await postRestore()).status).toBe(202);
     // The restore lists its rebuild in its status in the step that starts it; the instance may not exist yet.
     const rebuildId = await until(
