@@ -23,7 +23,7 @@ let registry: EnvironmentRegistry;
 
 beforeAll(async () => {
   sink = await startSink();
-  platform = await buildPlatform({ notify: sink });
+  platform = await buildPlatform({ name: "restore-cancel", notify: sink });
   // The registry as a build accepted by the API leaves it: the environment with the spec it was built from.
   registry = await EnvironmentRegistry.open(
     { storage: storageFromConnectionString(platform.storage), tableName: "restorecancelenvs" },
