@@ -8,7 +8,7 @@ import {
   type ArmConnection,
 } from "../../lib/azure";
 import { vaultOf } from "../../lib/backup";
-import { handleRestore, handleRestoreCancel, type RestoreInstances } from "../../lib/api/restore";
+import { handleRestore, handleRestoreCancel } from "../../lib/api/restore";
 import { restoreInstanceId } from "../../lib/api/instance-ids";
 import { EnvironmentRegistry } from "../../lib/environments";
 import type { ApiRequest } from "../../lib/api/http";
@@ -19,6 +19,7 @@ import type { RestoreOutcome } from "../../orchestrations/restore/contracts";
 import { buildPlatform, type Platform } from "../helpers/platform";
 import { startSink, type Sink } from "../helpers/sink";
 import { sandboxFetch } from "../sandbox/helpers";
+import { restoreInstances } from "../restore/instances";
 
 // OPS-7 end to end on the sandbox: the platform is built by the real provisioning orchestration through the local
 // durable driver, app2's resource group is deleted, and the restore orchestration rebuilds the cluster and
@@ -196,16 +197,7 @@ describe("restore a cluster (OPS-7) on the sandbox", () => {
 });
 
 describe("POST /api/environments/{env}/clusters/{cluster}/restore", () => {
-  const instances = (): RestoreInstances => ({
-    get: (id) => platform.instances.get(id),
-    start: async (id, input) => {
-      await platform.driver.startNew(Orchestrations.restoreCluster, { instanceId: id, input });
-    },
-    managementUrls: (id) => ({
-      statusQueryGetUri: `http://localhost:7071/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}`,
-    }),
-    raise: (id, eventName, data) => platform.driver.raiseEvent(id, eventName, data),
-  });
+  const instances = () => restoreInstances(platform);
   const request = (
     env: string,
     cluster: string,

@@ -2,15 +2,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DeploymentsAdapter, ResourceGroupsAdapter, storageFromConnectionString } from "../../lib/azure";
 import type { ApiRequest, ApiResponse } from "../../lib/api/http";
 import { restoreInstanceId } from "../../lib/api/instance-ids";
-import { handleRestore, handleRestoreCancel, type RestoreInstances } from "../../lib/api/restore";
+import { handleRestore, handleRestoreCancel } from "../../lib/api/restore";
 import type { RestoreStatus } from "../../lib/backup";
 import { EnvironmentRegistry } from "../../lib/environments";
-import { Orchestrations } from "../../lib/function-names";
 import { unitName } from "../../lib/plan/units";
 import type { DeployUnitsResult } from "../../orchestrations/build/deployUnits";
 import type { RestoreOutcome } from "../../orchestrations/restore/contracts";
 import { buildPlatform, type Platform } from "../helpers/platform";
 import { startSink, type Sink } from "../helpers/sink";
+import { restoreInstances } from "./instances";
 
 // OPS-7 beside the happy path, on the whole app (test/helpers/platform) over the sandbox: cancels that arrive as the
 // restore starts rebuilding a lost cluster, a restore after a cancelled one that had re-created the cluster but not
@@ -42,16 +42,7 @@ afterAll(async () => {
 const ENV = "k8s-demo";
 const instanceId = restoreInstanceId(ENV, "app2");
 
-const instances = (): RestoreInstances => ({
-  get: (id) => platform.instances.get(id),
-  start: async (id, input) => {
-    await platform.driver.startNew(Orchestrations.restoreCluster, { instanceId: id, input });
-  },
-  managementUrls: (id) => ({
-    statusQueryGetUri: `http://localhost:7071/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}`,
-  }),
-  raise: (id, eventName, data) => platform.driver.raiseEvent(id, eventName, data),
-});
+const instances = () => restoreInstances(platform);
 
 const request = (cluster: string, route: "restore" | "restore/cancel"): ApiRequest => ({
   method: "POST",
