@@ -106,7 +106,7 @@ describe("aks-platform down, then restore", () => {
   it("status shows app2 removed, with its backups kept", async () => {
     const status = await runCli(["status", "-o", "table", "--state-dir", path.join(dir, "state")]);
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(/cluster app2: removed \d{4}-\d\d-\d\dT[\d:.]+Z \(backups kept;/);
+    expect(status.stdout).toMatch(/cluster app2: removed \d{4}-\d\d-\d\dT[\d:.]+Z simulated \(backups kept;/);
     expect(status.stdout).toMatch(/removed {3}k8s-demo-aks-app2/);
     expect(status.stdout).not.toMatch(/succeeded k8s-demo-aks-app2/);
     expect(status.stdout).toMatch(/succeeded k8s-demo-aks-app1/);
