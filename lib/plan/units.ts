@@ -615,8 +615,10 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       parameters: {
         location: spec.location,
         tags,
+        clusterName: c.aksName,
         controlPlaneIdentityName: controlPlaneIdentityName(c),
         kubeletIdentityName: kubeletIdentityName(c),
+        roleAssignments: roleAssignmentParameters(c, "cluster-identity.json").roleAssignments,
       },
       dependsOn: rg ? [rg] : [],
     });
@@ -683,9 +685,7 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
         prometheusDataCollectionRuleName: names.prometheusRule,
         containerInsightsDataCollectionRuleName: names.containerInsightsRule,
         containerInsightsStreams: CONTAINER_INSIGHTS_STREAMS,
-        roleAssignments: roleAssignmentParameters(c, "cluster.json").roleAssignments,
       },
-      outputParameters: principalOutputs(c, "cluster.json", { controlPlane: identity }),
       // Exactly what the cluster reads at creation (test/plan/cluster-dependencies.test.ts derives it from the template).
       dependsOn: [networks.get(c.name)!, dns, identity, grants, monitoring, ...(defender ? [defender] : [])],
     });

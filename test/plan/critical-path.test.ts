@@ -89,8 +89,9 @@ describe("criticalPath", () => {
   it("is shorter than a third of the seed's schedule: the cluster's serialized operations end with the one nothing waits for", () => {
     const seed = buildPlan(defaultSpec);
     const path = criticalPath(seed);
-    // The seed's baseline does not move with the cut (84.1 min): its ingress pools stay in Phase 1.
-    expect(seedStrategySeconds(seed) / 60).toBeCloseTo(84.08, 1);
+    // The seed's baseline keeps its ingress pools in Phase 1 (the move would add 10 min of serial add-on steps); its
+    // Phase 1 gains what the plan's does (the Managed Identity Operator grant beside the network): 84.1 → 83.6 min.
+    expect(seedStrategySeconds(seed) / 60).toBeCloseTo(83.58, 1);
     // ≤ 0.35 for the build with a scheduler within 5 % of the critical path (makespan_vs_seed_strategy).
     expect(path.totalSeconds / seedStrategySeconds(seed)).toBeLessThanOrEqual(0.35 / 1.05);
     expect(path.steps.map((s) => s.deployment.replace(/^k8s-demo-/, ""))).toEqual([
