@@ -605,6 +605,16 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
   for (const c of spec.clusters) {
     const rg = clusterRgs.get(c.name);
     const names = monitoringNames(spec, c);
+    // Where the cluster's collection rules and their workspaces are (cluster.json creates the rules,
+    // cluster-monitoring.json associates them).
+    const collection = {
+      commonResourceGroup: common,
+      logAnalyticsName: s.logAnalytics.name,
+      monitorWorkspaceName: s.monitorWorkspace.name,
+      dataCollectionEndpointName: names.endpoint,
+      prometheusDataCollectionRuleName: names.prometheusRule,
+      containerInsightsDataCollectionRuleName: names.containerInsightsRule,
+    };
     const identity = add({
       name: unitName(spec, "identity", c),
       phase: "clusters",
@@ -678,12 +688,7 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
         },
         [ISTIO_REVISION_PARAMETER]: c.addons.istioIngressGateway ? istioRevision : "",
         istioIngressGateway: c.addons.istioIngressGateway,
-        commonResourceGroup: common,
-        logAnalyticsName: s.logAnalytics.name,
-        monitorWorkspaceName: s.monitorWorkspace.name,
-        dataCollectionEndpointName: names.endpoint,
-        prometheusDataCollectionRuleName: names.prometheusRule,
-        containerInsightsDataCollectionRuleName: names.containerInsightsRule,
+        ...collection,
         containerInsightsStreams: CONTAINER_INSIGHTS_STREAMS,
       },
       // Exactly what the cluster reads at creation (test/plan/cluster-dependencies.test.ts derives it from the template).
@@ -702,12 +707,7 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
         location: spec.location,
         tags,
         clusterName: c.aksName,
-        commonResourceGroup: common,
-        logAnalyticsName: s.logAnalytics.name,
-        monitorWorkspaceName: s.monitorWorkspace.name,
-        dataCollectionEndpointName: names.endpoint,
-        prometheusDataCollectionRuleName: names.prometheusRule,
-        containerInsightsDataCollectionRuleName: names.containerInsightsRule,
+        ...collection,
         diagnosticLogCategories: AKS_LOG_CATEGORIES,
         prometheusRuleGroups: prometheusRuleGroups(c),
       },
