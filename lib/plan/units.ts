@@ -15,7 +15,8 @@ import { PHASES, type DeploymentUnit, type OutputReference, type PhaseName } fro
  * through `outputParameters`, everything else is a plain parameter or a resourceId() inside the template.
  *
  * Splitting rules (ARM rejects concurrent writes to one cluster, identity, VNet, and two deployments of one name):
- * no two units of the same phase write the same resource, and per cluster the add-on writes are chained.
+ * no two units of the same phase write the same resource, and per cluster the operations AKS runs one at a time (the
+ * extensions, the trusted-access binding, the ingress pool) are chained, the one nothing waits for last.
  */
 
 /**
