@@ -737,7 +737,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
     id: "AKS-5",
     summary: "Ingress pool as an agentPools child, only on clusters with an ingress gateway",
     arm: {
-      templates: ["cluster.json"],
+      templates: ["cluster-pool.json"],
       resourceTypes: ["Microsoft.ContainerService/managedClusters/agentPools"],
       verify: (plan, spec) =>
         forClusters(spec, (c, p) => {
@@ -867,7 +867,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
     id: "AKS-10",
     summary: "Managed Prometheus (DCE, DCR, associations, recording rules) and Container Insights (DCR, association)",
     arm: {
-      templates: ["cluster.json"],
+      templates: ["cluster.json", "cluster-monitoring.json"],
       resourceTypes: [
         "Microsoft.Insights/dataCollectionEndpoints",
         "Microsoft.Insights/dataCollectionRules",

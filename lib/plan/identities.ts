@@ -57,7 +57,7 @@ export type ScopeKey =
 
 /** Template files (relative to templates/arm) that deploy role assignments. */
 export type GrantTemplate =
-  "cluster-grants.json" | "cluster.json" | "cluster-addons.json" | "cluster-addons-common.json";
+  "cluster-identity.json" | "cluster-grants.json" | "cluster-addons.json" | "cluster-addons-common.json";
 
 export interface RoleGrant {
   principal: PrincipalKey;
@@ -104,7 +104,8 @@ export const ROLE_GRANTS: readonly RoleGrant[] = [
     principal: "controlPlane",
     role: "ManagedIdentityOperator",
     scope: "kubeletIdentity",
-    template: "cluster.json",
+    // AKS checks it at creation; granted with the identities, beside the network, so the cluster need not wait for it.
+    template: "cluster-identity.json",
     why: "AKS-8: the control plane assigns the user-assigned kubelet identity",
     appliesTo: always,
   },

@@ -15,7 +15,8 @@ import { PHASES, type DeploymentUnit, type OutputReference, type PhaseName } fro
  * through `outputParameters`, everything else is a plain parameter or a resourceId() inside the template.
  *
  * Splitting rules (ARM rejects concurrent writes to one cluster, identity, VNet, and two deployments of one name):
- * no two units of the same phase write the same resource, and per cluster the add-on writes are chained.
+ * no two units of the same phase write the same resource, and per cluster the operations AKS runs one at a time (the
+ * extensions, the trusted-access binding, the ingress pool) are chained, the one nothing waits for last.
  */
 
 /**
@@ -605,6 +606,16 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
   for (const c of spec.clusters) {
     const rg = clusterRgs.get(c.name);
     const names = monitoringNames(spec, c);
+    // Where the cluster's collection rules and their workspaces are (cluster.json creates the rules,
+    // cluster-monitoring.json associates them).
+    const collection = {
+      commonResourceGroup: common,
+      logAnalyticsName: s.logAnalytics.name,
+      monitorWorkspaceName: s.monitorWorkspace.name,
+      dataCollectionEndpointName: names.endpoint,
+      prometheusDataCollectionRuleName: names.prometheusRule,
+      containerInsightsDataCollectionRuleName: names.containerInsightsRule,
+    };
     const identity = add({
       name: unitName(spec, "identity", c),
       phase: "clusters",
@@ -615,8 +626,10 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       parameters: {
         location: spec.location,
         tags,
+        clusterName: c.aksName,
         controlPlaneIdentityName: controlPlaneIdentityName(c),
         kubeletIdentityName: kubeletIdentityName(c),
+        roleAssignments: roleAssignmentParameters(c, "cluster-identity.json").roleAssignments,
       },
       dependsOn: rg ? [rg] : [],
     });
@@ -674,26 +687,32 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
           count: c.pools.system.count,
           availabilityZones: c.pools.system.zones,
         },
-        ingressAgentPool: c.pools.ingress
-          ? { vmSize: c.pools.ingress.vmSize, count: c.pools.ingress.count, availabilityZones: c.pools.ingress.zones }
-          : {},
-        ingressAgentPoolName: INGRESS_POOL_NAME,
         [ISTIO_REVISION_PARAMETER]: c.addons.istioIngressGateway ? istioRevision : "",
         istioIngressGateway: c.addons.istioIngressGateway,
-        commonResourceGroup: common,
-        logAnalyticsName: s.logAnalytics.name,
-        monitorWorkspaceName: s.monitorWorkspace.name,
-        dataCollectionEndpointName: names.endpoint,
-        prometheusDataCollectionRuleName: names.prometheusRule,
-        containerInsightsDataCollectionRuleName: names.containerInsightsRule,
+        ...collection,
         containerInsightsStreams: CONTAINER_INSIGHTS_STREAMS,
-        diagnosticLogCategories: AKS_LOG_CATEGORIES,
-        prometheusRuleGroups: prometheusRuleGroups(c),
-        roleAssignments: roleAssignmentParameters(c, "cluster.json").roleAssignments,
       },
-      outputParameters: principalOutputs(c, "cluster.json", { controlPlane: identity }),
       // Exactly what the cluster reads at creation (test/plan/cluster-dependencies.test.ts derives it from the template).
       dependsOn: [networks.get(c.name)!, dns, identity, grants, monitoring, ...(defender ? [defender] : [])],
+    });
+    // What only needs the cluster to exist and is no operation on it runs beside its add-ons, so the cluster's
+    // deployment ends with the cluster and the extensions start at once.
+    add({
+      name: unitName(spec, "aks-monitoring", c),
+      phase: "clusters",
+      scope: "resourceGroup",
+      resourceGroup: c.resourceGroup,
+      cluster: c.name,
+      template: "cluster-monitoring.json",
+      parameters: {
+        location: spec.location,
+        tags,
+        clusterName: c.aksName,
+        ...collection,
+        diagnosticLogCategories: AKS_LOG_CATEGORIES,
+        prometheusRuleGroups: prometheusRuleGroups(c),
+      },
+      dependsOn: [aks],
     });
     const workloadIdentities = WORKLOAD_IDENTITIES.filter((w) => w.appliesTo(c)).map((w) => ({
       principal: w.principal,
@@ -793,6 +812,31 @@ export function buildDeploymentUnits(spec: PlatformSpec): DeploymentUnit[] {
       }),
       dependsOn: [addons, shared],
     });
+    // An agent pool operation holds the cluster as an extension operation does (AKS runs one operation at a time per
+    // cluster), so the pool and the extensions cannot overlap. Nothing waits for the pool, while the Flux
+    // configuration and the backup instance wait for the extensions: the pool goes last.
+    if (c.pools.ingress)
+      add({
+        name: unitName(spec, "ingress-pool", c),
+        phase: "addons",
+        scope: "resourceGroup",
+        resourceGroup: c.resourceGroup,
+        cluster: c.name,
+        template: "cluster-pool.json",
+        parameters: {
+          clusterName: c.aksName,
+          networkResourceGroup: common,
+          virtualNetworkName: c.network.vnetName,
+          nodeSubnetName: NODE_SUBNET_NAME,
+          ingressAgentPool: {
+            vmSize: c.pools.ingress.vmSize,
+            count: c.pools.ingress.count,
+            availabilityZones: c.pools.ingress.zones,
+          },
+          ingressAgentPoolName: INGRESS_POOL_NAME,
+        },
+        dependsOn: [addons],
+      });
   }
   // Phase order, clusters in spec order within a phase.
   return PHASES.flatMap((phase) => units.filter((u) => u.phase === phase));

@@ -34,8 +34,12 @@ const EXCLUSIVE_TYPES = new Set([
 ]);
 /**
  * Per-cluster serialization of the KubernetesConfiguration resources: cluster extensions write into the cluster
- * (one extension operation at a time, and not during a write to the cluster itself or its children: azure-notes
- * "two extensions on one cluster"), so they take the cluster's own lock. A Flux configuration is applied by the
+ * (one extension operation at a time, and not during a write to the cluster itself or its children, an agent pool
+ * among them: azure-notes "two extensions on one cluster" and "one operation at a time per cluster and per agent
+ * pool"; an extension install writes the cluster's `managedclusters/extensionaddons` through the AKS provider and
+ * fails with Conflict beside another one, github.com/Azure/AKS-Construction/pull/390; AKS answers a second operation
+ * with OperationNotAllowed, learn.microsoft.com/troubleshoot/azure/azure-kubernetes/create-upgrade-delete/
+ * operationnotallowed), so they take the cluster's own lock. A Flux configuration is applied by the
  * already-installed Flux extension, not by an extension operation: configurations serialize among themselves only
  * (an estimate: no public statement either way), so one may install beside another extension.
  */

@@ -101,7 +101,9 @@ describe("provisioning under faults (local driver + sandbox ARM)", () => {
     const rerun = await runBuild(runtime, defaultSpec, "deploy");
     expect(rerun.runtimeStatus, rerun.failure).toBe("Completed");
     const redone = [...byName(rerun.status).values()].filter((d) => !d.reused).map((d) => d.name);
-    expect(redone.sort()).toEqual(["k8s-demo-addons-app2", "k8s-demo-addons-common-app2", "k8s-demo-aks-app2"].sort());
+    expect(redone.sort()).toEqual(
+      ["k8s-demo-addons-app2", "k8s-demo-addons-common-app2", "k8s-demo-aks-app2", "k8s-demo-aks-monitoring-app2"].sort(),
+    );
   });
 
   it("never writes one cluster, identity or VNet concurrently (the sandbox would refuse it)", async () => {

@@ -131,4 +131,13 @@ describe("no two operations Azure serializes overlap", () => {
       /extensions\/flux overlaps .*azure-aks-backup|azure-aks-backup overlaps .*extensions\/flux/i,
     );
   });
+
+  it("would be caught: an ingress pool started with its cluster's add-ons overlaps their extension operations", () => {
+    const plan = buildPlan(defaultSpec);
+    const pool = planDeployments(plan).find((d) => d.template === "cluster-pool.json")!;
+    pool.dependsOn = [`${defaultSpec.name}-aks-${pool.cluster}`];
+    expect(overlaps(plan).join("\n")).toMatch(
+      /agentPools\/ingress overlaps .*extensions\/flux|extensions\/flux overlaps .*agentPools\/ingress/i,
+    );
+  });
 });

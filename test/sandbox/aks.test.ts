@@ -251,6 +251,44 @@ describe("Istio revisions and cluster writes", () => {
     expect(refused.error?.details?.map((d) => d.code)).toContain("AnotherOperationInProgress");
   });
 
+  it("refuses an agent pool write while an extension of the cluster installs, and accepts the pool after it", async () => {
+    // The plan's ingress-pool unit waits for the cluster's add-on unit for this reason (lib/plan/units.ts).
+    const extensionId =
+      "[extensionResourceId(resourceId('Microsoft.ContainerService/managedClusters', 'aks-mgmt'), 'Microsoft.KubernetesConfiguration/extensions', 'backup')]";
+    const resources = (poolAfterExtension: boolean) => [
+      {
+        type: "Microsoft.KubernetesConfiguration/extensions",
+        apiVersion: "2024-11-01",
+        name: "backup",
+        scope: "[format('Microsoft.ContainerService/managedClusters/{0}', 'aks-mgmt')]",
+        properties: { extensionType: "microsoft.dataprotection.kubernetes" },
+      },
+      {
+        type: "Microsoft.ContainerService/managedClusters/agentPools",
+        apiVersion: "2026-05-01",
+        name: "aks-mgmt/ingress",
+        ...(poolAfterExtension ? { dependsOn: [extensionId] } : {}),
+        properties: { mode: "User", count: 3, vmSize: "Standard_D2s_v5", availabilityZones: ["1", "2", "3"] },
+      },
+    ];
+    const template = (poolAfterExtension: boolean) => ({
+      $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+      contentVersion: "1.0.0.0",
+      resources: resources(poolAfterExtension),
+    });
+    const beside = { scope: "resourceGroup" as const, resourceGroup: rg, name: "pool-beside-extension" };
+    expect((await deployments.start({ ...beside, template: template(false), parameters: {} })).ok).toBe(true);
+    const refused = await waitForDeployment(deployments, beside);
+    expect(refused.state).toBe("failed");
+    expect(refused.error?.details?.map((d) => d.code)).toContain("AnotherOperationInProgress");
+
+    const after = { scope: "resourceGroup" as const, resourceGroup: rg, name: "pool-after-extension" };
+    expect((await deployments.start({ ...after, template: template(true), parameters: {} })).ok).toBe(true);
+    const done = await waitForDeployment(deployments, after);
+    expect(done.error).toBeUndefined();
+    expect(done.state).toBe("succeeded");
+  });
+
   it("fails the second of two cluster extensions deployed without dependsOn, and accepts them serialized", async () => {
     const parallel = { scope: "resourceGroup" as const, resourceGroup: rg, name: "addons-parallel" };
     expect(

@@ -60,10 +60,13 @@ describe("deployment units of the default spec", () => {
         `clusters k8s-demo-grants-${c} [${c}]`,
         `clusters k8s-demo-acr-grants-${c} [${c}]`,
         `clusters k8s-demo-aks-${c} [${c}]`,
+        `clusters k8s-demo-aks-monitoring-${c} [${c}]`,
       ]),
       ...["mgmt", "app1", "app2"].flatMap((c) => [
         `addons k8s-demo-addons-${c} [${c}]`,
         `addons k8s-demo-addons-common-${c} [${c}]`,
+        // app2 has no ingress gateway, hence no ingress pool (AKS-5).
+        ...(c === "app2" ? [] : [`addons k8s-demo-ingress-pool-${c} [${c}]`]),
       ]),
     ]);
     expect(buildDeploymentUnits(specWith())).toEqual(units);
@@ -251,6 +254,7 @@ describe("changing the spec changes the plan", () => {
       "k8s-demo-grants-app3",
       "k8s-demo-acr-grants-app3",
       "k8s-demo-aks-app3",
+      "k8s-demo-aks-monitoring-app3",
       "k8s-demo-addons-app3",
       "k8s-demo-addons-common-app3",
     ]);
