@@ -1007,7 +1007,7 @@ function timerKey(instanceId: string, executionId: string, id: number): string {
 }
 
 /** E.g. `Running, waiting on activity "step" (task 3), undelivered: TaskCompleted`. */
-function describeProgress(doc: InstanceDocument): string {
+export function describeProgress(doc: InstanceDocument): string {
   const work = doc.pending.map((w) =>
     w.kind === "timer"
       ? `timer (task ${w.id}) due ${w.fireAt}`
