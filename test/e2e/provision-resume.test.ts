@@ -36,14 +36,23 @@ function startUp(name: string): Up {
   });
   let stdout = "";
   let stderr = "";
-  child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
+  // When each piece of output arrived (seconds since the spawn): where a slow run spent its time.
+  let timeline = "";
+  const spawnedAt = Date.now();
+  const seen = (stream: string) => (c: Buffer) => {
+    const lines = c.toString().split("\n").filter(Boolean).length;
+    timeline += ` +${((Date.now() - spawnedAt) / 1000).toFixed(1)}s:${stream}${lines}`;
+  };
+  child.stdout?.on("data", (c: Buffer) => (stdout += c.toString())).on("data", seen("out"));
+  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString())).on("data", seen("err"));
   const done = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   return {
     child,
     done,
     stdout: () => stdout,
-    output: () => `${name} (pid ${child.pid}) stdout:\n${stdout}\n${name} stderr:\n${stderr}`,
+    output: () =>
+      `${name} (pid ${child.pid}, ${((Date.now() - spawnedAt) / 1000).toFixed(1)} s since its start) stdout:\n${stdout}\n` +
+      `${name} stderr:\n${stderr}\n${name} output arrived at (lines):${timeline}`,
   };
 }
 
@@ -67,8 +76,8 @@ const within = <T>(ms: number, work: Promise<T>, what: string): Promise<T> =>
 
 /**
  * What the state folder says about who holds it and where every instance stands: the owner records (Azurite's
- * endpoint.json, up.json, a take-over guard), whether the processes they name are alive, and, when an Azurite
- * serves the folder, every instance's stored progress and the build's custom status.
+ * endpoint.json, up.json, a take-over guard), whether the processes they name are alive, and, when a live owner's
+ * Azurite serves the folder, every instance's stored progress and the build's custom status.
  */
 async function stateReport(): Promise<string> {
   const lines: string[] = [];
@@ -82,7 +91,8 @@ async function stateReport(): Promise<string> {
   lines.push(`owner pid ${owner.pid} alive: ${processAlive(owner.pid)}`);
   if (!owner.azurite) return lines.join("\n");
   lines.push(`its Azurite pid ${owner.azurite.pid} alive: ${processAlive(owner.azurite.pid)}`);
-  if (!processAlive(owner.azurite.pid)) return lines.join("\n");
+  // A dead owner's Azurite is saving on its way out: a reader's connection must not hold it up.
+  if (!processAlive(owner.pid) || !processAlive(owner.azurite.pid)) return lines.join("\n");
   const { account, blob, queue, table } = owner.azurite;
   const store = new InstanceStore(
     `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${DEV_KEY};BlobEndpoint=${blob}/${account};` +
