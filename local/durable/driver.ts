@@ -207,7 +207,7 @@ export class DurableDriver {
       // time and their pending timers would wait out the difference (hours at --time-scale 3600).
       const latest = await this.store.latestUpdate();
       if (latest) this.clock.advanceTo(latest);
-      for (const instanceId of await this.store.list({ runtimeStatus: ACTIVE })) {
+      for (const instanceId of await this.store.unfinished()) {
         this.background(instanceId, async () => {
           const doc = await this.document(instanceId);
           if (!doc || !isActive(doc)) return;
