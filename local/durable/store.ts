@@ -153,12 +153,18 @@ export class InstanceStore {
 
   /** Ids of the instances whose document says they have not finished (see `save`), whatever the index says. */
   async unfinished(): Promise<string[]> {
+    // A document saved before its status went into metadata: its row says, or (no row) the document itself.
+    const indexed = new Map<string, string>();
+    const rows = this.table.listEntities<IndexRow>({
+      queryOptions: { filter: odata`PartitionKey eq ${PARTITION}`, select: ["instanceId", "runtimeStatus"] },
+    });
+    for await (const row of rows) indexed.set(row.instanceId, row.runtimeStatus);
     const ids: string[] = [];
     for await (const blob of this.container.listBlobsFlat({ includeMetadata: true })) {
       if (!blob.name.endsWith(".json")) continue;
       const instanceId = decodeURIComponent(blob.name.slice(0, -".json".length));
-      // A document written before its status went into metadata is read to know.
-      const status = blob.metadata?.[STATUS_METADATA] ?? (await this.load(instanceId))?.runtimeStatus;
+      const status =
+        blob.metadata?.[STATUS_METADATA] ?? indexed.get(instanceId) ?? (await this.load(instanceId))?.runtimeStatus;
       if (status !== undefined && !TERMINAL_STATUSES.includes(status as RuntimeStatus)) ids.push(instanceId);
     }
     return ids;
