@@ -267,13 +267,21 @@ function asGuest(location: string, owner: AzuriteOwner): SharedAzurite {
     blobEndpoint: blob + suffix,
     queueEndpoint: queue + suffix,
     tableEndpoint: table + suffix,
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${DEV_KEY};` +
-      `BlobEndpoint=${blob}${suffix};QueueEndpoint=${queue}${suffix};TableEndpoint=${table}${suffix};`,
+    connectionString: publishedConnectionString(owner.azurite!),
     location,
     pid,
     stop: () => Promise.resolve(),
   };
+}
+
+/** The connection string of the Azurite an owner published. */
+export function publishedConnectionString(azurite: NonNullable<AzuriteOwner["azurite"]>): string {
+  const { account, blob, queue, table } = azurite;
+  const suffix = `/${account}`;
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${DEV_KEY};` +
+    `BlobEndpoint=${blob}${suffix};QueueEndpoint=${queue}${suffix};TableEndpoint=${table}${suffix};`
+  );
 }
 
 /**

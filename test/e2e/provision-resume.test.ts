@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEV_KEY, ENDPOINT_FILE, processAlive, readOwner } from "../../local/azurite";
+import { ENDPOINT_FILE, processAlive, publishedConnectionString, readOwner } from "../../local/azurite";
 import { azuriteDir } from "../../local/build/runner";
 import { describeProgress } from "../../local/durable/driver";
 import { InstanceStore } from "../../local/durable/store";
@@ -93,14 +93,11 @@ async function stateReport(): Promise<string> {
   lines.push(`its Azurite pid ${owner.azurite.pid} alive: ${processAlive(owner.azurite.pid)}`);
   // A dead owner's Azurite is saving on its way out: a reader's connection must not hold it up.
   if (!processAlive(owner.pid) || !processAlive(owner.azurite.pid)) return lines.join("\n");
-  const { account, blob, queue, table } = owner.azurite;
-  const store = new InstanceStore(
-    `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${DEV_KEY};BlobEndpoint=${blob}/${account};` +
-      `QueueEndpoint=${queue}/${account};TableEndpoint=${table}/${account};`,
-    "aksplatform",
-  );
+  const store = new InstanceStore(publishedConnectionString(owner.azurite), "aksplatform");
   try {
-    const ids = await within(DIAGNOSTICS_MS, store.list(), "listing the instances");
+    // The index and the documents: an instance missing from one is itself a finding.
+    const listed = Promise.all([store.list(), store.unfinished()]).then((both) => new Set(both.flat()));
+    const ids = await within(DIAGNOSTICS_MS, listed, "listing the instances");
     for (const id of ids) {
       const doc = await within(DIAGNOSTICS_MS, store.load(id), `loading ${id}`);
       if (!doc) continue;
