@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -62,7 +62,31 @@ function staleRecord(stateDir: string, pids: { owner: number; azurite: number })
   return record;
 }
 
+/** A process that has exited and that its parent never reaps (what a killed owner's Azurite is until init reaps it). */
+async function zombie(): Promise<number> {
+  const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+  strangers.push(parent);
+  const pid = await new Promise<number>((resolve) =>
+    parent.stdout.once("data", (c: Buffer) => resolve(Number(String(c).trim()))),
+  );
+  while (!readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ")) await new Promise((r) => setTimeout(r, 20));
+  return pid;
+}
+
 describe("state folder take-over when the dead owner's pids were reused", () => {
+  it("an Azurite that exited but is not reaped yet (a zombie) is gone: nothing waits for it", async () => {
+    const stateDir = path.join(dir, "azurite-zombie");
+    const exited = await zombie();
+    staleRecord(stateDir, { owner: await deadPid(), azurite: exited });
+    // The signal-0 check took it for a live process: the take-over waited the full 20 s for it.
+    expect(processAlive(exited)).toBe(true);
+    expect(azuriteServes(exited, azuriteDir(stateDir))).toBe(false);
+
+    const opened = await openSharedAzurite(azuriteDir(stateDir));
+    handles.push(opened);
+    expect(opened.role).toBe("owner");
+  }, 120_000);
+
   it("a live process under the dead owner's Azurite pid is neither waited for nor killed", async () => {
     const stateDir = path.join(dir, "azurite-pid-reused");
     const reused = stranger();
