@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ensureSandboxTls } from "./sandbox/tls";
@@ -181,9 +181,11 @@ const HALF_WRITTEN_MS = 5_000;
 
 /** Starts the Azurite of `location`, or connects to the one another process (or this one) already runs there. */
 export async function openSharedAzurite(
-  location: string,
+  folder: string,
   options: { startTimeoutMs?: number } = {},
 ): Promise<SharedAzurite> {
+  // Absolute: the Azurite's command line names it, and azuriteServes compares it whatever the caller's cwd.
+  const location = path.resolve(folder);
   mkdirSync(location, { recursive: true });
   const file = path.join(location, ENDPOINT_FILE);
   const timeoutMs = options.startTimeoutMs ?? 90_000;
@@ -198,7 +200,9 @@ export async function openSharedAzurite(
       await sleep(100);
       continue;
     }
-    if (owner && processAlive(owner.pid)) {
+    // A published owner lives while its Azurite does (that Azurite ends with it): a live process under the owner's
+    // pid whose Azurite is gone is another process that was given the dead owner's pid.
+    if (owner && processAlive(owner.pid) && (!owner.azurite || azuriteServes(owner.azurite.pid, location))) {
       if (owner.azurite) return asGuest(location, owner);
       if (Date.now() > deadline)
         throw new Error(`the Azurite of ${location} (owned by pid ${owner.pid}) did not start within ${timeoutMs} ms`);
@@ -263,13 +267,21 @@ function asGuest(location: string, owner: AzuriteOwner): SharedAzurite {
     blobEndpoint: blob + suffix,
     queueEndpoint: queue + suffix,
     tableEndpoint: table + suffix,
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${DEV_KEY};` +
-      `BlobEndpoint=${blob}${suffix};QueueEndpoint=${queue}${suffix};TableEndpoint=${table}${suffix};`,
+    connectionString: publishedConnectionString(owner.azurite!),
     location,
     pid,
     stop: () => Promise.resolve(),
   };
+}
+
+/** The connection string of the Azurite an owner published. */
+export function publishedConnectionString(azurite: NonNullable<AzuriteOwner["azurite"]>): string {
+  const { account, blob, queue, table } = azurite;
+  const suffix = `/${account}`;
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${DEV_KEY};` +
+    `BlobEndpoint=${blob}${suffix};QueueEndpoint=${queue}${suffix};TableEndpoint=${table}${suffix};`
+  );
 }
 
 /**
@@ -291,10 +303,11 @@ async function takeOver(location: string, file: string, stale: AzuriteOwner | un
   try {
     const now = readOwner(file);
     if (now?.pid !== stale?.pid || now?.startedAt !== stale?.startedAt) return;
+    // Only the folder's own Azurite is waited for (and killed): its pid may since have been given to another process.
     const orphan = stale?.azurite?.pid;
     const until = Date.now() + ORPHAN_EXIT_MS;
-    while (orphan !== undefined && processAlive(orphan) && Date.now() < until) await sleep(100);
-    if (orphan !== undefined && processAlive(orphan)) process.kill(orphan, "SIGKILL");
+    while (orphan !== undefined && azuriteServes(orphan, location) && Date.now() < until) await sleep(100);
+    if (orphan !== undefined && azuriteServes(orphan, location)) process.kill(orphan, "SIGKILL");
     rmSync(file, { force: true });
   } finally {
     rmSync(guard, { recursive: true, force: true });
@@ -328,6 +341,24 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * Whether `pid` is an Azurite serving `location` (its command line names Azurite's script and the folder). Where
+ * process command lines cannot be read (no /proc), a live process is taken to be it.
+ */
+export function azuriteServes(pid: number, location: string): boolean {
+  if (!processAlive(pid)) return false;
+  let args: string[];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return !existsSync("/proc/self/cmdline");
+  }
+  return (
+    args.some((a) => /azurite[\\/]dist[\\/]src[\\/]azurite\.js$/.test(a)) &&
+    args[args.indexOf("--location") + 1] === location
+  );
 }
 
 function commandLine(): string {

@@ -207,7 +207,7 @@ export class DurableDriver {
       // time and their pending timers would wait out the difference (hours at --time-scale 3600).
       const latest = await this.store.latestUpdate();
       if (latest) this.clock.advanceTo(latest);
-      for (const instanceId of await this.store.list({ runtimeStatus: ACTIVE })) {
+      for (const instanceId of await this.store.unfinished()) {
         this.background(instanceId, async () => {
           const doc = await this.document(instanceId);
           if (!doc || !isActive(doc)) return;
@@ -1007,7 +1007,7 @@ function timerKey(instanceId: string, executionId: string, id: number): string {
 }
 
 /** E.g. `Running, waiting on activity "step" (task 3), undelivered: TaskCompleted`. */
-function describeProgress(doc: InstanceDocument): string {
+export function describeProgress(doc: InstanceDocument): string {
   const work = doc.pending.map((w) =>
     w.kind === "timer"
       ? `timer (task ${w.id}) due ${w.fireAt}`

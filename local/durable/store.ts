@@ -68,6 +68,8 @@ interface IndexRow {
 }
 
 const PARTITION = "instances";
+/** Blob metadata naming the document's runtimeStatus (metadata names are C# identifiers; Azure keeps them lower-case). */
+const STATUS_METADATA = "runtimestatus";
 
 /** Table names allow letters and digits only; blob containers lower-case letters, digits and dashes. */
 function storageNames(taskHub: string): { table: string; container: string } {
@@ -105,11 +107,17 @@ export class InstanceStore {
     return body === undefined ? undefined : (JSON.parse(body) as InstanceDocument);
   }
 
-  /** Writes the document, then its index row (a reader never finds a row whose document is older). */
+  /**
+   * Writes the document, then its index row (a reader never finds a row whose document is older). The document
+   * carries its status in its blob's metadata: the instances to resume are read from the documents themselves, not
+   * from the index, which a process killed between the two writes leaves behind (a new instance without a row), as
+   * does an Azurite that exits before saving its table and blob data alike.
+   */
   async save(doc: InstanceDocument): Promise<void> {
     const body = JSON.stringify(doc);
     await this.container.getBlockBlobClient(this.blobName(doc.instanceId)).upload(body, Buffer.byteLength(body), {
       blobHTTPHeaders: { blobContentType: "application/json" },
+      metadata: { [STATUS_METADATA]: doc.runtimeStatus },
     });
     const row: IndexRow = {
       partitionKey: PARTITION,
@@ -141,6 +149,25 @@ export class InstanceStore {
     });
     for await (const row of rows) if (row.lastUpdatedTime > latest) latest = row.lastUpdatedTime;
     return latest ? new Date(latest) : undefined;
+  }
+
+  /** Ids of the instances whose document says they have not finished (see `save`), whatever the index says. */
+  async unfinished(): Promise<string[]> {
+    // A document saved before its status went into metadata: its row says, or (no row) the document itself.
+    const indexed = new Map<string, string>();
+    const rows = this.table.listEntities<IndexRow>({
+      queryOptions: { filter: odata`PartitionKey eq ${PARTITION}`, select: ["instanceId", "runtimeStatus"] },
+    });
+    for await (const row of rows) indexed.set(row.instanceId, row.runtimeStatus);
+    const ids: string[] = [];
+    for await (const blob of this.container.listBlobsFlat({ includeMetadata: true })) {
+      if (!blob.name.endsWith(".json")) continue;
+      const instanceId = decodeURIComponent(blob.name.slice(0, -".json".length));
+      const status =
+        blob.metadata?.[STATUS_METADATA] ?? indexed.get(instanceId) ?? (await this.load(instanceId))?.runtimeStatus;
+      if (status !== undefined && !TERMINAL_STATUSES.includes(status as RuntimeStatus)) ids.push(instanceId);
+    }
+    return ids;
   }
 
   /** Instance ids matching the filter, oldest first. */

@@ -3,7 +3,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ENDPOINT_FILE, openSharedAzurite, processAlive, readOwner, type SharedAzurite } from "../../local/azurite";
+import {
+  azuriteServes,
+  ENDPOINT_FILE,
+  openSharedAzurite,
+  processAlive,
+  readOwner,
+  type SharedAzurite,
+} from "../../local/azurite";
 import { azuriteDir, openBuildRecords } from "../../local/build/runner";
 
 const root = path.resolve(__dirname, "../..");
@@ -79,7 +86,11 @@ describe("one state folder, one Azurite (real processes, real Azurite)", () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGKILL");
     await Promise.all(procs.map((p) => p.done));
     for (const h of handles) await h.stop();
-    // An Azurite that is still saving on its way out may add a file while the folder is removed.
+    // The Azurite of a killed holder saves its folder on its way out (within 10 s): the folders go once it exited.
+    const locations = readdirSync(dir).map((name) => azuriteDir(path.join(dir, name)));
+    const until = Date.now() + 30_000;
+    while (locations.some((l) => azuritesOn(l).length > 0) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
     rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
@@ -131,7 +142,8 @@ describe("one state folder, one Azurite (real processes, real Azurite)", () => {
       handles.push(next);
       expect(next.role).toBe("owner");
       expect(next.owner.pid).toBe(process.pid);
-      expect(processAlive(stale.azurite!.pid)).toBe(false);
+      // Exited, its folder saved (it may linger as a zombie until init reaps it: not an Azurite any more).
+      expect(azuriteServes(stale.azurite!.pid, location)).toBe(false);
       expect(azuritesOn(location)).toEqual([next.pid]);
       const records = await openBuildRecords(stateDir);
       expect(await records.instances.get("build:k8s-demo")).toMatchObject({ input: { pid: stale.pid } });
