@@ -63,7 +63,12 @@ describe("resource groups and deployments with the real SDK over HTTPS", () => {
       ...ref,
       tags: { "input-digest": "abc123" },
       template: readTemplate("cluster-identity.json"),
-      parameters: { controlPlaneIdentityName: "id-mgmt", kubeletIdentityName: "id-mgmt-kubelet" },
+      parameters: {
+        controlPlaneIdentityName: "id-mgmt",
+        kubeletIdentityName: "id-mgmt-kubelet",
+        clusterName: "aks-mgmt",
+        roleAssignments: [],
+      },
     });
     expect(start.ok).toBe(true);
     const done = await waitForDeployment(deployments, ref);
@@ -89,7 +94,15 @@ describe("resource groups and deployments with the real SDK over HTTPS", () => {
       template: readTemplate("cluster-identity.json"),
     };
     const same = await deployments.whatIf(
-      { ...base, parameters: { controlPlaneIdentityName: "id-mgmt", kubeletIdentityName: "id-mgmt-kubelet" } },
+      {
+        ...base,
+        parameters: {
+          controlPlaneIdentityName: "id-mgmt",
+          kubeletIdentityName: "id-mgmt-kubelet",
+          clusterName: "aks-mgmt",
+          roleAssignments: [],
+        },
+      },
       { updateIntervalInMs: 50 },
     );
     expect(same.ok && same.value.map((c) => c.changeType)).toEqual(["NoChange", "NoChange"]);
@@ -99,6 +112,8 @@ describe("resource groups and deployments with the real SDK over HTTPS", () => {
         parameters: {
           controlPlaneIdentityName: "id-mgmt",
           kubeletIdentityName: "id-other",
+          clusterName: "aks-mgmt",
+          roleAssignments: [],
           tags: { team: "platform" },
         },
       },
@@ -116,7 +131,12 @@ describe("resource groups and deployments with the real SDK over HTTPS", () => {
       {
         ...base,
         mode: "Complete",
-        parameters: { controlPlaneIdentityName: "id-mgmt", kubeletIdentityName: "id-other" },
+        parameters: {
+          controlPlaneIdentityName: "id-mgmt",
+          kubeletIdentityName: "id-other",
+          clusterName: "aks-mgmt",
+          roleAssignments: [],
+        },
       },
       { updateIntervalInMs: 50 },
     );

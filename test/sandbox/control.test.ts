@@ -107,7 +107,12 @@ describe("persistence", () => {
         resourceGroup: "rg-p",
         name: "ids",
         template: readTemplate("cluster-identity.json"),
-        parameters: { controlPlaneIdentityName: "a", kubeletIdentityName: "b" },
+        parameters: {
+          controlPlaneIdentityName: "a",
+          kubeletIdentityName: "b",
+          clusterName: "aks-mgmt",
+          roleAssignments: [],
+        },
       };
       expect((await d1.start(input)).ok).toBe(true);
       expect((await waitForDeployment(d1, input)).state).toBe("succeeded");
