@@ -127,7 +127,7 @@ export function renderText(report: BackupReport): string {
   ];
   for (const r of report.instances) {
     const age = r.ageHours === null ? "no recovery point" : `newest recovery point ${r.ageHours} h old`;
-    const job = r.lastJob ? `last job ${r.lastJob.status}` : "no job";
+    const job = r.lastJob ? `last job ${r.lastJob.status}` : "no finished job";
     lines.push(
       `  ${r.verdict.toUpperCase().padEnd(11)} ${r.name}${r.cluster ? ` (cluster ${r.cluster})` : ""}: ${age}, ${job}`,
     );
