@@ -13,6 +13,7 @@ import type { TriggerRestoreResult } from "./activities/triggerRestore";
 import type { ValidateRestoreInput } from "../backup/contracts";
 import type { ValidateRestoreTargetResult } from "./activities/validateRestoreTarget";
 import { orchestrationInput } from "../shared/boundary";
+import { innermostFailure } from "./rebuildFailure";
 import {
   restoreClusterInputSchema,
   type CheckWorkloadsInput,
@@ -196,11 +197,20 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
     // The rebuild hears the cancel itself (the cancel raises it there too): it stops before its next deployment and
     // cancels (or awaits) the ones ARM had accepted, as a build's do. Here it is only marked, so that the cancel
     // stops reaching for the rebuild, which is then awaited.
-    if (yield* cancel.race(rebuildTask)) {
-      status.cancelRequestedAt = context.df.currentUtcDateTime.toISOString();
-      context.df.setCustomStatus(status);
+    let rebuild: DeployUnitsResult;
+    try {
+      if (yield* cancel.race(rebuildTask)) {
+        status.cancelRequestedAt = context.df.currentUtcDateTime.toISOString();
+        context.df.setCustomStatus(status);
+      }
+      rebuild = (yield rebuildTask) as DeployUnitsResult;
+    } catch (err) {
+      // The rebuild crashed (an activity failed past its retries) or was terminated: the restore still ends as a
+      // restore does, naming the rebuild and its innermost cause, so that it is reported once and can be posted again.
+      const cause = `the rebuild ${status.rebuildInstanceId} ended without a result: ${innermostFailure(err)}`;
+      if (yield* cancel.check()) return yield* stopped("rebuilding", [], { recoveryPoint }, ` (${cause})`);
+      return yield* finish("failed", { recoveryPoint, reason: `rebuilding the cluster failed: ${cause}` });
     }
-    const rebuild = (yield rebuildTask) as DeployUnitsResult;
     if (yield* cancel.check()) {
       const notDone = rebuild.deployments.filter((d) => d.state !== "succeeded").map((d) => d.name);
       return yield* stopped(

@@ -224,6 +224,42 @@ describe("a failed restore", () => {
     expect(retried.jobId).not.toBe(failed.jobId);
   });
 
+  it("a rebuild terminated by someone ends the restore as failed (stage, cluster, cause), says so once, and a retry restores", async () => {
+    await loseApp2();
+    // The cluster deploys slowly, so the rebuild is still running when it is terminated.
+    platform.sandbox.faults.add({
+      match: { resourceType: "Microsoft.ContainerService/managedClusters", path: "aks-k8s-demo-app2" },
+      effect: { kind: "slow", factor: 3 },
+    });
+    const slackBefore = sink.requestsTo("/slack").length;
+    expect((await postRestore()).status).toBe(202);
+    const rebuildId = await until("the rebuild runs", async () => {
+      const id = (await restoreStatus()).rebuildInstanceId;
+      return id !== undefined && (await platform.instances.get(id))?.runtimeStatus === "Running" ? id : undefined;
+    });
+    await platform.driver.terminate(rebuildId, "stopped by an operator");
+    // Before: the restore itself failed with the sub-orchestration's exception, no outcome and no message.
+    const failed = await outcome();
+    expect(failed).toMatchObject({ outcome: "failed", cluster: "app2", rebuilt: true });
+    expect(failed.reason).toBe(
+      `rebuilding the cluster failed: the rebuild ${rebuildId} ended without a result: stopped by an operator`,
+    );
+    expect(await restoreStatus()).toMatchObject({ stage: "failed", rebuildInstanceId: rebuildId });
+    await until("the failure is sent", () =>
+      Promise.resolve(sink.requestsTo("/slack").length > slackBefore ? true : undefined),
+    );
+    const sent = sink.requestsTo("/slack").slice(slackBefore);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toContain("Restore of cluster app2 failed");
+    expect(sent[0]!.body).toContain("stopped by an operator");
+
+    platform.sandbox.faults.clear();
+    expect((await postRestore()).status).toBe(202);
+    const retried = await outcome();
+    expect({ outcome: retried.outcome, reason: retried.reason }).toEqual({ outcome: "restored", reason: undefined });
+    expect(retried).toMatchObject({ rebuilt: true });
+  });
+
   it("names ARM's innermost error of the rebuild that failed, and a retry restores", async () => {
     await loseApp2();
     platform.sandbox.faults.add({
