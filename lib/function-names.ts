@@ -60,6 +60,7 @@ export const Activities = {
   getRestoreJob: "getRestoreJob",
   checkWorkloads: "checkWorkloads",
   notifyRestoreResult: "notifyRestoreResult",
+  stopRestoreRebuild: "stopRestoreRebuild",
   forgetClusterDeployments: "forgetClusterDeployments",
   planClusterTeardown: "planClusterTeardown",
   deleteResource: "deleteResource",

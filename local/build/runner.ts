@@ -15,7 +15,8 @@ import {
 } from "../azurite";
 import { DurableDriver } from "../durable/driver";
 import { InstanceStore } from "../durable/store";
-import { loadApp } from "../registry";
+import { serveActivityClient } from "../host";
+import { loadApp, stderrLogger } from "../registry";
 import { startSandboxArm, type SandboxArm, type SandboxOptions } from "../sandbox";
 
 /**
@@ -98,6 +99,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         : {}),
     });
     cleanups.push(() => driver.stop());
+    cleanups.push(await serveActivityClient(driver, stderrLogger));
     await driver.start();
     return { driver, instances: driverBuildInstances(driver), ...(sandbox ? { sandbox } : {}), stop };
   } catch (err) {

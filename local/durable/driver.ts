@@ -174,6 +174,7 @@ export class DurableDriver {
   private readonly store: InstanceStore;
   private readonly clock: DriverClock;
   private readonly log: FunctionLogger;
+  private clientBinding: unknown;
   private readonly slots: Semaphore;
   private readonly docs = new Map<string, InstanceDocument>();
   private readonly chains = new Map<string, Promise<unknown>>();
@@ -311,6 +312,14 @@ export class DurableDriver {
       }
       await this.drain(doc);
     });
+  }
+
+  /**
+   * The durableClient binding value for activities that declare one (`df.getClient(context)` in an activity): set by
+   * whoever serves the Durable HTTP API for this driver (the host, or the local runtime's RPC server).
+   */
+  useClientBinding(binding: unknown): void {
+    this.clientBinding = binding;
   }
 
   /** Ends an instance as Terminated: its timers are dropped and its running activities see their signal abort. */
@@ -898,6 +907,10 @@ export class DurableDriver {
         const fn = getRegistry().get(work.name, "activityTrigger");
         const context = createInvocationContext(fn, this.log);
         context.extraInputs.set(ABORT_SIGNAL_INPUT, controller.signal);
+        // An activity may take the durable client as the extension gives it any function (df.input.durableClient()).
+        for (const input of fn.extraInputs)
+          if (this.clientBinding && (input.type === "durableClient" || input.type === "orchestrationClient"))
+            context.extraInputs.set(input.name, this.clientBinding);
         const result = await fn.handler(jsonRoundTrip(work.input), context);
         event = historyEvent(EventType.TaskCompleted, this.clock.now(), {
           TaskScheduledId: work.id,

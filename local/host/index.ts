@@ -257,22 +257,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     // The real extension serves the SDK's RPC calls on a separate loopback port without keys.
     // Filled in once both servers listen (the URLs need their ports); no request arrives before that.
     const durable: { binding?: DurableClientBinding } = {};
-    const rpc = await listen(
-      0,
-      async (req, url, body) => {
-        const { binding } = durable;
-        if (!url.pathname.startsWith(RPC_PREFIX) || !binding) return { status: 404 };
-        return handleDurableApi(
-          driver,
-          binding,
-          req.method ?? "GET",
-          url.pathname.slice(RPC_PREFIX.length),
-          url.searchParams,
-          body,
-        );
-      },
-      log,
-    );
+    const rpc = await serveDurableRpc(driver, () => durable.binding, log);
     cleanups.push(() => close(rpc));
 
     const route: Handler = async (req, url, body) => {
@@ -413,6 +398,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       systemKey,
     );
     durable.binding = binding;
+    driver.useClientBinding(binding);
     // Without WEBSITE_HOSTNAME, df.getClient rewrites every management URL to http://localhost:7071.
     if (!process.env.WEBSITE_HOSTNAME) setEnv("WEBSITE_HOSTNAME", `127.0.0.1:${actualPort}`);
 
@@ -452,6 +438,46 @@ export function describeFunctions(baseUrl: string): string[] {
         : `${fn.name}: ${fn.triggerType}${typeof fn.trigger.schedule === "string" ? ` ${fn.trigger.schedule}` : ""}`,
     ),
   ];
+}
+
+/**
+ * The SDK's RPC endpoint for `driver` on a loopback port without keys, as the extension serves it (`rpcBaseUrl`);
+ * `binding` answers once known (its URLs need the ports), nothing is served before.
+ */
+export function serveDurableRpc(
+  driver: DurableDriver,
+  binding: () => DurableClientBinding | undefined,
+  log: FunctionLogger,
+): Promise<Server> {
+  return listen(
+    0,
+    async (req, url, body) => {
+      const known = binding();
+      if (!url.pathname.startsWith(RPC_PREFIX) || !known) return { status: 404 };
+      return handleDurableApi(
+        driver,
+        known,
+        req.method ?? "GET",
+        url.pathname.slice(RPC_PREFIX.length),
+        url.searchParams,
+        body,
+      );
+    },
+    log,
+  );
+}
+
+/**
+ * Gives the activities of a driver run without a host (the local runtime) the durable client, served by
+ * serveDurableRpc; its management URLs name the RPC server (there is no host to name). Returns the stop.
+ */
+export async function serveActivityClient(driver: DurableDriver, log: FunctionLogger): Promise<() => Promise<void>> {
+  const holder: { binding?: DurableClientBinding } = {};
+  const rpc = await serveDurableRpc(driver, () => holder.binding, log);
+  const url = `http://127.0.0.1:${(rpc.address() as AddressInfo).port}`;
+  holder.binding = durableClientBinding(url, url, driver.taskHub, "");
+  driver.useClientBinding(holder.binding);
+  return () => close(rpc);
 }
 
 function listen(port: number, handler: Handler, log: FunctionLogger): Promise<Server> {

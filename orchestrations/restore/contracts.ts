@@ -2,6 +2,7 @@ import { z } from "zod";
 import { restoreClusterInputSchema, vaultRefSchema } from "../../lib/backup";
 import { notifyResultInputSchema } from "../shared/notify";
 import { deploymentRefSchema } from "../build/contracts";
+import { cancelRequestSchema } from "../../lib/api/cancel-request";
 
 /**
  * The restore room's inputs at the Durable boundary (orchestrations/shared/boundary): the orchestration's own
@@ -46,6 +47,13 @@ export const getRestoreJobInputSchema = z.object({
   jobId: z.string().optional(),
 });
 export type GetRestoreJobInput = z.infer<typeof getRestoreJobInputSchema>;
+
+export const stopRestoreRebuildInputSchema = z.object({
+  rebuildInstanceId: z.string().min(1),
+  /** The cancel the restore heard, raised on the rebuild as the cancel API raises it. */
+  request: cancelRequestSchema,
+});
+export type StopRestoreRebuildInput = z.infer<typeof stopRestoreRebuildInputSchema>;
 
 export const checkWorkloadsInputSchema = z.object({
   subscriptionId: z.string(),

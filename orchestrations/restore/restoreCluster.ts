@@ -20,6 +20,7 @@ import {
   type GetRestoreJobInput,
   type NotifyRestoreResultInput,
   type RestoreOutcome,
+  type StopRestoreRebuildInput,
   type TriggerRestoreInput,
   type ValidateRestoreTargetInput,
 } from "./contracts";
@@ -194,14 +195,24 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
       } satisfies DeployUnitsInput,
       status.rebuildInstanceId,
     );
-    // The rebuild hears the cancel itself (the cancel raises it there too): it stops before its next deployment and
-    // cancels (or awaits) the ones ARM had accepted, as a build's do. Here it is only marked, so that the cancel
-    // stops reaching for the rebuild, which is then awaited.
+    // The rebuild hears the cancel (the cancel API raises it there too, and the restore raises it again for a rebuild
+    // that API's reach missed): it stops before its next deployment and cancels (or awaits) the ones ARM had
+    // accepted, as a build's do. Marked here, so that the API stops reaching for the rebuild, which is then awaited.
     let rebuild: DeployUnitsResult;
+    let unreachedNote = "";
     try {
       if (yield* cancel.race(rebuildTask)) {
         status.cancelRequestedAt = context.df.currentUtcDateTime.toISOString();
         context.df.setCustomStatus(status);
+        const [raised] = yield* settleAll(context, [
+          context.df.callActivityWithRetry(Activities.stopRestoreRebuild, transientRetry, {
+            rebuildInstanceId: status.rebuildInstanceId,
+            request: parseCancelRequest(cancel.payload) ?? { request: `cancel event on ${context.df.instanceId}` },
+          } satisfies StopRestoreRebuildInput),
+        ]);
+        // Not reached: the rebuild runs to its end (awaited below), which the result says.
+        if (!raised!.ok)
+          unreachedNote = ` (the cancel could not be raised on the rebuild, which ran to its end: ${innermostFailure(raised!.error)})`;
       }
       rebuild = (yield rebuildTask) as DeployUnitsResult;
     } catch (err) {
@@ -217,7 +228,7 @@ export const restoreClusterOrchestrator: OrchestrationHandler = function* (conte
         "rebuilding",
         [],
         { recoveryPoint },
-        notDone.length > 0 ? ` (the cluster is only partly rebuilt, not deployed: ${notDone.join(", ")})` : "",
+        `${notDone.length > 0 ? ` (the cluster is only partly rebuilt, not deployed: ${notDone.join(", ")})` : ""}${unreachedNote}`,
       );
     }
     const failed = rebuild.deployments.filter((d) => d.state === "failed" || d.state === "skipped");

@@ -1,4 +1,4 @@
-import type { InvocationContext } from "@azure/functions";
+import type { FunctionInput, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { z } from "zod";
 import { activitySignal } from "../../lib/activity-signal";
@@ -32,13 +32,18 @@ export function parseAt<S extends z.ZodType>(where: string, schema: S, value: un
   return parsed.data;
 }
 
-/** Registers an activity whose input is parsed against its contract before the handler sees it. */
+/**
+ * Registers an activity whose input is parsed against its contract before the handler sees it; `extraInputs` are its
+ * input bindings (e.g. `df.input.durableClient()`, read with `df.getClient(context)`).
+ */
 export function registerActivity<S extends z.ZodType, R>(
   name: string,
   input: S,
   handler: (input: z.output<S>, signal: AbortSignal, context: InvocationContext) => Promise<R> | R,
+  options: { extraInputs?: FunctionInput[] } = {},
 ): void {
   df.app.activity(name, {
+    ...options,
     handler: (raw: unknown, context: InvocationContext) =>
       handler(parseAt(`activity ${name}`, input, raw), activitySignal(context), context),
   });

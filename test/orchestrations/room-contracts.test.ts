@@ -57,6 +57,7 @@ const malformed: Array<[string, unknown, string[]]> = [
   ],
   [Activities.getRestoreJob, { vault: { ...vault, vault: undefined }, statusUrl: SECRET }, ["vault.vault"]],
   [Activities.checkWorkloads, { subscriptionId: "s", resourceGroup: "rg" }, ["aksName"]],
+  [Activities.stopRestoreRebuild, { rebuildInstanceId: "", request: {} }, ["rebuildInstanceId", "request.request"]],
   [
     Activities.notifyRestoreResult,
     { result: { outcome: "maybe" }, notifications: defaultSpec.notifications, correlationId: "c" },

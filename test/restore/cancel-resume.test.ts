@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DeploymentsAdapter, ResourceGroupsAdapter, storageFromConnectionString } from "../../lib/azure";
 import type { ApiRequest, ApiResponse } from "../../lib/api/http";
-import { restoreInstanceId } from "../../lib/api/instance-ids";
+import { CANCEL_EVENT, restoreInstanceId } from "../../lib/api/instance-ids";
 import { handleRestore, handleRestoreCancel } from "../../lib/api/restore";
 import type { RestoreStatus } from "../../lib/backup";
 import { EnvironmentRegistry } from "../../lib/environments";
@@ -130,6 +130,30 @@ describe("restore cancel races (a cancel as the restore starts rebuilding)", () 
     const result = await outcome();
     expect(result).toMatchObject({ outcome: "canceled", rebuilt: true, canceled: { stage: "rebuilding" } });
     // The rebuild heard the cancel itself: it started nothing after it and says so.
+    const rebuild = (await platform.instances.get(rebuildId))?.output as DeployUnitsResult;
+    expect(rebuild.canceled).toBeDefined();
+    expect(rebuild.deployments.some((d) => d.state === "skipped" && d.error?.code === "BuildCanceled")).toBe(true);
+    expect(result.reason).toMatch(
+      /^cancelled at the rebuilding step \(the cluster is only partly rebuilt, not deployed: /,
+    );
+  });
+
+  it("a cancel the API's reach missed the rebuild with (it started after the reach ended) is raised on the rebuild by the restore itself", async () => {
+    await loseApp2();
+    platform.sandbox.faults.add({
+      match: { resourceType: "Microsoft.ContainerService/managedClusters", path: "aks-k8s-demo-app2" },
+      effect: { kind: "slow", factor: 3 },
+    });
+    expect((await postRestore()).status).toBe(202);
+    const rebuildId = await until("the rebuild runs", async () => {
+      const id = (await restoreStatus()).rebuildInstanceId;
+      return id !== undefined && (await platform.instances.get(id))?.runtimeStatus === "Running" ? id : undefined;
+    });
+    // What the API's reach leaves when the rebuild appeared after its 10 s loop ended: the cancel on the restore only.
+    await platform.driver.raiseEvent(instanceId, CANCEL_EVENT, { request: "POST /api/…/restore/cancel" });
+    const result = await outcome();
+    expect(result).toMatchObject({ outcome: "canceled", rebuilt: true, canceled: { stage: "rebuilding" } });
+    // Before: the restore marked the cancel and waited for the whole rebuild, which never heard it.
     const rebuild = (await platform.instances.get(rebuildId))?.output as DeployUnitsResult;
     expect(rebuild.canceled).toBeDefined();
     expect(rebuild.deployments.some((d) => d.state === "skipped" && d.error?.code === "BuildCanceled")).toBe(true);
