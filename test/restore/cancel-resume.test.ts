@@ -87,6 +87,35 @@ async function loseApp2(): Promise<void> {
   expect(() => platform.sandbox.state.cluster("aks-k8s-demo-app2")).toThrow(/no simulated cluster/);
 }
 
+/** app2 lost, and its cluster deploys slowly: a rebuild is still at work when a cancel or a terminate reaches it. */
+async function loseApp2WithSlowRebuild(): Promise<void> {
+  await loseApp2();
+  platform.sandbox.faults.add({
+    match: { resourceType: "Microsoft.ContainerService/managedClusters", path: "aks-k8s-demo-app2" },
+    effect: { kind: "slow", factor: 3 },
+  });
+}
+
+/** The restore's rebuild, once it runs. */
+function runningRebuild(): Promise<string> {
+  return until("the rebuild runs", async () => {
+    const id = (await restoreStatus()).rebuildInstanceId;
+    return id !== undefined && (await platform.instances.get(id))?.runtimeStatus === "Running" ? id : undefined;
+  });
+}
+
+/** The restore ended canceled while rebuilding, its rebuild having heard the cancel: nothing started after it. */
+async function expectRebuildStopped(rebuildId: string): Promise<void> {
+  const result = await outcome();
+  expect(result).toMatchObject({ outcome: "canceled", rebuilt: true, canceled: { stage: "rebuilding" } });
+  const rebuild = (await platform.instances.get(rebuildId))?.output as DeployUnitsResult;
+  expect(rebuild.canceled).toBeDefined();
+  expect(rebuild.deployments.some((d) => d.state === "skipped" && d.error?.code === "BuildCanceled")).toBe(true);
+  expect(result.reason).toMatch(
+    /^cancelled at the rebuilding step \(the cluster is only partly rebuilt, not deployed: /,
+  );
+}
+
 const app2 = () => platform.spec.clusters.find((c) => c.name === "app2")!;
 const app2Unit = (kind: string) => unitName(platform.spec, kind, app2());
 const deployments = () => new DeploymentsAdapter(platform.connection, platform.spec.subscriptionId);
@@ -112,12 +141,7 @@ describe("restore cancel races (a cancel as the restore starts rebuilding)", () 
   });
 
   it("a cancel posted just as the rebuild sub-orchestration starts reaches it too: the rebuild stops, nothing more starts", async () => {
-    await loseApp2();
-    // The cluster deploys slowly, so the rebuild is still at work when the cancel reaches it on a loaded machine.
-    platform.sandbox.faults.add({
-      match: { resourceType: "Microsoft.ContainerService/managedClusters", path: "aks-k8s-demo-app2" },
-      effect: { kind: "slow", factor: 3 },
-    });
+    await loseApp2WithSlowRebuild();
     expect((await postRestore()).status).toBe(202);
     // The restore lists its rebuild in its status in the step that starts it; the instance may not exist yet.
     const rebuildId = await until(
@@ -127,39 +151,18 @@ describe("restore cancel races (a cancel as the restore starts rebuilding)", () 
     const cancel = await postCancel();
     expect(cancel).toMatchObject({ status: 202 });
     expect((cancel.jsonBody as { cancelling: string[] }).cancelling.sort()).toEqual([instanceId, rebuildId].sort());
-    const result = await outcome();
-    expect(result).toMatchObject({ outcome: "canceled", rebuilt: true, canceled: { stage: "rebuilding" } });
     // The rebuild heard the cancel itself: it started nothing after it and says so.
-    const rebuild = (await platform.instances.get(rebuildId))?.output as DeployUnitsResult;
-    expect(rebuild.canceled).toBeDefined();
-    expect(rebuild.deployments.some((d) => d.state === "skipped" && d.error?.code === "BuildCanceled")).toBe(true);
-    expect(result.reason).toMatch(
-      /^cancelled at the rebuilding step \(the cluster is only partly rebuilt, not deployed: /,
-    );
+    await expectRebuildStopped(rebuildId);
   });
 
   it("a cancel the API's reach missed the rebuild with (it started after the reach ended) is raised on the rebuild by the restore itself", async () => {
-    await loseApp2();
-    platform.sandbox.faults.add({
-      match: { resourceType: "Microsoft.ContainerService/managedClusters", path: "aks-k8s-demo-app2" },
-      effect: { kind: "slow", factor: 3 },
-    });
+    await loseApp2WithSlowRebuild();
     expect((await postRestore()).status).toBe(202);
-    const rebuildId = await until("the rebuild runs", async () => {
-      const id = (await restoreStatus()).rebuildInstanceId;
-      return id !== undefined && (await platform.instances.get(id))?.runtimeStatus === "Running" ? id : undefined;
-    });
+    const rebuildId = await runningRebuild();
     // What the API's reach leaves when the rebuild appeared after its 10 s loop ended: the cancel on the restore only.
     await platform.driver.raiseEvent(instanceId, CANCEL_EVENT, { request: "POST /api/…/restore/cancel" });
-    const result = await outcome();
-    expect(result).toMatchObject({ outcome: "canceled", rebuilt: true, canceled: { stage: "rebuilding" } });
     // Before: the restore marked the cancel and waited for the whole rebuild, which never heard it.
-    const rebuild = (await platform.instances.get(rebuildId))?.output as DeployUnitsResult;
-    expect(rebuild.canceled).toBeDefined();
-    expect(rebuild.deployments.some((d) => d.state === "skipped" && d.error?.code === "BuildCanceled")).toBe(true);
-    expect(result.reason).toMatch(
-      /^cancelled at the rebuilding step \(the cluster is only partly rebuilt, not deployed: /,
-    );
+    await expectRebuildStopped(rebuildId);
   });
 });
 
@@ -249,18 +252,10 @@ describe("a failed restore", () => {
   });
 
   it("a rebuild terminated by someone ends the restore as failed (stage, cluster, cause), says so once, and a retry restores", async () => {
-    await loseApp2();
-    // The cluster deploys slowly, so the rebuild is still running when it is terminated.
-    platform.sandbox.faults.add({
-      match: { resourceType: "Microsoft.ContainerService/managedClusters", path: "aks-k8s-demo-app2" },
-      effect: { kind: "slow", factor: 3 },
-    });
+    await loseApp2WithSlowRebuild();
     const slackBefore = sink.requestsTo("/slack").length;
     expect((await postRestore()).status).toBe(202);
-    const rebuildId = await until("the rebuild runs", async () => {
-      const id = (await restoreStatus()).rebuildInstanceId;
-      return id !== undefined && (await platform.instances.get(id))?.runtimeStatus === "Running" ? id : undefined;
-    });
+    const rebuildId = await runningRebuild();
     await platform.driver.terminate(rebuildId, "stopped by an operator");
     // Before: the restore itself failed with the sub-orchestration's exception, no outcome and no message.
     const failed = await outcome();
