@@ -3,7 +3,7 @@ import * as df from "durable-functions";
 import type { BuildInstances } from "../lib/api/builds";
 import { handleClusterTeardown, handleClusterTeardownCancel, type ClusterInstances } from "../lib/api/clusters";
 import { Functions, Orchestrations } from "../lib/function-names";
-import { durableBuildInstances } from "./shared/durableBuilds";
+import { durableBuildInstances } from "../orchestrations/shared/durableBuilds";
 import { environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 

@@ -4,7 +4,7 @@ import { handleEnvironments, type InstanceStatuses } from "../lib/api/environmen
 import { azureContext } from "../lib/azure";
 import { Functions } from "../lib/function-names";
 import { NotifyStore } from "../lib/notify";
-import { durableBuildInstances } from "./shared/durableBuilds";
+import { durableBuildInstances } from "../orchestrations/shared/durableBuilds";
 import { environmentRegistry } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 

@@ -23,7 +23,7 @@ import { TLS_CERT_SECRET } from "../lib/ops/reactions";
 import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "../orchestrations/reactions/activities/scanTlsSecrets";
 import { reportContainer } from "../orchestrations/backup/activities/writeBackupReport";
 import { DRIFT_REPORT_CONTAINER, DriftReportStore } from "../lib/drift";
-import { durableBuildInstances } from "./shared/durableBuilds";
+import { durableBuildInstances } from "../orchestrations/shared/durableBuilds";
 import { environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 

@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from "durable-functions";
 import { handleProvision } from "../lib/api/builds";
 import { Functions } from "../lib/function-names";
-import { durableBuildInstances } from "./shared/durableBuilds";
+import { durableBuildInstances } from "../orchestrations/shared/durableBuilds";
 import { aboutWhatIf, buildAcceptance, environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 

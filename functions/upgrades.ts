@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from "durable-functions";
 import { handleUpgradeAction, handleUpgrades, type UpgradeInstances } from "../lib/api/upgrades";
 import { Functions, Orchestrations } from "../lib/function-names";
-import { durableBuildInstances } from "./shared/durableBuilds";
+import { durableBuildInstances } from "../orchestrations/shared/durableBuilds";
 import { environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 

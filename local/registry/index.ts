@@ -166,7 +166,10 @@ export function appFolders(root: string): string[] {
   } catch {
     features = [];
   }
-  return ["functions", ...features.flatMap((feature) => [`orchestrations/${feature}`, `orchestrations/${feature}/activities`])];
+  return [
+    "functions",
+    ...features.flatMap((feature) => [`orchestrations/${feature}`, `orchestrations/${feature}/activities`]),
+  ];
 }
 
 export interface LoadAppOptions {

@@ -2,7 +2,7 @@ import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { reachCancelTree, type CancelTreeReach } from "../../../lib/api/cancel-tree";
 import { Activities } from "../../../lib/function-names";
-import { durableBuildInstances } from "../../../functions/shared/durableBuilds";
+import { durableBuildInstances } from "../../shared/durableBuilds";
 import { registerActivity } from "../../shared/boundary";
 import { stopRestoreRebuildInputSchema, type StopRestoreRebuildInput } from "../contracts";
 
