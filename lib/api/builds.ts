@@ -19,6 +19,7 @@ import {
   teardownInstanceId,
   whatIfInstanceId,
 } from "./instance-ids";
+import { upgradeRunBlocker } from "./upgrade-runs";
 
 /** What the build API needs from Durable Functions (the durable client in Azure, the local driver outside). */
 export interface BuildInstances {
@@ -100,6 +101,9 @@ export async function handleProvision(
   const conflict = await running();
   if (conflict) return conflict;
   if (modeParam === "deploy") {
+    // Nor the clusters of a running upgrade run (a what-if changes nothing: it may run beside one).
+    const upgrading = await upgradeRunBlocker(env, `build ${env}`, (id) => instances.get(id));
+    if (upgrading) return problem(409, upgrading.reason, { instanceId: upgrading.instanceId, runId: upgrading.runId });
     // A cluster being restored or torn down must not be rebuilt under it.
     for (const cluster of spec.spec.clusters) {
       for (const [id, what] of [

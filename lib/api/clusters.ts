@@ -5,6 +5,7 @@ import { cancelRequestFrom } from "./cancel-request";
 import { findEnvironmentOr404, type Environments } from "./environments";
 import { buildInstanceId, CANCEL_EVENT, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 import { methodNotAllowed, problem, routeNames, type ApiRequest, type ApiResponse } from "./http";
+import { upgradeRunBlocker } from "./upgrade-runs";
 
 /**
  * `DELETE /environments/{env}/clusters/{cluster}` tears one cluster down (RG-1: per-cluster groups come and go
@@ -130,7 +131,7 @@ export async function teardownInput(
 export async function teardownBlocker(
   env: string,
   cluster: string,
-  instances: ClusterInstances,
+  instances: Pick<ClusterInstances, "get" | "managementUrls">,
 ): Promise<ApiResponse | undefined> {
   const blockers: [string, string][] = [
     [buildInstanceId(env), `a build of environment ${env} is running; tear down cluster ${cluster} after it ends`],
@@ -146,7 +147,8 @@ export async function teardownBlocker(
         ...statusUrl(instances, instanceId),
       });
   }
-  return undefined;
+  const upgrading = await upgradeRunBlocker(env, `tear down cluster ${cluster}`, (id) => instances.get(id));
+  return upgrading && problem(409, upgrading.reason, { instanceId: upgrading.instanceId, runId: upgrading.runId });
 }
 
 export async function handleClusterTeardown(
@@ -247,7 +249,7 @@ async function teardownStatusResponse(
   return instanceStatusResponse(view, view.customStatus);
 }
 
-function statusUrl(instances: ClusterInstances, instanceId: string): { statusUrl?: string } {
+function statusUrl(instances: Pick<ClusterInstances, "managementUrls">, instanceId: string): { statusUrl?: string } {
   const url = instances.managementUrls(instanceId)["statusQueryGetUri"];
   return url !== undefined ? { statusUrl: url } : {};
 }

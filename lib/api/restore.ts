@@ -5,6 +5,7 @@ import { cancelRequestFrom, type CancelRequest } from "./cancel-request";
 import { reachCancelTree, type CancelTreeView } from "./cancel-tree";
 import { buildInstanceId, isActiveStatus, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
+import { upgradeRunBlocker } from "./upgrade-runs";
 
 /**
  * `POST /api/environments/{env}/clusters/{cluster}/restore` (OPS-7): checks the request, starts the restore
@@ -24,7 +25,8 @@ const bodySchema = z.strictObject({ recoveryPointId: z.string().trim().min(1, "m
 
 /**
  * What keeps a restore of the cluster from starting now, or undefined: another restore of it, a build of the
- * environment or a teardown of the cluster (neither may run under a restore). The API and the CLI ask the same.
+ * environment, a teardown of the cluster (neither may run under a restore) or an upgrade run of the environment
+ * (a restore must not run under it). The API and the CLI ask the same.
  */
 export async function restoreBlocker(
   env: string,
@@ -41,7 +43,7 @@ export async function restoreBlocker(
   ] as const) {
     if (isActiveStatus((await instances.get(instanceId))?.runtimeStatus)) return { instanceId, reason };
   }
-  return undefined;
+  return upgradeRunBlocker(env, `restore cluster ${cluster}`, (id) => instances.get(id));
 }
 
 export async function handleRestore(

@@ -4,6 +4,7 @@ import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
 import { findEnvironmentOr404, type Environments } from "./environments";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
 import { buildInstanceId } from "./instance-ids";
+import { runOf } from "./upgrade-runs";
 
 /**
  * The upgrade API (issue 20): `POST/GET /environments/{env}/upgrades`, `GET /environments/{env}/upgrades/{id}`,
@@ -31,18 +32,6 @@ const startBodySchema = z.strictObject({
   approved: z.boolean().optional(),
   requestedBy: z.string().max(200).optional(),
 });
-
-interface RunView {
-  runId?: string;
-  state?: string;
-  waitingFor?: string;
-}
-
-function runOf(view: InstanceView | undefined): RunView {
-  const status = (view?.customStatus ?? {}) as RunView;
-  const input = (view?.input ?? {}) as { runId?: string };
-  return { ...status, runId: status.runId ?? input.runId };
-}
 
 /** A run id from the environment and the time (seconds): readable, sortable, unique per environment. */
 export function newRunId(environment: string, now: Date): string {

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleProvision } from "../../lib/api/builds";
+import { teardownBlocker } from "../../lib/api/clusters";
+import type { ApiRequest } from "../../lib/api/http";
+import { restoreBlocker } from "../../lib/api/restore";
+import { handleUpgradeAction, handleUpgrades, upgradeInstanceId, type UpgradeInstances } from "../../lib/api/upgrades";
+import { defaultSpec, type PlatformSpec } from "../../lib/spec";
+import { asEnvironments } from "../../local/cli/target-environments";
+import { driverUpgradeInstances } from "../../local/upgrade/instances";
+import type { UpgradeRunStatus } from "../../orchestrations/upgrade/contracts";
+import { buildPlatform, type Platform } from "../helpers/platform";
+
+// The paths beside an upgrade run's happy path (issue 20), through the real orchestrations on the sandbox: other
+// work posted while a run is active, and a run cancelled in the middle of a cluster, then started again.
+
+const TIME_SCALE = 1200;
+let platform: Platform;
+let spec: PlatformSpec;
+let upgrades: UpgradeInstances;
+let runs = 0;
+
+beforeAll(async () => {
+  platform = await buildPlatform({
+    name: "upgrade-beside",
+    spec: {
+      ...defaultSpec,
+      upgrades: {
+        stages: defaultSpec.clusters.map((c) => ({ name: c.name, clusters: [c.name], soakMinutes: 0 })),
+        approval: { kubernetesMinor: true, kubernetesPatch: true, nodeImage: false, istioRevision: true },
+        maxSurge: "50%",
+        maxPendingPods: 0,
+      },
+    },
+    timeScale: TIME_SCALE,
+    sandbox: { startTime: "2026-11-20T03:00:00Z", kubernetesVersions: ["1.33.2", "1.33.5", "1.34.1"] },
+  });
+  spec = platform.spec;
+  upgrades = driverUpgradeInstances(platform.driver);
+}, 300_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+const environments = () => asEnvironments(new Map([[spec.name, spec]]));
+
+function request(method: string, path: string, params: Record<string, string>, body?: unknown): ApiRequest {
+  return {
+    method,
+    url: `http://localhost/api/environments/${spec.name}/${path}`,
+    params,
+    query: new URLSearchParams(),
+    headers: new Headers(),
+    text: () => Promise.resolve(body === undefined ? "" : JSON.stringify(body)),
+  };
+}
+
+async function start(target: Record<string, unknown>, approved: boolean): Promise<string> {
+  runs += 1;
+  const res = await handleUpgrades(
+    request("POST", "upgrades", { env: spec.name }, { target, approved }),
+    upgrades,
+    environments(),
+    () => new Date(Date.UTC(2026, 10, 20, 4, runs)),
+  );
+  expect(res.status, JSON.stringify(res.jsonBody)).toBe(202);
+  return (res.jsonBody as { runId: string }).runId;
+}
+
+async function act(runId: string, action: string) {
+  return handleUpgradeAction(
+    request("POST", `upgrades/${runId}/${action}`, { env: spec.name, id: runId, action }),
+    upgrades,
+    environments(),
+  );
+}
+
+async function until(
+  what: string,
+  done: (s: UpgradeRunStatus | undefined, runtimeStatus: string) => boolean,
+  timeoutMs = 240_000,
+): Promise<UpgradeRunStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await upgrades.get(upgradeInstanceId(spec.name));
+    const s = view?.customStatus as UpgradeRunStatus | undefined;
+    if (done(s, view?.runtimeStatus ?? "")) return s!;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; ${view?.runtimeStatus} ${JSON.stringify(s)?.slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("work beside an upgrade run", () => {
+  it("refuses a build, a teardown and a restore while a run is active (409 naming the run), not once it ended", async () => {
+    const runId = await start({ kubernetesVersion: "1.33.5" }, false);
+    await until("approval", (s) => s?.waitingFor === "approval");
+
+    const build = await handleProvision(request("POST", "provision", { env: spec.name }, spec), platform.instances);
+    expect(build.status, JSON.stringify(build.jsonBody)).toBe(409);
+    expect((build.jsonBody as { error: string }).error).toContain(
+      `upgrade run ${runId} of environment ${spec.name} is waiting-approval`,
+    );
+    const teardown = await teardownBlocker(spec.name, "app2", platform.instances);
+    expect(teardown?.status).toBe(409);
+    expect((teardown?.jsonBody as { error: string }).error).toContain(`upgrade run ${runId}`);
+    expect((await restoreBlocker(spec.name, "app2", platform.instances))?.reason).toContain(`upgrade run ${runId}`);
+
+    expect((await act(runId, "reject")).status).toBe(202);
+    await until("the rejection", (_s, rs) => rs === "Completed");
+    expect(await teardownBlocker(spec.name, "app2", platform.instances)).toBeUndefined();
+    expect(await restoreBlocker(spec.name, "app2", platform.instances)).toBeUndefined();
+  }, 300_000);
+});
