@@ -241,7 +241,16 @@ function planCluster(
     a.mode === b.mode ? a.name.localeCompare(b.name) : a.mode === "System" ? -1 : 1,
   );
   for (const pool of pools) {
-    if (k8sStep && compareVersions(pool.kubernetesVersion, finalK8s) < 0) {
+    // Also when the control plane is already there: a run stopped after the control plane left the pools behind.
+    const poolBehind = target.kubernetesVersion !== undefined && compareVersions(pool.kubernetesVersion, finalK8s) < 0;
+    if (poolBehind) {
+      if (!k8sStep) {
+        const minor = versionChange(pool.kubernetesVersion, finalK8s) === "minor";
+        if (minor ? settings.approval.kubernetesMinor : settings.approval.kubernetesPatch)
+          approvalReasons.push(
+            `Kubernetes ${minor ? "minor" : "patch"} upgrade of pool ${pool.name} ${pool.kubernetesVersion} → ${finalK8s}`,
+          );
+      }
       steps.push({
         kind: "pool",
         pool: pool.name,

@@ -86,6 +86,23 @@ describe("upgrade plan", () => {
     expect(minor.approvalReasons).toEqual(["Kubernetes minor upgrade 1.33 → 1.34.1"]);
   });
 
+  it("plans the pools still behind a control plane already on the target (a run stopped after the control plane)", () => {
+    const upgraded = state("mgmt", { kubernetesVersion: "1.34.1", controlPlaneUpgrades: [] });
+    upgraded.pools[0]!.kubernetesVersion = "1.34.1";
+    const plan = planUpgrade({
+      spec: defaultSpec,
+      target: { kubernetesVersion: "1.34" },
+      states: [upgraded, ...states.slice(1)],
+      meshRevisions: revisions,
+    });
+    expect(plan.problems).toEqual([]);
+    expect(plan.clusters[0]!.steps).toEqual([
+      { kind: "pool", pool: "system", from: "1.33.2", to: "1.34.1", maxSurge: "33%" },
+    ]);
+    expect(plan.clusters[0]!.changes).toEqual(["pool system (3 nodes) 1.33.2 → 1.34.1"]);
+    expect(plan.approvalReasons).toContain("Kubernetes minor upgrade of pool system 1.33.2 → 1.34.1");
+  });
+
   it("orders control plane, then the system pool, then the others", () => {
     const plan = planUpgrade({
       spec: defaultSpec,
