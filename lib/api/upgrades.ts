@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { upgradeInstanceId, upgradeTargetSchema, type UpgradeRunInput } from "../upgrade";
+import { upgradeInstanceId, upgradeTargetSchema, type UpgradeRunInput, type UpgradeRunStatus } from "../upgrade";
 import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
 import { findEnvironmentOr404, type Environments } from "./environments";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
@@ -150,8 +150,31 @@ export async function handleUpgradeAction(
       // A blocked run ends cleanly; otherwise the run stops now (an AKS operation already started finishes on its own).
       if (run.waitingFor === "resume")
         await instances.raiseEvent(instanceId, UPGRADE_EVENTS.resume, { action: "stop", ...who });
-      else await instances.terminate(instanceId, `cancelled through the API${by !== undefined ? ` by ${by}` : ""}`);
+      else await stopRun(instances, instanceId, `cancelled through the API${by !== undefined ? ` by ${by}` : ""}`);
       break;
   }
   return { status: 202, jsonBody: { runId: id, action, statusUrl: request.url.replace(/\/[a-z]+$/, "") } };
+}
+
+/**
+ * Terminates a run and the cluster upgrades it started: Durable does not terminate sub-orchestrations with their
+ * parent ("Terminating an orchestration instance has no effect on any in-flight activity function executions or
+ * sub-orchestrations that were started by the terminated instance", learn.microsoft.com, TerminateAsync), so a
+ * cancelled run's `upgradeCluster` would go on to the cluster's next pools, and a run started again would find its
+ * instance id taken. The run goes first (it starts no cluster after that); then each cluster its status lists as
+ * running. An AKS operation already started finishes on its own (AKS cannot abort it).
+ */
+async function stopRun(instances: UpgradeInstances, instanceId: string, reason: string): Promise<void> {
+  await instances.terminate(instanceId, reason);
+  const status = (await instances.get(instanceId))?.customStatus as Partial<UpgradeRunStatus> | undefined;
+  const children = (status?.stages ?? []).flatMap((s) => s.clusters.flatMap((c) => c.instanceId ?? []));
+  for (const child of children) {
+    if (!isActive(await instances.get(child))) continue;
+    try {
+      await instances.terminate(child, reason);
+    } catch (err) {
+      // It ended between the read and the terminate: nothing left to stop.
+      if (isActive(await instances.get(child))) throw err;
+    }
+  }
 }

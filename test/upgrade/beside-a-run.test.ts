@@ -4,6 +4,7 @@ import { teardownBlocker } from "../../lib/api/clusters";
 import type { ApiRequest } from "../../lib/api/http";
 import { restoreBlocker } from "../../lib/api/restore";
 import { handleUpgradeAction, handleUpgrades, upgradeInstanceId, type UpgradeInstances } from "../../lib/api/upgrades";
+import { Orchestrations } from "../../lib/function-names";
 import { defaultSpec, type PlatformSpec } from "../../lib/spec";
 import { asEnvironments } from "../../local/cli/target-environments";
 import { driverUpgradeInstances } from "../../local/upgrade/instances";
@@ -91,6 +92,8 @@ async function until(
   }
 }
 
+const clusterOf = (name: string) => platform.sandbox.state.cluster(spec.clusters.find((c) => c.name === name)!.aksName);
+
 describe("work beside an upgrade run", () => {
   it("refuses a build, a teardown and a restore while a run is active (409 naming the run), not once it ended", async () => {
     const runId = await start({ kubernetesVersion: "1.33.5" }, false);
@@ -111,4 +114,34 @@ describe("work beside an upgrade run", () => {
     expect(await teardownBlocker(spec.name, "app2", platform.instances)).toBeUndefined();
     expect(await restoreBlocker(spec.name, "app2", platform.instances)).toBeUndefined();
   }, 300_000);
+
+  it("a run cancelled while it upgrades a cluster stops that cluster's upgrade too; started again, it finishes", async () => {
+    const first = await start({ kubernetesVersion: "1.33.5" }, true);
+    const running = await until(
+      "mgmt's first operation",
+      (s) =>
+        (s?.stages[0]?.clusters[0]?.state === "running" && s.stages[0].clusters[0].instanceId) !== undefined &&
+        (clusterOf("mgmt").upgrade?.history.length ?? 0) > 0,
+    );
+    const child = running.stages[0]!.clusters[0]!.instanceId!;
+    expect((await act(first, "cancel")).status).toBe(202);
+    expect((await upgrades.get(upgradeInstanceId(spec.name)))?.runtimeStatus).toBe("Terminated");
+    // The cluster's upgrade (a sub-orchestration) stops with the run: it starts no further AKS operation.
+    const childView = await platform.driver.getStatus(child);
+    expect(childView?.name).toBe(Orchestrations.upgradeCluster);
+    expect(childView?.runtimeStatus).toBe("Terminated");
+    const operations = clusterOf("mgmt").upgrade!.history.length;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(clusterOf("mgmt").upgrade!.history.length).toBe(operations);
+
+    // Started again: the new run waits out what AKS still runs and finishes every stage, never two runs at once.
+    const second = await start({ kubernetesVersion: "1.33.5" }, true);
+    expect(second).not.toBe(first);
+    const done = await until("the second run's end", (_s, rs) => rs !== "Running" && rs !== "Pending", 600_000);
+    expect((await upgrades.get(upgradeInstanceId(spec.name)))?.runtimeStatus, JSON.stringify(done).slice(0, 2000)).toBe(
+      "Completed",
+    );
+    expect(done.state).toBe("succeeded");
+    for (const name of ["mgmt", "app1", "app2"]) expect(clusterOf(name).upgrade!.controlPlane).toBe("1.33.5");
+  }, 900_000);
 });
