@@ -3,7 +3,7 @@ import { upgradeInstanceId, upgradeTargetSchema, type UpgradeRunInput, type Upgr
 import { instanceStatusResponse, isActive, type InstanceView } from "./builds";
 import { findEnvironmentOr404, type Environments } from "./environments";
 import { methodNotAllowed, problem, readBody, routeNames, type ApiRequest, type ApiResponse } from "./http";
-import { buildInstanceId } from "./instance-ids";
+import { buildInstanceId, restoreInstanceId, teardownInstanceId } from "./instance-ids";
 import { runOf } from "./upgrade-runs";
 
 /**
@@ -92,6 +92,16 @@ export async function handleUpgrades(
     );
   const build = await instances.get(buildInstanceId(env));
   if (isActive(build)) return problem(409, `a build of environment ${env} is running; upgrade after it ends`);
+  // Nor under a cluster being restored or torn down: the run would upgrade (or gate) a cluster that is going.
+  for (const cluster of spec.clusters)
+    for (const [id, what] of [
+      [restoreInstanceId(env, cluster.name), "restore"],
+      [teardownInstanceId(env, cluster.name), "teardown"],
+    ] as const)
+      if (isActive(await instances.get(id)))
+        return problem(409, `a ${what} of cluster ${cluster.name} is running; upgrade ${env} after it ends`, {
+          instanceId: id,
+        });
   const runId = newRunId(env, now());
   await instances.start(instanceId, {
     runId,

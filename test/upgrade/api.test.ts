@@ -88,6 +88,24 @@ describe("upgrade API", () => {
     expect((res.jsonBody as { problems: string[] }).problems).toContain(problem);
   });
 
+  it.each([
+    ["restore", "restore:lab:app1"],
+    ["teardown", "teardown:lab:app1"],
+  ])("refuses a run while a %s of one of its clusters runs (409 naming it)", async (what, id) => {
+    const i = instances({ [id]: { instanceId: id, runtimeStatus: "Running" } });
+    const res = await handleUpgrades(
+      req("POST", { env: "lab" }, '{"target":{"nodeImage":true}}'),
+      i.api,
+      registry,
+      now,
+    );
+    expect(res.status).toBe(409);
+    expect((res.jsonBody as { error: string }).error).toBe(
+      `a ${what} of cluster app1 is running; upgrade lab after it ends`,
+    );
+    expect(i.started).toEqual([]);
+  });
+
   it("starts a run of any registered environment with that environment's spec", async () => {
     const i = instances();
     const res = await handleUpgrades(
