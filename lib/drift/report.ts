@@ -61,6 +61,8 @@ export const driftReportSchema = z.object({
   severity: z.enum(["none", ...DRIFT_SEVERITIES]),
   /** Units that could not be checked (ARM refused the what-if, a dependency is not deployed). */
   errors: z.array(z.object({ unit: z.string(), message: z.string() })),
+  /** Units not checked on purpose (their cluster was torn down), with why; absent in reports stored before. */
+  skipped: z.array(z.object({ unit: z.string(), reason: z.string() })).optional(),
   /** Changes dropped as noise, per reason (so a person can see nothing was hidden silently). */
   suppressed: z.record(z.string(), z.number()),
 });
@@ -323,6 +325,7 @@ export function buildDriftReport(input: {
   checkedAt: string;
   trigger: DriftReport["trigger"];
   checks: readonly UnitCheck[];
+  skipped?: readonly { unit: string; reason: string }[];
 }): DriftReport {
   const suppressed: Record<string, number> = {};
   const findings: DriftFinding[] = [];
@@ -340,6 +343,7 @@ export function buildDriftReport(input: {
     findings,
     severity: worstSeverity(findings.map((f) => f.severity)),
     errors,
+    ...(input.skipped?.length ? { skipped: [...input.skipped] } : {}),
     suppressed,
   };
 }
@@ -363,6 +367,7 @@ export function renderDriftText(report: DriftReport): string {
     for (const c of f.changes) lines.push(`      ${c.text}`);
   }
   for (const e of report.errors) lines.push(`  not checked: ${e.unit}: ${e.message}`);
+  for (const s of report.skipped ?? []) lines.push(`  skipped: ${s.unit}: ${s.reason}`);
   const noise = Object.entries(report.suppressed);
   if (noise.length) lines.push(`  noise removed: ${noise.map(([k, v]) => `${v} ${k}`).join(", ")}`);
   return lines.join("\n");

@@ -1,4 +1,7 @@
+import { clusterRemoval, type ClusterInstances, type ClusterRemoval } from "../api/clusters";
 import type { EventEnvelope } from "../events/types";
+import { teardownUnits } from "../plan/teardown";
+import type { DeploymentUnit } from "../plan/types";
 import { buildPlan, planDeployments, type Plan } from "../plan";
 import { UNSET_SUBSCRIPTION_ID, type PlatformSpec } from "../spec";
 
@@ -233,4 +236,62 @@ export function historyCleanup(
         }
       : {}),
   };
+}
+
+// ---- torn-down clusters --------------------------------------------------------------------------
+
+/** A cluster of the environment a teardown took away (lib/api clusterRemoval), as a drift check is told of it. */
+export interface RemovedCluster {
+  cluster: string;
+  state: ClusterRemoval["state"];
+  at: string;
+}
+
+/** Every cluster of the environment a teardown took away (or is taking away), for a drift check to skip. */
+export async function removedClustersOf(
+  spec: PlatformSpec,
+  instances: Pick<ClusterInstances, "get">,
+): Promise<RemovedCluster[]> {
+  const removals = await Promise.all(
+    spec.clusters.map(async (c) => ({ cluster: c.name, removal: await clusterRemoval(spec.name, c.name, instances) })),
+  );
+  return removals.flatMap(({ cluster, removal }) =>
+    removal ? [{ cluster, state: removal.state, at: removal.at }] : [],
+  );
+}
+
+function removalText(r: RemovedCluster): string {
+  return r.state === "removed"
+    ? `cluster ${r.cluster} torn down ${r.at}`
+    : r.state === "tearing down"
+      ? `cluster ${r.cluster} being torn down (since ${r.at})`
+      : `cluster ${r.cluster}: its teardown failed ${r.at}`;
+}
+
+/**
+ * The units a drift check skips, each with why: those a teardown took away (the cluster's own units and the
+ * network units holding a peering to or from its VNet, whose records the teardown forgot: lib/plan teardownUnits).
+ * A what-if of them would only say "not deployed yet"; the next build writes them again.
+ */
+export function unitsSkippedForTeardowns(
+  spec: PlatformSpec,
+  units: readonly DeploymentUnit[],
+  removed: readonly RemovedCluster[],
+): Map<string, string> {
+  const skipped = new Map<string, string>();
+  for (const r of removed) {
+    if (!spec.clusters.some((c) => c.name === r.cluster)) continue;
+    const { forget, peeringUnits } = teardownUnits(spec, r.cluster, units);
+    for (const u of forget) {
+      if (skipped.has(u.name)) continue;
+      const peers = peeringUnits.some((p) => p.unit === u) && u.cluster !== r.cluster;
+      skipped.set(
+        u.name,
+        peers
+          ? `peers with ${removalText(r)} (its peering records were forgotten; the next build writes them again)`
+          : removalText(r),
+      );
+    }
+  }
+  return skipped;
 }

@@ -40,6 +40,19 @@ export const driftCheckInputSchema = z.object({
   units: z.array(z.string().min(1)).optional(),
   /** false: only the report (the CLI prints it); no message, no remediation. */
   act: z.boolean().optional(),
+  /**
+   * Clusters a teardown took away (lib/api clusterRemoval, as the caller read it): their units, and the peering
+   * units the teardown forgot, are skipped with the reason instead of reported as "not deployed yet".
+   */
+  removedClusters: z
+    .array(
+      z.object({
+        cluster: z.string().min(1),
+        state: z.enum(["removed", "tearing down", "teardown failed"]),
+        at: z.string(),
+      }),
+    )
+    .optional(),
   /** Also remove the app's superseded deployment records from the platform's groups (the sweep, once per interval). */
   cleanHistory: z.boolean().optional(),
 });

@@ -7,6 +7,7 @@ import {
   driftRemediatedMessage,
   type DriftReport,
   type UnitCheck,
+  unitsSkippedForTeardowns,
 } from "../../lib/drift";
 import { Activities, Orchestrations } from "../../lib/function-names";
 import type { OutputsByDeployment } from "../../lib/plan/progress";
@@ -40,7 +41,12 @@ export const driftCheckOrchestrator: OrchestrationHandler = function* (context: 
   const { spec, plan } = yield* pinnedPlan(context, input.spec);
   const byName = new Map(plan.units.map((u) => [u.name, u]));
   const checkable = plan.units.filter((u) => u.scope === "resourceGroup");
-  const units = input.units ? checkable.filter((u) => input.units!.includes(u.name)) : checkable;
+  const asked = input.units ? checkable.filter((u) => input.units!.includes(u.name)) : checkable;
+  const skippedByName = unitsSkippedForTeardowns(spec, plan.units, input.removedClusters ?? []);
+  const units = asked.filter((u) => !skippedByName.has(u.name));
+  const skipped = asked
+    .filter((u) => skippedByName.has(u.name))
+    .map((u) => ({ unit: u.name, reason: skippedByName.get(u.name)! }));
 
   context.df.setCustomStatus({ stage: "checking", units: units.map((u) => u.name) });
   const first = yield* checkUnits(context, spec, units, byName);
@@ -49,6 +55,7 @@ export const driftCheckOrchestrator: OrchestrationHandler = function* (context: 
     checkedAt: context.df.currentUtcDateTime.toISOString(),
     trigger: input.trigger,
     checks: first.checks,
+    skipped,
   });
   yield context.df.callActivityWithRetry(Activities.storeDriftReport, transientRetry, report);
   const result: DriftCheckResult = { report };

@@ -1,5 +1,5 @@
 import { Option } from "commander";
-import { renderDriftText } from "../../../lib/drift";
+import { removedClustersOf, renderDriftText } from "../../../lib/drift";
 import { Orchestrations } from "../../../lib/function-names";
 import { buildDeploymentUnits } from "../../../lib/plan/units";
 import { defaultSpec, type PlatformSpec } from "../../../lib/spec";
@@ -34,7 +34,8 @@ interface DriftOptions {
 
 async function runCheck(runtime: LocalRuntime, spec: PlatformSpec, remediate: boolean): Promise<DriftCheckResult> {
   const instanceId = `drift-cli:${spec.name}:${new Date().toISOString()}`;
-  const input: DriftCheckInput = remediate
+  const removedClusters = await removedClustersOf(spec, runtime.instances);
+  const checked: DriftCheckInput = remediate
     ? // A person asked: every drifted unit may be re-deployed, through the same path the policy uses.
       {
         spec: {
@@ -44,6 +45,7 @@ async function runCheck(runtime: LocalRuntime, spec: PlatformSpec, remediate: bo
         trigger: "manual",
       }
     : { spec, trigger: "manual", act: false };
+  const input: DriftCheckInput = { ...checked, removedClusters };
   return (await runOrchestration(runtime.driver, Orchestrations.driftCheck, instanceId, input)) as DriftCheckResult;
 }
 

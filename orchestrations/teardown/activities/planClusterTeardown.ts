@@ -8,6 +8,7 @@ import {
   workloadIdentityName,
 } from "../../../lib/plan/units";
 import type { DeploymentUnit } from "../../../lib/plan/types";
+import { teardownUnits } from "../../../lib/plan/teardown";
 import { ROLES, WORKLOAD_IDENTITIES } from "../../../lib/plan/identities";
 import type { PlatformSpec } from "../../../lib/spec";
 import type { TeardownClusterInput } from "../../../lib/api/clusters";
@@ -53,10 +54,6 @@ export interface ClusterTeardownPlan {
   kept: string[];
 }
 
-const peeringsSchema = z.array(
-  z.object({ name: z.string(), virtualNetwork: z.string(), remoteVirtualNetwork: z.string() }),
-);
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The api-version each resource type is deployed with, from the templates of the plan. */
@@ -100,19 +97,7 @@ export function teardownTargets(
   const vnetId = (name: string) => `${common}/providers/Microsoft.Network/virtualNetworks/${name}`;
   const vnet = cluster.network.vnetName;
 
-  // Peerings live in one network unit per local VNet: the ones touching this VNet go, and so does the
-  // bookkeeping of every unit that wrote one (a rebuild writes them again).
-  const peeringUnits = units
-    .filter((u) => u.template === "network.json")
-    .map((u) => {
-      const parsed = peeringsSchema.safeParse(u.parameters["peerings"] ?? []);
-      if (!parsed.success) throw new Error(`teardown: deployment ${u.name} has malformed peerings`);
-      return {
-        unit: u,
-        peerings: parsed.data.filter((p) => p.virtualNetwork === vnet || p.remoteVirtualNetwork === vnet),
-      };
-    })
-    .filter((p) => p.peerings.length > 0);
+  const { forget, peeringUnits } = teardownUnits(spec, clusterName, units);
   const peeringType = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
 
   const group = `${sub}/resourceGroups/${cluster.resourceGroup}`;
@@ -124,14 +109,6 @@ export function teardownTargets(
     ...WORKLOAD_IDENTITIES.filter((w) => w.appliesTo(cluster)).map((w) => workloadIdentityName(cluster, w.suffix)),
   ];
   const extensionType = "Microsoft.KubernetesConfiguration/extensions";
-  const ownGroup = cluster.resourceGroup.toLowerCase();
-  const forget = units.filter(
-    // The VNet and NSGs stay (kept), so the cluster's own network unit still holds; the peering units do not.
-    (u) =>
-      u.template === "network.json"
-        ? peeringUnits.some((p) => p.unit === u)
-        : u.cluster === clusterName || u.resourceGroup?.toLowerCase() === ownGroup,
-  );
   return {
     environment: spec.name,
     cluster: clusterName,
