@@ -1,10 +1,11 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
-import { sweepTick } from "../lib/drift";
+import { removedClustersOf, sweepTick } from "../lib/drift";
 import { Functions, Orchestrations } from "../lib/function-names";
 import { buildDeploymentUnits } from "../lib/plan/units";
 import type { PlatformSpec } from "../lib/spec";
 import type { DriftCheckInput } from "../orchestrations/drift/contracts";
+import { durableBuildInstances } from "../orchestrations/shared/durableBuilds";
 import { registeredSpecs } from "./eventgridResources";
 
 /** The sweep timer's period; each unit is checked once per `drift.sweepIntervalHours`, spread over the ticks. */
@@ -66,7 +67,9 @@ export function driftSweepHandler(specs: () => Promise<PlatformSpec[]> = registe
       async start(instanceId, input) {
         const existing = await durable.getStatus(instanceId).catch(() => undefined);
         if (existing?.runtimeStatus !== undefined) return;
-        await durable.startNew(Orchestrations.driftCheck, { instanceId, input });
+        // A cluster torn down since the build: its units are skipped with the reason (not "not deployed yet").
+        const removedClusters = await removedClustersOf(input.spec, durableBuildInstances(durable));
+        await durable.startNew(Orchestrations.driftCheck, { instanceId, input: { ...input, removedClusters } });
       },
     });
     for (const s of started) context.info(`drift sweep ${s.instanceId}: ${s.units.join(", ")}`);
