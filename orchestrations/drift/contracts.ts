@@ -103,6 +103,8 @@ export interface CheckUnitDriftResult extends UnitCheck {
 }
 
 export const remediationGateInputSchema = deploymentTargetSchema.extend({
+  /** Its active upgrade run refuses every remediation. */
+  environment: z.string().min(1),
   units: z.array(deploymentUnitSchema),
   /** Managed cluster id per unit that writes to a cluster. */
   clusterIds: z.record(z.string(), z.string().min(1)),

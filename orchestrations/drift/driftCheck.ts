@@ -75,13 +75,22 @@ export const driftCheckOrchestrator: OrchestrationHandler = function* (context: 
   const drifted = driftedUnits(report);
   const allowList = new Set(spec.drift.autoRemediate);
   const candidates = drifted.filter((u) => allowList.has(u));
-  const willRemediate = spec.drift.mode === "remediate" && candidates.length > 0;
+  // Asked before the message, so a detection no unit may be re-deployed for (an upgrade run is active) says so.
+  const gate =
+    spec.drift.mode === "remediate" && candidates.length > 0
+      ? yield* remediationGate(
+          context,
+          spec,
+          candidates.map((n) => byName.get(n)!),
+        )
+      : undefined;
+  const willRemediate = gate !== undefined && gate.allowed.length > 0;
   const notRemediated =
     spec.drift.mode === "report"
       ? "report-only"
       : candidates.length === 0
         ? `no drifted unit is in drift.autoRemediate (${drifted.join(", ")})`
-        : "will-remediate";
+        : `report-only: ${[...new Set(gate!.refused.map((r) => r.reason))].join("; ")}`;
   yield* notify(
     context,
     spec,
@@ -90,13 +99,15 @@ export const driftCheckOrchestrator: OrchestrationHandler = function* (context: 
       remediation: willRemediate ? "will-remediate" : notRemediated,
     }),
   );
+  if (gate && !willRemediate) result.remediation = { units: [], refused: gate.refused, failures: [] };
   if (!willRemediate) return result;
 
   context.df.setCustomStatus({ stage: "remediating", units: candidates });
   const remediation = yield* remediate(
     context,
     spec,
-    candidates.map((n) => byName.get(n)!),
+    candidates.filter((n) => gate.allowed.includes(n)).map((n) => byName.get(n)!),
+    gate.refused,
     first.outputs,
   );
   result.remediation = remediation;
@@ -175,13 +186,11 @@ function* checkUnits(
   return { checks, outputs };
 }
 
-function* remediate(
+function* remediationGate(
   context: OrchestrationContext,
   spec: PlatformSpec,
   units: DeploymentUnit[],
-  outputs: OutputsByDeployment,
-): Generator<df.Task, RemediationOutcome, unknown> {
-  const target = { subscriptionId: spec.subscriptionId, location: spec.location };
+): Generator<df.Task, RemediationGateResult, unknown> {
   const clusterIds: Record<string, string> = {};
   for (const unit of units) {
     const cluster = spec.clusters.find((c) => c.name === unit.cluster);
@@ -189,13 +198,23 @@ function* remediate(
       clusterIds[unit.name] =
         `/subscriptions/${spec.subscriptionId}/resourceGroups/${cluster.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${cluster.aksName}`;
   }
-  const gate = (yield context.df.callActivityWithRetry(Activities.checkRemediationGate, transientRetry, {
-    ...target,
+  return (yield context.df.callActivityWithRetry(Activities.checkRemediationGate, transientRetry, {
+    subscriptionId: spec.subscriptionId,
+    location: spec.location,
+    environment: spec.name,
     units,
     clusterIds,
   } satisfies RemediationGateInput)) as RemediationGateResult;
-  const allowed = units.filter((u) => gate.allowed.includes(u.name));
-  if (allowed.length === 0) return { units: [], refused: gate.refused, failures: [] };
+}
+
+function* remediate(
+  context: OrchestrationContext,
+  spec: PlatformSpec,
+  allowed: DeploymentUnit[],
+  refused: RemediationGateResult["refused"],
+  outputs: OutputsByDeployment,
+): Generator<df.Task, RemediationOutcome, unknown> {
+  const target = { subscriptionId: spec.subscriptionId, location: spec.location };
   const deployed = (yield context.df.callSubOrchestrator(
     Orchestrations.deployUnits,
     {
@@ -221,7 +240,7 @@ function* remediate(
   const failures = deployed.deployments
     .filter((d) => mine.has(d.name) && d.state !== "succeeded")
     .map((d) => `${d.name} ${d.state}${d.error ? `: ${d.error.code}: ${d.error.message}` : ""}`);
-  return { units: allowed.map((u) => u.name), refused: gate.refused, failures };
+  return { units: allowed.map((u) => u.name), refused, failures };
 }
 
 function* notify(

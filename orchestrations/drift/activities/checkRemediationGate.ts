@@ -1,6 +1,10 @@
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { upgradeRunBlocker } from "../../../lib/api/upgrade-runs";
 import { ResourcesAdapter } from "../../../lib/azure";
 import { Activities } from "../../../lib/function-names";
 import { adapterRef, armConnection, deploymentsFor } from "../../shared/arm";
+import { durableBuildInstances } from "../../shared/durableBuilds";
 import { registerActivity } from "../../shared/boundary";
 import { remediationGateInputSchema, type RemediationGateInput, type RemediationGateResult } from "../contracts";
 
@@ -8,12 +12,22 @@ const AKS_API_VERSION = "2026-05-01";
 
 /**
  * Whether each drifted unit may be re-deployed now: not while a deployment of it runs (a build), and never while
- * its cluster is in the middle of an operation (AKS allows one at a time; azure-notes.md, AKS operations).
+ * its cluster is in the middle of an operation (AKS allows one at a time; azure-notes.md, AKS operations), and none
+ * while an upgrade run of the environment is active (between operations, soaking, blocked: the run owns the clusters,
+ * the same rule as for a build, lib/api upgradeRunBlocker). The durable client reads the run (`extraInputs`).
  */
 export async function checkRemediationGate(
   input: RemediationGateInput,
   signal: AbortSignal,
+  context: InvocationContext,
 ): Promise<RemediationGateResult> {
+  const instances = durableBuildInstances(df.getClient(context));
+  const upgrading = await upgradeRunBlocker(input.environment, "drift remediation", (id) => instances.get(id));
+  if (upgrading)
+    return {
+      allowed: [],
+      refused: input.units.map((u) => ({ unit: u.name, reason: `upgrade run ${upgrading.runId ?? "?"} active` })),
+    };
   const deployments = deploymentsFor(input.subscriptionId);
   const resources = new ResourcesAdapter(armConnection());
   const allowed: string[] = [];
@@ -41,4 +55,6 @@ export async function checkRemediationGate(
   return { allowed, refused };
 }
 
-registerActivity(Activities.checkRemediationGate, remediationGateInputSchema, checkRemediationGate);
+registerActivity(Activities.checkRemediationGate, remediationGateInputSchema, checkRemediationGate, {
+  extraInputs: [df.input.durableClient()],
+});
