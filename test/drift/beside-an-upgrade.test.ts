@@ -3,13 +3,14 @@ import type { ApiRequest } from "../../lib/api/http";
 import { handleUpgradeAction, handleUpgrades, upgradeInstanceId, type UpgradeInstances } from "../../lib/api/upgrades";
 import { Orchestrations } from "../../lib/function-names";
 import { buildDeploymentUnits } from "../../lib/plan/units";
-import { defaultSpec, type PlatformSpec } from "../../lib/spec";
+import type { PlatformSpec } from "../../lib/spec";
 import { runOrchestration } from "../../local/build/runner";
 import { asEnvironments } from "../../local/cli/target-environments";
 import { driverUpgradeInstances } from "../../local/upgrade/instances";
 import type { DriftCheckInput, DriftCheckResult } from "../../orchestrations/drift/contracts";
 import type { UpgradeRunStatus } from "../../orchestrations/upgrade/contracts";
 import { buildPlatform, type Platform } from "../helpers/platform";
+import { environmentRequest, upgradablePlatform } from "../helpers/upgrade-run";
 import { openSshByHand } from "./helpers";
 
 // A drift remediation while an upgrade run of the environment is active (waiting for approval here) is refused for
@@ -20,20 +21,7 @@ let spec: PlatformSpec;
 let upgrades: UpgradeInstances;
 
 beforeAll(async () => {
-  platform = await buildPlatform({
-    name: "drift-upgrade",
-    spec: {
-      ...defaultSpec,
-      upgrades: {
-        stages: defaultSpec.clusters.map((c) => ({ name: c.name, clusters: [c.name], soakMinutes: 0 })),
-        approval: { kubernetesMinor: true, kubernetesPatch: true, nodeImage: false, istioRevision: true },
-        maxSurge: "50%",
-        maxPendingPods: 0,
-      },
-    },
-    timeScale: 1200,
-    sandbox: { startTime: "2026-11-20T03:00:00Z", kubernetesVersions: ["1.33.2", "1.33.5", "1.34.1"] },
-  });
+  platform = await buildPlatform(upgradablePlatform("drift-upgrade", 1200));
   spec = platform.spec;
   upgrades = driverUpgradeInstances(platform.driver);
 }, 300_000);
@@ -43,14 +31,7 @@ afterAll(async () => {
 });
 
 function request(method: string, path: string, params: Record<string, string>, body?: unknown): ApiRequest {
-  return {
-    method,
-    url: `http://localhost/api/environments/${spec.name}/${path}`,
-    params,
-    query: new URLSearchParams(),
-    headers: new Headers(),
-    text: () => Promise.resolve(body === undefined ? "" : JSON.stringify(body)),
-  };
+  return environmentRequest(spec, method, path, params, body);
 }
 
 const environments = () => asEnvironments(new Map([[spec.name, spec]]));

@@ -5,11 +5,12 @@ import type { ApiRequest } from "../../lib/api/http";
 import { restoreBlocker } from "../../lib/api/restore";
 import { handleUpgradeAction, handleUpgrades, upgradeInstanceId, type UpgradeInstances } from "../../lib/api/upgrades";
 import { Orchestrations } from "../../lib/function-names";
-import { defaultSpec, type PlatformSpec } from "../../lib/spec";
+import type { PlatformSpec } from "../../lib/spec";
 import { asEnvironments } from "../../local/cli/target-environments";
 import { driverUpgradeInstances } from "../../local/upgrade/instances";
 import type { UpgradeRunStatus } from "../../orchestrations/upgrade/contracts";
 import { buildPlatform, type Platform } from "../helpers/platform";
+import { environmentRequest, upgradablePlatform } from "../helpers/upgrade-run";
 
 // The paths beside an upgrade run's happy path (issue 20), through the real orchestrations on the sandbox: other
 // work posted while a run is active, and a run cancelled in the middle of a cluster, then started again.
@@ -21,20 +22,7 @@ let upgrades: UpgradeInstances;
 let runs = 0;
 
 beforeAll(async () => {
-  platform = await buildPlatform({
-    name: "upgrade-beside",
-    spec: {
-      ...defaultSpec,
-      upgrades: {
-        stages: defaultSpec.clusters.map((c) => ({ name: c.name, clusters: [c.name], soakMinutes: 0 })),
-        approval: { kubernetesMinor: true, kubernetesPatch: true, nodeImage: false, istioRevision: true },
-        maxSurge: "50%",
-        maxPendingPods: 0,
-      },
-    },
-    timeScale: TIME_SCALE,
-    sandbox: { startTime: "2026-11-20T03:00:00Z", kubernetesVersions: ["1.33.2", "1.33.5", "1.34.1"] },
-  });
+  platform = await buildPlatform(upgradablePlatform("upgrade-beside", TIME_SCALE));
   spec = platform.spec;
   upgrades = driverUpgradeInstances(platform.driver);
 }, 300_000);
@@ -46,14 +34,7 @@ afterAll(async () => {
 const environments = () => asEnvironments(new Map([[spec.name, spec]]));
 
 function request(method: string, path: string, params: Record<string, string>, body?: unknown): ApiRequest {
-  return {
-    method,
-    url: `http://localhost/api/environments/${spec.name}/${path}`,
-    params,
-    query: new URLSearchParams(),
-    headers: new Headers(),
-    text: () => Promise.resolve(body === undefined ? "" : JSON.stringify(body)),
-  };
+  return environmentRequest(spec, method, path, params, body);
 }
 
 async function start(target: Record<string, unknown>, approved: boolean): Promise<string> {
