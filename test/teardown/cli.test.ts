@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DriftReport } from "../../lib/drift";
 import { sandboxOptionsFor } from "../../local/build/target";
 import { startSandboxArm } from "../../local/sandbox";
 import { runCli } from "../helpers/cli";
@@ -111,6 +112,24 @@ describe("aks-platform down, then restore", () => {
     expect(status.stdout).not.toMatch(/succeeded k8s-demo-aks-app2/);
     expect(status.stdout).toMatch(/succeeded k8s-demo-aks-app1/);
   }, 120_000);
+
+  it("drift skips app2's units and the forgotten peering units naming the teardown, checks the rest: exit 0", async () => {
+    // Before: they were reported "not deployed yet" and `drift` exited 2 for good.
+    const r = await runCli(["drift", ...stateArgs(), "-o", "table"]);
+    expect(r.stdout).not.toContain("not deployed yet");
+    expect(r.stdout).toContain("no drift in k8s-demo");
+    expect(r.stdout).toMatch(/skipped: k8s-demo-\S+-app2: cluster app2 torn down \d{4}-\d\d-\d\dT/);
+    expect(r.stdout).toMatch(/skipped: k8s-demo-peerings-mgmt: peers with cluster app2 torn down/);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+
+    const json = await runCli(["drift", ...stateArgs(), "-o", "json"]);
+    const report = JSON.parse(json.stdout) as DriftReport;
+    expect(report.errors).toEqual([]);
+    expect(report.units).toEqual(expect.arrayContaining(["k8s-demo-network-app2", "k8s-demo-aks-app1"]));
+    expect(report.units).not.toContain("k8s-demo-aks-app2");
+    expect(report.skipped?.map((s) => s.unit)).toContain("k8s-demo-peerings-app1");
+    expect(json.code).toBe(0);
+  }, 240_000);
 
   it("restore --sandbox --cluster app2 rebuilds app2 and restores its workloads from the kept recovery point", async () => {
     const restore = await runCli(["restore", "--cluster", "app2", ...stateArgs()]);
