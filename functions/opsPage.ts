@@ -23,7 +23,7 @@ import { TLS_CERT_SECRET } from "../lib/ops/reactions";
 import { KEYVAULT_URL_SETTING, readTlsSecret, vaultUrl } from "../orchestrations/reactions/activities/scanTlsSecrets";
 import { reportContainer } from "../orchestrations/backup/activities/writeBackupReport";
 import { DRIFT_REPORT_CONTAINER, DriftReportStore } from "../lib/drift";
-import { durableBuildInstances } from "../orchestrations/shared/durableBuilds";
+import { durableBuildInstances, instanceView } from "../orchestrations/shared/durableBuilds";
 import { environmentRegistry, forKnownEnvironment } from "./shared/environments";
 import { toApiRequest, toHttpResponse } from "./shared/httpAdapter";
 
@@ -140,16 +140,7 @@ export function overviewSources(
     environments,
     async instancesSince(since) {
       const list = await client.getStatusBy({ createdTimeFrom: since });
-      return list.map((s) => ({
-        name: s.name,
-        instanceId: s.instanceId,
-        runtimeStatus: String(s.runtimeStatus),
-        input: s.input,
-        customStatus: s.customStatus,
-        output: s.output,
-        createdTime: new Date(s.createdTime).toISOString(),
-        lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
-      }));
+      return list.map((s) => ({ name: s.name, ...instanceView(s) }));
     },
     async backupHistory(environment, today, days): Promise<BackupHistory> {
       const signal = AbortSignal.timeout(20_000);

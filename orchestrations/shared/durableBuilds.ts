@@ -1,23 +1,28 @@
-import type { DurableClient } from "durable-functions";
+import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { BuildInstances, InstanceView } from "../../lib/api/builds";
 import { Orchestrations } from "../../lib/function-names";
+
+/** An instance's status as the APIs read it (times as ISO strings). */
+export function instanceView(
+  s: DurableOrchestrationStatus,
+): InstanceView & { createdTime: string; lastUpdatedTime: string } {
+  return {
+    instanceId: s.instanceId,
+    runtimeStatus: String(s.runtimeStatus),
+    input: s.input,
+    customStatus: s.customStatus,
+    output: s.output,
+    createdTime: new Date(s.createdTime).toISOString(),
+    lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
+  };
+}
 
 /** The build API's view of Durable Functions, over the durable client binding. */
 export function durableBuildInstances(client: DurableClient): BuildInstances {
   return {
     async get(instanceId) {
       try {
-        const s = await client.getStatus(instanceId, { showInput: true });
-        const view: InstanceView = {
-          instanceId,
-          runtimeStatus: String(s.runtimeStatus),
-          input: s.input,
-          customStatus: s.customStatus,
-          output: s.output,
-          createdTime: new Date(s.createdTime).toISOString(),
-          lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
-        };
-        return view;
+        return instanceView(await client.getStatus(instanceId, { showInput: true }));
       } catch (err) {
         // The durable client reports an unknown instance only as an HTTP 404 error.
         if (err instanceof Error && /HTTP 404/.test(err.message)) return undefined;
